@@ -1,0 +1,194 @@
+"""`kg build`: facts -> checked records -> RDF -> SHACL -> build/kg.ttl + an on-disk store."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+
+from kg.diagnostics import Diagnostic, FactsError
+from kg.paths import ontology_dir
+
+STORE_LINK = "store"  # build/store -> build/store-<hash>: swapped atomically
+
+
+@dataclass
+class BuildResult:
+    """What a build made: counts per class, warnings, where the outputs are, stage times."""
+
+    counts: dict[str, int]
+    triples: int
+    warnings: list[Diagnostic]
+    turtle: Path
+    store: Path
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class BuildBusy(Exception):
+    """Another build holds the lock on the build folder."""
+
+
+def default_source_dirs(facts_dir: Path) -> list[Path]:
+    """Where source texts are looked for: $KG_SOURCES, then beside or above the facts."""
+    dirs = []
+    env = os.environ.get("KG_SOURCES")
+    if env:
+        dirs.append(Path(env))
+    base = facts_dir.resolve().parent
+    dirs += [base / "sources", base.parent / "shared" / "sources"]
+    return dirs
+
+
+def topic_slugs(topics: Graph) -> set[str]:
+    """Return the slugs of the SKOS concepts of the topic scheme."""
+    from kg.namespaces import RDF, SKOS, TOPIC
+
+    prefix = str(TOPIC)
+    return {str(c)[len(prefix):] for c in topics.subjects(RDF.type, SKOS.Concept)
+            if str(c).startswith(prefix)}
+
+
+def apply_rules(data: Graph, rules_dir: Path) -> int:
+    """Add what each CONSTRUCT rule in ontology/rules derives; return triples added."""
+    added = 0
+    for rule in sorted(rules_dir.glob("*.rq")):
+        result = data.query(rule.read_text(encoding="utf-8"))
+        new = [t for t in result if t not in data]  # type: ignore[operator]
+        for triple in new:
+            data.add(triple)  # type: ignore[arg-type]
+        added += len(new)
+    return added
+
+
+def class_counts(data: Graph) -> dict[str, int]:
+    """Count the instances of each class in the data graph, by the class's local name."""
+    from kg.namespaces import RDF
+
+    counts: Counter[str] = Counter()
+    for _, cls in data.subject_objects(RDF.type):
+        if isinstance(cls, URIRef):
+            counts[str(cls).rsplit("#", 1)[-1].rsplit("/", 1)[-1]] += 1
+    return dict(sorted(counts.items()))
+
+
+def serialize(graph: Graph) -> bytes:
+    """Serialise as Turtle, byte-for-byte the same for the same triples."""
+    # rdflib's Turtle writer sorts subjects, predicates and objects; with no blank nodes
+    # (the converter makes none) the output depends only on the triples.
+    return graph.serialize(format="turtle", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def build_lock(build_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the build folder, refusing if another build holds it."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise BuildBusy(f"another kg build is writing {build_dir}; try again when it "
+                                "has finished") from None
+            raise
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _write_outputs(build_dir: Path, turtle: bytes) -> Path:
+    """Write kg.ttl and the store so that readers see the old outputs or the new, never half.
+
+    Everything is made under a staging folder first; the store folder is named by the hash of
+    the Turtle and published by replacing the `store` symlink, then kg.ttl is replaced.
+    """
+    import pyoxigraph
+
+    digest = hashlib.sha256(turtle).hexdigest()[:16]
+    final_store = build_dir / f"store-{digest}"
+    staging = build_dir / f".staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        (staging / "kg.ttl").write_bytes(turtle)
+        if not final_store.is_dir():
+            store = pyoxigraph.Store(str(staging / "store"))
+            store.bulk_load(turtle, format=pyoxigraph.RdfFormat.TURTLE)
+            store.flush()
+            del store
+            os.replace(staging / "store", final_store)
+        link_tmp = staging / "store.link"
+        os.symlink(final_store.name, link_tmp)
+        os.replace(link_tmp, build_dir / STORE_LINK)
+        os.replace(staging / "kg.ttl", build_dir / "kg.ttl")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for old in build_dir.glob("store-*"):
+        if old != final_store:
+            shutil.rmtree(old, ignore_errors=True)
+    return build_dir / STORE_LINK
+
+
+def build(facts_dir: Path, build_dir: Path, source_dirs: list[Path] | None = None) -> BuildResult:
+    """Build the knowledge graph; raise FactsError (every problem) or BuildBusy."""
+    from kg.convert import to_rdf
+    from kg.facts.check import check_facts
+    from kg.facts.schema import load_schema
+    from kg.validate import validate
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    onto = ontology_dir()
+    if not facts_dir.is_dir():
+        raise FactsError([Diagnostic(str(facts_dir), 0, "facts folder not found")])
+    ontology = Graph().parse(onto / "kg.ttl")
+    topics = Graph().parse(onto / "topics.ttl")
+    shapes = Graph().parse(onto / "shapes.ttl")
+    schema = load_schema()
+    timings["load ontology"] = time.perf_counter() - t0
+
+    t = time.perf_counter()
+    facts = check_facts(facts_dir, schema, topic_slugs(topics),
+                        source_dirs if source_dirs is not None else default_source_dirs(facts_dir))
+    timings["read and check facts"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    data, origins = to_rdf(schema, facts)
+    apply_rules(data, onto / "rules")
+    timings["convert to RDF"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    problems = validate(data + topics, shapes, ontology, origins)
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = facts.warnings + [p for p in problems if p.severity != "error"]
+    if errors:
+        raise FactsError(errors + warnings)
+    timings["validate (SHACL)"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    full = Graph()
+    for prefix, ns in data.namespaces():
+        full.bind(prefix, ns)
+    full += ontology
+    full += topics
+    full += data
+    turtle = serialize(full)
+    timings["serialise"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    with build_lock(build_dir):
+        store = _write_outputs(build_dir, turtle)
+    timings["write store"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - t0
+    return BuildResult(class_counts(data), len(full), warnings, build_dir / "kg.ttl", store,
+                       timings)

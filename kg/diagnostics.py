@@ -1,0 +1,38 @@
+"""Problems found in curated facts, reported the way a compiler reports them."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One problem: where it is (file and line), how bad, and what is wrong."""
+
+    file: str
+    line: int
+    message: str
+    severity: str = "error"  # "error" stops the build; "warning" is reported only
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        prefix = "" if self.severity == "error" else "warning: "
+        return f"{where}: {prefix}{self.message}"
+
+
+class FactsError(Exception):
+    """Raised when curated facts cannot be built; carries every problem found."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(f"{len(diagnostics)} problem(s) in the facts")
+        self.diagnostics = diagnostics
+
+
+def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> str:
+    """Return ` (did you mean 'x'?)` naming the closest choices, or '' when none is close."""
+    close = difflib.get_close_matches(word, sorted(set(choices)), n=n, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)"

@@ -1,0 +1,1 @@
+"""Curated facts: loading YAML with line numbers, the record schema, and checks."""

@@ -1,0 +1,84 @@
+"""Load YAML into plain values that remember the line each value came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kg.diagnostics import Diagnostic, FactsError
+
+
+class LDict(dict[str, Any]):
+    """A YAML mapping: a dict whose `line` is where it starts and `lines[key]` where each key is."""
+
+    line: int
+    lines: dict[str, int]
+
+
+class LList(list[Any]):
+    """A YAML sequence whose `line` is where it starts and `lines[i]` where each item is."""
+
+    line: int
+    lines: list[int]
+
+
+# Scalars are kept as YAML 1.1 resolves them, except timestamps: a date must stay the text
+# the analyst typed, so that its precision (year, month, day) is not lost.
+_KEEP_AS_TEXT = {"tag:yaml.org,2002:timestamp"}
+
+
+def _scalar(node: yaml.ScalarNode, constructor: yaml.constructor.SafeConstructor) -> Any:
+    if node.tag in _KEEP_AS_TEXT or node.tag == "tag:yaml.org,2002:str":
+        return node.value
+    return constructor.construct_object(node)
+
+
+def _convert(node: yaml.Node, rel: str, constructor: yaml.constructor.SafeConstructor) -> Any:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = LDict()
+        out.line, out.lines = line, {}
+        for key_node, value_node in node.value:
+            key = _scalar(key_node, constructor) if isinstance(key_node, yaml.ScalarNode) else None
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                raise FactsError([Diagnostic(rel, key_line, "mapping keys must be plain words")])
+            if key in out:
+                raise FactsError(
+                    [Diagnostic(rel, key_line, f"duplicate key '{key}' (first at line {out.lines[key]})")]
+                )
+            out[key] = _convert(value_node, rel, constructor)
+            out.lines[key] = key_line
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        seq = LList()
+        seq.line, seq.lines = line, []
+        for item in node.value:
+            seq.append(_convert(item, rel, constructor))
+            seq.lines.append(item.start_mark.line + 1)
+        return seq
+    assert isinstance(node, yaml.ScalarNode)
+    return _scalar(node, constructor)
+
+
+def load_yaml(path: Path, rel: str) -> Any:
+    """Parse one YAML file; raise FactsError with file:line for malformed YAML."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FactsError([Diagnostic(rel, 0, f"not UTF-8 text ({exc.reason})")]) from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        what = exc.problem or exc.context or "cannot be read"
+        raise FactsError([Diagnostic(rel, line, f"malformed YAML: {what}")]) from None
+    except yaml.YAMLError as exc:
+        raise FactsError([Diagnostic(rel, 0, f"malformed YAML: {exc}")]) from None
+    if node is None:
+        return None
+    constructor = yaml.constructor.SafeConstructor()
+    return _convert(node, rel, constructor)

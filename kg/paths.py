@@ -1,0 +1,29 @@
+"""Where kg finds its data files (ontology, shapes, topics, record schema)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def ontology_dir() -> Path:
+    """Return the folder holding kg.ttl, shapes.ttl, topics.ttl and records.yaml.
+
+    An installed wheel carries a copy inside the package; a source checkout (including an
+    editable install) uses the repository's top-level `ontology/`, the one to edit.
+    """
+    for candidate in (_PACKAGE.parent / "ontology", _PACKAGE / "ontology"):
+        if (candidate / "kg.ttl").is_file():
+            return candidate
+    raise FileNotFoundError("kg's ontology files are missing from this installation")
+
+
+def default_facts_dir() -> Path:
+    """Return `facts/` of the current directory (the curated dataset of a checkout)."""
+    return Path("facts")
+
+
+def default_build_dir() -> Path:
+    """Return `build/` of the current directory."""
+    return Path("build")
