@@ -54,8 +54,11 @@ def topic_slugs(topics: Graph) -> set[str]:
     from kg.namespaces import RDF, SKOS, TOPIC
 
     prefix = str(TOPIC)
-    return {str(c)[len(prefix):] for c in topics.subjects(RDF.type, SKOS.Concept)
-            if str(c).startswith(prefix)}
+    return {
+        str(c)[len(prefix) :]
+        for c in topics.subjects(RDF.type, SKOS.Concept)
+        if str(c).startswith(prefix)
+    }
 
 
 def apply_rules(data: Graph, rules_dir: Path) -> int:
@@ -97,8 +100,9 @@ def build_lock(build_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise BuildBusy(f"another kg build is writing {build_dir}; try again when it "
-                                "has finished") from None
+                raise BuildBusy(
+                    f"another kg build is writing {build_dir}; try again when it has finished"
+                ) from None
             raise
         try:
             yield
@@ -158,8 +162,12 @@ def build(facts_dir: Path, build_dir: Path, source_dirs: list[Path] | None = Non
     timings["load ontology"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    facts = check_facts(facts_dir, schema, topic_slugs(topics),
-                        source_dirs if source_dirs is not None else default_source_dirs(facts_dir))
+    facts = check_facts(
+        facts_dir,
+        schema,
+        topic_slugs(topics),
+        source_dirs if source_dirs is not None else default_source_dirs(facts_dir),
+    )
     timings["read and check facts"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -190,5 +198,6 @@ def build(facts_dir: Path, build_dir: Path, source_dirs: list[Path] | None = Non
         store = _write_outputs(build_dir, turtle)
     timings["write store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
-    return BuildResult(class_counts(data), len(full), warnings, build_dir / "kg.ttl", store,
-                       timings)
+    return BuildResult(
+        class_counts(data), len(full), warnings, build_dir / "kg.ttl", store, timings
+    )

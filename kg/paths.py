@@ -13,7 +13,7 @@ def ontology_dir() -> Path:
     An installed wheel carries a copy inside the package; a source checkout (including an
     editable install) uses the repository's top-level `ontology/`, the one to edit.
     """
-    for candidate in (_PACKAGE.parent / "ontology", _PACKAGE / "ontology"):
+    for candidate in (_PACKAGE / "ontology", _PACKAGE.parent / "ontology"):
         if (candidate / "kg.ttl").is_file():
             return candidate
     raise FileNotFoundError("kg's ontology files are missing from this installation")

@@ -28,15 +28,19 @@ def _short(term: object) -> str:
     return text
 
 
-def validate(data: Graph, shapes: Graph, ontology: Graph,
-             origins: dict[str, Origin]) -> list[Diagnostic]:
+def validate(
+    data: Graph, shapes: Graph, ontology: Graph, origins: dict[str, Origin]
+) -> list[Diagnostic]:
     """Run SHACL; return one diagnostic per violation, located at the record that caused it."""
     import pyshacl
 
     # The ontology is validated with the data: class membership (sh:class) follows its
     # rdfs:subClassOf links and its kind/status individuals.
     conforms, report, _ = pyshacl.validate(
-        data + ontology, shacl_graph=shapes, inference="none", advanced=True,
+        data + ontology,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
         allow_warnings=True,
     )
     if conforms:
@@ -57,6 +61,12 @@ def validate(data: Graph, shapes: Graph, ontology: Graph,
         else:
             where_file, where_line = "<graph>", 0
             text = f"{focus}: {text}"
-        out.append(Diagnostic(where_file, where_line, text,
-                              "warning" if severity in (SH.Warning, SH.Info) else "error"))
+        out.append(
+            Diagnostic(
+                where_file,
+                where_line,
+                text,
+                "warning" if severity in (SH.Warning, SH.Info) else "error",
+            )
+        )
     return sorted(set(out))

@@ -9,16 +9,34 @@ import click
 
 
 @click.command("build")
-@click.option("--facts", "facts_dir", type=click.Path(path_type=Path), default=Path("facts"),
-              show_default=True, help="Folder of curated YAML facts.")
-@click.option("--out", "build_dir", type=click.Path(path_type=Path), default=Path("build"),
-              show_default=True, help="Folder to write kg.ttl and the store into.")
-@click.option("--sources", "source_dirs", type=click.Path(path_type=Path, file_okay=False),
-              multiple=True, help="Folder of source texts, to check evidence line numbers "
-              "(default: $KG_SOURCES, then sources/ or ../shared/sources/ beside the facts).")
+@click.option(
+    "--facts",
+    "facts_dir",
+    type=click.Path(path_type=Path),
+    default=Path("facts"),
+    show_default=True,
+    help="Folder of curated YAML facts.",
+)
+@click.option(
+    "--out",
+    "build_dir",
+    type=click.Path(path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="Folder to write kg.ttl and the store into.",
+)
+@click.option(
+    "--sources",
+    "source_dirs",
+    type=click.Path(path_type=Path, file_okay=False),
+    multiple=True,
+    help="Folder of source texts, to check evidence line numbers "
+    "(default: $KG_SOURCES, then sources/ or ../shared/sources/ beside the facts).",
+)
 @click.option("--timings", is_flag=True, help="Also print how long each stage took.")
-def build_cmd(facts_dir: Path, build_dir: Path, source_dirs: tuple[Path, ...],
-              timings: bool) -> None:
+def build_cmd(
+    facts_dir: Path, build_dir: Path, source_dirs: tuple[Path, ...], timings: bool
+) -> None:
     """Build the knowledge graph from curated facts.
 
     Reads every YAML file under --facts, checks it (references, dates, evidence), converts
@@ -39,8 +57,7 @@ def build_cmd(facts_dir: Path, build_dir: Path, source_dirs: tuple[Path, ...],
         errors = [d for d in exc.diagnostics if d.severity == "error"]
         for diag in exc.diagnostics:
             click.echo(str(diag), err=True)
-        click.echo(f"build failed: {len(errors)} error(s); {build_dir}/ left as it was",
-                   err=True)
+        click.echo(f"build failed: {len(errors)} error(s); {build_dir}/ left as it was", err=True)
         sys.exit(1)
     except BuildBusy as exc:
         click.echo(f"error: {exc}", err=True)

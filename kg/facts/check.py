@@ -85,8 +85,12 @@ class _Checker:
             self.err(rel, 0, "file is empty", "warning")
             return
         if not isinstance(doc, LDict):
-            self.err(rel, 1, "a facts file must be a mapping of kinds to lists of records "
-                             f"(kinds: {', '.join(self.schema.kinds)})")
+            self.err(
+                rel,
+                1,
+                "a facts file must be a mapping of kinds to lists of records "
+                f"(kinds: {', '.join(self.schema.kinds)})",
+            )
             return
         default = doc.get("source")
         if default is not None and not isinstance(default, str):
@@ -97,9 +101,15 @@ class _Checker:
             if key == "source":
                 continue
             if key not in self.schema.kinds:
-                self.err(rel, doc.lines[key], f"unknown kind '{key}'"
-                         + (did_you_mean(key, self.schema.kinds)
-                            or f" (kinds: {', '.join(self.schema.kinds)})"))
+                self.err(
+                    rel,
+                    doc.lines[key],
+                    f"unknown kind '{key}'"
+                    + (
+                        did_you_mean(key, self.schema.kinds)
+                        or f" (kinds: {', '.join(self.schema.kinds)})"
+                    ),
+                )
                 continue
             if not isinstance(items, LList):
                 self.err(rel, doc.lines[key], f"'{key}' must be a list of records")
@@ -109,21 +119,30 @@ class _Checker:
 
     def read_record(self, kind: str, item: Any, rel: str, line: int) -> None:
         if not isinstance(item, LDict):
-            self.err(rel, line, f"a {self.schema.kinds[kind].singular()} record must be a "
-                                "mapping of fields")
+            self.err(
+                rel,
+                line,
+                f"a {self.schema.kinds[kind].singular()} record must be a mapping of fields",
+            )
             return
         rid = item.get("id")
         if rid is None:
             self.err(rel, line, "record has no 'id'")
             return
         if not isinstance(rid, str) or not SLUG.match(rid):
-            self.err(rel, item.lines["id"], f"bad id {rid!r}: use lower-case words joined "
-                                            "by hyphens, e.g. 'amir-khan-muttaqi'")
+            self.err(
+                rel,
+                item.lines["id"],
+                f"bad id {rid!r}: use lower-case words joined by hyphens, e.g. 'amir-khan-muttaqi'",
+            )
             return
         if rid in self.records:
             first = self.records[rid]
-            self.err(rel, item.lines["id"],
-                     f"duplicate id '{rid}' (first defined at {first.file}:{first.line})")
+            self.err(
+                rel,
+                item.lines["id"],
+                f"duplicate id '{rid}' (first defined at {first.file}:{first.line})",
+            )
             return
         if rid in self.topics:
             self.err(rel, item.lines["id"], f"id '{rid}' is already a topic in topics.ttl")
@@ -139,14 +158,18 @@ class _Checker:
         allowed = [*COMMON_FIELDS, *kind.fields]
         for name in rec.raw:
             if name not in allowed:
-                self.err(rec.file, rec.line_of(name),
-                         f"unknown field '{name}' for a {kind.singular()}"
-                         + (did_you_mean(name, allowed) or f" (fields: {', '.join(allowed)})"))
+                self.err(
+                    rec.file,
+                    rec.line_of(name),
+                    f"unknown field '{name}' for a {kind.singular()}"
+                    + (did_you_mean(name, allowed) or f" (fields: {', '.join(allowed)})"),
+                )
         for spec in kind.fields.values():
             if spec.name not in rec.raw or rec.raw[spec.name] is None:
                 if spec.required:
-                    self.err(rec.file, rec.line,
-                             f"{kind.singular()} '{rec.id}' has no '{spec.name}'")
+                    self.err(
+                        rec.file, rec.line, f"{kind.singular()} '{rec.id}' has no '{spec.name}'"
+                    )
                 continue
             value = self.check_value(rec, spec, rec.raw[spec.name])
             if value is not None:
@@ -162,9 +185,12 @@ class _Checker:
 
     def check_order(self, rec: Record) -> None:
         start, end = rec.values.get("start"), rec.values.get("end")
-        if isinstance(start, FuzzyDate) and isinstance(end, FuzzyDate) and end.latest < start.earliest:
-            self.err(rec.file, rec.line_of("end"),
-                     f"end {end.text} is before start {start.text}")
+        if (
+            isinstance(start, FuzzyDate)
+            and isinstance(end, FuzzyDate)
+            and end.latest < start.earliest
+        ):
+            self.err(rec.file, rec.line_of("end"), f"end {end.text} is before start {start.text}")
 
     def check_value(self, rec: Record, spec: FieldSpec, raw: Any) -> Any:
         where = rec.line_of(spec.name)
@@ -204,14 +230,19 @@ class _Checker:
                 self.err(rec.file, where, f"'{spec.name}': {exc}")
                 return None
         if t == "dates":
-            out = [self.check_value(rec, FieldSpec(spec.name, "date"), x)
-                   for x in self._as_list(raw)]
+            out = [
+                self.check_value(rec, FieldSpec(spec.name, "date"), x) for x in self._as_list(raw)
+            ]
             return [x for x in out if x is not None]
         if t == "enum":
             if not isinstance(raw, str) or raw not in spec.values:
-                self.err(rec.file, where, f"'{spec.name}' must be one of "
-                         f"{', '.join(spec.values)}, not {raw!r}"
-                         + (did_you_mean(str(raw), spec.values) if isinstance(raw, str) else ""))
+                self.err(
+                    rec.file,
+                    where,
+                    f"'{spec.name}' must be one of "
+                    f"{', '.join(spec.values)}, not {raw!r}"
+                    + (did_you_mean(str(raw), spec.values) if isinstance(raw, str) else ""),
+                )
                 return None
             return raw
         if t == "ref":
@@ -250,12 +281,18 @@ class _Checker:
             pool = [i for i, r in self.records.items() if r.kind in spec.to]
             if "topics" in spec.to:
                 pool += list(self.topics)
-            self.err(rec.file, line, f"unknown {wanted} '{ref}' in '{spec.name}'"
-                     + did_you_mean(ref, pool))
+            self.err(
+                rec.file,
+                line,
+                f"unknown {wanted} '{ref}' in '{spec.name}'" + did_you_mean(ref, pool),
+            )
             return None
         if kind not in spec.to:
-            self.err(rec.file, line, f"'{ref}' is a {self._singular(kind)}, but '{spec.name}' "
-                                     f"takes a {wanted}")
+            self.err(
+                rec.file,
+                line,
+                f"'{ref}' is a {self._singular(kind)}, but '{spec.name}' takes a {wanted}",
+            )
             return None
         if ref == rec.id:
             self.err(rec.file, line, f"'{spec.name}' of '{rec.id}' refers to itself")
@@ -266,11 +303,16 @@ class _Checker:
         spec = self.schema.kinds.get(kind)
         return spec.singular() if spec else "topic"
 
-    def check_sides(self, rec: Record, spec: FieldSpec, raw: Any, where: int
-                    ) -> list[tuple[str, list[str]]] | None:
+    def check_sides(
+        self, rec: Record, spec: FieldSpec, raw: Any, where: int
+    ) -> list[tuple[str, list[str]]] | None:
         if not isinstance(raw, LDict):
-            self.err(rec.file, where, "'sides' must map each side (a state or authority id) "
-                                      "to the list of actors who acted for it")
+            self.err(
+                rec.file,
+                where,
+                "'sides' must map each side (a state or authority id) "
+                "to the list of actors who acted for it",
+            )
             return None
         out: list[tuple[str, list[str]]] = []
         side_spec = FieldSpec("sides", "ref", to=("organizations",))
@@ -285,8 +327,9 @@ class _Checker:
                 if ref is None:
                     continue
                 if ref in seen:
-                    self.err(rec.file, aline, f"'{ref}' is on two sides ('{seen[ref]}' and "
-                                              f"'{side}')")
+                    self.err(
+                        rec.file, aline, f"'{ref}' is on two sides ('{seen[ref]}' and '{side}')"
+                    )
                     continue
                 seen[ref] = str(side)
                 refs.append(ref)
@@ -294,8 +337,9 @@ class _Checker:
                 out.append((side_id, refs))
         return out
 
-    def check_quantities(self, rec: Record, spec: FieldSpec, raw: Any, where: int
-                         ) -> list[Quantity] | None:
+    def check_quantities(
+        self, rec: Record, spec: FieldSpec, raw: Any, where: int
+    ) -> list[Quantity] | None:
         out = []
         items = self._as_list(raw)
         lines = raw.lines if isinstance(raw, LList) else [where]
@@ -305,15 +349,22 @@ class _Checker:
                 continue
             extra = set(item) - {"amount", "unit", "of"}
             for name in sorted(extra):
-                self.err(rec.file, item.lines[name], f"unknown field '{name}' in a quantity"
-                         + did_you_mean(name, ["amount", "unit", "of"]))
+                self.err(
+                    rec.file,
+                    item.lines[name],
+                    f"unknown field '{name}' in a quantity"
+                    + did_you_mean(name, ["amount", "unit", "of"]),
+                )
             tmp = Record(rec.kind, rec.id, rec.file, line, item)
             amount = self.check_value(tmp, FieldSpec("amount", "decimal"), item["amount"])
             unit = item.get("unit")
             of = item.get("of")
             if amount is not None:
-                out.append(Quantity(amount, None if unit is None else str(unit),
-                                    None if of is None else str(of)))
+                out.append(
+                    Quantity(
+                        amount, None if unit is None else str(unit), None if of is None else str(of)
+                    )
+                )
         return out
 
     # ------------------------------------------------------------------ evidence
@@ -322,8 +373,12 @@ class _Checker:
         where = rec.line_of("evidence")
         if raw is None or raw == []:
             if kind.evidence_required:
-                self.err(rec.file, rec.line, f"{kind.singular()} '{rec.id}' has no evidence: "
-                         "cite the source line(s) it comes from, e.g. 'evidence: 19'")
+                self.err(
+                    rec.file,
+                    rec.line,
+                    f"{kind.singular()} '{rec.id}' has no evidence: "
+                    "cite the source line(s) it comes from, e.g. 'evidence: 19'",
+                )
             return
         items = self._as_list(raw)
         lines = raw.lines if isinstance(raw, LList) else [where]
@@ -337,8 +392,12 @@ class _Checker:
         if isinstance(item, LDict):
             extra = set(item) - {"source", "line", "note"}
             for name in sorted(extra):
-                self.err(rec.file, item.lines[name], f"unknown field '{name}' in evidence"
-                         + did_you_mean(name, ["source", "line", "note"]))
+                self.err(
+                    rec.file,
+                    item.lines[name],
+                    f"unknown field '{name}' in evidence"
+                    + did_you_mean(name, ["source", "line", "note"]),
+                )
             source, number, note = item.get("source"), item.get("line"), item.get("note")
             source = source if source is not None else self.defaults.get(rec.file)
         else:
@@ -347,8 +406,12 @@ class _Checker:
             self.err(rec.file, line, f"evidence line must be a line number ≥ 1, not {number!r}")
             return None
         if source is None:
-            self.err(rec.file, line, "evidence names no source: add 'source: ID' at the top of "
-                                     "the file or to the citation")
+            self.err(
+                rec.file,
+                line,
+                "evidence names no source: add 'source: ID' at the top of "
+                "the file or to the citation",
+            )
             return None
         src = self.records.get(str(source))
         if src is None or src.kind != "sources":
@@ -359,8 +422,11 @@ class _Checker:
         if text is not None:
             fname = src.values.get("file", "")
             if number > len(text):
-                self.err(rec.file, line, f"evidence line {number} is past the end of {fname} "
-                                         f"({len(text)} lines)")
+                self.err(
+                    rec.file,
+                    line,
+                    f"evidence line {number} is past the end of {fname} ({len(text)} lines)",
+                )
                 return None
             if not text[number - 1].strip():
                 self.err(rec.file, line, f"evidence line {number} of {fname} is blank")
@@ -379,11 +445,14 @@ class _Checker:
                     lines = path.read_text(encoding="utf-8").splitlines()
                     break
             else:
-                self.err(src.file, src.line_of("file"),
-                         f"source file {fname} not found in "
-                         f"{', '.join(str(d) for d in self.source_dirs) or 'any sources folder'}"
-                         "; evidence line numbers were not checked (use --sources DIR)",
-                         "warning")
+                self.err(
+                    src.file,
+                    src.line_of("file"),
+                    f"source file {fname} not found in "
+                    f"{', '.join(str(d) for d in self.source_dirs) or 'any sources folder'}"
+                    "; evidence line numbers were not checked (use --sources DIR)",
+                    "warning",
+                )
         self._source_lines[src.id] = lines
         return lines
 
@@ -393,8 +462,9 @@ def fact_files(facts_dir: Path) -> list[Path]:
     return sorted(p for p in facts_dir.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def check_facts(facts_dir: Path, schema: Schema, topics: set[str],
-                source_dirs: list[Path]) -> Facts:
+def check_facts(
+    facts_dir: Path, schema: Schema, topics: set[str], source_dirs: list[Path]
+) -> Facts:
     """Load every facts file and check it; raise FactsError listing every problem found."""
     checker = _Checker(schema, topics, source_dirs)
     files = fact_files(facts_dir)

@@ -12,7 +12,16 @@ import yaml
 from kg.paths import ontology_dir
 
 FIELD_TYPES = {
-    "text", "texts", "int", "decimal", "date", "dates", "ref", "refs", "enum", "sides",
+    "text",
+    "texts",
+    "int",
+    "decimal",
+    "date",
+    "dates",
+    "ref",
+    "refs",
+    "enum",
+    "sides",
     "quantities",
 }
 # Fields every record may have, whatever its kind.

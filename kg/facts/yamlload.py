@@ -47,7 +47,11 @@ def _convert(node: yaml.Node, rel: str, constructor: yaml.constructor.SafeConstr
                 raise FactsError([Diagnostic(rel, key_line, "mapping keys must be plain words")])
             if key in out:
                 raise FactsError(
-                    [Diagnostic(rel, key_line, f"duplicate key '{key}' (first at line {out.lines[key]})")]
+                    [
+                        Diagnostic(
+                            rel, key_line, f"duplicate key '{key}' (first at line {out.lines[key]})"
+                        )
+                    ]
                 )
             out[key] = _convert(value_node, rel, constructor)
             out.lines[key] = key_line
