@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from kg.diagnostics import Diagnostic, FactsError, did_you_mean
+from kg.diagnostics import Diagnostic, FactsError, a, did_you_mean
 from kg.facts.dates import FuzzyDate, parse_date
 from kg.facts.schema import COMMON_FIELDS, FieldSpec, KindSpec, Schema
 from kg.facts.yamlload import LDict, LList, load_yaml
@@ -122,7 +122,7 @@ class _Checker:
             self.err(
                 rel,
                 line,
-                f"a {self.schema.kinds[kind].singular()} record must be a mapping of fields",
+                f"{a(self.schema.kinds[kind].singular())} record must be a mapping of fields",
             )
             return
         rid = item.get("id")
@@ -161,7 +161,7 @@ class _Checker:
                 self.err(
                     rec.file,
                     rec.line_of(name),
-                    f"unknown field '{name}' for a {kind.singular()}"
+                    f"unknown field '{name}' for {a(kind.singular())}"
                     + (did_you_mean(name, allowed) or f" (fields: {', '.join(allowed)})"),
                 )
         for spec in kind.fields.values():
@@ -291,7 +291,7 @@ class _Checker:
             self.err(
                 rec.file,
                 line,
-                f"'{ref}' is a {self._singular(kind)}, but '{spec.name}' takes a {wanted}",
+                f"'{ref}' is {a(self._singular(kind))}, but '{spec.name}' takes {a(wanted)}",
             )
             return None
         if ref == rec.id:

@@ -1,0 +1,64 @@
+"""Shared fixtures: the repository, the shipped source texts, and a small facts folder."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kg.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+FACTS = ROOT / "facts"
+SHARED_SOURCES = ROOT.parent / "shared" / "sources"
+MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
+
+
+@pytest.fixture(scope="session")
+def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the shipped facts once; return the build folder."""
+    assert (SHARED_SOURCES / "000_278ee63bc767467f.txt").is_file(), (
+        f"the source article is expected at {SHARED_SOURCES}"
+    )
+    out = tmp_path_factory.mktemp("shipped") / "build"
+    result = CliRunner().invoke(
+        main, ["build", "--facts", str(FACTS), "--out", str(out), "--sources", str(SHARED_SOURCES)]
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture
+def mini(tmp_path: Path) -> Path:
+    """A writable copy of the minimal dataset (facts/ and sources/)."""
+    dest = tmp_path / "mini"
+    shutil.copytree(MINI, dest)
+    return dest
+
+
+BuildRunner = Callable[..., Result]
+
+
+@pytest.fixture
+def build_mini(mini: Path) -> BuildRunner:
+    """Run `kg build` on the mini dataset into mini/build; return the click Result."""
+
+    def run(*extra: str) -> Result:
+        return CliRunner().invoke(
+            main,
+            [
+                "build",
+                "--facts",
+                str(mini / "facts"),
+                "--out",
+                str(mini / "build"),
+                "--sources",
+                str(mini / "sources"),
+                *extra,
+            ],
+        )
+
+    return run

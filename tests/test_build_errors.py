@@ -1,0 +1,321 @@
+"""Every problem `kg build` reports, each triggered by a small bad fixture.
+
+Each case edits the minimal dataset (tests/fixtures/mini) in one place and checks that the
+build fails with exit code 1, names the file and line to edit, says what is wrong, prints
+no traceback, and leaves the previous build untouched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BuildRunner
+
+F = "mini.yaml"
+
+# (case id, text to replace, replacement, expected message)
+CASES = [
+    (
+        "unknown reference with suggestion",
+        "      taliban: [amir-khan-muttaqi]",
+        "      taliban: [mutaqi]",
+        f"{F}:46: unknown person or organization or post 'mutaqi' in 'sides' "
+        "(did you mean 'amir-khan-muttaqi'?)",
+    ),
+    (
+        "reference to the wrong kind",
+        "    holder: amir-khan-muttaqi",
+        "    holder: taliban",
+        f"{F}:35: 'taliban' is an organization, but 'holder' takes a person",
+    ),
+    (
+        "unknown topic with suggestion",
+        "    topics: [trade-and-transit]",
+        "    topics: [trade-and-transport]",
+        f"{F}:48: unknown topic 'trade-and-transport' in 'topics' "
+        "(did you mean 'trade-and-transit'?)",
+    ),
+    (
+        "bad date format",
+        "    date: 2022-07-16",
+        "    date: 16/07/2022",
+        f"{F}:44: 'date': bad date '16/07/2022': use YYYY, YYYY-MM or YYYY-MM-DD",
+    ),
+    (
+        "impossible date",
+        "    date: 2022-07-16",
+        "    date: 2022-02-30",
+        f"{F}:44: 'date': impossible date '2022-02-30': use YYYY, YYYY-MM or YYYY-MM-DD",
+    ),
+    (
+        "missing evidence",
+        "    name: Bahadur Aminian\n    evidence: 1\n",
+        "    name: Bahadur Aminian\n",
+        f"{F}:13: person 'bahadur-aminian' has no evidence: cite the source line(s)",
+    ),
+    (
+        "duplicate id",
+        "  - id: bahadur-aminian",
+        "  - id: amir-khan-muttaqi",
+        f"{F}:13: duplicate id 'amir-khan-muttaqi' (first defined at {F}:10)",
+    ),
+    (
+        "malformed YAML",
+        "    name: A deal\n",
+        "    name: [A deal\n",
+        f"{F}:54: malformed YAML:",
+    ),
+    (
+        "duplicate key",
+        "    name: Taliban\n",
+        "    name: Taliban\n    name: Taleban\n",
+        f"{F}:21: duplicate key 'name' (first at line 20)",
+    ),
+    (
+        "unknown field with suggestion",
+        "    organization: taliban",
+        "    organisation: taliban",
+        f"{F}:30: unknown field 'organisation' for a post (did you mean 'organization'?)",
+    ),
+    (
+        "missing required field",
+        "    organization: taliban\n",
+        "",
+        f"{F}:28: post 'foreign-minister' has no 'organization'",
+    ),
+    (
+        "unknown kind",
+        "people:",
+        "peple:",
+        f"{F}:9: unknown kind 'peple' (did you mean 'people'?)",
+    ),
+    (
+        "evidence past the end of the source",
+        "    evidence: [2, 4]",
+        "    evidence: [2, 40]",
+        f"{F}:58: evidence line 40 is past the end of mini.txt (4 lines)",
+    ),
+    (
+        "evidence on a blank line",
+        "    evidence: [2, 4]",
+        "    evidence: [2, 3]",
+        f"{F}:58: evidence line 3 of mini.txt is blank",
+    ),
+    (
+        "evidence that is not a line number",
+        "    evidence: [2, 4]",
+        "    evidence: [2, line four]",
+        f"{F}:58: evidence line must be a line number ≥ 1, not 'line four'",
+    ),
+    (
+        "unknown source",
+        "source: mini\n",
+        "source: mimi\n",
+        f"{F}:12: unknown source 'mimi' (did you mean 'mini'?)",
+    ),
+    (
+        "bad enum value",
+        "    status: agreed",
+        "    status: agred",
+        f"{F}:55: 'status' must be one of proposed, discussed, agreed, signed, reaffirmed, "
+        "pledged, not 'agred' (did you mean 'agreed'?)",
+    ),
+    (
+        "bad id",
+        "  - id: deal",
+        "  - id: Big Deal",
+        f"{F}:52: bad id 'Big Deal': use lower-case words joined by hyphens",
+    ),
+    (
+        "record without id",
+        "  - id: deal\n",
+        "  - title: deal\n",
+        f"{F}:52: record has no 'id'",
+    ),
+    (
+        "end before start",
+        "    attested: [2022-07-16]",
+        "    start: 2022-07\n    end: 2021",
+        f"{F}:38: end 2021 is before start 2022-07",
+    ),
+    (
+        "actor on two sides",
+        "      iran: [bahadur-aminian]",
+        "      iran: [bahadur-aminian, amir-khan-muttaqi]",
+        f"{F}:47: 'amir-khan-muttaqi' is on two sides ('taliban' and 'iran')",
+    ),
+    (
+        "quantity without an amount",
+        "    quantities: [{amount: 10, unit: tons, of: oil}]",
+        "    quantities: [{unit: tons, of: oil}]",
+        f"{F}:57: a quantity needs 'amount'",
+    ),
+    (
+        "number that is not a number",
+        "    quantities: [{amount: 10, unit: tons, of: oil}]",
+        "    quantities: [{amount: ten, unit: tons, of: oil}]",
+        f"{F}:57: 'amount' must be a number, not 'ten'",
+    ),
+    (
+        "a list where one id is expected",
+        "    holder: amir-khan-muttaqi",
+        "    holder: [amir-khan-muttaqi, bahadur-aminian]",
+        f"{F}:35: 'holder' takes one id, not a list",
+    ),
+    (
+        "kinds must be lists",
+        "posts:\n",
+        "posts: foreign-minister\nposts_unused:\n",
+        f"{F}:27: 'posts' must be a list of records",
+    ),
+    (
+        "SHACL violation traced to its record",
+        "    parties: [taliban, iran]",
+        "    parties: [taliban]",
+        f"{F}:52: deal: an agreement has at least two parties [party]",
+    ),
+    (
+        "SHACL: a meeting needs two participants",
+        "      iran: [bahadur-aminian]\n",
+        "",
+        f"{F}:41: meeting: a meeting has at least two participants [participant]",
+    ),
+]
+
+
+def _edit(facts: Path, old: str, new: str) -> None:
+    path = facts / F
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture no longer contains {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_cases_are_listed() -> None:
+    assert len(CASES) >= 20, len(CASES)
+
+
+def test_mini_fixture_builds(build_mini: BuildRunner, mini: Path) -> None:
+    result = build_mini()
+    assert result.exit_code == 0, result.output
+    assert "Meeting" in result.output and "0 warning(s)" in result.output, result.output
+    assert (mini / "build" / "kg.ttl").is_file()
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_error_is_reported_at_its_line(
+    build_mini: BuildRunner, mini: Path, old: str, new: str, expected: str
+) -> None:
+    first = build_mini()
+    assert first.exit_code == 0, first.output
+    ttl = mini / "build" / "kg.ttl"
+    before = ttl.read_bytes()
+    store_before = (mini / "build" / "store").resolve()
+
+    _edit(mini / "facts", old, new)
+    result = build_mini()
+
+    assert result.exit_code == 1, result.output
+    assert expected in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "build failed:" in result.stderr and "left as it was" in result.stderr
+    # The previous outputs are exactly as they were.
+    assert ttl.read_bytes() == before
+    assert (mini / "build" / "store").resolve() == store_before
+    assert store_before.is_dir()
+
+
+def test_every_problem_is_reported_not_just_the_first(build_mini: BuildRunner, mini: Path) -> None:
+    _edit(mini / "facts", "    date: 2022-07-16", "    date: 2022-13")
+    _edit(mini / "facts", "    holder: amir-khan-muttaqi", "    holder: muttaki")
+    _edit(mini / "facts", "    organization: taliban", "    organization: talibaan")
+    result = build_mini()
+    assert result.exit_code == 1
+    assert f"{F}:30: unknown organization 'talibaan'" in result.stderr, result.stderr
+    assert f"{F}:35: unknown person 'muttaki'" in result.stderr, result.stderr
+    assert f"{F}:44: 'date': impossible date '2022-13'" in result.stderr, result.stderr
+    assert "3 error(s)" in result.stderr
+
+
+def test_top_level_must_be_a_mapping(build_mini: BuildRunner, mini: Path) -> None:
+    (mini / "facts" / "extra.yaml").write_text("- just\n- a list\n", encoding="utf-8")
+    result = build_mini()
+    assert result.exit_code == 1
+    assert "extra.yaml:1: a facts file must be a mapping of kinds to lists of records" in (
+        result.stderr
+    ), result.stderr
+
+
+def test_record_must_be_a_mapping(build_mini: BuildRunner, mini: Path) -> None:
+    (mini / "facts" / "extra.yaml").write_text("places:\n  - tehran\n", encoding="utf-8")
+    result = build_mini()
+    assert result.exit_code == 1
+    assert "extra.yaml:2: a place record must be a mapping of fields" in result.stderr
+
+
+def test_not_utf8(build_mini: BuildRunner, mini: Path) -> None:
+    (mini / "facts" / "extra.yaml").write_bytes(b"places:\n  - id: caf\xe9\n")
+    result = build_mini()
+    assert result.exit_code == 1
+    assert "extra.yaml: not UTF-8 text" in result.stderr, result.stderr
+
+
+def test_empty_file_is_a_warning(build_mini: BuildRunner, mini: Path) -> None:
+    (mini / "facts" / "empty.yaml").write_text("# nothing yet\n", encoding="utf-8")
+    result = build_mini()
+    assert result.exit_code == 0, result.output
+    assert "empty.yaml: warning: file is empty" in result.stderr
+    assert "1 warning(s)" in result.output
+
+
+def test_missing_source_text_is_a_warning(mini: Path) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    out = mini / "build"
+    result = CliRunner().invoke(
+        main,
+        ["build", "--facts", str(mini / "facts"), "--out", str(out), "--sources", str(mini)],
+    )
+    assert result.exit_code == 0, result.output
+    assert f"{F}:7: warning: source file mini.txt not found in {mini}" in result.stderr, (
+        result.stderr
+    )
+
+
+def test_missing_facts_folder(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    result = CliRunner().invoke(
+        main, ["build", "--facts", str(tmp_path / "nope"), "--out", str(tmp_path / "b")]
+    )
+    assert result.exit_code == 1
+    assert "nope: facts folder not found" in result.stderr
+
+
+def test_empty_facts_folder(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    (tmp_path / "facts").mkdir()
+    result = CliRunner().invoke(
+        main, ["build", "--facts", str(tmp_path / "facts"), "--out", str(tmp_path / "b")]
+    )
+    assert result.exit_code == 1
+    assert "no .yaml files in the facts folder" in result.stderr
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from kg.cli import main
+
+    result = CliRunner().invoke(main, ["build", "--no-such-option"])
+    assert result.exit_code == 2
+    assert "No such option '--no-such-option'" in result.output
