@@ -22,6 +22,17 @@ def expand(curie: str) -> URIRef:
     return URIRef(PREFIXES[prefix] + local)
 
 
+def number(value: Decimal) -> Literal:
+    """Return a whole number as xsd:integer, any other as a normalised xsd:decimal.
+
+    Stores canonicalise numeric literals (pyoxigraph writes 350000.0 as "350000"), so we
+    emit the canonical form ourselves and kg.ttl and the store hold identical terms.
+    """
+    if value == value.to_integral_value():
+        return Literal(int(value), datatype=XSD.integer)
+    return Literal(format(value.normalize(), "f"), datatype=XSD.decimal)
+
+
 @dataclass(frozen=True)
 class Origin:
     """Where in the curated facts a node was written."""
@@ -84,7 +95,7 @@ class Converter:
         if rec.note:
             self.add(s, SKOS.note, Literal(rec.note, lang="en"))
         self.add(s, KG.recordFile, Literal(rec.file))
-        self.add(s, KG.recordLine, Literal(rec.line, datatype=XSD.positiveInteger))
+        self.add(s, KG.recordLine, Literal(rec.line, datatype=XSD.integer))
         dates: list[FuzzyDate] = []
         for name, value in rec.values.items():
             spec = kind.fields[name]
@@ -122,9 +133,9 @@ class Converter:
         if t in ("text", "texts"):
             return Literal(v, lang=spec.lang) if spec.lang else Literal(v)
         if t == "int":
-            return Literal(v, datatype=XSD.positiveInteger)
+            return Literal(v, datatype=XSD.integer)
         if t == "decimal":
-            return Literal(Decimal(v), datatype=XSD.decimal)
+            return number(Decimal(v))
         if t in ("date", "dates"):
             return Literal(v.text, datatype=XSD[v.xsd])
         if t in ("ref", "refs"):
@@ -148,7 +159,7 @@ class Converter:
         for i, q in enumerate(quantities, start=1):
             node = URIRef(f"{s}/quantity/{i}")
             self.add(node, RDF.type, SCHEMA.QuantitativeValue)
-            self.add(node, SCHEMA.value, Literal(q.amount, datatype=XSD.decimal))
+            self.add(node, SCHEMA.value, number(q.amount))
             if q.unit:
                 self.add(node, SCHEMA.unitText, Literal(q.unit))
             if q.of:
@@ -162,7 +173,7 @@ class Converter:
             src = self.iri(cite.source)
             self.add(node, RDF.type, KG.Citation)
             self.add(node, KG.citedSource, src)
-            self.add(node, KG.line, Literal(cite.line, datatype=XSD.positiveInteger))
+            self.add(node, KG.line, Literal(cite.line, datatype=XSD.integer))
             if cite.note:
                 self.add(node, SKOS.note, Literal(cite.note, lang="en"))
             self.add(s, KG.evidence, node)

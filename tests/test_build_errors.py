@@ -203,7 +203,9 @@ def test_mini_fixture_builds(build_mini: BuildRunner, mini: Path) -> None:
     assert (mini / "build" / "kg.ttl").is_file()
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("old", "new", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
 def test_error_is_reported_at_its_line(
     build_mini: BuildRunner, mini: Path, old: str, new: str, expected: str
 ) -> None:
