@@ -1,0 +1,150 @@
+"""The ontology, topic scheme and record schema agree with each other and with the code."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF, SKOS
+
+from kg.convert import expand
+from kg.facts.schema import load_schema
+from kg.namespaces import KG, TOPIC
+from kg.paths import ontology_dir
+from tests.conftest import ROOT
+
+KG_NS = "https://w3id.org/kg/ont#"
+
+
+def _defined_terms() -> set[str]:
+    g = Graph().parse(ontology_dir() / "kg.ttl")
+    return {
+        str(s)[len(KG_NS) :]
+        for s in g.subjects()
+        if isinstance(s, URIRef) and str(s).startswith(KG_NS) and len(str(s)) > len(KG_NS)
+    }
+
+
+def test_namespace_module_matches_the_ontology() -> None:
+    in_code = set(KG.__annotations__)
+    in_ttl = _defined_terms()
+    assert in_code == in_ttl, ("run python scripts/gen_namespaces.py", in_code ^ in_ttl)
+
+
+def test_closed_namespace_rejects_unknown_terms() -> None:
+    try:
+        _ = KG.Persn
+    except AttributeError:
+        return
+    raise AssertionError("KG.Persn should not exist")
+
+
+def test_every_kg_term_used_in_shapes_and_rules_is_defined() -> None:
+    defined = _defined_terms()
+    texts = [ontology_dir() / "shapes.ttl", *sorted((ontology_dir() / "rules").glob("*.rq"))]
+    assert len(texts) >= 2
+    for path in texts:
+        used = set(re.findall(r"\bkg:([A-Za-z]+)", path.read_text()))
+        assert used, path
+        assert used <= defined, (path.name, used - defined)
+
+
+def test_every_term_in_the_record_schema_expands() -> None:
+    schema = load_schema()
+    assert len(schema.kinds) >= 10
+    for kind in schema.kinds.values():
+        expand(kind.cls)
+        for cls in kind.types.values():
+            expand(cls)
+        for spec in kind.fields.values():
+            if spec.predicate:
+                expand(spec.predicate)
+            for iri in spec.values.values():
+                expand(iri)
+
+
+def test_ontology_classes_are_declared() -> None:
+    g = Graph().parse(ontology_dir() / "kg.ttl")
+    classes = {str(c)[len(KG_NS) :] for c in g.subjects(RDF.type, OWL.Class)}
+    required = {
+        "Person",
+        "Organization",
+        "State",
+        "DeFactoAuthority",
+        "Ministry",
+        "PublicBody",
+        "Company",
+        "Bank",
+        "ArmedGroup",
+        "MilitantGroup",
+        "DiplomaticMission",
+        "Embassy",
+        "Consulate",
+        "Post",
+        "Tenure",
+        "Meeting",
+        "Event",
+        "Handover",
+        "Attack",
+        "Killing",
+        "Visit",
+        "Dialogue",
+        "Agreement",
+        "Project",
+        "Place",
+        "Source",
+        "ReportedStatistic",
+    }
+    assert required <= classes, required - classes
+
+
+def test_topic_scheme() -> None:
+    g = Graph().parse(ontology_dir() / "topics.ttl")
+    concepts = set(g.subjects(RDF.type, SKOS.Concept))
+    assert len(concepts) >= 20
+    for c in concepts:
+        assert g.value(c, SKOS.prefLabel) is not None, c
+    narrower_energy = {str(c)[len(str(TOPIC)) :] for c in g.subjects(SKOS.broader, TOPIC.energy)}
+    assert narrower_energy >= {
+        "oil",
+        "gas",
+        "petroleum",
+        "electricity",
+        "refineries",
+        "pipelines",
+    }, narrower_energy
+    assert {"narcotics", "human-trafficking"} <= {
+        str(c)[len(str(TOPIC)) :] for c in g.subjects(SKOS.broader, TOPIC["border-security"])
+    }
+    # Every concept reaches a top concept, without cycles.
+    for c in concepts:
+        seen = set()
+        node = c
+        while g.value(node, SKOS.broader) is not None:
+            assert node not in seen, f"cycle at {node}"
+            seen.add(node)
+            node = g.value(node, SKOS.broader)
+        assert (node, SKOS.topConceptOf, None) in g, node
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    code = (
+        "import sys\nfrom kg.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('rdflib', 'pyshacl', 'networkx', 'pyvis') "
+        "if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout
+
+
+def test_every_command_is_documented_with_an_example() -> None:
+    from kg.cli import main
+
+    assert main.commands
+    for name, cmd in main.commands.items():
+        assert cmd.help and "Example:" in cmd.help, name

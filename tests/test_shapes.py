@@ -1,0 +1,155 @@
+"""Every SHACL shape in ontology/shapes.ttl has a conforming and a violating example."""
+
+from __future__ import annotations
+
+import pyshacl
+import pytest
+from rdflib import Graph, Namespace
+from rdflib.namespace import RDF, SH
+
+from kg.paths import ontology_dir
+
+KGSH = Namespace("https://w3id.org/kg/shapes#")
+
+HEADER = """
+@prefix kg: <https://w3id.org/kg/ont#> .
+@prefix ex: <https://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+@prefix org: <http://www.w3.org/ns/org#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix schema: <https://schema.org/> .
+"""
+
+# A small graph that conforms to every shape; each example adds to it.
+BASE = """
+ex:src a kg:Source ; dcterms:title "S" ; kg:file "s.txt" .
+ex:cite a kg:Citation ; kg:citedSource ex:src ; kg:line 1 .
+ex:iran a kg:State ; skos:prefLabel "Iran"@en ; kg:evidence ex:cite .
+ex:taliban a kg:DeFactoAuthority ; skos:prefLabel "Taliban"@en ; kg:evidence ex:cite .
+ex:a a kg:Person ; skos:prefLabel "A"@en ; kg:evidence ex:cite .
+ex:b a kg:Person ; skos:prefLabel "B"@en ; kg:evidence ex:cite .
+ex:post a kg:Post ; skos:prefLabel "Minister"@en ; org:postIn ex:taliban ; kg:evidence ex:cite .
+"""
+
+FACT = 'skos:prefLabel "X"@en ; kg:evidence ex:cite'
+
+# shape -> (conforming addition, violating addition)
+EXAMPLES: dict[str, tuple[str, str]] = {
+    "SourceShape": (
+        'ex:s2 a kg:Source ; dcterms:title "T" ; kg:file "t.txt" .',
+        'ex:s2 a kg:Source ; dcterms:title "T" .',
+    ),
+    "EvidenceShape": (
+        f"ex:x a kg:Place ; {FACT} .",
+        'ex:x a kg:Place ; skos:prefLabel "X"@en .',
+    ),
+    "LabelShape": (
+        f'ex:x a kg:Place ; {FACT} ; skos:prefLabel "Y"@fa .',
+        f'ex:x a kg:Place ; {FACT} ; skos:prefLabel "Y"@en .',
+    ),
+    "CitationShape": (
+        "ex:c2 a kg:Citation ; kg:citedSource ex:src ; kg:line 3 .",
+        "ex:c2 a kg:Citation ; kg:citedSource ex:src ; kg:line 0 .",
+    ),
+    "OrganizationShape": (
+        f"ex:m a kg:Ministry ; {FACT} ; org:subOrganizationOf ex:taliban .",
+        f"ex:m a kg:Ministry ; {FACT} ; org:subOrganizationOf ex:a .",
+    ),
+    "PostShape": (
+        f"ex:p2 a kg:Post ; {FACT} ; org:postIn ex:iran .",
+        f"ex:p2 a kg:Post ; {FACT} .",
+    ),
+    "TenureShape": (
+        f"ex:t a kg:Tenure ; {FACT} ; org:member ex:a ; kg:post ex:post ;"
+        ' kg:earliest "2022-07-16"^^xsd:date ; kg:latest "2022-08-20"^^xsd:date .',
+        f"ex:t a kg:Tenure ; {FACT} ; org:member ex:a ; kg:post ex:post ;"
+        ' kg:earliest "2022-08-20"^^xsd:date ; kg:latest "2022-07-16"^^xsd:date .',
+    ),
+    "EventShape": (
+        f'ex:e a kg:Visit ; {FACT} ; kg:date "2022-09"^^xsd:gYearMonth .',
+        f'ex:e a kg:Visit ; {FACT} ; kg:date "early September 2022" .',
+    ),
+    "MeetingShape": (
+        f'ex:e a kg:Meeting ; {FACT} ; kg:date "2022-07-16"^^xsd:date ;'
+        " kg:participant ex:a, ex:b .",
+        f'ex:e a kg:Meeting ; {FACT} ; kg:date "2022-07-16"^^xsd:date ; kg:participant ex:a .',
+    ),
+    "ParticipationShape": (
+        "ex:pt a kg:Participation ; kg:actor ex:a ; kg:side ex:iran .",
+        "ex:pt a kg:Participation ; kg:actor ex:a ; kg:side ex:b .",
+    ),
+    "AgreementShape": (
+        f"ex:g a kg:Agreement ; {FACT} ; kg:party ex:iran, ex:taliban ;"
+        " kg:agreementKind kg:Treaty ; kg:status kg:Signed .",
+        f"ex:g a kg:Agreement ; {FACT} ; kg:party ex:iran ;"
+        " kg:agreementKind kg:Treaty ; kg:status kg:Signed .",
+    ),
+    "QuantityShape": (
+        "ex:q a schema:QuantitativeValue ; schema:value 350000 .",
+        'ex:q a schema:QuantitativeValue ; schema:value "lots" .',
+    ),
+    "ProjectShape": (
+        f"ex:j a kg:Project ; {FACT} ; kg:projectKind kg:Highway .",
+        f"ex:j a kg:Project ; {FACT} .",
+    ),
+    "PlaceShape": (
+        f"ex:x a kg:Place ; {FACT} ; schema:containedInPlace ex:iran .",
+        f"ex:x a kg:Place ; {FACT} ; schema:containedInPlace ex:a .",
+    ),
+    "ReportedStatisticShape": (
+        f'ex:s a kg:ReportedStatistic ; {FACT} ; kg:measure "meetings" ; schema:value 67 .',
+        f'ex:s a kg:ReportedStatistic ; {FACT} ; kg:measure "meetings" .',
+    ),
+    "ClaimShape": (
+        f"ex:k a kg:Claim ; {FACT} ; kg:subject ex:a .",
+        f"ex:k a kg:Claim ; {FACT} ; kg:subject ex:a, ex:b .",
+    ),
+}
+
+
+def _shapes() -> Graph:
+    return Graph().parse(ontology_dir() / "shapes.ttl")
+
+
+def _validate(extra: str, shapes: Graph | None = None) -> tuple[bool, Graph]:
+    data = Graph().parse(data=HEADER + BASE + extra, format="turtle")
+    data += Graph().parse(ontology_dir() / "kg.ttl")
+    shapes = shapes if shapes is not None else _shapes()
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=shapes, advanced=True)
+    return bool(conforms), report
+
+
+def _owning_shape(shapes: Graph, source: object) -> object:
+    """Return the node shape a property shape belongs to (or the shape itself)."""
+    owner = shapes.value(predicate=SH.property, object=source)  # type: ignore[arg-type]
+    return owner if owner is not None else source
+
+
+def test_every_shape_has_examples() -> None:
+    shapes = _shapes()
+    names = sorted(str(s).split("#")[1] for s in shapes.subjects(RDF.type, SH.NodeShape))
+    assert names, "no shapes found"
+    assert names == sorted(EXAMPLES), set(names) ^ set(EXAMPLES)
+
+
+def test_base_conforms() -> None:
+    conforms, report = _validate("")
+    assert conforms, report.serialize(format="turtle")
+
+
+@pytest.mark.parametrize("shape", sorted(EXAMPLES))
+def test_conforming_example(shape: str) -> None:
+    conforms, report = _validate(EXAMPLES[shape][0])
+    assert conforms, report.serialize(format="turtle")
+
+
+@pytest.mark.parametrize("shape", sorted(EXAMPLES))
+def test_violating_example(shape: str) -> None:
+    shapes = _shapes()
+    conforms, report = _validate(EXAMPLES[shape][1], shapes)
+    assert not conforms
+    sources = {_owning_shape(shapes, s) for s in report.objects(None, SH.sourceShape)}
+    assert KGSH[shape] in sources, sources
+    messages = [str(m) for m in report.objects(None, SH.resultMessage)]
+    assert messages and all(m for m in messages), messages
