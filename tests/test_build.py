@@ -133,3 +133,32 @@ def test_concurrent_build_is_refused(build_mini: BuildRunner, mini: Path) -> Non
     assert result.exit_code == 1
     assert "another kg build is writing" in result.stderr, result.stderr
     assert (mini / "build" / "kg.ttl").read_bytes() == before
+
+
+def test_entity_in_two_sources_is_one_node_with_both_citations(
+    build_mini: BuildRunner, mini: Path
+) -> None:
+    (mini / "sources" / "second.txt").write_text("Muttaqi again.\n", encoding="utf-8")
+    (mini / "facts" / "second.yaml").write_text(
+        "sources:\n  - id: second\n    title: A second article\n    file: second.txt\n",
+        encoding="utf-8",
+    )
+    path = mini / "facts" / "mini.yaml"
+    path.write_text(
+        path.read_text().replace(
+            "    name: Amir Khan Muttaqi\n    evidence: 1\n",
+            "    name: Amir Khan Muttaqi\n    evidence: [1, {source: second, line: 1}]\n",
+        )
+    )
+    result = build_mini()
+    assert result.exit_code == 0, result.output
+    store = pyoxigraph.Store.read_only(str(mini / "build" / "store"))
+    cites = sorted(
+        (str(r["title"].value), int(r["line"].value))
+        for r in store.query(
+            "PREFIX kg: <https://w3id.org/kg/ont#> PREFIX dcterms: <http://purl.org/dc/terms/>"
+            " SELECT ?title ?line WHERE { <https://w3id.org/kg/id/person/amir-khan-muttaqi>"
+            " kg:evidence ?c . ?c kg:line ?line ; kg:citedSource/dcterms:title ?title }"
+        )
+    )
+    assert cites == [("A second article", 1), ("Mini source", 1)]
