@@ -148,6 +148,7 @@ def build(facts_dir: Path, build_dir: Path, source_dirs: list[Path] | None = Non
     from kg.convert import to_rdf
     from kg.facts.check import check_facts
     from kg.facts.schema import load_schema
+    from kg.index import search_keys
     from kg.validate import validate
 
     timings: dict[str, float] = {}
@@ -190,6 +191,7 @@ def build(facts_dir: Path, build_dir: Path, source_dirs: list[Path] | None = Non
     full += ontology
     full += topics
     full += data
+    search_keys(full)
     turtle = serialize(full)
     timings["serialise"] = time.perf_counter() - t
 

@@ -21,6 +21,7 @@ class KG(DefinedNamespace):
     AgreementKind: URIRef
     AgreementStatus: URIRef
     Airport: URIRef
+    Any: URIRef
     ArmedGroup: URIRef
     Arrangement: URIRef
     Attack: URIRef
@@ -142,6 +143,7 @@ class KG(DefinedNamespace):
     recordFile: URIRef
     recordLine: URIRef
     relation: URIRef
+    searchKey: URIRef
     seeksRecognitionFrom: URIRef
     side: URIRef
     signed: URIRef

@@ -8,16 +8,38 @@ from __future__ import annotations
 
 import click
 
+from kg.cli import lookups
 from kg.cli.build import build_cmd
+from kg.cli.query import query_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kg")
-def main() -> None:
+@click.option(
+    "--store",
+    envvar="KG_STORE",
+    type=click.Path(file_okay=False),
+    metavar="DIR",
+    help="The graph to query (default: $KG_STORE, or build/store).",
+)
+def main(store: str | None) -> None:
     """kg: a sourced knowledge graph of actors, institutions and agreements.
 
-    Start with `kg build` in a checkout: it reads facts/, validates them and writes build/.
+    Start with `kg build` in a checkout: it reads facts/, validates them and writes
+    build/. Then ask: `kg who-met --topic energy`, `kg show muttaqi`, `kg roles --on
+    2022-08-20`, `kg timeline`, `kg path A B`, `kg query FILE.rq`.
     """
 
 
-main.add_command(build_cmd)
+for command in (
+    build_cmd,
+    lookups.who_met,
+    lookups.show,
+    lookups.roles,
+    lookups.timeline,
+    lookups.path,
+    query_cmd,
+    lookups.topics,
+    lookups.stats,
+):
+    main.add_command(command)

@@ -1,0 +1,285 @@
+"""Lookup commands: who-met, show, roles, timeline, path, topics, stats."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from kg.cli.common import DATE, open_store, user_errors
+from kg.cli.output import emit, format_option, table
+
+
+def _bounds(start: Any, end: Any) -> tuple[Any, Any]:
+    return (start.earliest if start else None, end.latest if end else None)
+
+
+@click.command("who-met")
+@click.option(
+    "--person",
+    "-p",
+    metavar="NAME",
+    help="An actor on one side (person, institution, post or state).",
+)
+@click.option("--with", "with_", metavar="NAME", help="An actor on the other side.")
+@click.option(
+    "--topic", "-t", metavar="TOPIC", help="A topic; narrower topics match too (energy finds oil)."
+)
+@click.option("--from", "start", type=DATE, help="From this date (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--to", "end", type=DATE, help="Up to this date.")
+@format_option
+@click.pass_context
+@user_errors
+def who_met(
+    ctx: click.Context,
+    person: str | None,
+    with_: str | None,
+    topic: str | None,
+    start: Any,
+    end: Any,
+    fmt: str,
+) -> None:
+    """Who met whom: one row per pair of actors on opposite sides of an event.
+
+    A delegation of several institutions gives one row per institution. Dates match by
+    overlap: an event known only to the month matches a filter on any day of that month.
+
+    Example: kg who-met --topic energy
+    """
+    from kg import lookups
+    from kg.names import resolve, resolve_topic
+
+    store = open_store(ctx)
+    rows = lookups.who_met(
+        store,
+        person=resolve(store, person) if person else None,
+        with_=resolve(store, with_) if with_ else None,
+        topic=resolve_topic(store, topic) if topic else None,
+        start=_bounds(start, end)[0],
+        end=_bounds(start, end)[1],
+    )
+    emit(
+        fmt,
+        [
+            ("date", "date"),
+            ("a", "a"),
+            ("b", "b"),
+            ("topics", "topics"),
+            ("event", "event"),
+            ("line", "source"),
+        ],
+        rows,
+        "no meetings match",
+    )
+
+
+@click.command("roles")
+@click.argument("name", required=False)
+@click.option(
+    "--on", "on", type=DATE, help="Held on this date (a month or year: at some time in it)."
+)
+@click.option(
+    "--post", metavar="TEXT", help="Words the post's name contains (ambassador, minister)."
+)
+@format_option
+@click.pass_context
+@user_errors
+def roles(ctx: click.Context, name: str | None, on: Any, post: str | None, fmt: str) -> None:
+    """Who held which post in which organization, and when.
+
+    NAME may be a person, a post or an organization (its sub-organizations included).
+    Where the source shows a role only on some dates, those dates are listed under
+    `attested` and the role counts as held between the first and the last of them.
+
+    Example: kg roles --post ambassador --on 2022-08-20
+    """
+    from kg import lookups
+    from kg.names import resolve
+
+    store = open_store(ctx)
+    rows = lookups.roles(store, resolve(store, name) if name else None, *_bounds(on, on), post=post)
+    emit(
+        fmt,
+        [
+            ("person", "person"),
+            ("post", "post"),
+            ("organization", "organization"),
+            ("when", "when"),
+            ("line", "sources"),
+        ],
+        rows,
+        "no roles match",
+    )
+
+
+@click.command("timeline")
+@click.argument("name", required=False)
+@click.option("--from", "start", type=DATE, help="From this date.")
+@click.option("--to", "end", type=DATE, help="Up to this date.")
+@format_option
+@click.pass_context
+@user_errors
+def timeline(ctx: click.Context, name: str | None, start: Any, end: Any, fmt: str) -> None:
+    """Dated events in order, optionally only those involving NAME.
+
+    Example: kg timeline muttaqi
+    """
+    from kg import lookups
+    from kg.names import resolve
+
+    store = open_store(ctx)
+    rows = lookups.timeline(store, resolve(store, name) if name else None, *_bounds(start, end))
+    emit(
+        fmt,
+        [("date", "date"), ("type", "type"), ("event", "event"), ("line", "sources")],
+        rows,
+        "no events match",
+    )
+
+
+@click.command("show")
+@click.argument("name")
+@format_option
+@click.pass_context
+@user_errors
+def show(ctx: click.Context, name: str, fmt: str) -> None:
+    """An entity's card: names, type, roles over time, events and everything said of it.
+
+    Every fact shows the source lines it comes from.
+
+    Example: kg show "Kazemi Qomi"
+    """
+    from kg import lookups
+    from kg.names import resolve
+
+    store = open_store(ctx)
+    card = lookups.show(store, resolve(store, name))
+    if fmt == "json":
+        click.echo(json.dumps(card, indent=2, ensure_ascii=False))
+        return
+    if fmt == "csv":
+        emit("csv", [], card["statements"])
+        return
+    _print_card(card)
+
+
+def _print_card(card: dict[str, Any]) -> None:
+    click.echo(f"{card['label']}  ({', '.join(card['types'])})")
+    click.echo(f"  {card['iri']}")
+    if card["aliases"]:
+        click.echo(f"  also: {', '.join(card['aliases'])}")
+    for note in card["notes"]:
+        click.echo(f"  note: {note}")
+    lines = ", ".join(f"{s['document']}:{s['line']}" for s in card["sources"])
+    click.echo(f"  sources: {lines}")
+    if card["roles"]:
+        click.echo("\nRoles")
+        click.echo(
+            table(
+                [("person", "person"), ("post", "post"), ("when", "when"), ("line", "sources")],
+                card["roles"],
+            )
+        )
+    if card["events"]:
+        click.echo("\nEvents")
+        click.echo(
+            table(
+                [("date", "date"), ("type", "type"), ("event", "event"), ("line", "sources")],
+                card["events"],
+            )
+        )
+    if card["statements"]:
+        click.echo("\nStatements")
+        rows = [
+            {**s, "relation": s["relation"] if s["direction"] == "out" else f"← {s['relation']}"}
+            for s in card["statements"]
+        ]
+        click.echo(table([("relation", "relation"), ("value", "value"), ("line", "sources")], rows))
+        click.echo("\n(← marks statements about it made by another fact)")
+
+
+@click.command("path")
+@click.argument("a")
+@click.argument("b")
+@format_option
+@click.pass_context
+@user_errors
+def path(ctx: click.Context, a: str, b: str, fmt: str) -> None:
+    """The shortest chain of relations between two entities, each hop with its evidence.
+
+    Example: kg path muttaqi "Saif al-Adel"
+    """
+    from kg.analytics import shortest_path
+    from kg.names import resolve
+
+    store = open_store(ctx)
+    hops = shortest_path(store, resolve(store, a), resolve(store, b))
+    rows = [
+        {**h, "relation": f"← {h['relation']}" if h["inverse"] else f"{h['relation']} →"}
+        if fmt == "table"
+        else h
+        for h in hops
+    ]
+    emit(fmt, [("from", "from"), ("relation", "relation"), ("to", "to"), ("line", "sources")], rows)
+
+
+@click.command("topics")
+@format_option
+@click.pass_context
+@user_errors
+def topics(ctx: click.Context, fmt: str) -> None:
+    """The topic tree, with how many facts are tagged with each topic or a narrower one.
+
+    Example: kg topics
+    """
+    from kg import lookups
+
+    rows = lookups.topics(open_store(ctx))
+    if fmt != "table":
+        emit(fmt, [], rows)
+        return
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for r in rows:
+        children.setdefault(r["broader"], []).append(r)
+
+    def walk(parent: str | None, depth: int) -> None:
+        for r in children.get(parent, []):
+            alts = f"  [{', '.join(r['alt_labels'])}]" if r["alt_labels"] else ""
+            click.echo(f"{'  ' * depth}{r['label']} ({r['id']}, {r['tagged']}){alts}")
+            walk(r["id"], depth + 1)
+
+    walk(None, 0)
+
+
+@click.command("stats")
+@format_option
+@click.pass_context
+@user_errors
+def stats(ctx: click.Context, fmt: str) -> None:
+    """Counts per class; meetings per month, per topic and per pair of sides.
+
+    A meeting here is any event with actors on two sides; a topic count includes events
+    tagged with a narrower topic.
+
+    Example: kg stats
+    """
+    from kg import lookups
+
+    data = lookups.stats(open_store(ctx))
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    sections = [
+        ("classes", [("class", "class"), ("count", "count")]),
+        ("meetings_per_month", [("month", "month"), ("count", "count")]),
+        ("meetings_per_topic", [("topic", "topic"), ("count", "count")]),
+        ("meetings_per_pair", [("a", "a"), ("b", "b"), ("count", "count")]),
+    ]
+    for i, (key, cols) in enumerate(sections):
+        if fmt == "csv":
+            click.echo(f"# {key}")
+            emit("csv", cols, data[key])
+            continue
+        click.echo(("\n" if i else "") + key.replace("_", " ").capitalize())
+        click.echo(table(cols, data[key]))

@@ -1,0 +1,224 @@
+"""Lookups an analyst asks for, as rows of plain values with documented field names.
+
+Each function runs named queries (kg/queries) against a store and shapes the rows; the
+CLI only formats them. Field names are part of kg's JSON output and listed in the README.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from kg.names import Entity
+from kg.query import run
+from kg.store import EmbeddedStore, Row, value
+from kg.text import normalize
+
+Record = dict[str, Any]
+
+
+def citations(packed: str) -> list[dict[str, Any]]:
+    """Turn 'file#19|file#20' into [{'document': 'file', 'line': 19}, ...], in order."""
+    out = []
+    for item in filter(None, packed.split("|")):
+        doc, _, line = item.rpartition("#")
+        out.append({"document": doc, "line": int(line)})
+    return sorted(out, key=lambda c: (c["document"], c["line"]))
+
+
+def _local(iri: str) -> str:
+    """Return the last segment of an IRI, as a fallback label."""
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+
+def _split(packed: str) -> list[str]:
+    return sorted(filter(None, packed.split("|")))
+
+
+def _v(row: Row, name: str) -> str:
+    return value(row.get(name))
+
+
+def _when(start: str, end: str, attested: list[str]) -> str:
+    """Say when a role was held, as far as the source tells."""
+    parts = []
+    if start or end:
+        parts.append(f"{start or '?'} – {end or '?'}")
+    if attested:
+        parts.append("attested " + ", ".join(attested))
+    return "; ".join(parts)
+
+
+def _source_fields(row: Row) -> Record:
+    cites = citations(_v(row, "sources"))
+    return {"source": cites[0] if cites else None, "sources": cites}
+
+
+def who_met(
+    store: EmbeddedStore,
+    person: Entity | None = None,
+    with_: Entity | None = None,
+    topic: Entity | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> list[Record]:
+    """Return who met whom: one row per pair of actors on opposite sides of an event."""
+    rows = run(
+        store,
+        "who-met",
+        person=person and person.iri,
+        topic=topic and topic.iri,
+        **{"with": with_ and with_.iri, "from": start, "to": end},
+    )
+    return [
+        {
+            "date": _v(r, "date"),
+            "a": _v(r, "aLabel"),
+            "b": _v(r, "bLabel"),
+            "topics": _split(_v(r, "topics")),
+            "event": _v(r, "eventLabel"),
+            **_source_fields(r),
+            "a_side": _v(r, "aSideLabel"),
+            "b_side": _v(r, "bSideLabel"),
+            "a_iri": _v(r, "a"),
+            "b_iri": _v(r, "b"),
+            "event_iri": _v(r, "event"),
+        }
+        for r in rows
+    ]
+
+
+def roles(
+    store: EmbeddedStore,
+    entity: Entity | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    post: str | None = None,
+) -> list[Record]:
+    """Return who held which post, when; filtered by entity, a date range and post words."""
+    rows = run(
+        store,
+        "roles",
+        entity=entity and entity.iri,
+        postText=normalize(post or ""),
+        **{"from": start, "to": end},
+    )
+    return [
+        {
+            "person": _v(r, "holderLabel"),
+            "post": _v(r, "postLabel"),
+            "organization": _v(r, "orgLabel"),
+            "start": _v(r, "start") or None,
+            "end": _v(r, "end") or None,
+            "attested": _split(_v(r, "attested")),
+            "when": _when(_v(r, "start"), _v(r, "end"), _split(_v(r, "attested"))),
+            **_source_fields(r),
+            "person_iri": _v(r, "holder"),
+            "post_iri": _v(r, "post"),
+            "organization_iri": _v(r, "org"),
+        }
+        for r in rows
+    ]
+
+
+def timeline(
+    store: EmbeddedStore,
+    entity: Entity | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> list[Record]:
+    """Return dated events in order, optionally only those involving an entity."""
+    rows = run(store, "timeline", entity=entity and entity.iri, **{"from": start, "to": end})
+    return [
+        {
+            "date": _v(r, "date"),
+            "event": _v(r, "eventLabel"),
+            "type": _v(r, "typeLabel"),
+            "topics": _split(_v(r, "topics")),
+            **_source_fields(r),
+            "event_iri": _v(r, "event"),
+        }
+        for r in rows
+    ]
+
+
+def show(store: EmbeddedStore, entity: Entity) -> Record:
+    """Return an entity's card: names, types, sources, roles, events and every statement."""
+    head = run(store, "entity", entity=entity.iri)
+    types = sorted({_v(r, "typeLabel") or _local(_v(r, "type")) for r in head if _v(r, "type")})
+    evidence: dict[tuple[str, int], Record] = {}
+    for r in head:
+        if _v(r, "line"):
+            key = (_v(r, "file"), int(_v(r, "line")))
+            evidence[key] = {"document": key[0], "line": key[1], "note": _v(r, "citeNote") or None}
+    statements = []
+    for r in run(store, "statements", entity=entity.iri):
+        relation = _v(r, "pLabel") or _local(_v(r, "p"))
+        other = r.get("other")
+        if _v(r, "qvalue"):
+            shown = " ".join(x for x in (_v(r, "qvalue"), _v(r, "qunit")) if x)
+            if _v(r, "qof"):
+                shown += f" of {_v(r, 'qof')}"
+            other_iri = None
+        elif other is not None and other.__class__.__name__ == "NamedNode":
+            shown = _v(r, "otherLabel") or value(other)
+            other_iri = value(other)
+        else:
+            shown, other_iri = value(other), None
+        statements.append(
+            {
+                "direction": _v(r, "direction"),
+                "relation": relation,
+                "value": shown,
+                "value_iri": other_iri,
+                "sources": citations(_v(r, "sources")),
+            }
+        )
+    return {
+        "iri": entity.iri,
+        "label": entity.label,
+        "types": types,
+        "aliases": sorted({_v(r, "alias") for r in head if _v(r, "alias")}),
+        "notes": sorted({_v(r, "note") for r in head if _v(r, "note")}),
+        "sources": [evidence[k] for k in sorted(evidence)],
+        "roles": roles(store, entity),
+        "events": timeline(store, entity),
+        "statements": statements,
+    }
+
+
+def topics(store: EmbeddedStore) -> list[Record]:
+    """Return the topic scheme, each topic with its broader topic and tagged-fact count."""
+    rows = run(store, "topics")
+    return [
+        {
+            "id": _v(r, "topic").rsplit("/", 1)[-1],
+            "label": _v(r, "label"),
+            "broader": _v(r, "broader").rsplit("/", 1)[-1] or None,
+            "alt_labels": _split(_v(r, "alts")),
+            "tagged": int(_v(r, "tagged") or 0),
+        }
+        for r in rows
+    ]
+
+
+def stats(store: EmbeddedStore) -> Record:
+    """Return counts per class, and meetings per month, per topic and per pair of sides."""
+    return {
+        "classes": [
+            {"class": _v(r, "classLabel") or _local(_v(r, "class")), "count": int(_v(r, "count"))}
+            for r in run(store, "stats-classes")
+        ],
+        "meetings_per_month": [
+            {"month": _v(r, "month"), "count": int(_v(r, "count"))}
+            for r in run(store, "stats-months")
+        ],
+        "meetings_per_topic": [
+            {"topic": _v(r, "label"), "count": int(_v(r, "count"))}
+            for r in run(store, "stats-topics")
+        ],
+        "meetings_per_pair": [
+            {"a": _v(r, "aLabel"), "b": _v(r, "bLabel"), "count": int(_v(r, "count"))}
+            for r in run(store, "stats-pairs")
+        ],
+    }

@@ -1,0 +1,135 @@
+"""Named SPARQL queries (kg/queries/*.rq) run with bound parameters.
+
+Each file starts with a header of comments:
+
+    # title: Who met whom
+    # description: what the rows are
+    # param topic: iri = kg:Any   a topic; narrower topics match too
+    # param from: date = 0001-01-01
+    # example: kg who-met --topic energy
+
+Every parameter is always bound: an omitted one takes its default (kg:Any for "no filter",
+open-ended dates, empty text), because pyoxigraph substitutes variables in patterns and
+comparisons but not inside BOUND(), and only variables the SELECT projects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from kg.store import EmbeddedStore, Row, Term
+
+QUERY_DIR = Path(__file__).resolve().parent / "queries"
+KG = "https://w3id.org/kg/ont#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+ANY = ox.NamedNode(KG + "Any")
+
+# Prefixes `kg query` predeclares (kept here, free of rdflib, so lookups start fast).
+PREFIXES = {
+    "kg": KG,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": XSD,
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "org": "http://www.w3.org/ns/org#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "schema": "https://schema.org/",
+    "id": "https://w3id.org/kg/id/",
+    "topic": "https://w3id.org/kg/topic/",
+}
+
+_PARAM = re.compile(r"^#\s*param\s+(\w+)\s*:\s*(iri|date|text)\s*=\s*(\S+)\s*(.*)$")
+_FIELD = re.compile(r"^#\s*(title|description|example)\s*:\s*(.*)$")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A query parameter: its name, type, default and meaning."""
+
+    name: str
+    type: str
+    default: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """A SPARQL file with its header."""
+
+    name: str
+    text: str
+    title: str = ""
+    description: str = ""
+    example: str = ""
+    params: dict[str, Param] = field(default_factory=dict)
+
+
+def parse_query(name: str, text: str) -> NamedQuery:
+    """Parse a named query's header comments."""
+    meta: dict[str, str] = {}
+    params: dict[str, Param] = {}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        if m := _PARAM.match(line):
+            params[m[1]] = Param(m[1], m[2], "" if m[3] == '""' else m[3], m[4].strip())
+        elif m := _FIELD.match(line):
+            meta[m[1]] = m[2].strip()
+    return NamedQuery(
+        name,
+        text,
+        meta.get("title", ""),
+        meta.get("description", ""),
+        meta.get("example", ""),
+        params,
+    )
+
+
+@cache
+def load_query(name: str) -> NamedQuery:
+    """Load kg/queries/NAME.rq."""
+    path = QUERY_DIR / f"{name}.rq"
+    return parse_query(name, path.read_text(encoding="utf-8"))
+
+
+def all_queries() -> list[NamedQuery]:
+    """Every named query shipped with kg, by name."""
+    return [load_query(p.stem) for p in sorted(QUERY_DIR.glob("*.rq"))]
+
+
+def _term(param: Param, val: object) -> Term:
+    if param.type == "iri":
+        text = str(val)
+        if text == "kg:Any":
+            return ANY
+        return ox.NamedNode(text)
+    if param.type == "date":
+        day = val if isinstance(val, dt.date) else dt.date.fromisoformat(str(val))
+        return ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD + "date"))
+    return ox.Literal(str(val))
+
+
+def bindings(query: NamedQuery, params: dict[str, object]) -> dict[str, Term]:
+    """Return a term for every parameter: the given value, or the default."""
+    unknown = set(params) - set(query.params)
+    if unknown:
+        raise TypeError(f"{query.name}: unknown parameter(s) {sorted(unknown)}")
+    return {
+        name: _term(p, params[name] if params.get(name) is not None else p.default)
+        for name, p in query.params.items()
+    }
+
+
+def run(store: EmbeddedStore, name: str, **params: object) -> list[Row]:
+    """Run the named query with its parameters bound; return its rows."""
+    query = load_query(name)
+    return store.select(query.text, bindings(query, params))

@@ -1,0 +1,70 @@
+"""The graph store: one interface over the embedded on-disk pyoxigraph store.
+
+Lookups import only this module and pyoxigraph, never rdflib, so they start fast.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+Term = ox.NamedNode | ox.Literal | ox.BlankNode
+Row = dict[str, Term | None]
+
+
+class StoreError(Exception):
+    """The store cannot be opened or queried (missing build, bad query)."""
+
+
+def default_store_path() -> Path:
+    """Return $KG_STORE, or build/store of the current directory."""
+    return Path(os.environ.get("KG_STORE", "build/store"))
+
+
+@dataclass
+class EmbeddedStore:
+    """A read-only pyoxigraph store on disk, as written by `kg build`."""
+
+    path: Path
+    _store: Any = None
+
+    @classmethod
+    def open(cls, path: Path | None = None) -> EmbeddedStore:
+        """Open the store read-only; raise StoreError when there is none."""
+        path = path or default_store_path()
+        if not path.is_dir():
+            raise StoreError(f"no graph at {path}: run `kg build` first (or pass --store)")
+        try:
+            store = ox.Store.read_only(str(path))
+        except OSError as exc:
+            raise StoreError(f"cannot open the graph at {path}: {exc}") from None
+        return cls(path, store)
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
+        """Run a SELECT with variables bound to terms (never pasted into the text)."""
+        subs = {ox.Variable(k): v for k, v in (bindings or {}).items()}
+        try:
+            result = self._store.query(query, substitutions=subs)
+        except SyntaxError as exc:
+            raise StoreError(f"SPARQL syntax error: {exc}") from None
+        names = [v.value for v in result.variables]
+        return [{n: sol[n] for n in names} for sol in result]
+
+    def raw(self, query: str) -> Any:
+        """Run any read query and return pyoxigraph's result object (solutions, bool, triples)."""
+        try:
+            return self._store.query(query)
+        except SyntaxError as exc:
+            raise StoreError(f"SPARQL syntax error: {exc}") from None
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise StoreError(f"query failed: {exc}") from None
+
+
+def value(term: Term | None) -> str:
+    """Return a term's lexical value ('' for unbound)."""
+    return "" if term is None else str(term.value)
