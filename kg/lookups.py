@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from kg.names import Entity
+from kg.names import Entity, NameError_
 from kg.query import run
 from kg.store import EmbeddedStore, Row, value
 from kg.text import normalize
@@ -96,6 +96,8 @@ def roles(
     post: str | None = None,
 ) -> list[Record]:
     """Return who held which post, when; filtered by entity, a date range and post words."""
+    if post is not None and not normalize(post):
+        raise NameError_(f"no post named {post!r}: give words of its name")
     rows = run(
         store,
         "roles",

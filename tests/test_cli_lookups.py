@@ -1,0 +1,363 @@
+"""The lookup commands on the shipped graph, asserting on what the source says."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kg.cli import main
+
+DOC = "000_278ee63bc767467f.txt"
+
+
+@pytest.fixture(scope="module")
+def kg(shipped_build: Path) -> Any:
+    def run(*args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(
+            main, ["--store", str(shipped_build / "store"), *args], input=input
+        )
+
+    return run
+
+
+def ok(result: Result) -> Result:
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return result
+
+
+def as_json(result: Result) -> Any:
+    return json.loads(ok(result).stdout)
+
+
+# ---------------------------------------------------------------------------- who-met
+def test_who_met_energy_expands_to_oil_pipelines_refineries(kg: Any) -> None:
+    rows = as_json(kg("who-met", "--topic", "energy", "--format", "json"))
+    # Line 20: six Afghan institutions in Tehran sign the oil contract.
+    assert {r["date"] for r in rows} == {"2022-07-23"}
+    assert sorted(r["b"] for r in rows) == [
+        "Afghan state oil and gas company",
+        "Da Afghanistan Bank",
+        "Norms and Standards Agency",
+        "Taliban Ministry of Finance",
+        "Taliban Ministry of Foreign Affairs",
+        "Taliban Ministry of Trade",
+    ]
+    assert all(r["a"] == "Iran" for r in rows)
+    assert all({"Oil", "Pipelines", "Refineries"} <= set(r["topics"]) for r in rows)
+    assert all(r["source"] == {"document": DOC, "line": 20} for r in rows)
+
+
+def test_who_met_person(kg: Any) -> None:
+    rows = as_json(kg("who-met", "--person", "muttaqi", "--format", "json"))
+    assert [(r["date"], r["a"], r["b"], r["source"]["line"]) for r in rows] == [
+        ("2022-07-16", "Amir Khan Muttaqi", "Bahadur Aminian", 19)
+    ]
+    qomi = as_json(kg("who-met", "-p", "Kazemi Qomi", "--format", "json"))
+    assert [(r["date"], r["b"]) for r in qomi] == [
+        ("2022-11-15", "Nooruddin Azizi"),
+        ("2023-02-14", "Shahabuddin Delawar"),
+    ]
+
+
+def test_who_met_person_and_with(kg: Any) -> None:
+    rows = as_json(kg("who-met", "--person", "Aminian", "--with", "Ebad", "--format", "json"))
+    assert [(r["date"], r["event"]) for r in rows] == [
+        ("2022-08-20", "Ebad and Aminian discuss hospitals and cancer-treatment training")
+    ]
+
+
+def test_who_met_topic_hierarchy_border_security(kg: Any) -> None:
+    rows = as_json(kg("who-met", "--topic", "border security", "--format", "json"))
+    assert {r["date"] for r in rows} == {"2022-05-13", "2022-08-14"}
+
+
+def test_who_met_date_range(kg: Any) -> None:
+    rows = as_json(kg("who-met", "--from", "2022-08", "--to", "2022-08", "--format", "json"))
+    assert sorted({r["date"] for r in rows}) == ["2022-08-10", "2022-08-14", "2022-08-20"]
+
+
+def test_who_met_table_fits_80_columns(kg: Any) -> None:
+    out = ok(kg("who-met")).stdout
+    assert max(len(line) for line in out.splitlines()) <= 80, out
+    assert "Da Afghanistan" in out and DOC in out
+
+
+def test_who_met_json_fields(kg: Any) -> None:
+    rows = as_json(kg("who-met", "--format", "json"))
+    assert rows
+    for r in rows:
+        assert {"date", "a", "b", "topics", "event", "source"} <= set(r)
+        assert set(r["source"]) == {"document", "line"}
+        assert isinstance(r["topics"], list)
+
+
+# ---------------------------------------------------------------------------- roles
+def test_ambassador_on_a_date(kg: Any) -> None:
+    rows = as_json(kg("roles", "--post", "ambassador", "--on", "2022-08-20", "--format", "json"))
+    assert [(r["person"], r["post"]) for r in rows] == [
+        ("Bahadur Aminian", "Iranian Ambassador to Afghanistan")
+    ]
+    assert rows[0]["start"] is None and rows[0]["end"] is None
+    assert rows[0]["attested"] == ["2022-07-16", "2022-08-20"]
+    later = as_json(kg("roles", "--post", "Ambassador", "--on", "2023-02-14", "--format", "json"))
+    assert [r["person"] for r in later] == ["Hassan Kazemi Qomi"]
+
+
+def test_role_attested_once_is_not_held_forever(kg: Any) -> None:
+    # Aminian is shown in post only in July-August 2022 (lines 19, 23, 24).
+    result = ok(kg("roles", "Aminian", "--on", "2022-12"))
+    assert "no roles match" in result.stdout
+
+
+def test_roles_of_an_organization(kg: Any) -> None:
+    rows = as_json(kg("roles", "al-Qaeda", "--format", "json"))
+    got = {(r["person"], r["end"], tuple(r["attested"])) for r in rows}
+    assert got == {("Ayman al-Zawahiri", "2022-07", ()), ("Saif al-Adel", None, ("2023-03",))}
+    assert all({"person", "post", "organization", "start", "end"} <= set(r) for r in rows)
+
+
+# ---------------------------------------------------------------------------- timeline
+def test_timeline_in_order(kg: Any) -> None:
+    rows = as_json(kg("timeline", "--format", "json"))
+    assert rows[0]["date"] == "1998" and "Mazar-e Sharif" in rows[0]["event"]
+    assert rows[-1]["date"] == "2023-02-26" and "embassy" in rows[-1]["event"]
+    assert len(rows) >= 23
+    assert all({"date", "event"} <= set(r) for r in rows)
+
+
+def test_timeline_month_precision_matches_a_day_inside_it(kg: Any) -> None:
+    rows = as_json(kg("timeline", "--from", "2022-09-10", "--to", "2022-09-20", "--format", "json"))
+    assert [r["event"] for r in rows] == ["Qalandar Ebad visits Iran to study its health system"]
+
+
+def test_timeline_of_a_person(kg: Any) -> None:
+    rows = as_json(kg("timeline", "Ebad", "--format", "json"))
+    assert [r["date"] for r in rows] == ["2022-08-20", "2022-09"]
+
+
+# ---------------------------------------------------------------------------- show
+def test_show_card(kg: Any) -> None:
+    out = ok(kg("show", "Kazemi Qomi")).stdout
+    assert "Hassan Kazemi Qomi  (Person)" in out
+    assert "Iranian Special Envoy" in out and "Iranian Ambassador to" in out
+    assert "Kazemi Qomi proposes a joint free economic zone" in out
+    card = as_json(kg("show", "Kazemi Qomi", "--format", "json"))
+    assert [s["line"] for s in card["sources"]] == [26, 28]
+    assert [r["attested"] for r in card["roles"]] == [["2022-11-15"], ["2023-02-14"]]
+
+
+def test_show_agreement_says_everything(kg: Any) -> None:
+    card = as_json(kg("show", "Helmand River Water Treaty", "--format", "json"))
+    said = {(s["relation"], s["value"]) for s in card["statements"]}
+    assert ("signed", "1973") in said
+    assert ("party", "Afghanistan") in said and ("party", "Iran") in said
+    assert ("status", "reaffirmed") in said
+    assert all(s["sources"] for s in card["statements"])
+
+
+def test_show_accepts_names_as_typed(kg: Any) -> None:
+    for typed, label in [
+        ("muttaqi", "Amir Khan Muttaqi"),
+        ("al-Zawahiri", "Ayman al-Zawahiri"),
+        ("MASHHAD", "Mashhad"),
+        ("kazemi-qomi", "Hassan Kazemi Qomi"),
+        ("Kāzemi Qomi", "Hassan Kazemi Qomi"),
+    ]:
+        card = as_json(kg("show", typed, "--format", "json"))
+        assert card["label"] == label, typed
+
+
+def test_ambiguous_name_lists_candidates(kg: Any) -> None:
+    result = kg("show", "Haqqani")
+    assert result.exit_code == 1
+    assert "'Haqqani' is ambiguous" in result.stderr
+    assert "Abdul Baqi Haqqani (Person)" in result.stderr
+    assert "Sirajuddin Haqqani (Person)" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_unknown_name_suggests(kg: Any) -> None:
+    result = kg("show", "mutaqi")
+    assert result.exit_code == 1
+    assert "error: no entity named 'mutaqi' (did you mean 'Amir Khan Muttaqi'" in result.stderr
+
+
+def test_unknown_topic_suggests(kg: Any) -> None:
+    result = kg("who-met", "--topic", "enrgy")
+    assert result.exit_code == 1
+    assert "no topic named 'enrgy' (did you mean 'Energy'?)" in result.stderr
+
+
+def test_empty_name(kg: Any) -> None:
+    result = kg("show", "  ")
+    assert result.exit_code == 1
+    assert "no entity named '  ': give a name" in result.stderr
+
+
+# ---------------------------------------------------------------------------- path
+def test_path_hops_carry_evidence(kg: Any) -> None:
+    hops = as_json(kg("path", "muttaqi", "Saif al-Adel", "--format", "json"))
+    assert hops[0]["from"] == "Amir Khan Muttaqi" and hops[-1]["to"] == "Saif al-Adel"
+    for prev, nxt in itertools.pairwise(hops):
+        assert prev["to"] == nxt["from"]
+    assert all({"from", "relation", "to"} <= set(h) and h["sources"] for h in hops)
+    assert hops[-1]["relation"] == "based in" and hops[-1]["sources"][0]["line"] == 34
+
+
+def test_path_table(kg: Any) -> None:
+    out = ok(kg("path", "Mehrabian", "Mansoor")).stdout
+    assert "Ali Akbar Mehrabian" in out and "participant" in out and "21" in out
+
+
+# ---------------------------------------------------------------------------- query
+def test_query_select_json_is_standard(kg: Any) -> None:
+    q = "SELECT ?n WHERE { ?p a kg:Person ; skos:prefLabel ?n } ORDER BY ?n"
+    data = as_json(kg("query", "-", "--format", "json", input=q))
+    assert data["head"]["vars"] == ["n"]
+    names = [b["n"]["value"] for b in data["results"]["bindings"]]
+    assert len(names) == 14 and names[0] == "Abdul Baqi Haqqani"
+    assert data["results"]["bindings"][0]["n"]["xml:lang"] == "en"
+
+
+def test_query_from_file_csv_and_table(kg: Any, tmp_path: Path) -> None:
+    path = tmp_path / "q.rq"
+    path.write_text("SELECT ?v WHERE { ?s kg:rank ?r ; kg:outOf ?v }")
+    rows = list(csv.reader(io.StringIO(ok(kg("query", str(path), "--format", "csv")).stdout)))
+    assert rows == [["v"], ["58"]]
+    assert "58" in ok(kg("query", str(path))).stdout
+
+
+def test_query_ask_and_construct(kg: Any) -> None:
+    assert ok(kg("query", "-", input="ASK { ?x kg:line 34 }")).stdout.strip() == "true"
+    data = as_json(kg("query", "-", "--format", "json", input="ASK { ?x kg:line 37 }"))
+    assert data == {"head": {}, "boolean": False}
+    out = ok(
+        kg(
+            "query",
+            "-",
+            input='CONSTRUCT { ?p a kg:Person } WHERE { ?p skos:prefLabel "Saif al-Adel"@en }',
+        )
+    ).stdout
+    assert "<https://w3id.org/kg/id/person/saif-al-adel> a kg:Person" in out
+
+
+def test_query_syntax_error_shows_position(kg: Any) -> None:
+    result = kg("query", "-", input="SELECT ?x WHERE {\n  ?x ?y }")
+    assert result.exit_code == 1
+    assert "SPARQL syntax error: error at 2:" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_query_refuses_updates(kg: Any, shipped_build: Path) -> None:
+    before = (shipped_build / "kg.ttl").read_bytes()
+    result = kg("query", "-", input="DELETE WHERE { ?s ?p ?o }")
+    assert result.exit_code == 1
+    assert "read-only" in result.stderr
+    count = as_json(
+        kg("query", "-", "--format", "json", input="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    )
+    assert int(count["results"]["bindings"][0]["n"]["value"]) > 3000
+    assert (shipped_build / "kg.ttl").read_bytes() == before
+
+
+# ---------------------------------------------------------------------------- topics, stats
+def test_topics_tree(kg: Any) -> None:
+    out = ok(kg("topics")).stdout
+    assert "Energy (energy," in out and "\n  Oil (oil," in out
+    rows = as_json(kg("topics", "--format", "json"))
+    energy = next(r for r in rows if r["id"] == "energy")
+    assert energy["broader"] is None and energy["tagged"] >= 2
+
+
+def test_stats(kg: Any) -> None:
+    data = as_json(kg("stats", "--format", "json"))
+    classes = {c["class"]: c["count"] for c in data["classes"]}
+    assert classes["Person"] == 14 and classes["Meeting"] == 9
+    pairs = {(p["a"], p["b"]): p["count"] for p in data["meetings_per_pair"]}
+    # Lines 13 (two), 17-28 less Ebad's one-sided visit (twelve), and the handover (7).
+    assert pairs[("Iran", "Taliban")] == 15
+    months = {m["month"]: m["count"] for m in data["meetings_per_month"]}
+    assert months["2022-08"] == 4  # lines 21, 22, 23, 24
+    topics = {t["topic"]: t["count"] for t in data["meetings_per_topic"]}
+    assert topics["Energy"] == 1
+
+
+# ---------------------------------------------------------------------------- every format
+COMMANDS = [
+    ["who-met"],
+    ["roles"],
+    ["timeline"],
+    ["show", "Iran"],
+    ["path", "Iran", "Qatar"],
+    ["topics"],
+    ["stats"],
+    ["query", "-"],
+]
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+@pytest.mark.parametrize("args", COMMANDS, ids=[c[0] for c in COMMANDS])
+def test_every_command_in_every_format(kg: Any, args: list[str], fmt: str) -> None:
+    result = ok(kg(*args, "--format", fmt, input="SELECT ?s WHERE { ?s a kg:State }"))
+    assert result.stdout.strip()
+    if fmt == "json":
+        json.loads(result.stdout)
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(result.stdout)))
+        assert len(rows) >= 2
+
+
+# ---------------------------------------------------------------------------- user errors
+def test_missing_store(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--store", str(tmp_path / "none"), "who-met"])
+    assert result.exit_code == 1
+    assert f"error: no graph at {tmp_path / 'none'}: run `kg build` first" in result.stderr
+
+
+def test_bad_date(kg: Any) -> None:
+    result = kg("who-met", "--from", "2022-13")
+    assert result.exit_code == 2
+    assert "impossible date '2022-13'" in result.output
+
+
+HOSTILE = [
+    'x" } ; DROP ALL ; {',
+    "}",
+    "# comment",
+    "a\nb",
+    '" . } DROP ALL ;',
+    "<https://w3id.org/kg/id/person/amir-khan-muttaqi>",
+    "SELECT * WHERE { ?s ?p ?o }",
+    "Muttaqі",
+]  # the last has a Cyrillic i
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_values_change_no_query(kg: Any, value: str) -> None:
+    for args in (
+        ["show", value],
+        ["who-met", "--person", value],
+        ["who-met", "--topic", value],
+        ["roles", value],
+        ["timeline", value],
+        ["path", value, "Iran"],
+    ):
+        result = kg(*args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "error: no " in result.stderr or "ambiguous" in result.stderr, result.stderr
+        assert "Traceback" not in result.output
+    # As free text the value is a bound literal: it matches no post, and breaks nothing.
+    result = kg("roles", "--post", value)
+    assert "Traceback" not in result.output
+    if result.exit_code == 1:
+        assert f"no post named {value!r}" in result.stderr
+    else:
+        assert result.exit_code == 0 and "no roles match" in result.stdout, result.output
