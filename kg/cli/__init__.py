@@ -11,6 +11,7 @@ import click
 from kg.cli import lookups
 from kg.cli.build import build_cmd
 from kg.cli.query import query_cmd
+from kg.cli.view import view_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,5 +42,6 @@ for command in (
     query_cmd,
     lookups.topics,
     lookups.stats,
+    view_cmd,
 ):
     main.add_command(command)

@@ -1,0 +1,190 @@
+"""Render a View as one self-contained, offline HTML page (pyvis data, our own template).
+
+pyvis 0.3.2's `in_line` mode still links Bootstrap from a CDN and its `from_nx` is slow,
+so we fill a pyvis Network's node and edge lists directly and render them with our own
+template, inlining the vis-network script pyvis ships. All text reaches the page as JSON
+in a non-executable script element and is put into the DOM with textContent only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from kg.views import Item, View, style
+
+TEMPLATE_DIR = Path(__file__).resolve().parent
+LAYOUT_LIMIT = 800  # above this many nodes the browser lays out (seeded), not networkx
+SEED = 7
+KK_LIMIT = 300
+
+
+def _vis_assets() -> tuple[str, str]:
+    import pyvis
+
+    lib = Path(pyvis.__file__).resolve().parent / "lib" / "vis-9.1.2"
+    return ((lib / "vis-network.min.js").read_text(encoding="utf-8"),
+            (lib / "vis-network.css").read_text(encoding="utf-8"))
+
+
+def _pair(i: Item) -> tuple[str, str]:
+    return (i.a, i.b) if i.a < i.b else (i.b, i.a)
+
+
+def _cite(sources: list[dict[str, Any]]) -> str:
+    return ", ".join(f"line {c['line']}" for c in sources)
+
+
+def _layout(view: View, pairs: list[tuple[str, str]]) -> dict[str, tuple[int, int]]:
+    if not view.nodes or len(view.nodes) > LAYOUT_LIMIT:
+        return {}
+    import networkx as nx
+
+    graph = nx.Graph()
+    graph.add_nodes_from(sorted(view.nodes))
+    graph.add_edges_from(pairs)
+    scale = 160 * len(view.nodes) ** 0.5 + 300
+    if len(view.nodes) <= KK_LIMIT:
+        # Kamada-Kawai spreads a small graph evenly and needs no seed; start it from a
+        # seeded spring layout so that disconnected parts settle the same way every time.
+        start = nx.spring_layout(graph, seed=SEED)
+        pos = nx.kamada_kawai_layout(graph, pos=start, scale=scale)
+    else:
+        pos = nx.spring_layout(graph, seed=SEED, iterations=60, scale=scale)
+    return {n: (round(float(x)), round(float(y))) for n, (x, y) in pos.items()}
+
+
+def page_data(view: View) -> dict[str, Any]:
+    """Return the nodes, edges, cards and legend the page shows, as plain JSON data."""
+    st = style()
+    cats = {c["id"]: c for c in st["categories"]}
+    links: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    for i in view.items:
+        links[_pair(i)].append(i)
+    pairs = sorted(links)
+    pos = _layout(view, pairs)
+    degree: dict[str, int] = defaultdict(int)
+    for a, b in pairs:
+        degree[a] += 1
+        degree[b] += 1
+
+    cards: dict[str, dict[str, Any]] = {}
+    for nid, n in sorted(view.nodes.items()):
+        cards[nid] = {"label": n.label, "type": n.type, "aliases": n.aliases,
+                      "date": n.date or "", "sources": _cite(n.sources),
+                      "meetings": [], "relations": []}
+    for (a, b), items in links.items():
+        for i in sorted(items, key=lambda x: (x.earliest or "", x.text)):
+            for here, there in ((a, b), (b, a)):
+                other = view.nodes[there].label
+                if i.kind == "met":
+                    cards[here]["meetings"].append(
+                        {"text": f"{i.text} — with {other}", "cite": _cite(i.sources)})
+                else:
+                    cards[here]["relations"].append({"text": i.text, "cite": _cite(i.sources)})
+
+    nodes = []
+    for nid, n in sorted(view.nodes.items()):
+        cat = cats.get(n.category, cats["group"])
+        hl = nid in view.highlight
+        node: dict[str, Any] = {
+            "id": nid, "label": n.label, "shape": cat["shape"], "category": n.category,
+            "color": st["highlight"]["color"] if hl else cat["color"],
+            "size": min(48, 14 + 3 * degree[nid]), "borderWidth": 4 if hl else 1,
+            "tip": [n.label, n.type + (f", {n.date}" if n.date else ""),
+                    f"sources: {_cite(n.sources)}" if n.sources else "no sources"],
+        }
+        if nid in pos:
+            node["x"], node["y"] = pos[nid]
+        nodes.append(node)
+    edges = []
+    for k, (a, b) in enumerate(pairs):
+        items = sorted(links[(a, b)], key=lambda x: (x.earliest or "", x.text))
+        met = [i for i in items if i.kind == "met"]
+        rel = [i for i in items if i.kind != "met"]
+        parts = []
+        if met:
+            parts.append(f"met ×{len(met)}" if len(met) > 1 else "met")
+        if rel:
+            first = rel[0].text.split(" — ")[-1].split(" → ")[0]
+            parts.append(first + (" …" if len(rel) > 1 else ""))
+        hl = f"{a}|{b}" in view.highlight
+        color = (st["highlight"]["color"] if hl else
+                 st["meeting_edge"]["color"] if met else st["relation_edge"]["color"])
+        tip = [f"{view.nodes[a].label} — {view.nodes[b].label}"]
+        tip += [f"met {i.text} ({_cite(i.sources)})" for i in met]
+        tip += [f"{i.text} ({_cite(i.sources)})" for i in rel]
+        edges.append({"id": f"e{k}", "from": a, "to": b, "label": " · ".join(parts),
+                      "width": (2 + 2 * len(met)) if met else 1, "color": color,
+                      "dashes": not met, "tip": tip, "weight": len(items),
+                      "highlight": hl})
+    present = {n["category"] for n in nodes}
+    legend = [{"label": c["label"], "color": c["color"], "shape": c["shape"]}
+              for c in st["categories"] if c["id"] in present]
+    if any(not e["dashes"] for e in edges):
+        legend.append({"label": "met (width: number of meetings)",
+                       "color": st["meeting_edge"]["color"], "shape": "line"})
+    if any(e["dashes"] for e in edges):
+        legend.append({"label": "other relation", "color": st["relation_edge"]["color"],
+                       "shape": "dashes"})
+    return {"title": view.title, "note": view.note, "nodes": nodes, "edges": edges,
+            "cards": cards, "legend": legend, "positioned": bool(pos), "seed": SEED}
+
+
+def _options(positioned: bool, size: int) -> dict[str, Any]:
+    return {
+        "layout": {"randomSeed": SEED, "improvedLayout": size <= 100},
+        "physics": {"enabled": not positioned, "solver": "barnesHut",
+                    "stabilization": {"enabled": True, "iterations": 300, "fit": True}},
+        "interaction": {"hover": True, "tooltipDelay": 120, "dragNodes": True,
+                        "dragView": True, "zoomView": True, "keyboard": False,
+                        "hideEdgesOnDrag": size > 1000},
+        # Large type: the whole graph is first seen zoomed out to fit the window.
+        "nodes": {"font": {"size": 24, "face": "sans-serif", "strokeWidth": 4,
+                           "strokeColor": "#ffffff"},
+                  "widthConstraint": {"maximum": 260}},
+        "edges": {"font": {"size": 14, "align": "middle", "color": "#444",
+                           "strokeWidth": 3, "strokeColor": "#ffffff"},
+                  "smooth": False, "color": {"inherit": False}},
+    }
+
+
+def _script_json(data: Any) -> str:
+    # JSON inside <script type="application/json">: escape what could end the element.
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render(view: View) -> str:
+    """Return the page as HTML text."""
+    from pyvis.network import Network
+
+    data = page_data(view)
+    net = Network(height="100%", width="100%", directed=False, cdn_resources="local")
+    net.nodes = data.pop("nodes")  # filled directly: add_node/from_nx are slow at size
+    net.edges = data.pop("edges")
+    net.options = _options(data["positioned"], len(net.nodes))
+    nodes, edges, _, _, _, options = net.get_network_data()
+    js, css = _vis_assets()
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True,
+                             keep_trailing_newline=True)
+    return env.get_template("template.html").render(
+        title=view.title, vis_js=js, vis_css=css,
+        data=_script_json({**data, "nodes": nodes, "edges": edges,
+                           "options": json.loads(options)}),
+    )
+
+
+def write(view: View, path: Path) -> Path:
+    """Write the page to path atomically (a temporary file renamed into place)."""
+    html = render(view)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, path)
+    return path
