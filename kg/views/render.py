@@ -41,7 +41,7 @@ def _cite(sources: list[dict[str, Any]]) -> str:
 
 
 def _layout(view: View, pairs: list[tuple[str, str]]) -> dict[str, tuple[int, int]]:
-    if not view.nodes or len(view.nodes) > LAYOUT_LIMIT:
+    if not view.nodes:
         return {}
     import networkx as nx
 
@@ -54,8 +54,12 @@ def _layout(view: View, pairs: list[tuple[str, str]]) -> dict[str, tuple[int, in
         # seeded spring layout so that disconnected parts settle the same way every time.
         start = nx.spring_layout(graph, seed=SEED)
         pos = nx.kamada_kawai_layout(graph, pos=start, scale=scale)
-    else:
+    elif len(view.nodes) <= LAYOUT_LIMIT:
         pos = nx.spring_layout(graph, seed=SEED, iterations=60, scale=scale)
+    else:
+        # A force layout costs seconds per thousand nodes here; a spectral layout costs a
+        # fraction of a second, and the browser's physics then spreads it for a moment.
+        pos = nx.spectral_layout(graph, scale=scale)
     return {n: (round(float(x)), round(float(y))) for n, (x, y) in pos.items()}
 
 
@@ -132,15 +136,16 @@ def page_data(view: View) -> dict[str, Any]:
     if any(e["dashes"] for e in edges):
         legend.append({"label": "other relation", "color": st["relation_edge"]["color"],
                        "shape": "dashes"})
+    settled = len(nodes) <= LAYOUT_LIMIT
     return {"title": view.title, "note": view.note, "nodes": nodes, "edges": edges,
-            "cards": cards, "legend": legend, "positioned": bool(pos), "seed": SEED}
+            "cards": cards, "legend": legend, "positioned": settled, "seed": SEED}
 
 
 def _options(positioned: bool, size: int) -> dict[str, Any]:
     return {
         "layout": {"randomSeed": SEED, "improvedLayout": size <= 100},
         "physics": {"enabled": not positioned, "solver": "barnesHut",
-                    "stabilization": {"enabled": True, "iterations": 300, "fit": True}},
+                    "stabilization": {"enabled": True, "iterations": 40, "fit": True}},
         "interaction": {"hover": True, "tooltipDelay": 120, "dragNodes": True,
                         "dragView": True, "zoomView": True, "keyboard": False,
                         "hideEdgesOnDrag": size > 1000},
