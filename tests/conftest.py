@@ -11,6 +11,9 @@ from click.testing import CliRunner, Result
 
 from kg.cli import main
 
+# Browser fixtures (headless Chromium through Playwright) for the view tests.
+pytest_plugins = ["tests.browser"]
+
 ROOT = Path(__file__).resolve().parents[1]
 FACTS = ROOT / "facts"
 SHARED_SOURCES = ROOT.parent / "shared" / "sources"

@@ -13,25 +13,58 @@ from kg.cli.common import DATE, open_store, user_errors
 
 @click.command("view")
 @click.option("--ego", metavar="NAME", help="Only what lies within --depth links of NAME.")
-@click.option("--depth", type=click.IntRange(1, 6), default=1, show_default=True,
-              help="Links to follow from --ego.")
-@click.option("--topic", "-t", metavar="TOPIC", help="Only meetings and facts on a topic "
-              "(narrower topics included) and who they involve.")
+@click.option(
+    "--depth",
+    type=click.IntRange(1, 6),
+    default=1,
+    show_default=True,
+    help="Links to follow from --ego.",
+)
+@click.option(
+    "--topic",
+    "-t",
+    metavar="TOPIC",
+    help="Only meetings and facts on a topic (narrower topics included) and who they involve.",
+)
 @click.option("--from", "start", type=DATE, help="Only what is dated from this date.")
 @click.option("--to", "end", type=DATE, help="Only what is dated up to this date.")
-@click.option("--path", "path", nargs=2, metavar="A B",
-              help="Highlight the shortest chain between A and B.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("build/graph.html"), show_default=True, help="HTML file to write.")
-@click.option("--max-nodes", type=click.IntRange(1), default=2000, show_default=True,
-              help="Refuse to draw more nodes than this (a browser slows down past it).")
-@click.option("--screenshot", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also save a PNG of the page, taken with headless Chromium.")
+@click.option(
+    "--path", "path", nargs=2, metavar="A B", help="Highlight the shortest chain between A and B."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("build/graph.html"),
+    show_default=True,
+    help="HTML file to write.",
+)
+@click.option(
+    "--max-nodes",
+    type=click.IntRange(1),
+    default=2000,
+    show_default=True,
+    help="Refuse to draw more nodes than this (a browser slows down past it).",
+)
+@click.option(
+    "--screenshot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save a PNG of the page, taken with headless Chromium.",
+)
 @click.pass_context
 @user_errors
-def view_cmd(ctx: click.Context, ego: str | None, depth: int, topic: str | None, start: Any,
-             end: Any, path: tuple[str, str] | None, output: Path, max_nodes: int,
-             screenshot: Path | None) -> None:
+def view_cmd(
+    ctx: click.Context,
+    ego: str | None,
+    depth: int,
+    topic: str | None,
+    start: Any,
+    end: Any,
+    path: tuple[str, str] | None,
+    output: Path,
+    max_nodes: int,
+    screenshot: Path | None,
+) -> None:
     """Write an interactive network view: one offline HTML file to open or mail.
 
     Nodes are styled by kind (people, governments, ministries, groups, agreements,
@@ -52,8 +85,9 @@ def view_cmd(ctx: click.Context, ego: str | None, depth: int, topic: str | None,
     if ego:
         center = resolve(store, ego)
         if center.iri not in view.nodes:
-            click.echo(f"error: {center.label} is drawn as a meeting, not a node; pick an "
-                       "actor", err=True)
+            click.echo(
+                f"error: {center.label} is drawn as a meeting, not a node; pick an actor", err=True
+            )
             sys.exit(1)
         view = views.ego(view, center.iri, depth)
         view.title = f"kg: {center.label}"
@@ -61,20 +95,22 @@ def view_cmd(ctx: click.Context, ego: str | None, depth: int, topic: str | None,
         t = resolve_topic(store, topic)
         view = views.by_topic(view, t.iri, t.label)
     if start or end:
-        view = views.by_dates(view, start.earliest if start else None,
-                              end.latest if end else None)
+        view = views.by_dates(view, start.earliest if start else None, end.latest if end else None)
     if path:
         a, b = (resolve(store, p) for p in path)
         chain = views.highlight_path(view, a.iri, b.iri)
         if not chain:
-            click.echo(f"error: no chain of relations links {a.label} and {b.label} in this "
-                       "view", err=True)
+            click.echo(
+                f"error: no chain of relations links {a.label} and {b.label} in this view", err=True
+            )
             sys.exit(1)
         view.note += f"; path {a.label} → {b.label} in blue ({len(chain) - 1} hops)"
     if len(view.nodes) > max_nodes:
-        click.echo(f"error: the view has {len(view.nodes)} nodes, more than --max-nodes "
-                   f"{max_nodes}; narrow it with --ego NAME, --topic or --from/--to",
-                   err=True)
+        click.echo(
+            f"error: the view has {len(view.nodes)} nodes, more than --max-nodes "
+            f"{max_nodes}; narrow it with --ego NAME, --topic or --from/--to",
+            err=True,
+        )
         sys.exit(1)
     written = render.write(view, output)
     click.echo(f"wrote {written} ({len(view.nodes)} nodes)")

@@ -8,6 +8,7 @@ other statements become labelled edges; every node carries a card with its sourc
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -93,11 +94,14 @@ def build_view(store: EmbeddedStore) -> View:
         if nid in nodes:
             continue
         nodes[nid] = Node(
-            id=nid, label=value(r["label"]), type=value(r["typeLabel"]),
+            id=nid,
+            label=value(r["label"]),
+            type=value(r["typeLabel"]),
             category=_category(value(r["type"])),
             aliases=sorted(filter(None, value(r["aliases"]).split("|"))),
             sources=citations(value(r["sources"])),
-            earliest=value(r["earliest"]) or None, latest=value(r["latest"]) or None,
+            earliest=value(r["earliest"]) or None,
+            latest=value(r["latest"]) or None,
             date=value(r["date"]) or None,
             topics=set(filter(None, value(r["topics"]).split("|"))),
         )
@@ -106,18 +110,35 @@ def build_view(store: EmbeddedStore) -> View:
     for m in who_met(store):
         meetings.setdefault(m["event_iri"], set()).update((m["a_iri"], m["b_iri"]))
         ev = nodes.get(m["event_iri"])
-        items.append(Item(
-            "met", f"{m['date']}: {m['event']}", m["a_iri"], m["b_iri"], m["sources"],
-            ev.earliest if ev else None, ev.latest if ev else None,
-            ev.topics if ev else set(), m["event"],
-        ))
+        items.append(
+            Item(
+                "met",
+                f"{m['date']}: {m['event']}",
+                m["a_iri"],
+                m["b_iri"],
+                m["sources"],
+                ev.earliest if ev else None,
+                ev.latest if ev else None,
+                ev.topics if ev else set(),
+                m["event"],
+            )
+        )
     # A meeting is drawn as edges between the people who met, not as a node of its own;
     # what is said of it (what it concerned, agreements reached at it) is tied to them.
     held = {e: nodes.pop(e) for e in meetings if e in nodes}
-    for r in roles(store):
-        text = f"{r['post']} ({r['when']})" if r["when"] else r["post"]
-        items.append(Item("relation", f"holds: {text}", r["person_iri"], r["post_iri"],
-                          r["sources"], None, None))
+    for role in roles(store):
+        text = f"{role['post']} ({role['when']})" if role["when"] else role["post"]
+        items.append(
+            Item(
+                "relation",
+                f"holds: {text}",
+                role["person_iri"],
+                role["post_iri"],
+                role["sources"],
+                None,
+                None,
+            )
+        )
     for r in run(store, "graph-edges"):
         s, o = value(r["s"]), value(r["o"])
         rel = value(r["pLabel"]) or value(r["p"]).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
@@ -126,14 +147,35 @@ def build_view(store: EmbeddedStore) -> View:
             if meeting in held and other in nodes:
                 ev = held[meeting]
                 for actor in sorted(meetings[meeting]):
-                    items.append(Item("relation", f"{ev.date}: {ev.label} — {rel}", actor,
-                                      other, cites, ev.earliest, ev.latest, set(ev.topics),
-                                      event=ev.label))
+                    items.append(
+                        Item(
+                            "relation",
+                            f"{ev.date}: {ev.label} — {rel}",
+                            actor,
+                            other,
+                            cites,
+                            ev.earliest,
+                            ev.latest,
+                            set(ev.topics),
+                            event=ev.label,
+                        )
+                    )
         if s not in nodes or o not in nodes or s == o:
             continue
         fact = nodes[s]
-        items.append(Item("relation", f"{fact.label} — {rel} → {nodes[o].label}", s, o,
-                          cites, fact.earliest, fact.latest, set(fact.topics), fact=s))
+        items.append(
+            Item(
+                "relation",
+                f"{fact.label} — {rel} → {nodes[o].label}",
+                s,
+                o,
+                cites,
+                fact.earliest,
+                fact.latest,
+                set(fact.topics),
+                fact=s,
+            )
+        )
     items = [i for i in items if i.a in nodes and i.b in nodes and i.a != i.b]
     return View(nodes, items, note="whole graph")
 
@@ -142,8 +184,9 @@ def _keep(view: View, items: list[Item], extra: set[str], note: str) -> View:
     ids = set(extra)
     for i in items:
         ids.update((i.a, i.b))
-    return View({k: v for k, v in view.nodes.items() if k in ids}, items, view.title, note,
-                view.highlight)
+    return View(
+        {k: v for k, v in view.nodes.items() if k in ids}, items, view.title, note, view.highlight
+    )
 
 
 def ego(view: View, center: str, depth: int) -> View:
@@ -158,16 +201,18 @@ def ego(view: View, center: str, depth: int) -> View:
         seen |= frontier
     items = [i for i in view.items if i.a in seen and i.b in seen]
     label = view.nodes[center].label if center in view.nodes else center
-    return _keep(view, items, {center} & set(view.nodes),
-                 f"within {depth} link(s) of {label}")
+    return _keep(view, items, {center} & set(view.nodes), f"within {depth} link(s) of {label}")
 
 
 def by_topic(view: View, topic: str, topic_label: str) -> View:
     """Keep meetings and facts tagged with topic (or a narrower one) and who they involve."""
     topical = {k for k, n in view.nodes.items() if topic in n.topics}
-    items = [i for i in view.items
-             if (i.kind == "met" and topic in i.topics)
-             or (i.kind == "relation" and (i.a in topical or i.b in topical))]
+    items = [
+        i
+        for i in view.items
+        if (i.kind == "met" and topic in i.topics)
+        or (i.kind == "relation" and (i.a in topical or i.b in topical))
+    ]
     return _keep(view, items, topical, f"topic {topic_label} (narrower topics included)")
 
 
@@ -180,8 +225,7 @@ def by_dates(view: View, start: dt.date | None, end: dt.date | None) -> View:
         return earliest is not None and latest is not None and latest >= lo and earliest <= hi
 
     dated = {k for k, n in view.nodes.items() if inside(n.earliest, n.latest)}
-    items = [i for i in view.items
-             if inside(i.earliest, i.latest) or i.a in dated or i.b in dated]
+    items = [i for i in view.items if inside(i.earliest, i.latest) or i.a in dated or i.b in dated]
     return _keep(view, items, dated, f"from {start or '…'} to {end or '…'}")
 
 
@@ -197,5 +241,5 @@ def highlight_path(view: View, a: str, b: str) -> list[str]:
     except (nx.NetworkXNoPath, nx.NodeNotFound):
         return []
     view.highlight |= set(path)
-    view.highlight |= {"|".join(sorted(p)) for p in zip(path, path[1:], strict=False)}
+    view.highlight |= {"|".join(sorted(p)) for p in itertools.pairwise(path)}
     return path

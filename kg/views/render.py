@@ -28,8 +28,10 @@ def _vis_assets() -> tuple[str, str]:
     import pyvis
 
     lib = Path(pyvis.__file__).resolve().parent / "lib" / "vis-9.1.2"
-    return ((lib / "vis-network.min.js").read_text(encoding="utf-8"),
-            (lib / "vis-network.css").read_text(encoding="utf-8"))
+    return (
+        (lib / "vis-network.min.js").read_text(encoding="utf-8"),
+        (lib / "vis-network.css").read_text(encoding="utf-8"),
+    )
 
 
 def _pair(i: Item) -> tuple[str, str]:
@@ -59,8 +61,45 @@ def _layout(view: View, pairs: list[tuple[str, str]]) -> dict[str, tuple[int, in
     else:
         # A force layout costs seconds per thousand nodes here; a spectral layout costs a
         # fraction of a second, and the browser's physics then spreads it for a moment.
-        pos = nx.spectral_layout(graph, scale=scale)
+        pos = _spectral(graph, scale)
     return {n: (round(float(x)), round(float(y))) for n, (x, y) in pos.items()}
+
+
+def _spectral(graph: Any, scale: float) -> dict[str, tuple[float, float]]:
+    """Lay out a large graph by the Laplacian's low eigenvectors, deterministically.
+
+    networkx's spectral_layout starts ARPACK from a random vector, so its picture changes
+    from run to run; here the start vector is fixed and each axis's sign normalised.
+    """
+    import networkx as nx
+    import numpy as np
+    from scipy.sparse.linalg import eigsh
+
+    nodes = list(graph)
+    n = len(nodes)
+    if n < 4:
+        return {v: (float(i), 0.0) for i, v in enumerate(nodes)}
+    lap = nx.laplacian_matrix(graph, nodelist=nodes).astype(float)
+    # Shift so that the smallest eigenvalues become the largest: ARPACK finds those fast.
+    shift = 2.0 * max(d for _, d in graph.degree()) + 1.0
+    values, vectors = eigsh(
+        shift * _identity(n) - lap, k=3, which="LA", v0=np.ones(n) / np.sqrt(n), tol=1e-6
+    )
+    order = np.argsort(-values)[1:3]  # skip the constant vector
+    coords = vectors[:, order]
+    for axis in range(2):
+        col = coords[:, axis]
+        if col[np.argmax(np.abs(col))] < 0:
+            coords[:, axis] = -col
+    coords -= coords.mean(axis=0)
+    coords *= scale / max(float(np.abs(coords).max()), 1e-12)
+    return {v: (float(x), float(y)) for v, (x, y) in zip(nodes, coords, strict=True)}
+
+
+def _identity(n: int) -> Any:
+    from scipy.sparse import identity
+
+    return identity(n, format="csr")
 
 
 def page_data(view: View) -> dict[str, Any]:
@@ -79,16 +118,23 @@ def page_data(view: View) -> dict[str, Any]:
 
     cards: dict[str, dict[str, Any]] = {}
     for nid, n in sorted(view.nodes.items()):
-        cards[nid] = {"label": n.label, "type": n.type, "aliases": n.aliases,
-                      "date": n.date or "", "sources": _cite(n.sources),
-                      "meetings": [], "relations": []}
+        cards[nid] = {
+            "label": n.label,
+            "type": n.type,
+            "aliases": n.aliases,
+            "date": n.date or "",
+            "sources": _cite(n.sources),
+            "meetings": [],
+            "relations": [],
+        }
     for (a, b), items in links.items():
         for i in sorted(items, key=lambda x: (x.earliest or "", x.text)):
             for here, there in ((a, b), (b, a)):
                 other = view.nodes[there].label
                 if i.kind == "met":
                     cards[here]["meetings"].append(
-                        {"text": f"{i.text} — with {other}", "cite": _cite(i.sources)})
+                        {"text": f"{i.text} — with {other}", "cite": _cite(i.sources)}
+                    )
                 else:
                     cards[here]["relations"].append({"text": i.text, "cite": _cite(i.sources)})
 
@@ -97,11 +143,18 @@ def page_data(view: View) -> dict[str, Any]:
         cat = cats.get(n.category, cats["group"])
         hl = nid in view.highlight
         node: dict[str, Any] = {
-            "id": nid, "label": n.label, "shape": cat["shape"], "category": n.category,
+            "id": nid,
+            "label": n.label,
+            "shape": cat["shape"],
+            "category": n.category,
             "color": st["highlight"]["color"] if hl else cat["color"],
-            "size": min(48, 14 + 3 * degree[nid]), "borderWidth": 4 if hl else 1,
-            "tip": [n.label, n.type + (f", {n.date}" if n.date else ""),
-                    f"sources: {_cite(n.sources)}" if n.sources else "no sources"],
+            "size": min(48, 14 + 3 * degree[nid]),
+            "borderWidth": 4 if hl else 1,
+            "tip": [
+                n.label,
+                n.type + (f", {n.date}" if n.date else ""),
+                f"sources: {_cite(n.sources)}" if n.sources else "no sources",
+            ],
         }
         if nid in pos:
             node["x"], node["y"] = pos[nid]
@@ -118,44 +171,94 @@ def page_data(view: View) -> dict[str, Any]:
             first = rel[0].text.split(" — ")[-1].split(" → ")[0]
             parts.append(first + (" …" if len(rel) > 1 else ""))
         hl = f"{a}|{b}" in view.highlight
-        color = (st["highlight"]["color"] if hl else
-                 st["meeting_edge"]["color"] if met else st["relation_edge"]["color"])
+        color = (
+            st["highlight"]["color"]
+            if hl
+            else st["meeting_edge"]["color"]
+            if met
+            else st["relation_edge"]["color"]
+        )
         tip = [f"{view.nodes[a].label} — {view.nodes[b].label}"]
         tip += [f"met {i.text} ({_cite(i.sources)})" for i in met]
         tip += [f"{i.text} ({_cite(i.sources)})" for i in rel]
-        edges.append({"id": f"e{k}", "from": a, "to": b, "label": " · ".join(parts),
-                      "width": (2 + 2 * len(met)) if met else 1, "color": color,
-                      "dashes": not met, "tip": tip, "weight": len(items),
-                      "highlight": hl})
+        edges.append(
+            {
+                "id": f"e{k}",
+                "from": a,
+                "to": b,
+                "label": " · ".join(parts),
+                "width": (2 + 2 * len(met)) if met else 1,
+                "color": color,
+                "dashes": not met,
+                "tip": tip,
+                "weight": len(items),
+                "highlight": hl,
+            }
+        )
     present = {n["category"] for n in nodes}
-    legend = [{"label": c["label"], "color": c["color"], "shape": c["shape"]}
-              for c in st["categories"] if c["id"] in present]
+    legend = [
+        {"label": c["label"], "color": c["color"], "shape": c["shape"]}
+        for c in st["categories"]
+        if c["id"] in present
+    ]
     if any(not e["dashes"] for e in edges):
-        legend.append({"label": "met (width: number of meetings)",
-                       "color": st["meeting_edge"]["color"], "shape": "line"})
+        legend.append(
+            {
+                "label": "met (width: number of meetings)",
+                "color": st["meeting_edge"]["color"],
+                "shape": "line",
+            }
+        )
     if any(e["dashes"] for e in edges):
-        legend.append({"label": "other relation", "color": st["relation_edge"]["color"],
-                       "shape": "dashes"})
+        legend.append(
+            {"label": "other relation", "color": st["relation_edge"]["color"], "shape": "dashes"}
+        )
     settled = len(nodes) <= LAYOUT_LIMIT
-    return {"title": view.title, "note": view.note, "nodes": nodes, "edges": edges,
-            "cards": cards, "legend": legend, "positioned": settled, "seed": SEED}
+    return {
+        "title": view.title,
+        "note": view.note,
+        "nodes": nodes,
+        "edges": edges,
+        "cards": cards,
+        "legend": legend,
+        "positioned": settled,
+        "seed": SEED,
+    }
 
 
 def _options(positioned: bool, size: int) -> dict[str, Any]:
     return {
         "layout": {"randomSeed": SEED, "improvedLayout": size <= 100},
-        "physics": {"enabled": not positioned, "solver": "barnesHut",
-                    "stabilization": {"enabled": True, "iterations": 40, "fit": True}},
-        "interaction": {"hover": True, "tooltipDelay": 120, "dragNodes": True,
-                        "dragView": True, "zoomView": True, "keyboard": False,
-                        "hideEdgesOnDrag": size > 1000},
+        "physics": {
+            "enabled": not positioned,
+            "solver": "barnesHut",
+            "stabilization": {"enabled": True, "iterations": 40, "fit": True},
+        },
+        "interaction": {
+            "hover": True,
+            "tooltipDelay": 120,
+            "dragNodes": True,
+            "dragView": True,
+            "zoomView": True,
+            "keyboard": False,
+            "hideEdgesOnDrag": size > 1000,
+        },
         # Large type: the whole graph is first seen zoomed out to fit the window.
-        "nodes": {"font": {"size": 24, "face": "sans-serif", "strokeWidth": 4,
-                           "strokeColor": "#ffffff"},
-                  "widthConstraint": {"maximum": 260}},
-        "edges": {"font": {"size": 14, "align": "middle", "color": "#444",
-                           "strokeWidth": 3, "strokeColor": "#ffffff"},
-                  "smooth": False, "color": {"inherit": False}},
+        "nodes": {
+            "font": {"size": 24, "face": "sans-serif", "strokeWidth": 4, "strokeColor": "#ffffff"},
+            "widthConstraint": {"maximum": 260},
+        },
+        "edges": {
+            "font": {
+                "size": 14,
+                "align": "middle",
+                "color": "#444",
+                "strokeWidth": 3,
+                "strokeColor": "#ffffff",
+            },
+            "smooth": False,
+            "color": {"inherit": False},
+        },
     }
 
 
@@ -176,12 +279,14 @@ def render(view: View) -> str:
     net.options = _options(data["positioned"], len(net.nodes))
     nodes, edges, _, _, _, options = net.get_network_data()
     js, css = _vis_assets()
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True,
-                             keep_trailing_newline=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR), autoescape=True, keep_trailing_newline=True
+    )
     return env.get_template("template.html").render(
-        title=view.title, vis_js=js, vis_css=css,
-        data=_script_json({**data, "nodes": nodes, "edges": edges,
-                           "options": json.loads(options)}),
+        title=view.title,
+        vis_js=js,
+        vis_css=css,
+        data=_script_json({**data, "nodes": nodes, "edges": edges, "options": json.loads(options)}),
     )
 
 

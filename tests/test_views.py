@@ -1,0 +1,238 @@
+"""`kg view`: the pages it writes, checked as files and in a real (headless) Chromium."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from kg.cli import main
+from kg.views.render import render, write
+from tests.browser import Opened, click_node
+from tests.conftest import BuildRunner
+from tests.synthetic import synthetic_view
+
+XSS = '<img src=x onerror="window.__xss=1">'
+XSS_ALIAS = "<script>window.__xss=2</script>"
+
+
+@pytest.fixture(scope="module")
+def views(shipped_build: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Write the whole graph and a few focused views of the shipped facts once."""
+    out = tmp_path_factory.mktemp("views")
+    store = str(shipped_build / "store")
+    made = {}
+    for name, args in {
+        "whole": [],
+        "ego": ["--ego", "muttaqi", "--depth", "2"],
+        "energy": ["--topic", "energy"],
+        "august": ["--from", "2022-08", "--to", "2022-08"],
+        "path": ["--path", "Mehrabian", "Saif al-Adel"],
+    }.items():
+        path = out / f"{name}.html"
+        result = CliRunner().invoke(main, ["--store", store, "view", *args, "-o", str(path)])
+        assert result.exit_code == 0, result.output
+        assert f"wrote {path}" in result.stdout
+        made[name] = path
+    return made
+
+
+def data_of(opened: Opened) -> Any:
+    return opened.page.evaluate("() => window.kgData")
+
+
+def assert_clean(opened: Opened) -> None:
+    assert opened.console_errors == [], opened.console_errors
+    assert opened.page_errors == [], opened.page_errors
+    assert opened.requests == [], opened.requests
+    assert opened.dialogs == [], opened.dialogs
+
+
+# ------------------------------------------------------------------------------ as files
+def test_page_is_self_contained(views: dict[str, Path]) -> None:
+    html = views["whole"].read_text(encoding="utf-8")
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html, re.I)
+    assert not re.search(r"(src|href)=[\"']?https?:", html, re.I)
+    assert "default-src 'none'" in html
+    assert "vis.Network" in html
+
+
+def test_same_facts_same_page(shipped_build: Path, tmp_path: Path) -> None:
+    pages = []
+    for name in ("a.html", "b.html"):
+        result = CliRunner().invoke(
+            main, ["--store", str(shipped_build / "store"), "view", "-o", str(tmp_path / name)]
+        )
+        assert result.exit_code == 0, result.output
+        pages.append((tmp_path / name).read_bytes())
+    assert pages[0] == pages[1]
+    # Written through a temporary file renamed into place: nothing else is left behind.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "b.html"]
+
+
+def test_view_refuses_too_many_nodes(shipped_build: Path, tmp_path: Path) -> None:
+    before = tmp_path / "keep.html"
+    before.write_text("old")
+    result = CliRunner().invoke(
+        main,
+        ["--store", str(shipped_build / "store"), "view", "--max-nodes", "10", "-o", str(before)],
+    )
+    assert result.exit_code == 1
+    assert "more than --max-nodes 10; narrow it with --ego NAME, --topic" in result.stderr
+    assert before.read_text() == "old"
+
+
+def test_view_unknown_names(shipped_build: Path) -> None:
+    store = str(shipped_build / "store")
+    result = CliRunner().invoke(main, ["--store", store, "view", "--ego", "mutaqi"])
+    assert result.exit_code == 1 and "did you mean 'Amir Khan Muttaqi'" in result.stderr
+    result = CliRunner().invoke(main, ["--store", store, "view", "--topic", "enrgy"])
+    assert result.exit_code == 1 and "no topic named 'enrgy'" in result.stderr
+
+
+# ------------------------------------------------------------------------------ in Chromium
+def test_whole_graph_in_chromium(views: dict[str, Path], open_page: Any) -> None:
+    opened = open_page(views["whole"])
+    page = opened.page
+    data = data_of(opened)
+    assert page.evaluate("() => window.kgNetwork.body.data.nodes.length") == len(data["nodes"])
+    assert page.evaluate("() => window.kgNetwork.body.data.edges.length") == len(data["edges"])
+    assert len(data["nodes"]) > 100 and len(data["edges"]) > 150
+    labels = {n["label"] for n in data["nodes"]}
+    assert {
+        "Amir Khan Muttaqi",
+        "Bahadur Aminian",
+        "Taliban",
+        "Iran",
+        "Helmand River Water Treaty",
+        "Chabahar Port",
+    } <= labels
+    legend = page.inner_text("#legend")
+    assert "People" in legend and "Agreements" in legend and "met" in legend
+    assert_clean(opened)
+
+
+def test_selecting_a_node_shows_its_card(views: dict[str, Path], open_page: Any) -> None:
+    opened = open_page(views["whole"])
+    page = opened.page
+    node = next(n for n in data_of(opened)["nodes"] if n["label"] == "Bahadur Aminian")
+    click_node(page, node["id"])
+    details = page.inner_text("#details")
+    assert "Bahadur Aminian" in details
+    assert "Amir Khan Muttaqi" in details and "(line 19)" in details
+    assert "Iranian Ambassador to Afghanistan" in details
+    assert_clean(opened)
+
+
+def test_several_meetings_one_edge_with_every_meeting(
+    views: dict[str, Path], open_page: Any
+) -> None:
+    opened = open_page(views["whole"])
+    data = data_of(opened)
+    ids = {n["label"]: n["id"] for n in data["nodes"]}
+    pair = {ids["Iran"], ids["Taliban"]}
+    edges = [e for e in data["edges"] if {e["from"], e["to"]} == pair]
+    assert len(edges) == 1
+    edge = edges[0]
+    # Iran and the Taliban as such met in October 2021, January 2022 (line 13)…
+    assert edge["label"].startswith("met ×2"), edge["label"]
+    tip = "\n".join(edge["tip"])
+    assert "2021-10" in tip and "2022-01" in tip and "line 13" in tip
+    assert edge["width"] > 2
+
+
+def test_focused_views(views: dict[str, Path], open_page: Any) -> None:
+    ego = data_of(open_page(views["ego"]))
+    labels = {n["label"] for n in ego["nodes"]}
+    assert {"Amir Khan Muttaqi", "Bahadur Aminian"} <= labels
+    assert "Saif al-Adel" not in labels
+    energy = data_of(open_page(views["energy"]))
+    labels = {n["label"] for n in energy["nodes"]}
+    assert {"Da Afghanistan Bank", "Joint Iran–Afghanistan refineries"} <= labels
+    assert "Qalandar Ebad" not in labels
+    august = data_of(open_page(views["august"]))
+    labels = {n["label"] for n in august["nodes"]}
+    assert {"Abdul Latif Mansoor", "Qalandar Ebad", "Alireza Bikdeli"} <= labels
+    assert "Shahabuddin Delawar" not in labels  # February 2023
+
+
+def test_path_is_highlighted(views: dict[str, Path], open_page: Any) -> None:
+    opened = open_page(views["path"])
+    data = data_of(opened)
+    assert "path Ali Akbar Mehrabian → Saif al-Adel" in data["note"]
+    lit = [n["label"] for n in data["nodes"] if n["borderWidth"] == 4]
+    assert "Ali Akbar Mehrabian" in lit and "Saif al-Adel" in lit
+    assert sum(1 for e in data["edges"] if e["highlight"]) == len(lit) - 1
+    assert_clean(opened)
+
+
+def test_hostile_names_render_as_text(
+    build_mini: BuildRunner, mini: Path, tmp_path: Path, open_page: Any
+) -> None:
+    facts = mini / "facts" / "mini.yaml"
+    text = facts.read_text()
+    text = text.replace(
+        "    name: Bahadur Aminian\n",
+        f"    name: '{XSS}'\n    aliases: ['{XSS_ALIAS}']\n"
+        f"    note: '\"></script><script>window.__xss=3</script>'\n",
+    )
+    facts.write_text(text)
+    assert build_mini().exit_code == 0
+    page_file = tmp_path / "xss.html"
+    result = CliRunner().invoke(
+        main, ["--store", str(mini / "build" / "store"), "view", "-o", str(page_file)]
+    )
+    assert result.exit_code == 0, result.output
+    assert XSS not in page_file.read_text(encoding="utf-8")  # escaped in the file
+    opened = open_page(page_file)
+    page = opened.page
+    node = next(n for n in data_of(opened)["nodes"] if n["label"] == XSS)
+    click_node(page, node["id"])
+    details = page.inner_text("#details")
+    assert XSS in details and XSS_ALIAS in details
+    assert page.evaluate("() => window.__xss") is None
+    assert (
+        page.evaluate("() => document.querySelectorAll('#details img, #details script').length")
+        == 0
+    )
+    assert_clean(opened)
+
+
+# ------------------------------------------------------------------------------ at size
+def test_five_thousand_nodes_open_drag_and_zoom(tmp_path: Path, open_page: Any) -> None:
+    page_file = write(synthetic_view(5000), tmp_path / "big.html")
+    opened = open_page(page_file, timeout_ms=120_000)
+    page = opened.page
+    assert page.evaluate("() => window.kgNetwork.body.data.nodes.length") == 5000
+    assert page.evaluate("() => window.kgNetwork.body.data.edges.length") >= 5000
+    box = page.locator("#net").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    scale = page.evaluate("() => window.kgNetwork.getScale()")
+    page.mouse.move(cx, cy)
+    page.mouse.wheel(0, -600)
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.kgNetwork.getScale()") > scale
+    before = page.evaluate("() => window.kgNetwork.getViewPosition()")
+    page.mouse.move(box["x"] + 20, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 220, box["y"] + 160, steps=8)
+    page.mouse.up()
+    after = page.evaluate("() => window.kgNetwork.getViewPosition()")
+    assert after != before
+    assert_clean(opened)
+
+
+def test_render_is_deterministic_at_size() -> None:
+    assert render(synthetic_view(1200)) == render(synthetic_view(1200))
+
+
+def test_empty_view_renders(tmp_path: Path, open_page: Any) -> None:
+    from kg.views import View
+
+    page_file = write(View({}, [], title="empty"), tmp_path / "empty.html")
+    opened = open_page(page_file)
+    assert data_of(opened)["nodes"] == []
+    assert_clean(opened)
