@@ -124,6 +124,7 @@ def test_selecting_a_node_shows_its_card(views: dict[str, Path], open_page: Any)
     assert "Bahadur Aminian" in details
     assert "Amir Khan Muttaqi" in details and "(line 19)" in details
     assert "Iranian Ambassador to Afghanistan" in details
+    assert "Line numbers refer to 000_278ee63bc767467f.txt." in details
     assert_clean(opened)
 
 

@@ -131,6 +131,8 @@ def page_data(view: View) -> dict[str, Any]:
         for i in sorted(items, key=lambda x: (x.earliest or "", x.text)):
             for here, there in ((a, b), (b, a)):
                 other = view.nodes[there].label
+                docs = set(cards[here]["documents"]) | {c["document"] for c in i.sources}
+                cards[here]["documents"] = sorted(docs)
                 if i.kind == "met":
                     cards[here]["meetings"].append(
                         {"text": f"{i.text} — with {other}", "cite": _cite(i.sources)}
