@@ -124,6 +124,7 @@ def page_data(view: View) -> dict[str, Any]:
             "aliases": n.aliases,
             "date": n.date or "",
             "sources": _cite(n.sources),
+            "documents": sorted({c["document"] for c in n.sources}),
             "meetings": [],
             "relations": [],
         }
