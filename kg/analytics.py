@@ -13,7 +13,7 @@ from typing import Any
 from kg.lookups import citations
 from kg.names import Entity
 from kg.query import run
-from kg.store import EmbeddedStore, value
+from kg.store import Store, value
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class Statement:
     sources: tuple[tuple[str, int], ...]
 
 
-def statements(store: EmbeddedStore) -> list[Statement]:
+def statements(store: Store) -> list[Statement]:
     """Return every statement linking two named nodes (the projection's edges)."""
     out = []
     for r in run(store, "graph-edges"):
@@ -47,7 +47,7 @@ def statements(store: EmbeddedStore) -> list[Statement]:
     return out
 
 
-def actor_graph(store: EmbeddedStore) -> Any:
+def actor_graph(store: Store) -> Any:
     """Build an undirected networkx graph whose edges carry their statements."""
     import networkx as nx
 
@@ -67,7 +67,7 @@ class NoPath(Exception):
     """The two entities are not connected."""
 
 
-def shortest_path(store: EmbeddedStore, a: Entity, b: Entity) -> list[dict[str, Any]]:
+def shortest_path(store: Store, a: Entity, b: Entity) -> list[dict[str, Any]]:
     """Return the hops of a shortest chain of statements from a to b.
 
     Each hop has `from`, `relation`, `to` (labels), `inverse` (true when the statement

@@ -11,7 +11,7 @@ from typing import Any
 
 from kg.names import Entity, NameError_
 from kg.query import run
-from kg.store import EmbeddedStore, Row, value
+from kg.store import Row, Store, value
 from kg.text import normalize
 
 Record = dict[str, Any]
@@ -55,7 +55,7 @@ def _source_fields(row: Row) -> Record:
 
 
 def who_met(
-    store: EmbeddedStore,
+    store: Store,
     person: Entity | None = None,
     with_: Entity | None = None,
     topic: Entity | None = None,
@@ -89,7 +89,7 @@ def who_met(
 
 
 def roles(
-    store: EmbeddedStore,
+    store: Store,
     entity: Entity | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
@@ -124,7 +124,7 @@ def roles(
 
 
 def timeline(
-    store: EmbeddedStore,
+    store: Store,
     entity: Entity | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
@@ -144,7 +144,7 @@ def timeline(
     ]
 
 
-def show(store: EmbeddedStore, entity: Entity) -> Record:
+def show(store: Store, entity: Entity) -> Record:
     """Return an entity's card: names, types, sources, roles, events and every statement."""
     head = run(store, "entity", entity=entity.iri)
     types = sorted({_v(r, "typeLabel") or _local(_v(r, "type")) for r in head if _v(r, "type")})
@@ -189,7 +189,7 @@ def show(store: EmbeddedStore, entity: Entity) -> Record:
     }
 
 
-def topics(store: EmbeddedStore) -> list[Record]:
+def topics(store: Store) -> list[Record]:
     """Return the topic scheme, each topic with its broader topic and tagged-fact count."""
     rows = run(store, "topics")
     return [
@@ -204,7 +204,7 @@ def topics(store: EmbeddedStore) -> list[Record]:
     ]
 
 
-def stats(store: EmbeddedStore) -> Record:
+def stats(store: Store) -> Record:
     """Return counts per class, and meetings per month, per topic and per pair of sides."""
     return {
         "classes": [

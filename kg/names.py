@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from kg.diagnostics import closest
 from kg.query import run
-from kg.store import EmbeddedStore, Row, value
+from kg.store import Row, Store, value
 from kg.text import normalize
 
 SKOS_CONCEPT = "http://www.w3.org/2004/02/skos/core#Concept"
@@ -38,9 +38,7 @@ def _entities(rows: list[Row]) -> list[Entity]:
     return sorted(seen.values(), key=lambda e: (e.label, e.iri))
 
 
-def resolve(
-    store: EmbeddedStore, text: str, kind: str | None = None, what: str = "entity"
-) -> Entity:
+def resolve(store: Store, text: str, kind: str | None = None, what: str = "entity") -> Entity:
     """Return the one node whose name matches text; raise NameError_ otherwise.
 
     An exact match on a folded label, alias, surname or slug wins; failing that, names
@@ -77,6 +75,6 @@ def resolve(
     raise NameError_(f"no {what} named {text!r}{hint}")
 
 
-def resolve_topic(store: EmbeddedStore, text: str) -> Entity:
+def resolve_topic(store: Store, text: str) -> Entity:
     """Resolve a topic of the SKOS scheme by label, alternative label or slug."""
     return resolve(store, text, SKOS_CONCEPT, what="topic")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.store import EmbeddedStore, Row, Term
+from kg.store import Row, Store, Term
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
 KG = "https://w3id.org/kg/ont#"
@@ -129,7 +129,7 @@ def bindings(query: NamedQuery, params: dict[str, object]) -> dict[str, Term]:
     }
 
 
-def run(store: EmbeddedStore, name: str, **params: object) -> list[Row]:
+def run(store: Store, name: str, **params: object) -> list[Row]:
     """Run the named query with its parameters bound; return its rows."""
     query = load_query(name)
     return store.select(query.text, bindings(query, params))

@@ -9,7 +9,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 
@@ -18,7 +18,19 @@ Row = dict[str, Term | None]
 
 
 class StoreError(Exception):
-    """The store cannot be opened or queried (missing build, bad query)."""
+    """The store cannot be opened or queried (missing build, bad query, server down)."""
+
+
+class Store(Protocol):
+    """What lookups need of a store: the embedded one, or a SPARQL endpoint."""
+
+    def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
+        """Run a SELECT with variables bound to terms; return its rows."""
+        ...
+
+    def raw(self, query: str, prefixes: Mapping[str, str] | None = None) -> Any:
+        """Run any read query; return solutions, a boolean or triples."""
+        ...
 
 
 def default_store_path() -> Path:
@@ -55,10 +67,10 @@ class EmbeddedStore:
         names = [v.value for v in result.variables]
         return [{n: sol[n] for n in names} for sol in result]
 
-    def raw(self, query: str) -> Any:
+    def raw(self, query: str, prefixes: Mapping[str, str] | None = None) -> Any:
         """Run any read query and return pyoxigraph's result object (solutions, bool, triples)."""
         try:
-            return self._store.query(query)
+            return self._store.query(query, prefixes=dict(prefixes or {}))
         except SyntaxError as exc:
             raise StoreError(f"SPARQL syntax error: {exc}") from None
         except (OSError, RuntimeError, ValueError) as exc:

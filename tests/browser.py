@@ -52,15 +52,19 @@ def browser() -> Iterator[Any]:
 def open_page(browser: Any) -> Iterator[Any]:
     contexts = []
 
-    def open_(path: Path, timeout_ms: int = 60_000) -> Opened:
+    def open_(
+        path: Path | str, timeout_ms: int = 60_000, ready: str = "() => window.kgReady === true"
+    ) -> Opened:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         contexts.append(context)
         page = context.new_page()
         opened = Opened(page)
-        target = path.resolve().as_uri()
+        target = path if isinstance(path, str) else path.resolve().as_uri()
+        # A served page may talk to its own origin; nothing else may be fetched.
+        origin = target.rsplit("/", 1)[0] + "/" if target.startswith("http") else target
 
         def route(r: Any) -> None:
-            if r.request.url == target:
+            if r.request.url == target or r.request.url.startswith(origin):
                 r.continue_()
             else:
                 opened.requests.append(r.request.url)
@@ -78,7 +82,7 @@ def open_page(browser: Any) -> Iterator[Any]:
 
         page.on("dialog", dialog)
         page.goto(target)
-        page.wait_for_function("() => window.kgReady === true", timeout=timeout_ms)
+        page.wait_for_function(ready, timeout=timeout_ms)
         return opened
 
     yield open_

@@ -11,8 +11,9 @@ from click.testing import CliRunner, Result
 
 from kg.cli import main
 
-# Browser fixtures (headless Chromium through Playwright) for the view tests.
-pytest_plugins = ["tests.browser"]
+# Browser fixtures (headless Chromium through Playwright) and real servers (kg serve,
+# Oxigraph) for the view and endpoint tests.
+pytest_plugins = ["tests.browser", "tests.servers"]
 
 ROOT = Path(__file__).resolve().parents[1]
 FACTS = ROOT / "facts"

@@ -11,11 +11,31 @@ import click
 from kg.cli import lookups
 from kg.cli.build import build_cmd
 from kg.cli.query import query_cmd
+from kg.cli.serve import push_cmd, serve_cmd
 from kg.cli.view import view_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kg")
+@click.option(
+    "--endpoint",
+    envvar="KG_ENDPOINT",
+    metavar="URL",
+    help="Query this SPARQL 1.1 endpoint instead of the embedded store ($KG_ENDPOINT).",
+)
+@click.option(
+    "--graph",
+    envvar="KG_GRAPH",
+    metavar="IRI",
+    help="With --endpoint: the named graph holding kg's data ($KG_GRAPH).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="With --endpoint: seconds to wait for each answer.",
+)
 @click.option(
     "--store",
     envvar="KG_STORE",
@@ -23,7 +43,7 @@ from kg.cli.view import view_cmd
     metavar="DIR",
     help="The graph to query (default: $KG_STORE, or build/store).",
 )
-def main(store: str | None) -> None:
+def main(endpoint: str | None, graph: str | None, timeout: float, store: str | None) -> None:
     """kg: a sourced knowledge graph of actors, institutions and agreements.
 
     Start with `kg build` in a checkout: it reads facts/, validates them and writes
@@ -43,5 +63,7 @@ for command in (
     lookups.topics,
     lookups.stats,
     view_cmd,
+    serve_cmd,
+    push_cmd,
 ):
     main.add_command(command)

@@ -40,7 +40,12 @@ def store_path(ctx: click.Context) -> Path | None:
 
 
 def open_store(ctx: click.Context) -> Any:
-    """Open the store named by `kg --store` (or $KG_STORE, or build/store)."""
+    """Open the graph: `kg --endpoint URL` (a SPARQL server), else `--store` / build/store."""
+    root = ctx.find_root().params
+    if root.get("endpoint"):
+        from kg.remote import RemoteStore
+
+        return RemoteStore(root["endpoint"], root.get("graph"), root.get("timeout") or 30.0)
     from kg.store import EmbeddedStore
 
     return EmbeddedStore.open(store_path(ctx))

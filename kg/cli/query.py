@@ -34,14 +34,13 @@ def query_cmd(ctx: click.Context, file: Any, fmt: str) -> None:
     text = file.read()
     store = open_store(ctx)
     try:
-        result = store._store.query(text, prefixes=PREFIXES)
-    except SyntaxError as exc:
-        raise StoreError(
-            f"SPARQL syntax error: {exc} (kg query runs read-only queries: SELECT, ASK, "
-            "CONSTRUCT, DESCRIBE)"
-        ) from None
-    except (OSError, RuntimeError, ValueError) as exc:
-        raise StoreError(f"query failed: {exc}") from None
+        result = store.raw(text, prefixes=PREFIXES)
+    except StoreError as exc:
+        if "syntax error" in str(exc):
+            raise StoreError(
+                f"{exc} (kg query runs read-only queries: SELECT, ASK, CONSTRUCT, DESCRIBE)"
+            ) from None
+        raise
     out = sys.stdout.buffer
     if isinstance(result, ox.QuerySolutions):
         if fmt == "table":

@@ -18,7 +18,7 @@ import yaml
 
 from kg.lookups import citations, roles, who_met
 from kg.query import run
-from kg.store import EmbeddedStore, value
+from kg.store import Store, value
 
 STYLE_FILE = Path(__file__).resolve().parent / "style.yaml"
 
@@ -86,7 +86,7 @@ class View:
     highlight: set[str] = field(default_factory=set)  # node ids and "a|b" pair keys
 
 
-def build_view(store: EmbeddedStore) -> View:
+def build_view(store: Store) -> View:
     """Build the whole-graph view from the store."""
     nodes: dict[str, Node] = {}
     for r in run(store, "view-nodes"):

@@ -1,0 +1,114 @@
+"""`kg serve` and `kg push`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kg.cli.common import store_path, user_errors
+
+
+@click.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (loopback only unless you say otherwise).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=7878,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@click.option(
+    "--query-timeout",
+    type=click.FloatRange(min=1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a query may run before it is cancelled (HTTP 503).",
+)
+@click.option(
+    "--max-results",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Most rows or triples an answer may have (HTTP 422 beyond).",
+)
+@click.pass_context
+@user_errors
+def serve_cmd(
+    ctx: click.Context, host: str, port: int, query_timeout: float, max_results: int
+) -> None:
+    """Serve the built graph as a read-only SPARQL 1.1 endpoint, with a query page at /.
+
+    SPARQL runs in a real Oxigraph server over the same store; kg serve refuses updates,
+    LOAD and SERVICE, enforces the timeout and result cap with clear HTTP errors, and
+    negotiates JSON, XML, CSV and TSV results and Turtle or N-Triples graphs.
+
+    Example: kg serve --port 7878   (then: curl 'http://127.0.0.1:7878/sparql?query=ASK{}')
+    """
+    from kg.server import ServeError, ServerConfig, serve
+    from kg.store import default_store_path
+
+    config = ServerConfig(
+        store_path(ctx) or default_store_path(), host, port, query_timeout, max_results
+    )
+    try:
+        serve(config)
+    except ServeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+@click.command("push")
+@click.option(
+    "--endpoint",
+    "endpoint",
+    required=True,
+    metavar="URL",
+    help="The server's SPARQL query endpoint (e.g. http://host:7878/query).",
+)
+@click.option(
+    "--store-url",
+    metavar="URL",
+    help="Its Graph Store Protocol URL "
+    "(default: the endpoint with /query or /sparql replaced by /store).",
+)
+@click.option("--graph", metavar="IRI", help="Named graph to replace (default: the default graph).")
+@click.option(
+    "--turtle",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("build/kg.ttl"),
+    show_default=True,
+    help="The built graph to send.",
+)
+@user_errors
+def push_cmd(endpoint: str, store_url: str | None, graph: str | None, turtle: Path) -> None:
+    """Load the built graph into a SPARQL 1.1 server, replacing the target graph.
+
+    Sends build/kg.ttl with one Graph Store Protocol PUT, which replaces the graph in one
+    step (atomically where the server's store is transactional, as Oxigraph's is). Then
+    query it with `kg --endpoint URL [--graph IRI] …`.
+
+    Example: kg push --endpoint http://127.0.0.1:7878/query --graph https://example.org/kg
+    """
+    from kg.remote import gsp_url, push
+    from kg.store import StoreError
+
+    if not turtle.is_file():
+        raise StoreError(f"no {turtle}: run `kg build` first")
+    target = store_url or gsp_url(endpoint)
+    if sys.stderr.isatty():  # progress on a terminal only; quiet when piped
+        click.echo(
+            f"sending {turtle} to {target}" + (f" as graph {graph}" if graph else "") + " …",
+            err=True,
+        )
+    sent = push(turtle, target, graph)
+    click.echo(
+        f"pushed {sent} bytes of Turtle to {target}"
+        + (f" (graph {graph})" if graph else " (default graph)")
+    )

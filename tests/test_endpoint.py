@@ -1,0 +1,369 @@
+"""kg serve (SPARQL 1.1 Protocol, read-only) and an external SPARQL server as the store.
+
+Real servers only: `kg serve` over the shipped build, and a writable Oxigraph server that
+`kg push` loads; the lookups must give the same answers through either as embedded.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner, Result
+
+from kg.cli import main
+
+PERSONS = (
+    "PREFIX kg: <https://w3id.org/kg/ont#> PREFIX skos: <http://www.w3.org/2004/02/"
+    "skos/core#> SELECT ?n WHERE { ?p a kg:Person ; skos:prefLabel ?n } ORDER BY ?n"
+)
+GRAPH = "https://example.org/graphs/kg"
+
+
+def http(
+    url: str,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    method: str | None = None,
+) -> tuple[int, str, bytes]:
+    req = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, resp.headers.get("Content-Type", ""), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Content-Type", ""), exc.read()
+
+
+def get(base: str, query: str, accept: str = "") -> tuple[int, str, bytes]:
+    return http(
+        f"{base}/sparql?" + urllib.parse.urlencode({"query": query}),
+        headers={"Accept": accept} if accept else {},
+    )
+
+
+# ---------------------------------------------------------------------------- kg serve
+def test_sparqlwrapper_client(kg_server: str) -> None:
+    from SPARQLWrapper import JSON, SPARQLWrapper
+
+    client = SPARQLWrapper(f"{kg_server}/sparql")
+    client.setQuery(PERSONS)
+    client.setReturnFormat(JSON)
+    names = [b["n"]["value"] for b in client.query().convert()["results"]["bindings"]]
+    assert len(names) == 14 and names[0] == "Abdul Baqi Haqqani"
+    client.setQuery("PREFIX kg: <https://w3id.org/kg/ont#> ASK { ?c kg:line 34 }")
+    assert client.query().convert()["boolean"] is True
+
+
+@pytest.mark.parametrize(
+    ("accept", "ctype"),
+    [
+        ("application/sparql-results+json", "application/sparql-results+json"),
+        ("application/sparql-results+xml", "application/sparql-results+xml"),
+        ("text/csv", "text/csv"),
+        ("text/tab-separated-values", "text/tab-separated-values"),
+        ("", "application/sparql-results+json"),
+        ("text/html;q=0.9, */*;q=0.1", "application/sparql-results+json"),
+    ],
+)
+def test_select_content_negotiation(kg_server: str, accept: str, ctype: str) -> None:
+    status, got, body = get(kg_server, PERSONS, accept)
+    assert status == 200, body
+    assert got.startswith(ctype), got
+    if ctype == "text/csv":  # lossy by design: plain text cells
+        rows = list(csv.reader(io.StringIO(body.decode())))
+        assert rows[0] == ["n"] and len(rows) == 15 and ["Amir Khan Muttaqi"] in rows
+        return
+    fmt = {
+        "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+        "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+        "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+    }[ctype]
+    parsed = list(ox.parse_query_results(body, format=fmt))
+    assert len(parsed) == 14 and "Amir Khan Muttaqi" in {r["n"].value for r in parsed}
+
+
+@pytest.mark.parametrize(
+    ("accept", "fmt"),
+    [("text/turtle", ox.RdfFormat.TURTLE), ("application/n-triples", ox.RdfFormat.N_TRIPLES)],
+)
+def test_construct_content_negotiation(kg_server: str, accept: str, fmt: Any) -> None:
+    q = (
+        "PREFIX kg: <https://w3id.org/kg/ont#> CONSTRUCT { ?p a kg:Person } "
+        "WHERE { ?p a kg:Person }"
+    )
+    status, ctype, body = get(kg_server, q, accept)
+    assert status == 200 and ctype.startswith(accept), (status, ctype, body[:200])
+    triples = list(ox.parse(body, format=fmt))
+    assert len(triples) == 14
+
+
+def test_post_form_and_direct_body(kg_server: str) -> None:
+    status, _, body = http(
+        f"{kg_server}/sparql",
+        urllib.parse.urlencode({"query": PERSONS}).encode(),
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert status == 200 and b"Shahabuddin Delawar" in body
+    status, _, body = http(
+        f"{kg_server}/sparql",
+        PERSONS.encode(),
+        {"Content-Type": "application/sparql-query", "Accept": "text/csv"},
+    )
+    assert status == 200
+    assert next(iter(csv.reader(io.StringIO(body.decode())))) == ["n"]
+
+
+@pytest.mark.parametrize(
+    ("how", "status", "message"),
+    [
+        ("update-body", 403, "read-only"),
+        ("update-form", 403, "read-only"),
+        ("load", 403, "LOAD is refused"),
+        ("service", 403, "SERVICE is refused"),
+        ("insert-as-query", 403, "INSERT is refused"),
+        ("too-long", 413, "query too long"),
+        ("syntax", 400, "error"),
+        ("not-acceptable", 406, "results are served as"),
+    ],
+)
+def test_refusals(kg_server: str, how: str, status: int, message: str) -> None:
+    url = f"{kg_server}/sparql"
+    if how == "update-body":
+        got = http(url, b"DROP ALL", {"Content-Type": "application/sparql-update"})
+    elif how == "update-form":
+        got = http(url, b"update=DROP+ALL", {"Content-Type": "application/x-www-form-urlencoded"})
+    elif how == "load":
+        got = get(kg_server, "LOAD <http://127.0.0.1:9/x.ttl>")
+    elif how == "service":
+        got = get(kg_server, "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }")
+    elif how == "insert-as-query":
+        got = get(kg_server, "INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+    elif how == "too-long":
+        got = http(
+            url,
+            ("SELECT * WHERE { ?s ?p ?o } #" + "x" * 70_000).encode(),
+            {"Content-Type": "application/sparql-query"},
+        )
+    elif how == "syntax":
+        got = get(kg_server, "SELECT ?x WHERE { ?x ")
+    else:
+        got = get(kg_server, PERSONS, "image/png")
+    assert got[0] == status, got
+    assert message in got[2].decode(), got[2]
+    # The graph is unchanged and the server still answers.
+    assert get(kg_server, PERSONS)[0] == 200
+
+
+def test_keywords_inside_strings_are_fine(kg_server: str) -> None:
+    status, _, body = get(kg_server, 'SELECT ?x WHERE { BIND("SERVICE LOAD DROP" AS ?x) }')
+    assert status == 200 and b"SERVICE LOAD DROP" in body
+
+
+def test_timeout_is_a_clear_error(kg_server: str) -> None:
+    start = time.monotonic()
+    status, _, body = get(
+        kg_server, "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    )
+    assert status == 503 and b"time limit of 2 s" in body, (status, body)
+    assert time.monotonic() - start < 15
+    assert get(kg_server, PERSONS)[0] == 200
+
+
+def test_result_cap(kg_server: str) -> None:
+    status, _, body = get(kg_server, "SELECT * WHERE { ?s ?p ?o }")
+    assert status == 422 and b"more than 500 rows" in body, (status, body[:200])
+    assert get(kg_server, "SELECT * WHERE { ?s ?p ?o } LIMIT 500")[0] == 200
+
+
+def test_query_page_offline(kg_server: str, open_page: Any) -> None:
+    opened = open_page(
+        f"{kg_server}/", ready="() => document.getElementById('examples').options.length > 5"
+    )
+    page = opened.page
+    titles = page.evaluate(
+        "() => [...document.getElementById('examples').options].map(o => o.textContent)"
+    )
+    assert "Who met whom" in titles and "Roles" in titles
+    page.select_option("#examples", label="Who met whom")
+    page.click("#run")
+    page.wait_for_selector("#results table", timeout=20_000)
+    table = page.inner_text("#results")
+    assert "Amir Khan Muttaqi" in table and "Bahadur Aminian" in table
+    assert opened.requests == [] and opened.console_errors == [], opened
+
+
+# ---------------------------------------------------------------------------- external server
+@pytest.fixture(scope="module")
+def pushed(oxigraph_server: str, shipped_build: Path) -> str:
+    result = CliRunner().invoke(
+        main,
+        [
+            "push",
+            "--endpoint",
+            f"{oxigraph_server}/query",
+            "--graph",
+            GRAPH,
+            "--turtle",
+            str(shipped_build / "kg.ttl"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "pushed" in result.stdout and GRAPH in result.stdout
+    return f"{oxigraph_server}/query"
+
+
+LOOKUPS = [
+    ["who-met"],
+    ["who-met", "--topic", "energy"],
+    ["who-met", "--person", "muttaqi"],
+    ["who-met", "--from", "2022-08", "--to", "2022-09"],
+    ["roles", "--on", "2022-08-20"],
+    ["roles", "al-Qaeda"],
+    ["timeline"],
+    ["timeline", "Ebad"],
+    ["show", "Kazemi Qomi"],
+    ["show", "Helmand River Water Treaty"],
+    ["path", "muttaqi", "Saif al-Adel"],
+    ["stats"],
+    ["topics"],
+]
+
+
+@pytest.mark.parametrize("args", LOOKUPS, ids=[" ".join(a) for a in LOOKUPS])
+def test_lookups_agree_with_the_embedded_store(
+    pushed: str, shipped_build: Path, args: list[str]
+) -> None:
+    embedded = CliRunner().invoke(
+        main, ["--store", str(shipped_build / "store"), *args, "--format", "json"]
+    )
+    remote = CliRunner().invoke(
+        main, ["--endpoint", pushed, "--graph", GRAPH, *args, "--format", "json"]
+    )
+    assert embedded.exit_code == 0, embedded.output
+    assert remote.exit_code == 0, remote.output
+    assert json.loads(remote.stdout) == json.loads(embedded.stdout)
+    assert json.loads(embedded.stdout)
+
+
+def test_query_and_view_through_the_server(
+    pushed: str, shipped_build: Path, tmp_path: Path
+) -> None:
+    q = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a kg:Person }"
+    remote = CliRunner().invoke(
+        main, ["--endpoint", pushed, "--graph", GRAPH, "query", "-"], input=q
+    )
+    assert remote.exit_code == 0 and remote.stdout.split()[-1] == "14", remote.output
+    pages = []
+    for store_args in (
+        ["--store", str(shipped_build / "store")],
+        ["--endpoint", pushed, "--graph", GRAPH],
+    ):
+        out = tmp_path / f"{len(pages)}.html"
+        result = CliRunner().invoke(main, [*store_args, "view", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        pages.append(out.read_bytes())
+    assert pages[0] == pages[1]
+
+
+def test_hostile_parameters_through_values(pushed: str) -> None:
+    from kg.remote import RemoteStore
+
+    store = RemoteStore(pushed, GRAPH)
+    nasty = ox.Literal('x" } ; DROP ALL ; { "\n}')
+    rows = store.select(
+        "SELECT ?v (COUNT(?p) AS ?n) WHERE { ?p a <https://w3id.org/kg/ont#Person> } GROUP BY ?v",
+        {"v": nasty},
+    )
+    assert rows[0]["v"] == nasty and rows[0]["n"].value == "14"
+
+
+def test_push_replaces_the_graph(pushed: str, shipped_build: Path) -> None:
+    again = CliRunner().invoke(
+        main,
+        ["push", "--endpoint", pushed, "--graph", GRAPH, "--turtle", str(shipped_build / "kg.ttl")],
+    )
+    assert again.exit_code == 0, again.output
+    count = CliRunner().invoke(
+        main,
+        ["--endpoint", pushed, "--graph", GRAPH, "query", "-"],
+        input="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    )
+    local = CliRunner().invoke(
+        main,
+        ["--store", str(shipped_build / "store"), "query", "-"],
+        input="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+    )
+    assert count.stdout.split()[-1] == local.stdout.split()[-1]
+
+
+# ---------------------------------------------------------------------------- failures
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def one_line_error(result: Result) -> str:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_unreachable_server() -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/query"
+    msg = one_line_error(CliRunner().invoke(main, ["--endpoint", url, "who-met"]))
+    assert msg.startswith(f"error: cannot reach {url}")
+    msg = one_line_error(
+        CliRunner().invoke(main, ["push", "--endpoint", url, "--turtle", __file__])
+    )
+    assert "cannot reach" in msg
+
+
+def test_server_that_never_answers_times_out() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        try:
+            while True:
+                held.append(listener.accept()[0])  # accept, then say nothing
+        except OSError:
+            pass
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        start = time.monotonic()
+        msg = one_line_error(
+            CliRunner().invoke(
+                main, ["--endpoint", f"http://127.0.0.1:{port}/query", "--timeout", "1", "stats"]
+            )
+        )
+        assert "cannot reach" in msg and "timed out" in msg, msg
+        assert time.monotonic() - start < 10
+    finally:
+        listener.close()
+        for s in held:
+            s.close()
+
+
+def test_failing_server_gives_one_line(kg_server: str) -> None:
+    msg = one_line_error(
+        CliRunner().invoke(main, ["--endpoint", f"{kg_server}/nowhere", "who-met"])
+    )
+    assert "answered 404" in msg
