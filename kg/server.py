@@ -258,7 +258,9 @@ class Handler(BaseHTTPRequestHandler):
         if word is not None:
             self.fail(403, f"{word} is refused: this endpoint is read-only")
             return
-        graphs = {k: params[k] for k in ("default-graph-uri", "named-graph-uri") if k in params}
+        graphs: dict[str, list[str]] = {
+            k: params[k] for k in ("default-graph-uri", "named-graph-uri") if k in params
+        }
         url = self.backend + ("?" + urllib.parse.urlencode(graphs, doseq=True) if graphs else "")
         req = urllib.request.Request(
             url,
