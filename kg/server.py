@@ -73,7 +73,10 @@ _STRIP = re.compile(
     r'|"(?:[^"\\\n]|\\.)*"'
     r"|'(?:[^'\\\n]|\\.)*'"
     r"|<[^<>\"{}|^`\\\s]*>"
-    r"|#[^\n]*",
+    r"|#[^\n]*"
+    # variables (?load) and prefixed names (ex:Copy) are names, not keywords
+    r"|[?$]\w+"
+    r"|[A-Za-z_][\w.-]*:[\w.-]*|:[\w.-]+",
     re.DOTALL,
 )
 _FORBIDDEN = re.compile(
