@@ -98,3 +98,201 @@ def shortest_path(store: Store, a: Entity, b: Entity) -> list[dict[str, Any]]:
             }
         )
     return hops
+
+
+# ------------------------------------------------------------------------------ actor network
+MEASURES = {
+    "degree": "how many distinct actors one is directly tied to, as a share of all others "
+    "(who is most connected)",
+    "betweenness": "how often one lies on the shortest chains between two other actors "
+    "(who brokers; exact up to 1,000 actors, sampled beyond)",
+    "eigenvector": "ties weighted by how central the tied actors are themselves "
+    "(who is close to the core)",
+}
+
+
+def actor_network(store: Store) -> Any:
+    """Return a networkx MultiGraph of actors: people, institutions and posts.
+
+    One edge per meeting between two actors (`kind` "met"), per role tying a person to an
+    organization, per post's organization, per sub-organization or mission tie, and per
+    agreement two actors are parties to. Nodes carry label, kind and type; edges carry
+    kind, label, start/end dates (when known) and sources ("document:line; …").
+    """
+    import networkx as nx
+
+    from kg.lookups import who_met
+
+    graph = nx.MultiGraph()
+    for r in run(store, "actors"):
+        graph.add_node(
+            value(r["actor"]),
+            label=value(r["label"]),
+            kind=value(r["kind"]),
+            type=value(r["typeLabel"]),
+        )
+
+    def cites(packed: str) -> str:
+        return "; ".join(f"{c['document']}:{c['line']}" for c in citations(packed))
+
+    for m in who_met(store):
+        if m["a_iri"] in graph and m["b_iri"] in graph:
+            date = _bounds(m["date"])
+            graph.add_edge(
+                m["a_iri"],
+                m["b_iri"],
+                kind="met",
+                label=m["event"],
+                start=date[0],
+                end=date[1],
+                sources="; ".join(f"{c['document']}:{c['line']}" for c in m["sources"]),
+            )
+    for r in run(store, "actor-links"):
+        a, b = value(r["a"]), value(r["b"])
+        if a in graph and b in graph and a != b:
+            attrs = {
+                "kind": value(r["kind"]),
+                "label": value(r["label"]),
+                "sources": cites(value(r["sources"])),
+            }
+            if value(r["earliest"]):
+                attrs.update(start=value(r["earliest"]), end=value(r["latest"]))
+            graph.add_edge(a, b, **attrs)
+    return graph
+
+
+def _bounds(date: str) -> tuple[str, str]:
+    from kg.facts.dates import parse_date
+
+    d = parse_date(date)
+    return d.earliest.isoformat(), d.latest.isoformat()
+
+
+def simple(graph: Any) -> Any:
+    """Collapse a MultiGraph into a Graph whose edge weight counts the ties."""
+    import networkx as nx
+
+    out = nx.Graph()
+    out.add_nodes_from(sorted(graph.nodes(data=True)))
+    for a, b in sorted(graph.edges()):
+        if out.has_edge(a, b):
+            out.edges[a, b]["weight"] += 1
+        else:
+            out.add_edge(a, b, weight=1)
+    return out
+
+
+def rank(store: Store, by: str = "degree", kind: str | None = None) -> list[dict[str, Any]]:
+    """Rank actors by a centrality measure (see MEASURES); ties broken by name."""
+    import networkx as nx
+
+    if by not in MEASURES:
+        raise ValueError(f"unknown measure {by!r}")
+    graph = simple(actor_network(store))
+    n = graph.number_of_nodes()
+    if n == 0:
+        return []
+    if by == "degree":
+        scores = nx.degree_centrality(graph) if n > 1 else {v: 0.0 for v in graph}
+    elif by == "betweenness":
+        k = None if n <= 1000 else 1000
+        scores = nx.betweenness_centrality(graph, k=k, seed=42, normalized=True)
+    else:
+        scores = _eigenvector(graph)
+    rows = [
+        {
+            "name": d["label"],
+            "kind": d["kind"],
+            "type": d["type"],
+            "score": round(float(scores[v]), 6),
+            "ties": graph.degree(v),
+            "iri": v,
+        }
+        for v, d in graph.nodes(data=True)
+        if kind is None or d["kind"] == kind
+    ]
+    rows.sort(key=lambda r: (-r["score"], r["name"], r["iri"]))
+    for i, r in enumerate(rows, start=1):
+        r["rank"] = i
+    return [{"rank": r.pop("rank"), **r} for r in rows]
+
+
+def _eigenvector(graph: Any) -> dict[str, float]:
+    """Eigenvector centrality per connected component, scaled by the component's size.
+
+    On a disconnected graph the plain measure puts all weight on one component; scoring
+    each component and weighting it by its share of the actors keeps small groups visible
+    but below the core.
+    """
+    import networkx as nx
+
+    scores: dict[str, float] = {}
+    n = graph.number_of_nodes()
+    for comp in nx.connected_components(graph):
+        sub = graph.subgraph(comp)
+        if len(comp) < 3:
+            scores.update({v: 0.0 for v in comp})
+            continue
+        ev = nx.eigenvector_centrality_numpy(sub, weight="weight")
+        top = max(ev.values()) or 1.0
+        scores.update({v: abs(s) / top * len(comp) / n for v, s in ev.items()})
+    return scores
+
+
+def communities(store: Store) -> list[dict[str, Any]]:
+    """Group actors with Louvain modularity (seeded, so the same graph gives the same groups)."""
+    import networkx as nx
+
+    graph = simple(actor_network(store))
+    if graph.number_of_nodes() == 0:
+        return []
+    groups = nx.community.louvain_communities(graph, weight="weight", seed=42)
+    out = []
+    for members in groups:
+        ordered = sorted(members, key=lambda v: (-graph.degree(v), graph.nodes[v]["label"]))
+        out.append(
+            {
+                "size": len(members),
+                "central": graph.nodes[ordered[0]]["label"],
+                "members": sorted(graph.nodes[v]["label"] for v in members),
+            }
+        )
+    out.sort(key=lambda c: (-c["size"], c["central"]))
+    return [{"community": i, **c} for i, c in enumerate(out, start=1)]
+
+
+def engagement(store: Store, by: str = "month") -> dict[str, Any]:
+    """Count engagements in the curated events, next to what the source reports.
+
+    An engagement is an event with actors on two sides, counted once per pair of sides
+    (not once per direction, nor once per participant).
+    """
+    query = {"month": "stats-months", "topic": "stats-topics", "pair": "stats-pairs"}[by]
+    rows = []
+    for r in run(store, query):
+        if by == "month":
+            rows.append({"month": value(r["month"]), "count": int(value(r["count"]))})
+        elif by == "topic":
+            rows.append({"topic": value(r["label"]), "count": int(value(r["count"]))})
+        else:
+            rows.append(
+                {"a": value(r["aLabel"]), "b": value(r["bLabel"]), "count": int(value(r["count"]))}
+            )
+    reported = []
+    for r in run(store, "reported"):
+        cites = citations(value(r["sources"]))
+        reported.append(
+            {
+                "statistic": value(r["label"]),
+                "measure": value(r["measure"]),
+                "value": value(r["value"]) or None,
+                "unit": value(r["unit"]) or None,
+                "rank": value(r["rank"]) or None,
+                "out_of": value(r["outOf"]) or None,
+                "trails": sorted(filter(None, value(r["trails"]).split("|"))),
+                "period_end": value(r["periodEnd"]) or None,
+                "sources": cites,
+            }
+        )
+    total = sum(row["count"] for row in rows) if by != "topic" else None
+    return {"by": by, "rows": rows, "curated_total": total, "reported": reported}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from kg.cli import lookups
+from kg.cli.analyse import communities_cmd, engagement_cmd, export_cmd, rank_cmd
 from kg.cli.build import build_cmd
 from kg.cli.query import query_cmd
 from kg.cli.serve import push_cmd, serve_cmd
@@ -65,5 +66,9 @@ for command in (
     view_cmd,
     serve_cmd,
     push_cmd,
+    rank_cmd,
+    communities_cmd,
+    engagement_cmd,
+    export_cmd,
 ):
     main.add_command(command)

@@ -1,0 +1,185 @@
+"""Analytics commands: rank, communities, engagement; and export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from kg.cli.common import open_store, user_errors
+from kg.cli.output import emit, format_option, table
+
+_MEASURE_HELP = "\n\n".join(
+    f"{name}: {meaning}."
+    for name, meaning in {
+        "degree": "how many distinct actors one is directly tied to, as a share of all "
+        "others (who is most connected)",
+        "betweenness": "how often one lies on the shortest chains between two other actors "
+        "(who brokers; exact up to 1,000 actors, sampled beyond)",
+        "eigenvector": "ties weighted by how central the tied actors are themselves (who is "
+        "close to the core; per connected group, scaled by its size)",
+    }.items()
+)
+
+
+@click.command(
+    "rank",
+    help=f"""Rank actors by centrality in the actor graph.
+
+The actor graph links people, institutions and posts by meetings, roles, posts'
+organizations, sub-organizations and missions, and shared agreements. Measures:
+
+{_MEASURE_HELP}
+
+Example: kg rank --by betweenness --type person""",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["degree", "betweenness", "eigenvector"]),
+    default="degree",
+    show_default=True,
+    help="The centrality measure.",
+)
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["person", "organization", "post"]),
+    help="Only list actors of this kind (the measure uses the whole graph).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many to list (table and csv; json lists all).",
+)
+@format_option
+@click.pass_context
+@user_errors
+def rank_cmd(ctx: click.Context, by: str, kind: str | None, limit: int, fmt: str) -> None:
+    from kg.analytics import rank
+
+    rows = rank(open_store(ctx), by, kind)
+    emit(
+        fmt,
+        [("rank", "rank"), ("name", "name"), ("type", "type"), (by, "score"), ("ties", "ties")],
+        rows if fmt == "json" else rows[:limit],
+        "no actors",
+    )
+
+
+@click.command("communities")
+@format_option
+@click.pass_context
+@user_errors
+def communities_cmd(ctx: click.Context, fmt: str) -> None:
+    """Groups of actors more tied to each other than to the rest (Louvain, seeded).
+
+    The same graph always gives the same groups. Each group is named by its most
+    connected member.
+
+    Example: kg communities
+    """
+    from kg.analytics import communities
+
+    rows = communities(open_store(ctx))
+    emit(
+        fmt,
+        [("#", "community"), ("size", "size"), ("central", "central"), ("members", "members")],
+        rows,
+        "no actors",
+    )
+
+
+@click.command("engagement")
+@click.option(
+    "--by",
+    type=click.Choice(["month", "topic", "pair"]),
+    default="month",
+    show_default=True,
+    help="Count per month, per topic or per pair of sides.",
+)
+@format_option
+@click.pass_context
+@user_errors
+def engagement_cmd(ctx: click.Context, by: str, fmt: str) -> None:
+    """Engagement counts from the curated events, next to the figures the source reports.
+
+    An engagement is an event with actors on two sides, counted once per pair of sides
+    (not once per direction or per participant), as event-data analysts count them. A
+    topic count includes events tagged with a narrower topic. The source's own figures
+    (ReportedStatistic) cover far more meetings than the curated events: both are shown so
+    the difference stays explicit.
+
+    Example: kg engagement --by pair
+    """
+    from kg.analytics import engagement
+
+    data = engagement(open_store(ctx), by)
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    cols = {
+        "month": [("month", "month")],
+        "topic": [("topic", "topic")],
+        "pair": [("side", "a"), ("other side", "b")],
+    }[by]
+    if fmt == "csv":
+        emit("csv", [*cols, ("count", "count")], data["rows"])
+        return
+    click.echo(f"Curated events, by {by}")
+    click.echo(
+        table([*cols, ("count", "count")], data["rows"]) if data["rows"] else "(no engagements)"
+    )
+    if data["curated_total"] is not None:
+        click.echo(f"total: {data['curated_total']}")
+    click.echo("\nReported by the source (not recomputable from the curated events)")
+    rows = [
+        {
+            **r,
+            "figure": r["value"] or (f"rank {r['rank']} of {r['out_of']}" if r["rank"] else ""),
+            "line": r["sources"],
+        }
+        for r in data["reported"]
+    ]
+    click.echo(
+        table([("statistic", "statistic"), ("figure", "figure"), ("line", "line")], rows)
+        if rows
+        else "(none)"
+    )
+
+
+@click.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice(["turtle", "ntriples", "jsonld", "graphml", "gexf", "csv"]),
+    help="RDF (turtle, ntriples, jsonld) of the whole graph; the actor graph for "
+    "Gephi and other tools (graphml, gexf); csv: one file per class.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="File to write (a folder for csv); default build/export/kg.<ext>.",
+)
+@click.pass_context
+@user_errors
+def export_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None:
+    """Export the graph for other tools.
+
+    turtle / ntriples / jsonld come straight from the store (JSON-LD with a readable
+    @context of kg's prefixes). graphml and gexf hold the actor graph (the one `kg rank`
+    uses) with labels, kinds and types on nodes and kind, label, dates and sources on
+    edges; the GEXF is 1.2 with dated edges, so Gephi's timeline works. csv writes one
+    spreadsheet-ready file per class, names in place of IRIs and source lines included.
+
+    Example: kg export --format gexf -o kg.gexf
+    """
+    from kg.export import EXTENSIONS, export
+
+    target = output or Path("build/export") / ("csv" if fmt == "csv" else f"kg.{EXTENSIONS[fmt]}")
+    written = export(open_store(ctx), fmt, target)
+    click.echo(f"wrote {written}")

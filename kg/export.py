@@ -1,0 +1,177 @@
+"""Exports for other tools: RDF from the store, the actor graph for Gephi, CSV per class."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.query import PREFIXES
+from kg.store import Store
+
+EXTENSIONS = {
+    "turtle": "ttl",
+    "ntriples": "nt",
+    "jsonld": "jsonld",
+    "graphml": "graphml",
+    "gexf": "gexf",
+    "csv": "csv",
+}
+ALL = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+ID = PREFIXES["id"]
+# Bookkeeping that a spreadsheet reader does not need.
+_SKIP = {
+    PREFIXES["kg"] + n
+    for n in ("searchKey", "recordFile", "recordLine", "participation", "quantity")
+} | {PREFIXES["prov"] + "wasDerivedFrom"}
+
+
+def _atomic_file(target: Path, data: bytes) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    return target
+
+
+def triples(store: Store) -> list[Any]:
+    """Every triple of the graph, sorted (so exports are reproducible)."""
+    return sorted(store.raw(ALL), key=str)
+
+
+def export(store: Store, fmt: str, target: Path) -> Path:
+    """Write the graph in fmt to target (a folder for csv); return what was written."""
+    if fmt in ("turtle", "ntriples"):
+        rdf_fmt = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
+        data = (
+            ox.serialize(
+                triples(store), format=rdf_fmt, prefixes=PREFIXES if fmt == "turtle" else None
+            )
+            or b""
+        )
+        return _atomic_file(target, data)
+    if fmt == "jsonld":
+        return _atomic_file(target, jsonld(store))
+    if fmt in ("graphml", "gexf"):
+        return _atomic_file(target, actor_graph_file(store, fmt))
+    if fmt == "csv":
+        return csv_tables(store, target)
+    raise ValueError(fmt)
+
+
+def jsonld(store: Store) -> bytes:
+    """JSON-LD of the whole graph, compacted with kg's prefixes as its @context."""
+    from rdflib import Graph
+
+    nt = ox.serialize(triples(store), format=ox.RdfFormat.N_TRIPLES) or b""
+    graph = Graph().parse(data=nt, format="nt")
+    context = {k: v for k, v in PREFIXES.items()}
+    out = graph.serialize(
+        format="json-ld", context=context, auto_compact=True, indent=1, sort_keys=True
+    )
+    return out.encode("utf-8")
+
+
+def actor_graph_file(store: Store, fmt: str) -> bytes:
+    """GraphML or GEXF 1.2 (dynamic, dated edges) of the actor graph."""
+    import io
+
+    import networkx as nx
+
+    from kg.analytics import actor_network
+
+    multi = actor_network(store)
+    graph = nx.MultiGraph()
+    graph.add_nodes_from(sorted(multi.nodes(data=True)))
+    for i, (a, b, data) in enumerate(
+        sorted(multi.edges(data=True), key=lambda e: (e[0], e[1], sorted(e[2].items())))
+    ):
+        attrs = {k: v for k, v in data.items() if v is not None}
+        if fmt == "gexf":
+            attrs["id"] = str(i)
+        graph.add_edge(a, b, key=i, **attrs)
+    buf = io.BytesIO()
+    if fmt == "graphml":
+        nx.write_graphml(graph, buf, encoding="utf-8", prettyprint=True)
+    else:
+        # Dynamic mode with ISO dates: Gephi's timeline filters edges by their dates.
+        graph.graph["mode"] = "dynamic"
+        nx.write_gexf(graph, buf, encoding="utf-8", version="1.2draft")
+        # networkx stamps today's date in <meta>; drop it so the same facts give the same file.
+        return re.sub(rb' lastmodifieddate="[^"]*"', b"", buf.getvalue(), count=1)
+    return buf.getvalue()
+
+
+def csv_tables(store: Store, folder: Path) -> Path:
+    """One CSV per class: a row per node, a column per property, names for IRIs."""
+    all_triples = triples(store)
+    labels: dict[str, str] = {}
+    lines: dict[str, tuple[str, str]] = {}
+    cited: dict[str, str] = {}
+    for t in all_triples:
+        p = t.predicate.value
+        if p == PREFIXES["skos"] + "prefLabel":
+            labels.setdefault(t.subject.value, t.object.value)
+        elif p == PREFIXES["kg"] + "line":
+            lines[t.subject.value] = (lines.get(t.subject.value, ("", ""))[0], t.object.value)
+        elif p == PREFIXES["kg"] + "citedSource":
+            cited[t.subject.value] = t.object.value
+    files: dict[str, str] = {}
+    for t in all_triples:
+        if t.predicate.value == PREFIXES["kg"] + "file":
+            files[t.subject.value] = t.object.value
+    classes: dict[str, set[str]] = defaultdict(set)
+    props: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for t in all_triples:
+        s = t.subject.value
+        if not s.startswith(ID) or not isinstance(t.subject, ox.NamedNode):
+            continue
+        p = t.predicate.value
+        if p == PREFIXES["rdf"] + "type":
+            classes[_local(t.object.value)].add(s)
+            continue
+        if p in _SKIP:
+            continue
+        o = t.object
+        if p == PREFIXES["kg"] + "evidence":
+            doc = files.get(cited.get(o.value, ""), "")
+            text = f"{doc}:{lines.get(o.value, ('', '?'))[1]}"
+            props[s]["evidence"].append(text)
+            continue
+        text = labels.get(o.value, o.value) if isinstance(o, ox.NamedNode) else o.value
+        props[s][_local(p)].append(text)
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for cls, members in sorted(classes.items()):
+        if cls in ("Citation", "Participation"):
+            continue
+        columns = sorted({c for m in members for c in props[m]} - {"prefLabel"})
+        with (tmp / f"{cls}.csv").open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["iri", "label", *columns])
+            for m in sorted(members):
+                writer.writerow(
+                    [
+                        m,
+                        labels.get(m, ""),
+                        *("; ".join(sorted(props[m].get(c, []))) for c in columns),
+                    ]
+                )
+    old = folder.with_name(f".{folder.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(tmp, folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def _local(iri: str) -> str:
+    return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
