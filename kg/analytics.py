@@ -268,7 +268,7 @@ def engagement(store: Store, by: str = "month") -> dict[str, Any]:
     (not once per direction, nor once per participant).
     """
     query = {"month": "stats-months", "topic": "stats-topics", "pair": "stats-pairs"}[by]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for r in run(store, query):
         if by == "month":
             rows.append({"month": value(r["month"]), "count": int(value(r["count"]))})
@@ -294,5 +294,5 @@ def engagement(store: Store, by: str = "month") -> dict[str, Any]:
                 "sources": cites,
             }
         )
-    total = sum(row["count"] for row in rows) if by != "topic" else None
+    total = sum(int(row["count"]) for row in rows) if by != "topic" else None
     return {"by": by, "rows": rows, "curated_total": total, "reported": reported}
