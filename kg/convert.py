@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 
 from kg.facts.check import Facts, Quantity, Record
 from kg.facts.dates import FuzzyDate
@@ -48,9 +48,7 @@ class Converter:
     def __init__(self, schema: Schema, facts: Facts) -> None:
         self.schema = schema
         self.facts = facts
-        self.graph = Graph()
-        for prefix, ns in PREFIXES.items():
-            self.graph.bind(prefix, ns)
+        self.triples: set[tuple[URIRef, URIRef, URIRef | Literal]] = set()
         self.origins: dict[str, Origin] = {}
 
     def iri(self, ref: str) -> URIRef:
@@ -75,12 +73,12 @@ class Converter:
         return rec.id
 
     def add(self, s: URIRef, p: URIRef, o: URIRef | Literal) -> None:
-        self.graph.add((s, p, o))
+        self.triples.add((s, p, o))
 
-    def convert(self) -> Graph:
+    def convert(self) -> set[tuple[URIRef, URIRef, URIRef | Literal]]:
         for rid in sorted(self.facts.records):
             self.convert_record(self.facts.records[rid])
-        return self.graph
+        return self.triples
 
     def convert_record(self, rec: Record) -> None:
         kind = self.schema.kinds[rec.kind]
@@ -180,12 +178,18 @@ class Converter:
             self.add(s, PROV.wasDerivedFrom, src)
 
 
-def to_rdf(schema: Schema, facts: Facts) -> tuple[Graph, dict[str, Origin]]:
-    """Convert checked facts to a graph, with the origin of every node it made."""
+Triple = tuple[URIRef, URIRef, URIRef | Literal]
+
+
+def to_rdf(schema: Schema, facts: Facts) -> tuple[set[Triple], dict[str, Origin]]:
+    """Convert checked facts to triples of rdflib terms, with the origin of every node."""
     conv = Converter(schema, facts)
-    graph = conv.convert()
-    assert not any(isinstance(t, BNode) for triple in graph for t in triple)
-    return graph, conv.origins
+    return conv.convert(), conv.origins
+
+
+def ntriples(triples: set[Triple]) -> bytes:
+    """N-Triples of rdflib terms, each written by rdflib's own escaping (term.n3())."""
+    return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in triples).encode("utf-8")
 
 
 def kind_class(kind: KindSpec) -> URIRef:

@@ -2,38 +2,46 @@
 
 from __future__ import annotations
 
-from rdflib import Graph, Literal, URIRef
+from typing import Any
 
-from kg.namespaces import FOAF, KG, RDF, SKOS
+import pyoxigraph as ox
+
 from kg.text import normalize
 
+KG = "https://w3id.org/kg/ont#"
+_NAMES = """
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX kg: <https://w3id.org/kg/ont#>
+SELECT ?node ?name ?pref ?person WHERE {
+  ?node skos:prefLabel ?any .
+  { ?node skos:prefLabel ?name . BIND(true AS ?pref) }
+  UNION { ?node skos:altLabel|foaf:familyName ?name . BIND(false AS ?pref) }
+  BIND(EXISTS { ?node a kg:Person } AS ?person)
+}
+"""
 
-def search_keys(graph: Graph) -> int:
+
+def search_keys(store: ox.Store) -> int:
     """Add kg:searchKey literals for every labelled node; return how many were added.
 
     Keys are the folded preferred and alternative labels, family names, the IRI's slug and,
     for people, the last word of the name (analysts type 'muttaqi' or 'zawahiri').
     """
-    people = set(graph.subjects(RDF.type, KG.Person))
-    new: set[tuple[URIRef, str]] = set()
-    for node in set(graph.subjects(SKOS.prefLabel, None)):
-        if not isinstance(node, URIRef):
+    keys: set[tuple[str, str]] = set()
+    result: Any = store.query(_NAMES)
+    for sol in result:
+        node = sol["node"]
+        if not isinstance(node, ox.NamedNode):
             continue
-        names = [
-            str(o)
-            for p in (SKOS.prefLabel, SKOS.altLabel, FOAF.familyName)
-            for o in graph.objects(node, p)
-        ]
-        names.append(str(node).rstrip("/").rsplit("/", 1)[-1].replace("-", " "))
-        for name in names:
-            key = normalize(name)
-            if key:
-                new.add((node, key))
-        if node in people:
-            for label in graph.objects(node, SKOS.prefLabel):
-                words = normalize(str(label)).split()
-                if len(words) > 1:
-                    new.add((node, words[-1]))
-    for node, key in new:
-        graph.add((node, KG.searchKey, Literal(key)))
-    return len(new)
+        key = normalize(sol["name"].value)
+        if key:
+            keys.add((node.value, key))
+        keys.add((node.value, normalize(node.value.rstrip("/").rsplit("/", 1)[-1])))
+        if sol["pref"].value == "true" and sol["person"].value == "true":
+            words = key.split()
+            if len(words) > 1:
+                keys.add((node.value, words[-1]))
+    pred = ox.NamedNode(KG + "searchKey")
+    store.extend(ox.Quad(ox.NamedNode(n), pred, ox.Literal(k)) for n, k in keys if k)
+    return len(keys)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
@@ -28,20 +30,23 @@ def _short(term: object) -> str:
     return text
 
 
-def validate(
-    data: Graph, shapes: Graph, ontology: Graph, origins: dict[str, Origin]
-) -> list[Diagnostic]:
-    """Run SHACL; return one diagnostic per violation, located at the record that caused it."""
+def _located(focus: str, text: str, origins: dict[str, Origin], severity: str) -> Diagnostic:
+    origin = _origin_of(focus, origins)
+    if origin is not None:
+        return Diagnostic(origin.file, origin.line, f"{origin.record}: {text}", severity)
+    return Diagnostic("<graph>", 0, f"{focus}: {text}", severity)
+
+
+def validate(data: Graph, shapes: Graph, origins: dict[str, Origin]) -> list[Diagnostic]:
+    """Run pySHACL; return one diagnostic per violation, located at the record behind it.
+
+    The data graph holds the ontology too: class membership (sh:class) follows its
+    rdfs:subClassOf links and its kind and status individuals.
+    """
     import pyshacl
 
-    # The ontology is validated with the data: class membership (sh:class) follows its
-    # rdfs:subClassOf links and its kind/status individuals.
     conforms, report, _ = pyshacl.validate(
-        data + ontology,
-        shacl_graph=shapes,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True
     )
     if conforms:
         return []
@@ -51,22 +56,20 @@ def validate(
         message = report.value(result, SH.resultMessage)
         path = report.value(result, SH.resultPath)
         severity = report.value(result, SH.resultSeverity)
-        origin = _origin_of(str(focus), origins) if isinstance(focus, URIRef) else None
         text = str(message) if message is not None else "violates a shape"
         if path is not None and isinstance(path, URIRef):
             text += f" [{_short(path)}]"
-        if origin is not None:
-            where_file, where_line = origin.file, origin.line
-            text = f"{origin.record}: {text}"
-        else:
-            where_file, where_line = "<graph>", 0
-            text = f"{focus}: {text}"
-        out.append(
-            Diagnostic(
-                where_file,
-                where_line,
-                text,
-                "warning" if severity in (SH.Warning, SH.Info) else "error",
-            )
-        )
+        level = "warning" if severity in (SH.Warning, SH.Info) else "error"
+        out.append(_located(str(focus), text, origins, level))
     return sorted(set(out))
+
+
+def validate_sparql(store: Any, shapes: Graph, origins: dict[str, Origin]) -> list[Diagnostic]:
+    """Validate with the shapes compiled to SPARQL (for graphs too large for pySHACL)."""
+    from kg.shacl_sparql import compile_shapes, violations
+
+    out = set()
+    for focus, check in violations(store, compile_shapes(shapes)):
+        text = check.message + (f" [{_short(check.path)}]" if check.path else "")
+        out.add(_located(focus, text, origins, "error"))
+    return sorted(out)

@@ -229,6 +229,18 @@ def test_error_is_reported_at_its_line(
     assert store_before.is_dir()
 
 
+@pytest.mark.parametrize("validator", ["pyshacl", "sparql"])
+def test_shape_violations_are_traced_by_both_validators(mini: Path, validator: str) -> None:
+    from kg.build import build
+    from kg.diagnostics import FactsError
+
+    _edit(mini / "facts", "    parties: [taliban, iran]", "    parties: [taliban]")
+    with pytest.raises(FactsError) as caught:
+        build(mini / "facts", mini / "build", [mini / "sources"], validator=validator)
+    shown = [str(d) for d in caught.value.diagnostics]
+    assert f"{F}:52: deal: an agreement has at least two parties [party]" in shown, shown
+
+
 def test_every_problem_is_reported_not_just_the_first(build_mini: BuildRunner, mini: Path) -> None:
     _edit(mini / "facts", "    date: 2022-07-16", "    date: 2022-13")
     _edit(mini / "facts", "    holder: amir-khan-muttaqi", "    holder: muttaki")

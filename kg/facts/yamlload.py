@@ -74,7 +74,8 @@ def load_yaml(path: Path, rel: str) -> Any:
     except UnicodeDecodeError as exc:
         raise FactsError([Diagnostic(rel, 0, f"not UTF-8 text ({exc.reason})")]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        # libyaml's parser when present (about 10x faster; it keeps line marks too).
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0

@@ -1,0 +1,147 @@
+"""Write a deterministic synthetic dataset in kg's own fact format, of roughly N triples.
+
+Usage: python benchmarks/generate.py TRIPLES OUT_DIR
+
+OUT_DIR gets facts/*.yaml and sources/synthetic.txt (the text the evidence cites). The
+dataset has states, ministries, people with time-scoped posts, meetings of 2-4
+participants on two sides with mixed-precision dates and topics from kg's scheme, and
+agreements and projects; every record cites source lines. The same N gives the same files.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+TOPICS = [
+    "energy",
+    "oil",
+    "gas",
+    "electricity",
+    "water",
+    "trade-and-transit",
+    "investment",
+    "border-security",
+    "narcotics",
+    "migration",
+    "refugees",
+    "health",
+    "higher-education",
+    "roads",
+    "counter-terrorism",
+    "diplomacy",
+]
+TRIPLES_PER_MEETING = 44  # measured: a meeting with its share of people, roles and citations
+SOURCE_LINES = 2000
+
+
+def q(text: str) -> str:
+    """Quote a YAML scalar."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def date(rnd: random.Random) -> str:
+    y, m, d = rnd.randint(2015, 2024), rnd.randint(1, 12), rnd.randint(1, 28)
+    kind = rnd.random()
+    if kind < 0.7:
+        return f"{y}-{m:02d}-{d:02d}"
+    if kind < 0.95:
+        return f"{y}-{m:02d}"
+    return str(y)
+
+
+def generate(triples: int, out: Path) -> dict[str, int]:
+    """Write the dataset; return how many records of each kind it has."""
+    rnd = random.Random(triples)
+    meetings = max(20, triples // TRIPLES_PER_MEETING)
+    states = max(4, int(meetings**0.25))
+    people = max(10, meetings // 5)
+    (out / "facts").mkdir(parents=True, exist_ok=True)
+    (out / "sources").mkdir(parents=True, exist_ok=True)
+    (out / "sources" / "synthetic.txt").write_text(
+        "".join(
+            f"Synthetic paragraph {i} about meetings and agreements.\n"
+            for i in range(1, SOURCE_LINES + 1)
+        ),
+        encoding="utf-8",
+    )
+
+    def ev() -> str:
+        return str(rnd.randint(1, SOURCE_LINES))
+
+    w = []
+    w.append("source: synthetic\n")
+    w.append("sources:\n  - id: synthetic\n    title: Synthetic source\n    file: synthetic.txt\n")
+    w.append("organizations:\n")
+    for s in range(states):
+        w.append(f"  - id: state-{s}\n    type: state\n    name: State {s}\n    evidence: {ev()}\n")
+        for k in range(8):
+            w.append(
+                f"  - id: ministry-{s}-{k}\n    type: ministry\n    name: Ministry {k} of "
+                f"State {s}\n    part_of: state-{s}\n    evidence: {ev()}\n"
+            )
+    w.append("posts:\n")
+    for s in range(states):
+        for k in range(8):
+            w.append(
+                f"  - id: minister-{s}-{k}\n    name: Minister {k} of State {s}\n"
+                f"    organization: ministry-{s}-{k}\n    evidence: {ev()}\n"
+            )
+    home = {}
+    w.append("people:\n")
+    for p in range(people):
+        home[p] = rnd.randrange(states)
+        w.append(
+            f"  - id: person-{p}\n    name: {q(f'Person {p} Surname{p % 997}')}\n"
+            f"    surname: Surname{p % 997}\n    evidence: {ev()}\n"
+        )
+    w.append("roles:\n")
+    for p in range(people):
+        s = home[p]
+        dates = sorted({date(rnd) for _ in range(rnd.randint(1, 2))})
+        w.append(
+            f"  - id: role-{p}\n    holder: person-{p}\n    post: minister-{s}-"
+            f"{rnd.randrange(8)}\n    attested: [{', '.join(dates)}]\n    evidence: {ev()}\n"
+        )
+    w.append("events:\n")
+    for e in range(meetings):
+        a = rnd.randrange(states)
+        b = (a + 1 + rnd.randrange(states - 1)) % states
+        side_a = sorted({rnd.randrange(people) for _ in range(rnd.randint(1, 2))})
+        side_b = sorted({rnd.randrange(people) for _ in range(rnd.randint(1, 2))} - set(side_a))
+        if not side_b:
+            side_b = [(side_a[0] + 1) % people]
+        topics = sorted({rnd.choice(TOPICS) for _ in range(rnd.randint(1, 3))})
+        w.append(
+            f"  - id: meeting-{e}\n    type: meeting\n    name: Meeting {e}\n"
+            f"    date: {date(rnd)}\n    sides:\n"
+            f"      state-{a}: [{', '.join(f'person-{p}' for p in side_a)}]\n"
+            f"      state-{b}: [{', '.join(f'person-{p}' for p in side_b)}]\n"
+            f"    topics: [{', '.join(topics)}]\n    evidence: [{ev()}, {ev()}]\n"
+        )
+    agreements = meetings // 10
+    w.append("agreements:\n")
+    for g in range(agreements):
+        a, b = rnd.sample(range(states), 2)
+        w.append(
+            f"  - id: agreement-{g}\n    name: Agreement {g}\n    kind: contract\n"
+            f"    status: signed\n    date: {date(rnd)}\n    parties: [state-{a}, state-{b}]\n"
+            f"    reached_at: [meeting-{rnd.randrange(meetings)}]\n"
+            f"    topics: [{rnd.choice(TOPICS)}]\n"
+            f"    quantities: [{{amount: {rnd.randint(1, 10**6)}, unit: tons}}]\n"
+            f"    evidence: {ev()}\n"
+        )
+    w.append("projects:\n")
+    for j in range(agreements // 2):
+        w.append(
+            f"  - id: project-{j}\n    name: Project {j}\n    kind: highway\n"
+            f"    status: agreed\n    topics: [roads]\n    evidence: {ev()}\n"
+        )
+    (out / "facts" / "synthetic.yaml").write_text("".join(w), encoding="utf-8")
+    return {"states": states, "people": people, "meetings": meetings, "agreements": agreements}
+
+
+if __name__ == "__main__":
+    counts = generate(int(sys.argv[1]), Path(sys.argv[2]))
+    print(counts)
