@@ -364,3 +364,12 @@ def test_hostile_values_change_no_query(kg: Any, value: str) -> None:
         assert f"no post named {value!r}" in result.stderr
     else:
         assert result.exit_code == 0 and "no roles match" in result.stdout, result.output
+
+
+def test_paging_says_when_rows_were_cut(kg: Any) -> None:
+    every = as_json(kg("who-met", "--format", "json"))
+    result = ok(kg("who-met", "--format", "json", "--limit", "3", "--offset", "2"))
+    assert json.loads(result.stdout) == every[2:5]
+    assert f"note: showing rows 3–5 of {len(every)}; use --offset/--limit" in result.stderr
+    whole = ok(kg("timeline", "--limit", "0"))
+    assert "note:" not in whole.stderr

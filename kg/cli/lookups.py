@@ -15,6 +15,36 @@ def _bounds(start: Any, end: Any) -> tuple[Any, Any]:
     return (start.earliest if start else None, end.latest if end else None)
 
 
+def paging(func: Any) -> Any:
+    """Add --limit and --offset to a command whose rows may run to thousands."""
+    func = click.option(
+        "--offset", type=click.IntRange(min=0), default=0, help="Skip this many rows first."
+    )(func)
+    func = click.option(
+        "--limit",
+        type=click.IntRange(min=0),
+        default=None,
+        help="Show at most this many rows (default: 500 in a table, all in json/csv; 0: all).",
+    )(func)
+    return func
+
+
+def page(rows: list[Any], fmt: str, limit: int | None, offset: int) -> list[Any]:
+    """Cut rows to the requested page, saying on stderr when rows were left out."""
+    total = len(rows)
+    if limit is None:
+        limit = 500 if fmt == "table" else 0
+    shown = rows[offset : offset + limit] if limit else rows[offset:]
+    if len(shown) < total:
+        first = offset + 1 if shown else offset
+        click.echo(
+            f"note: showing rows {first}–{offset + len(shown)} of {total}; use "
+            "--offset/--limit for more",
+            err=True,
+        )
+    return shown
+
+
 @click.command("who-met")
 @click.option(
     "--person",
@@ -29,6 +59,7 @@ def _bounds(start: Any, end: Any) -> tuple[Any, Any]:
 @click.option("--from", "start", type=DATE, help="From this date (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--to", "end", type=DATE, help="Up to this date.")
 @format_option
+@paging
 @click.pass_context
 @user_errors
 def who_met(
@@ -39,6 +70,8 @@ def who_met(
     start: Any,
     end: Any,
     fmt: str,
+    limit: int | None,
+    offset: int,
 ) -> None:
     """Who met whom: one row per pair of actors on opposite sides of an event.
 
@@ -59,6 +92,7 @@ def who_met(
         start=_bounds(start, end)[0],
         end=_bounds(start, end)[1],
     )
+    rows = page(rows, fmt, limit, offset)
     emit(
         fmt,
         [
@@ -83,9 +117,18 @@ def who_met(
     "--post", metavar="TEXT", help="Words the post's name contains (ambassador, minister)."
 )
 @format_option
+@paging
 @click.pass_context
 @user_errors
-def roles(ctx: click.Context, name: str | None, on: Any, post: str | None, fmt: str) -> None:
+def roles(
+    ctx: click.Context,
+    name: str | None,
+    on: Any,
+    post: str | None,
+    fmt: str,
+    limit: int | None,
+    offset: int,
+) -> None:
     """Who held which post in which organization, and when.
 
     NAME may be a person, a post or an organization (its sub-organizations included).
@@ -99,6 +142,7 @@ def roles(ctx: click.Context, name: str | None, on: Any, post: str | None, fmt: 
 
     store = open_store(ctx)
     rows = lookups.roles(store, resolve(store, name) if name else None, *_bounds(on, on), post=post)
+    rows = page(rows, fmt, limit, offset)
     emit(
         fmt,
         [
@@ -118,9 +162,18 @@ def roles(ctx: click.Context, name: str | None, on: Any, post: str | None, fmt: 
 @click.option("--from", "start", type=DATE, help="From this date.")
 @click.option("--to", "end", type=DATE, help="Up to this date.")
 @format_option
+@paging
 @click.pass_context
 @user_errors
-def timeline(ctx: click.Context, name: str | None, start: Any, end: Any, fmt: str) -> None:
+def timeline(
+    ctx: click.Context,
+    name: str | None,
+    start: Any,
+    end: Any,
+    fmt: str,
+    limit: int | None,
+    offset: int,
+) -> None:
     """Dated events in order, optionally only those involving NAME.
 
     Example: kg timeline muttaqi
@@ -130,6 +183,7 @@ def timeline(ctx: click.Context, name: str | None, start: Any, end: Any, fmt: st
 
     store = open_store(ctx)
     rows = lookups.timeline(store, resolve(store, name) if name else None, *_bounds(start, end))
+    rows = page(rows, fmt, limit, offset)
     emit(
         fmt,
         [("date", "date"), ("type", "type"), ("event", "event"), ("line", "sources")],

@@ -1,0 +1,179 @@
+"""Scale benchmark: build and query synthetic curated facts of 10k to 5M triples.
+
+Usage: python benchmarks/scale.py [--sizes 10k,100k,1M] [--runs 3] [--out build/bench]
+
+For each size it generates facts (benchmarks/generate.py), then measures as medians over
+--runs runs (with min-max): `kg build` end to end and per stage, its peak memory, the store
+size on disk, the cold whole-process time of the lookups an analyst runs, and a plain
+rdflib script answering the same named query from build/kg.ttl (what a user of the bare
+libraries would write), printed as a ratio. It writes a Markdown table to OUT/results.md
+and prints it. Progress goes to a terminal only. Nothing is asserted: it reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from generate import generate  # noqa: E402
+
+SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000, "5M": 5_000_000}
+
+BASELINE = """
+import sys, rdflib
+from rdflib import URIRef, Literal, XSD
+g = rdflib.Graph().parse(sys.argv[1])
+q = open(sys.argv[2]).read()
+any_ = URIRef("https://w3id.org/kg/ont#Any")
+b = {"person": URIRef(sys.argv[3]), "with": any_, "topic": any_,
+     "from": Literal("0001-01-01", datatype=XSD.date),
+     "to": Literal("9999-12-31", datatype=XSD.date)}
+print(len(list(g.query(q, initBindings=b))))
+"""
+
+
+def say(text: str) -> None:
+    if sys.stderr.isatty():
+        sys.stderr.write(text + "\n")
+
+
+def run(cmd: list[str]) -> tuple[float, int, str]:
+    """Run a command; return wall seconds, peak RSS in MiB, and its output."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{out[-2000:]}")
+    return seconds, usage.ru_maxrss // 1024, out
+
+
+def med(xs: list[float]) -> str:
+    return f"{statistics.median(xs):.3f} ({min(xs):.3f}–{max(xs):.3f})"
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def bench(label: str, triples: int, runs: int, out: Path) -> list[tuple[str, str]]:
+    data = out / f"data-{label}"
+    shutil.rmtree(data, ignore_errors=True)
+    say(f"[{label}] generating facts …")
+    counts = generate(triples, data)
+    kg = [sys.executable, "-m", "kg"]
+    build_cmd = kg + [
+        "build",
+        "--facts",
+        str(data / "facts"),
+        "--out",
+        str(data / "build"),
+        "--sources",
+        str(data / "sources"),
+        "--timings",
+    ]
+    totals, peaks, stages = [], [], {}
+    built = ""
+    for i in range(runs):
+        say(f"[{label}] build {i + 1}/{runs} …")
+        shutil.rmtree(data / "build", ignore_errors=True)
+        seconds, peak, built = run(build_cmd)
+        totals.append(seconds)
+        peaks.append(peak)
+        for name, secs in re.findall(r"^  (\S.*?)\s+([\d.]+) s$", built, re.M):
+            stages.setdefault(name, []).append(float(secs))
+    n_triples = int(re.search(r": (\d+) triples", built).group(1))  # type: ignore[union-attr]
+    store = (data / "build" / "store").resolve()
+    rows = [
+        ("facts", f"{counts['meetings']} meetings, {counts['people']} people"),
+        ("triples", f"{n_triples:,}"),
+        ("kg build, whole process (s)", med(totals)),
+        ("kg build peak memory (MiB)", str(max(peaks))),
+        ("store on disk (MiB)", f"{dir_size(store) / 2**20:.1f}"),
+    ]
+    rows += [(f"  stage: {k} (s)", med(v)) for k, v in stages.items() if k != "total"]
+    s = ["--store", str(store)]
+    person = "Person 1 Surname1"
+    commands = {
+        "kg --help": ["--help"],
+        "kg show": s + ["show", person],
+        "kg who-met --person": s + ["who-met", "--person", person],
+        "kg who-met --topic energy (first page)": s
+        + ["who-met", "--topic", "energy", "--limit", "50"],
+        "kg roles --on": s + ["roles", "--on", "2020-06-15", "--limit", "50"],
+        "kg timeline NAME": s + ["timeline", person],
+        "kg path": s + ["path", person, "Person 2 Surname2"],
+        "kg engagement": s + ["engagement"],
+        "kg stats": s + ["stats"],
+        "kg view --ego": s + ["view", "--ego", person, "-o", str(data / "ego.html")],
+        "kg rank": s + ["rank"],
+    }
+    who_met_time = None
+    for name, args in commands.items():
+        say(f"[{label}] {name} …")
+        times = [run(kg + args)[0] for _ in range(runs)]
+        rows.append((f"{name} (s)", med(times)))
+        if name == "kg who-met --person":
+            who_met_time = statistics.median(times)
+    if triples <= 1_000_000:
+        say(f"[{label}] plain rdflib baseline …")
+        iri = "https://w3id.org/kg/id/person/person-1"
+        base_runs = 1 if triples >= 1_000_000 else runs
+        base = [
+            run(
+                [
+                    sys.executable,
+                    "-c",
+                    BASELINE,
+                    str(data / "build" / "kg.ttl"),
+                    str(ROOT / "kg" / "queries" / "who-met.rq"),
+                    iri,
+                ]
+            )
+            for _ in range(base_runs)
+        ]
+        secs = [b[0] for b in base]
+        rows.append(("rdflib: parse kg.ttl + who-met --person (s)", med(secs)))
+        rows.append(("rdflib peak memory (MiB)", str(max(b[1] for b in base))))
+        if who_met_time:
+            rows.append(
+                ("kg faster than plain rdflib (×)", f"{statistics.median(secs) / who_met_time:.0f}")
+            )
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="10k,100k,1M")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=ROOT / "build" / "bench")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    labels = [s.strip() for s in args.sizes.split(",")]
+    results = {label: dict(bench(label, SIZES[label], args.runs, args.out)) for label in labels}
+    keys = list(dict.fromkeys(k for r in results.values() for k in r))
+    lines = [f"| measure | {' | '.join(labels)} |", "| --- |" + " --- |" * len(labels)]
+    lines += [
+        f"| {k} | " + " | ".join(results[lb].get(k, "") for lb in labels) + " |" for k in keys
+    ]
+    text = (
+        f"Medians of {args.runs} runs (min–max); 2-core machine; "
+        f"python {sys.version.split()[0]}.\n\n" + "\n".join(lines) + "\n"
+    )
+    (args.out / "results.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
