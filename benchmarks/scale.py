@@ -73,7 +73,8 @@ def bench(label: str, triples: int, runs: int, out: Path) -> list[tuple[str, str
     say(f"[{label}] generating facts …")
     counts = generate(triples, data)
     kg = [sys.executable, "-m", "kg"]
-    build_cmd = kg + [
+    build_cmd = [
+        *kg,
         "build",
         "--facts",
         str(data / "facts"),
@@ -107,17 +108,23 @@ def bench(label: str, triples: int, runs: int, out: Path) -> list[tuple[str, str
     person = "Person 1 Surname1"
     commands = {
         "kg --help": ["--help"],
-        "kg show": s + ["show", person],
-        "kg who-met --person": s + ["who-met", "--person", person],
-        "kg who-met --topic energy (first page)": s
-        + ["who-met", "--topic", "energy", "--limit", "50"],
-        "kg roles --on": s + ["roles", "--on", "2020-06-15", "--limit", "50"],
-        "kg timeline NAME": s + ["timeline", person],
-        "kg path": s + ["path", person, "Person 2 Surname2"],
-        "kg engagement": s + ["engagement"],
-        "kg stats": s + ["stats"],
-        "kg view --ego": s + ["view", "--ego", person, "-o", str(data / "ego.html")],
-        "kg rank": s + ["rank"],
+        "kg show": [*s, "show", person],
+        "kg who-met --person": [*s, "who-met", "--person", person],
+        "kg who-met --topic energy (first page)": [
+            *s,
+            "who-met",
+            "--topic",
+            "energy",
+            "--limit",
+            "50",
+        ],
+        "kg roles --on": [*s, "roles", "--on", "2020-06-15", "--limit", "50"],
+        "kg timeline NAME": [*s, "timeline", person],
+        "kg path": [*s, "path", person, "Person 2 Surname2"],
+        "kg engagement": [*s, "engagement"],
+        "kg stats": [*s, "stats"],
+        "kg view --ego": [*s, "view", "--ego", person, "-o", str(data / "ego.html")],
+        "kg rank": [*s, "rank"],
     }
     who_met_time = None
     for name, args in commands.items():
