@@ -9,7 +9,7 @@ import hashlib
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from rdflib import Graph
 from kg.diagnostics import Diagnostic, FactsError
 from kg.paths import ontology_dir
 
-STORE_LINK = "store"  # build/store -> build/store-<hash>: swapped atomically
+STORE_LINK = "store"  # build/store -> current/store -> gen-<hash>/store
 
 
 @dataclass
@@ -125,35 +125,49 @@ def build_lock(build_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _write_outputs(build_dir: Path, turtle: bytes) -> Path:
-    """Write kg.ttl and the store so that readers see the old outputs or the new, never half.
+def _link(target: str, link: Path) -> None:
+    """Point link at target, replacing whatever is there in one rename."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
 
-    Everything is made under a staging folder first; the store folder is named by the hash of
-    the Turtle and published by replacing the `store` symlink, then kg.ttl is replaced.
+
+def _write_outputs(build_dir: Path, turtle: bytes) -> Path:
+    """Publish kg.ttl and the store together, so readers see the old pair or the new one.
+
+    Each build's outputs live in build/gen-<hash>/ (kg.ttl and store/), made in a staging
+    folder first. One symlink, build/current, names the live generation, and replacing it
+    is a single atomic rename; build/kg.ttl and build/store are fixed links through it. A
+    build killed at any point leaves the previous generation live and intact.
     """
     import pyoxigraph
 
     digest = hashlib.sha256(turtle).hexdigest()[:16]
-    final_store = build_dir / f"store-{digest}"
-    staging = build_dir / f".staging-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
+    gen = build_dir / f"gen-{digest}"
+    # A build killed earlier may have left its staging folder; we hold the lock, so any
+    # staging folder now is stale.
+    for stale in build_dir.glob(".staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    if not gen.is_dir():
+        staging = build_dir / f".staging-{os.getpid()}"
+        staging.mkdir(parents=True)
         (staging / "kg.ttl").write_bytes(turtle)
-        if not final_store.is_dir():
-            store = pyoxigraph.Store(str(staging / "store"))
-            store.bulk_load(turtle, format=pyoxigraph.RdfFormat.TURTLE)
-            store.flush()
-            del store
-            os.replace(staging / "store", final_store)
-        link_tmp = staging / "store.link"
-        os.symlink(final_store.name, link_tmp)
-        os.replace(link_tmp, build_dir / STORE_LINK)
-        os.replace(staging / "kg.ttl", build_dir / "kg.ttl")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    for old in build_dir.glob("store-*"):
-        if old != final_store:
+        store = pyoxigraph.Store(str(staging / "store"))
+        store.bulk_load(turtle, format=pyoxigraph.RdfFormat.TURTLE)
+        store.flush()
+        del store
+        os.replace(staging, gen)
+    _link(gen.name, build_dir / "current")
+    for name in ("kg.ttl", STORE_LINK):
+        link = build_dir / name
+        if not (link.is_symlink() and os.readlink(link) == f"current/{name}"):
+            if link.is_dir() and not link.is_symlink():
+                shutil.rmtree(link)
+            _link(f"current/{name}", link)
+    for old in [*build_dir.glob("gen-*"), *build_dir.glob("store-*")]:
+        if old != gen:
             shutil.rmtree(old, ignore_errors=True)
     return build_dir / STORE_LINK
 
@@ -164,12 +178,22 @@ PYSHACL_LIMIT = 50_000
 
 
 def build(
-    facts_dir: Path, build_dir: Path, source_dirs: list[Path] | None = None, validator: str = "auto"
+    facts_dir: Path,
+    build_dir: Path,
+    source_dirs: list[Path] | None = None,
+    validator: str = "auto",
+    progress: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Build the knowledge graph; raise FactsError (every problem) or BuildBusy.
 
     validator: "pyshacl", "sparql" or "auto" (pySHACL up to PYSHACL_LIMIT triples).
+    progress: called with the name of each stage as it starts.
     """
+
+    def say(stage: str) -> None:
+        if progress is not None:
+            progress(stage)
+
     import pyoxigraph as ox
 
     from kg.convert import ntriples, to_rdf
@@ -189,6 +213,7 @@ def build(
     schema = load_schema()
     timings["load ontology"] = time.perf_counter() - t0
 
+    say("reading and checking facts")
     t = time.perf_counter()
     facts = check_facts(
         facts_dir,
@@ -198,6 +223,7 @@ def build(
     )
     timings["read and check facts"] = time.perf_counter() - t
 
+    say("converting to RDF")
     t = time.perf_counter()
     data, origins = to_rdf(schema, facts)
     store = ox.Store()  # in memory: rules, keys, validation and sorting run here
@@ -209,6 +235,7 @@ def build(
     triples = len(store)
     timings["convert to RDF"] = time.perf_counter() - t
 
+    say("validating against the shapes")
     t = time.perf_counter()
     use_pyshacl = validator == "pyshacl" or (validator == "auto" and triples <= PYSHACL_LIMIT)
     if use_pyshacl:
@@ -225,10 +252,12 @@ def build(
         raise FactsError(errors + warnings)
     timings["validate (SHACL)"] = time.perf_counter() - t
 
+    say("serialising")
     t = time.perf_counter()
     turtle = serialize(store)
     timings["serialise"] = time.perf_counter() - t
 
+    say("writing the store")
     t = time.perf_counter()
     with build_lock(build_dir):
         published = _write_outputs(build_dir, turtle)

@@ -333,3 +333,14 @@ def test_usage_error_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["build", "--no-such-option"])
     assert result.exit_code == 2
     assert "No such option '--no-such-option'" in result.output
+
+
+def test_yaml_tags_are_refused(build_mini: BuildRunner, mini: Path) -> None:
+    # Found by the fuzzer: a python tag used to escape as a traceback.
+    _edit(mini / "facts", "source: mini\n", "source: !!python/object:os.system\n")
+    result = build_mini()
+    assert result.exit_code == 1
+    assert f"{F}:2: unsupported YAML: could not determine a constructor for the tag" in (
+        result.stderr
+    ), result.stderr
+    assert "Traceback" not in result.output

@@ -51,8 +51,13 @@ def build_cmd(
     from kg.build import BuildBusy, build
     from kg.diagnostics import FactsError
 
+    def progress(stage: str) -> None:
+        # On a terminal only: piped output stays the summary alone.
+        if sys.stderr.isatty():
+            click.echo(f"… {stage}", err=True)
+
     try:
-        result = build(facts_dir, build_dir, list(source_dirs) or None)
+        result = build(facts_dir, build_dir, list(source_dirs) or None, progress=progress)
     except FactsError as exc:
         errors = [d for d in exc.diagnostics if d.severity == "error"]
         for diag in exc.diagnostics:

@@ -86,4 +86,11 @@ def load_yaml(path: Path, rel: str) -> Any:
     if node is None:
         return None
     constructor = yaml.constructor.SafeConstructor()
-    return _convert(node, rel, constructor)
+    try:
+        return _convert(node, rel, constructor)
+    except yaml.MarkedYAMLError as exc:
+        # e.g. a tag such as !!python/object: facts are plain data, nothing to construct
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 0
+        what = (exc.problem or exc.context or "cannot be read").strip()
+        raise FactsError([Diagnostic(rel, line, f"unsupported YAML: {what}")]) from None
