@@ -160,6 +160,22 @@ def bench(label: str, triples: int, runs: int, out: Path) -> list[tuple[str, str
     return rows
 
 
+def write_table(results: dict[str, dict[str, str]], runs: int, out: Path) -> str:
+    """Write (and return) the Markdown table of what has been measured so far."""
+    labels = list(results)
+    keys = list(dict.fromkeys(k for r in results.values() for k in r))
+    lines = [f"| measure | {' | '.join(labels)} |", "| --- |" + " --- |" * len(labels)]
+    lines += [
+        f"| {k} | " + " | ".join(results[lb].get(k, "") for lb in labels) + " |" for k in keys
+    ]
+    text = (
+        f"Medians of {runs} runs (min–max); 2-core machine; "
+        f"python {sys.version.split()[0]}.\n\n" + "\n".join(lines) + "\n"
+    )
+    (out / "results.md").write_text(text, encoding="utf-8")
+    return text
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10k,100k,1M")
@@ -167,18 +183,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "bench")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    labels = [s.strip() for s in args.sizes.split(",")]
-    results = {label: dict(bench(label, SIZES[label], args.runs, args.out)) for label in labels}
-    keys = list(dict.fromkeys(k for r in results.values() for k in r))
-    lines = [f"| measure | {' | '.join(labels)} |", "| --- |" + " --- |" * len(labels)]
-    lines += [
-        f"| {k} | " + " | ".join(results[lb].get(k, "") for lb in labels) + " |" for k in keys
-    ]
-    text = (
-        f"Medians of {args.runs} runs (min–max); 2-core machine; "
-        f"python {sys.version.split()[0]}.\n\n" + "\n".join(lines) + "\n"
-    )
-    (args.out / "results.md").write_text(text, encoding="utf-8")
+    results: dict[str, dict[str, str]] = {}
+    text = ""
+    for label in (s.strip() for s in args.sizes.split(",")):
+        results[label] = dict(bench(label, SIZES[label], args.runs, args.out))
+        # Written after each size, so a long run keeps what it has measured.
+        text = write_table(results, args.runs, args.out)
     print(text)
 
 

@@ -62,14 +62,37 @@ def who_met(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> list[Record]:
-    """Return who met whom: one row per pair of actors on opposite sides of an event."""
-    rows = run(
-        store,
-        "who-met",
-        person=person and person.iri,
-        topic=topic and topic.iri,
-        **{"with": with_ and with_.iri, "from": start, "to": end},
-    )
+    """Return who met whom: one row per pair of actors on opposite sides of an event.
+
+    With a person, its meetings are found from its anchors (itself, its sub-organizations,
+    the posts it held while it held them) and from the side it is, each by an index lookup.
+    """
+    common = {"with": with_ and with_.iri, "topic": topic and topic.iri, "from": start, "to": end}
+    if person is None:
+        rows = run(store, "who-met", **common)
+    else:
+        found: dict[tuple[str, str, str], Row] = {}
+        anchors = [(person.iri, "", "")] + [
+            (value(a["anchor"]), value(a["te"]), value(a["tl"]))
+            for a in run(store, "actor-anchors", person=person.iri)
+        ]
+        for actor, held_from, held_to in anchors:
+            for r in run(store, "who-met-of", actor=actor, **common):
+                # A post counts for its holder only while the holding may overlap the event.
+                if held_from and (held_from > _v(r, "latest") or held_to < _v(r, "earliest")):
+                    continue
+                found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
+        for r in run(store, "who-met-side", actor=person.iri, **common):
+            found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
+        rows = sorted(
+            found.values(),
+            key=lambda r: (
+                _v(r, "earliest"),
+                _v(r, "eventLabel"),
+                _v(r, "aLabel"),
+                _v(r, "bLabel"),
+            ),
+        )
     return [
         {
             "date": _v(r, "date"),
@@ -100,7 +123,7 @@ def roles(
         raise NameError_(f"no post named {post!r}: give words of its name")
     rows = run(
         store,
-        "roles",
+        "roles-of" if entity else "roles",
         entity=entity and entity.iri,
         postText=normalize(post or ""),
         **{"from": start, "to": end},
@@ -130,7 +153,12 @@ def timeline(
     end: dt.date | None = None,
 ) -> list[Record]:
     """Return dated events in order, optionally only those involving an entity."""
-    rows = run(store, "timeline", entity=entity and entity.iri, **{"from": start, "to": end})
+    rows = run(
+        store,
+        "timeline-of" if entity else "timeline",
+        entity=entity and entity.iri,
+        **{"from": start, "to": end},
+    )
     return [
         {
             "date": _v(r, "date"),

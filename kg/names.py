@@ -49,7 +49,13 @@ def resolve(store: Store, text: str, kind: str | None = None, what: str = "entit
         raise NameError_(f"no {what} named {text!r}: give a name")
     kind_iri = kind or "kg:Any"
     for exact in ("yes", "no"):
-        found = _entities(run(store, "names", key=key, kind=kind_iri, exact=exact))
+        # An exact key is an index lookup; "contains" scans the keys, so it comes second.
+        rows = (
+            run(store, "names-exact", key=key, kind=kind_iri)
+            if exact == "yes"
+            else run(store, "names", key=key, kind=kind_iri, exact="no")
+        )
+        found = _entities(rows)
         if len(found) == 1:
             return found[0]
         if len(found) > 1:

@@ -1,0 +1,68 @@
+"""Smoke tests for the benchmark scripts, at their smallest size, so they cannot rot.
+
+They check that the scripts run and report; they assert no timing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def test_scale_benchmark_at_10k(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/scale.py",
+            "--sizes",
+            "10k",
+            "--runs",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    table = (tmp_path / "results.md").read_text()
+    assert table.strip() in proc.stdout  # printed and written
+    for row in (
+        "| triples |",
+        "| kg build, whole process (s) |",
+        "| kg who-met --person (s) |",
+        "| rdflib: parse kg.ttl + who-met --person (s) |",
+        "| kg faster than plain rdflib (×) |",
+        "| store on disk (MiB) |",
+    ):
+        assert row in table, row
+    assert proc.stderr == ""  # progress only on a terminal
+
+
+def test_cli_speed_script(shipped_build: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "benchmarks/cli_speed.py",
+            "--runs",
+            "1",
+            "--store",
+            str(shipped_build / "store"),
+            "--turtle",
+            str(shipped_build / "kg.ttl"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "kg who-met --person muttaqi" in proc.stdout
+    assert "heavy modules imported by `kg --help`: []" in proc.stdout
