@@ -134,7 +134,7 @@ def _link(target: str, link: Path) -> None:
     os.replace(tmp, link)
 
 
-def _write_outputs(build_dir: Path, turtle: bytes) -> Path:
+def _write_outputs(build_dir: Path, turtle: bytes, aggregates: bytes = b"{}") -> Path:
     """Publish kg.ttl and the store together, so readers see the old pair or the new one.
 
     Each build's outputs live in build/gen-<hash>/ (kg.ttl and store/), made in a staging
@@ -154,11 +154,16 @@ def _write_outputs(build_dir: Path, turtle: bytes) -> Path:
         staging = build_dir / f".staging-{os.getpid()}"
         staging.mkdir(parents=True)
         (staging / "kg.ttl").write_bytes(turtle)
+        (staging / "aggregates.json").write_bytes(aggregates)
         store = pyoxigraph.Store(str(staging / "store"))
         store.bulk_load(turtle, format=pyoxigraph.RdfFormat.TURTLE)
         store.flush()
         del store
         os.replace(staging, gen)
+    elif not (gen / "aggregates.json").is_file():  # made by an older kg: add them
+        tmp = gen / f".aggregates.{os.getpid()}.tmp"
+        tmp.write_bytes(aggregates)
+        os.replace(tmp, gen / "aggregates.json")
     _link(gen.name, build_dir / "current")
     for name in ("kg.ttl", STORE_LINK):
         link = build_dir / name
@@ -170,6 +175,29 @@ def _write_outputs(build_dir: Path, turtle: bytes) -> Path:
         if old != gen:
             shutil.rmtree(old, ignore_errors=True)
     return build_dir / STORE_LINK
+
+
+def precompute(store: Any) -> bytes:
+    """Run the whole-graph aggregate queries once; return them as JSON for the store."""
+    import json
+
+    from kg.query import PRECOMPUTED, encode_rows, load_query
+
+    out = {}
+    for name in PRECOMPUTED:
+        result = store.query(load_query(name).text)
+        names = [v.value for v in result.variables]
+        rows = encode_rows([{n: sol[n] for n in names} for sol in result])
+        for row in rows:
+            # GROUP_CONCAT joins in no fixed order: sort the parts so builds are reproducible.
+            for var in CONCATENATED & set(row):
+                row[var][1] = "|".join(sorted(row[var][1].split("|")))
+        out[name] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True))
+    return json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+# Variables the named queries fill with GROUP_CONCAT(…; separator="|").
+CONCATENATED = {"sources", "topics", "trails", "alts", "attested"}
 
 
 # Up to this many triples pySHACL validates; above it, the same shapes compiled to SPARQL
@@ -255,12 +283,13 @@ def build(
     say("serialising")
     t = time.perf_counter()
     turtle = serialize(store)
+    aggregates = precompute(store)
     timings["serialise"] = time.perf_counter() - t
 
     say("writing the store")
     t = time.perf_counter()
     with build_lock(build_dir):
-        published = _write_outputs(build_dir, turtle)
+        published = _write_outputs(build_dir, turtle, aggregates)
     timings["write store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     return BuildResult(

@@ -44,6 +44,7 @@ class EmbeddedStore:
 
     path: Path
     _store: Any = None
+    _precomputed: dict[str, Any] | None = None
 
     @classmethod
     def open(cls, path: Path | None = None) -> EmbeddedStore:
@@ -56,6 +57,20 @@ class EmbeddedStore:
         except OSError as exc:
             raise StoreError(f"cannot open the graph at {path}: {exc}") from None
         return cls(path, store)
+
+    def precomputed(self, name: str) -> list[Row] | None:
+        """Rows of an aggregate query that `kg build` stored with this store, if any."""
+        if self._precomputed is None:
+            import json
+
+            path = self.path.resolve().parent / "aggregates.json"
+            self._precomputed = json.loads(path.read_text()) if path.is_file() else {}
+        rows = self._precomputed.get(name)
+        if rows is None:
+            return None
+        from kg.query import decode_rows
+
+        return decode_rows(rows)
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
         """Run a SELECT with variables bound to terms (never pasted into the text)."""

@@ -202,3 +202,25 @@ def test_exports_are_reproducible(kg: Any, tmp_path: Path) -> None:
         kg("export", "--format", fmt, "-o", str(a))
         kg("export", "--format", fmt, "-o", str(b))
         assert a.read_bytes() == b.read_bytes(), fmt
+
+
+def _normalised(rows: Any, key: list[str]) -> list[tuple[str, ...]]:
+    # GROUP_CONCAT parts come in no fixed order
+    return sorted(
+        tuple("|".join(sorted(str(r[k].value if r[k] is not None else "").split("|"))) for k in key)
+        for r in rows
+    )
+
+
+def test_aggregates_are_precomputed_and_match_live_queries(shipped_build: Path) -> None:
+    from kg.query import PRECOMPUTED, load_query
+    from kg.store import EmbeddedStore
+
+    store = EmbeddedStore.open(shipped_build / "store")
+    assert (shipped_build / "store").resolve().parent.joinpath("aggregates.json").is_file()
+    for name in PRECOMPUTED:
+        cached = store.precomputed(name)
+        live = store.select(load_query(name).text)
+        assert cached is not None and len(cached) == len(live) > 0, name
+        key = sorted(live[0])
+        assert _normalised(cached, key) == _normalised(live, key), name
