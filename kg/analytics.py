@@ -6,7 +6,6 @@ and the source lines of the fact that states it.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,76 +27,85 @@ class Statement:
     sources: tuple[tuple[str, int], ...]
 
 
-def statements(store: Store) -> list[Statement]:
-    """Return every statement linking two named nodes (the projection's edges)."""
-    out = []
-    for r in run(store, "graph-edges"):
-        relation = value(r["pLabel"]) or value(r["p"]).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-        cites = tuple((c["document"], c["line"]) for c in citations(value(r["sources"])))
-        out.append(
-            Statement(
-                value(r["s"]),
-                value(r["sLabel"]),
-                relation,
-                value(r["o"]),
-                value(r["oLabel"]),
-                cites,
-            )
-        )
-    return out
-
-
-def actor_graph(store: Store) -> Any:
-    """Build an undirected networkx graph whose edges carry their statements."""
-    import networkx as nx
-
-    graph = nx.Graph()
-    # Sorted insertion keeps breadth-first search, and so the path chosen, deterministic.
-    for st in sorted(statements(store), key=lambda s: (s.subject, s.relation, s.object)):
-        graph.add_node(st.subject, label=st.subject_label)
-        graph.add_node(st.object, label=st.object_label)
-        if graph.has_edge(st.subject, st.object):
-            graph.edges[st.subject, st.object]["statements"].append(st)
-        else:
-            graph.add_edge(st.subject, st.object, statements=[st])
-    return graph
-
-
 class NoPath(Exception):
     """The two entities are not connected."""
 
 
-def shortest_path(store: Store, a: Entity, b: Entity) -> list[dict[str, Any]]:
+def _neighbours(store: Store, node: str) -> list[tuple[str, str, Statement]]:
+    """Named nodes one statement away from node: (neighbour, its label, the statement)."""
+    out = []
+    for direction in ("out", "in"):
+        for r in run(store, f"neighbours-{direction}", node=node):
+            other = value(r["other"])
+            relation = value(r["pLabel"]) or value(r["p"]).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+            cites = tuple((c["document"], c["line"]) for c in citations(value(r["sources"])))
+            if direction == "out":
+                st = Statement(node, "", relation, other, value(r["otherLabel"]), cites)
+            else:
+                st = Statement(other, value(r["otherLabel"]), relation, node, "", cites)
+            if other != node:
+                out.append((other, value(r["otherLabel"]), st))
+    return sorted(out, key=lambda x: (x[0], x[2].relation))
+
+
+def shortest_path(store: Store, a: Entity, b: Entity, max_hops: int = 12) -> list[dict[str, Any]]:
     """Return the hops of a shortest chain of statements from a to b.
 
-    Each hop has `from`, `relation`, `to` (labels), `inverse` (true when the statement
-    points from `to` to `from`), the IRIs, and the `sources` of the statement.
+    A breadth-first search from both ends that asks the store for one node's neighbours
+    at a time (an index lookup each), always growing the smaller frontier, so a path costs
+    a few lookups, not a projection of the whole graph. Ties go to the lowest IRI, so the
+    same graph gives the same path. Each hop has `from`, `relation`, `to` (labels),
+    `inverse` (true when the statement points from `to` to `from`), the IRIs and the
+    `sources` of the statement.
     """
-    import networkx as nx
-
-    graph = actor_graph(store)
-    for e in (a, b):
-        if e.iri not in graph:
-            raise NoPath(f"{e.label} has no relations to follow")
-    try:
-        nodes = nx.shortest_path(graph, a.iri, b.iri)
-    except nx.NetworkXNoPath:
-        raise NoPath(f"no chain of relations links {a.label} and {b.label}") from None
-    hops = []
-    for here, there in itertools.pairwise(nodes):
-        st = graph.edges[here, there]["statements"][0]
-        hops.append(
-            {
-                "from": graph.nodes[here]["label"],
-                "relation": st.relation,
-                "to": graph.nodes[there]["label"],
-                "inverse": st.subject != here,
-                "sources": [{"document": d, "line": n} for d, n in st.sources],
-                "from_iri": here,
-                "to_iri": there,
-            }
-        )
-    return hops
+    if a.iri == b.iri:
+        return []
+    labels = {a.iri: a.label, b.iri: b.label}
+    # parent[side][node] = (previous node, statement linking them)
+    parent: list[dict[str, tuple[str, Statement] | None]] = [{a.iri: None}, {b.iri: None}]
+    frontier = [[a.iri], [b.iri]]
+    meet = None
+    for _ in range(max_hops):
+        side = 0 if len(frontier[0]) <= len(frontier[1]) else 1
+        nxt: list[str] = []
+        for node in sorted(frontier[side]):
+            for other, label, st in _neighbours(store, node):
+                labels.setdefault(other, label)
+                if other in parent[side]:
+                    continue
+                parent[side][other] = (node, st)
+                nxt.append(other)
+                if other in parent[1 - side]:
+                    meet = other
+                    break
+            if meet:
+                break
+        if meet or not nxt:
+            break
+        frontier[side] = nxt
+    if meet is None:
+        raise NoPath(f"no chain of relations links {a.label} and {b.label} within {max_hops} hops")
+    chain: list[tuple[str, str, Statement]] = []  # (from, to, statement) from a to b
+    node = meet
+    while (link := parent[0][node]) is not None:
+        chain.insert(0, (link[0], node, link[1]))
+        node = link[0]
+    node = meet
+    while (link := parent[1][node]) is not None:
+        chain.append((node, link[0], link[1]))
+        node = link[0]
+    return [
+        {
+            "from": labels.get(here, here),
+            "relation": st.relation,
+            "to": labels.get(there, there),
+            "inverse": st.subject != here,
+            "sources": [{"document": d, "line": n} for d, n in st.sources],
+            "from_iri": here,
+            "to_iri": there,
+        }
+        for here, there, st in chain
+    ]
 
 
 # ------------------------------------------------------------------------------ actor network
