@@ -34,8 +34,15 @@ import click
     "(default: $KG_SOURCES, then sources/ or ../shared/sources/ beside the facts).",
 )
 @click.option("--timings", is_flag=True, help="Also print how long each stage took.")
+@click.option(
+    "--max-errors",
+    type=click.IntRange(min=0),
+    default=200,
+    show_default=True,
+    help="List at most this many problems (0: all); the rest are counted.",
+)
 def build_cmd(
-    facts_dir: Path, build_dir: Path, source_dirs: tuple[Path, ...], timings: bool
+    facts_dir: Path, build_dir: Path, source_dirs: tuple[Path, ...], timings: bool, max_errors: int
 ) -> None:
     """Build the knowledge graph from curated facts.
 
@@ -60,8 +67,15 @@ def build_cmd(
         result = build(facts_dir, build_dir, list(source_dirs) or None, progress=progress)
     except FactsError as exc:
         errors = [d for d in exc.diagnostics if d.severity == "error"]
-        for diag in exc.diagnostics:
+        shown = exc.diagnostics if not max_errors else exc.diagnostics[:max_errors]
+        for diag in shown:
             click.echo(str(diag), err=True)
+        if len(shown) < len(exc.diagnostics):
+            click.echo(
+                f"… and {len(exc.diagnostics) - len(shown)} more problem(s) not listed "
+                "(--max-errors 0 lists all)",
+                err=True,
+            )
         click.echo(f"build failed: {len(errors)} error(s); {build_dir}/ left as it was", err=True)
         sys.exit(1)
     except BuildBusy as exc:
