@@ -47,9 +47,10 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-@pytest.fixture(scope="module")
-def kg_server(shipped_build: Path) -> Iterator[str]:
-    """`kg serve` over the shipped build, with a short timeout; yields its base URL."""
+def start_kg_serve(
+    store: Path, timeout: int, max_results: int
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """Start `kg serve` on a free loopback port; return its base URL and process."""
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -57,22 +58,29 @@ def kg_server(shipped_build: Path) -> Iterator[str]:
             "-m",
             "kg",
             "--store",
-            str(shipped_build / "store"),
+            str(store),
             "serve",
             "--port",
             str(port),
             "--query-timeout",
-            "2",
+            str(timeout),
             "--max-results",
-            "500",
+            str(max_results),
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    wait_for_port(port, proc)
+    return f"http://127.0.0.1:{port}", proc
+
+
+@pytest.fixture(scope="module")
+def kg_server(shipped_build: Path) -> Iterator[str]:
+    """`kg serve` over the shipped build, with a short timeout; yields its base URL."""
+    url, proc = start_kg_serve(shipped_build / "store", timeout=2, max_results=500)
     try:
-        wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         stop(proc)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -15,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.servers import free_port, stop, wait_for_port
+from tests.servers import start_kg_serve, stop
 
 PERSONS = "PREFIX kg: <https://w3id.org/kg/ont#> SELECT (COUNT(?p) AS ?n) WHERE { ?p a kg:Person }"
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -36,29 +34,9 @@ def children(pid: int) -> list[int]:
 
 @pytest.fixture(scope="module")
 def server(shipped_build: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kg",
-            "--store",
-            str(shipped_build / "store"),
-            "serve",
-            "--port",
-            str(port),
-            "--query-timeout",
-            "1",
-            "--max-results",
-            "200",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    base, proc = start_kg_serve(shipped_build / "store", timeout=1, max_results=200)
     try:
-        wait_for_port(port, proc)
-        yield f"http://127.0.0.1:{port}/sparql", proc
+        yield f"{base}/sparql", proc
     finally:
         stop(proc)
 

@@ -159,18 +159,9 @@ def _synthetic(tmp: Path, triples: int) -> Path:
     return tmp
 
 
-def _consistent(out: Path) -> bytes:
-    """Assert build/ holds a readable kg.ttl and a store with the same triples; return kg.ttl."""
-    ttl = (out / "kg.ttl").read_bytes()
-    store = ox.Store.read_only(str(out / "store"))
-    assert len(store) == len(list(ox.parse(ttl, format=ox.RdfFormat.TURTLE)))
-    return ttl
-
-
-def test_killed_builds_leave_the_previous_build(tmp_path: Path) -> None:
-    data = _synthetic(tmp_path / "data", 30_000)
-    out = tmp_path / "build"
-    cmd = [
+def _build_cmd(data: Path, out: Path) -> list[str]:
+    """The whole-process `kg build` of a synthetic dataset into out."""
+    return [
         sys.executable,
         "-m",
         "kg",
@@ -182,6 +173,20 @@ def test_killed_builds_leave_the_previous_build(tmp_path: Path) -> None:
         "--sources",
         str(data / "sources"),
     ]
+
+
+def _consistent(out: Path) -> bytes:
+    """Assert build/ holds a readable kg.ttl and a store with the same triples; return kg.ttl."""
+    ttl = (out / "kg.ttl").read_bytes()
+    store = ox.Store.read_only(str(out / "store"))
+    assert len(store) == len(list(ox.parse(ttl, format=ox.RdfFormat.TURTLE)))
+    return ttl
+
+
+def test_killed_builds_leave_the_previous_build(tmp_path: Path) -> None:
+    data = _synthetic(tmp_path / "data", 30_000)
+    out = tmp_path / "build"
+    cmd = _build_cmd(data, out)
     subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
     old = _consistent(out)
     facts = data / "facts" / "synthetic.yaml"
@@ -216,18 +221,7 @@ def test_killed_builds_leave_the_previous_build(tmp_path: Path) -> None:
 def test_two_builds_at_once_do_not_corrupt_each_other(tmp_path: Path) -> None:
     data = _synthetic(tmp_path / "data", 20_000)
     out = tmp_path / "build"
-    cmd = [
-        sys.executable,
-        "-m",
-        "kg",
-        "build",
-        "--facts",
-        str(data / "facts"),
-        "--out",
-        str(out),
-        "--sources",
-        str(data / "sources"),
-    ]
+    cmd = _build_cmd(data, out)
     procs = [
         subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         for _ in range(2)
