@@ -373,3 +373,14 @@ def test_paging_says_when_rows_were_cut(kg: Any) -> None:
     assert f"note: showing rows 3–5 of {len(every)}; use --offset/--limit" in result.stderr
     whole = ok(kg("timeline", "--limit", "0"))
     assert "note:" not in whole.stderr
+
+
+def test_path_falls_back_to_the_projection(kg: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kg import analytics
+
+    searched = as_json(kg("path", "muttaqi", "Saif al-Adel", "--format", "json"))
+    monkeypatch.setattr(analytics, "SEARCH_SECONDS", -1.0)  # no time to search: project
+    projected = as_json(kg("path", "muttaqi", "Saif al-Adel", "--format", "json"))
+    assert len(projected) == len(searched) == 4
+    assert projected[0]["from"] == "Amir Khan Muttaqi" and projected[-1]["to"] == "Saif al-Adel"
+    assert all(h["sources"] for h in projected)
