@@ -207,7 +207,7 @@ MEASURES = {
     "betweenness": "how often one lies on the shortest chains between two other actors "
     "(who brokers; exact up to 1,000 actors, sampled beyond)",
     "eigenvector": "ties weighted by how central the tied actors are themselves "
-    "(who is close to the core)",
+    "(who is close to the core; per connected group, scaled by its size)",
 }
 
 

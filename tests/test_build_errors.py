@@ -346,27 +346,14 @@ def test_yaml_tags_are_refused(build_mini: BuildRunner, mini: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_long_error_lists_are_capped_and_counted(mini: Path) -> None:
-    from click.testing import CliRunner
-
-    from kg.cli import main
-
+def test_long_error_lists_are_capped_and_counted(build_mini: BuildRunner, mini: Path) -> None:
     bad = "".join(f"  - id: p{i}\n    name: P {i}\n" for i in range(30))  # no evidence
     (mini / "facts" / "many.yaml").write_text("people:\n" + bad, encoding="utf-8")
-    args = [
-        "build",
-        "--facts",
-        str(mini / "facts"),
-        "--out",
-        str(mini / "build"),
-        "--sources",
-        str(mini / "sources"),
-    ]
-    result = CliRunner().invoke(main, [*args, "--max-errors", "5"])
+    result = build_mini("--max-errors", "5")
     assert result.exit_code == 1
     listed = [ln for ln in result.stderr.splitlines() if ln.startswith("many.yaml:")]
     assert len(listed) == 5
     assert "… and 25 more problem(s) not listed (--max-errors 0 lists all)" in result.stderr
     assert "build failed: 30 error(s)" in result.stderr
-    every = CliRunner().invoke(main, [*args, "--max-errors", "0"])
+    every = build_mini("--max-errors", "0")
     assert len([ln for ln in every.stderr.splitlines() if ln.startswith("many.yaml:")]) == 30

@@ -7,20 +7,12 @@ from pathlib import Path
 
 import click
 
+from kg.analytics import MEASURES
 from kg.cli.common import open_store, user_errors
 from kg.cli.output import emit, format_option, table
 
-_MEASURE_HELP = "\n\n".join(
-    f"{name}: {meaning}."
-    for name, meaning in {
-        "degree": "how many distinct actors one is directly tied to, as a share of all "
-        "others (who is most connected)",
-        "betweenness": "how often one lies on the shortest chains between two other actors "
-        "(who brokers; exact up to 1,000 actors, sampled beyond)",
-        "eigenvector": "ties weighted by how central the tied actors are themselves (who is "
-        "close to the core; per connected group, scaled by its size)",
-    }.items()
-)
+# The meanings live with the measures (kg.analytics imports no heavy library at load).
+_MEASURE_HELP = "\n\n".join(f"{name}: {meaning}." for name, meaning in MEASURES.items())
 
 
 @click.command(
@@ -36,7 +28,7 @@ Example: kg rank --by betweenness --type person""",
 )
 @click.option(
     "--by",
-    type=click.Choice(["degree", "betweenness", "eigenvector"]),
+    type=click.Choice(list(MEASURES)),
     default="degree",
     show_default=True,
     help="The centrality measure.",
