@@ -133,7 +133,8 @@ def push(turtle: Path, store_url: str, graph: str | None, timeout: float = 300.0
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             resp.read()
     except urllib.error.HTTPError as exc:
-        detail = exc.read().decode("utf-8", "replace").strip()[:300]
+        # One line, whatever the server sent (some answer with a whole HTML page).
+        detail = " ".join(exc.read().decode("utf-8", "replace").split())[:200]
         raise StoreError(f"{store_url} refused the graph ({exc.code}): {detail}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise StoreError(f"cannot reach {store_url}: {getattr(exc, 'reason', exc)}") from None

@@ -384,3 +384,19 @@ def test_path_falls_back_to_the_projection(kg: Any, monkeypatch: pytest.MonkeyPa
     assert len(projected) == len(searched) == 4
     assert projected[0]["from"] == "Amir Khan Muttaqi" and projected[-1]["to"] == "Saif al-Adel"
     assert all(h["sources"] for h in projected)
+
+
+def test_path_between_unconnected_entities(build_mini: Any, mini: Path) -> None:
+    facts = mini / "facts" / "mini.yaml"
+    facts.write_text(
+        facts.read_text().replace(
+            "people:\n", "people:\n  - id: solo\n    name: Solo Person\n    evidence: 1\n"
+        )
+    )
+    assert build_mini().exit_code == 0
+    result = CliRunner().invoke(
+        main, ["--store", str(mini / "build" / "store"), "path", "muttaqi", "Solo Person"]
+    )
+    assert result.exit_code == 1
+    assert "error: no chain of relations links Amir Khan Muttaqi and Solo Person" in (result.stderr)
+    assert "Traceback" not in result.output

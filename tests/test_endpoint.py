@@ -373,3 +373,108 @@ def test_failing_server_gives_one_line(kg_server: str) -> None:
         CliRunner().invoke(main, ["--endpoint", f"{kg_server}/nowhere", "who-met"])
     )
     assert "answered 404" in msg
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "ctype", "accept", "status", "message"),
+    [
+        ("GET", "/nowhere", None, "", "", 404, "not found: the endpoint is /sparql"),
+        ("GET", "/sparql", None, "", "", 400, "missing 'query' parameter"),
+        (
+            "POST",
+            "/sparql",
+            b"x=1",
+            "application/x-www-form-urlencoded",
+            "",
+            400,
+            "missing 'query' field",
+        ),
+        (
+            "POST",
+            "/sparql",
+            b"ASK {}",
+            "text/plain",
+            "",
+            415,
+            "send the query as application/sparql-query or as a form",
+        ),
+        (
+            "POST",
+            "/sparql",
+            b"CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } LIMIT 1",
+            "application/sparql-query",
+            "text/csv",
+            406,
+            "graphs are served as text/turtle or application/n-triples",
+        ),
+    ],
+)
+def test_protocol_errors(
+    kg_server: str,
+    method: str,
+    path: str,
+    body: bytes | None,
+    ctype: str,
+    accept: str,
+    status: int,
+    message: str,
+) -> None:
+    headers = {k: v for k, v in (("Content-Type", ctype), ("Accept", accept)) if v}
+    got = http(f"{kg_server}{path}", body, headers, method=method)
+    assert got[0] == status and message in got[2].decode(), got
+
+
+def test_serve_errors(shipped_build: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.servers import start_kg_serve, stop
+
+    def serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "kg", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    missing = serve("--store", str(tmp_path / "none"), "serve", "--port", "0")
+    assert missing.returncode == 1
+    assert f"error: no graph at {tmp_path / 'none'}: run `kg build` first" in missing.stderr
+    no_server = serve(
+        "--store",
+        str(shipped_build / "store"),
+        "serve",
+        "--port",
+        "0",
+        env={"PATH": str(tmp_path), "HOME": str(tmp_path)},
+    )
+    assert no_server.returncode == 1
+    assert "error: the oxigraph server is not installed (pip install oxigraph)" in (
+        no_server.stderr
+    )
+    url, proc = start_kg_serve(shipped_build / "store", timeout=2, max_results=10)
+    try:
+        port = url.rsplit(":", 1)[1]
+        busy = serve("--store", str(shipped_build / "store"), "serve", "--port", port)
+        assert busy.returncode == 1
+        assert f"error: cannot listen on 127.0.0.1:{port}" in busy.stderr
+        assert "Traceback" not in busy.stderr
+    finally:
+        stop(proc)
+
+
+def test_push_errors(kg_server: str, tmp_path: Path) -> None:
+    missing = CliRunner().invoke(
+        main, ["push", "--endpoint", f"{kg_server}/sparql", "--turtle", str(tmp_path / "kg.ttl")]
+    )
+    assert one_line_error(missing) == f"error: no {tmp_path / 'kg.ttl'}: run `kg build` first"
+    (tmp_path / "kg.ttl").write_text("<urn:a> <urn:b> <urn:c> .\n")
+    refused = CliRunner().invoke(
+        main, ["push", "--endpoint", f"{kg_server}/sparql", "--turtle", str(tmp_path / "kg.ttl")]
+    )
+    assert one_line_error(refused).startswith(f"error: {kg_server}/store refused the graph (")

@@ -237,3 +237,46 @@ def test_empty_view_renders(tmp_path: Path, open_page: Any) -> None:
     opened = open_page(page_file)
     assert data_of(opened)["nodes"] == []
     assert_clean(opened)
+
+
+def test_view_errors(shipped_build: Path, tmp_path: Path) -> None:
+    store = str(shipped_build / "store")
+    out = tmp_path / "v.html"
+    meeting = CliRunner().invoke(
+        main,
+        [
+            "--store",
+            store,
+            "view",
+            "--ego",
+            "Muttaqi and Aminian agree on joint trade delegations",
+            "-o",
+            str(out),
+        ],
+    )
+    assert meeting.exit_code == 1
+    assert (
+        "error: Muttaqi and Aminian agree on joint trade delegations is drawn as a "
+        "meeting, not a node; pick an actor"
+    ) in meeting.stderr
+    # Muttaqi has no energy meeting, so the energy view holds no chain from him.
+    cut = CliRunner().invoke(
+        main,
+        [
+            "--store",
+            store,
+            "view",
+            "--topic",
+            "energy",
+            "--path",
+            "muttaqi",
+            "Iran",
+            "-o",
+            str(out),
+        ],
+    )
+    assert cut.exit_code == 1
+    assert "error: no chain of relations links Amir Khan Muttaqi and Iran in this view" in (
+        cut.stderr
+    )
+    assert not out.exists()
