@@ -181,7 +181,8 @@ def precompute(store: Any) -> bytes:
     """Run the whole-graph aggregate queries once; return them as JSON for the store."""
     import json
 
-    from kg.query import PRECOMPUTED, encode_rows, load_query
+    from kg.query import PRECOMPUTED, load_query
+    from kg.store import encode_rows
 
     out = {}
     for name in PRECOMPUTED:

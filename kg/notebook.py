@@ -9,7 +9,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
-from kg.cli.output import cell
+from kg.text import cell
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> Any:

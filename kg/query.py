@@ -143,37 +143,3 @@ def run(store: Store, name: str, **params: object) -> list[Row]:
         if rows is not None:
             return rows
     return store.select(query.text, bindings(query, params))
-
-
-def encode_rows(rows: list[Row]) -> list[dict[str, list[str]]]:
-    """Rows as JSON-ready [kind, value, datatype-or-language] triples per variable."""
-    out = []
-    for row in rows:
-        enc = {}
-        for k, term in row.items():
-            if isinstance(term, ox.NamedNode):
-                enc[k] = ["iri", term.value, ""]
-            elif isinstance(term, ox.Literal):
-                enc[k] = ["lit", term.value, term.language or term.datatype.value]
-            else:  # unbound (an OPTIONAL that did not match)
-                enc[k] = ["none", "", ""]
-        out.append(enc)
-    return out
-
-
-def decode_rows(rows: list[dict[str, list[str]]]) -> list[Row]:
-    """The inverse of encode_rows."""
-    out: list[Row] = []
-    for row in rows:
-        dec: Row = {}
-        for k, (kind, val, extra) in row.items():
-            if kind == "none":
-                dec[k] = None
-            elif kind == "iri":
-                dec[k] = ox.NamedNode(val)
-            elif extra.startswith("http"):
-                dec[k] = ox.Literal(val, datatype=ox.NamedNode(extra))
-            else:
-                dec[k] = ox.Literal(val, language=extra or None)
-        out.append(dec)
-    return out

@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from kg.text import cell
+
 FORMATS = ("table", "json", "csv")
 
 format_option = click.option(
@@ -22,19 +24,6 @@ format_option = click.option(
     show_default=True,
     help="table for reading, json (stable fields, see README) or csv for tools.",
 )
-
-
-def cell(value: Any) -> str:
-    """Render one value for a table or CSV cell."""
-    if value is None:
-        return ""
-    if isinstance(value, dict) and "line" in value:
-        return str(value["line"])
-    if isinstance(value, list):
-        return ", ".join(cell(v) for v in value)
-    if isinstance(value, bool):
-        return "yes" if value else ""
-    return str(value)
 
 
 def _fit(widths: list[int], total: int) -> list[int]:
