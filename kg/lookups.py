@@ -10,8 +10,8 @@ import datetime as dt
 from typing import Any
 
 from kg.names import Entity, NameError_
-from kg.query import run
-from kg.store import Row, Store, value
+from kg.query import run, run_each
+from kg.store import Row, Store, Term, value
 from kg.text import normalize
 
 Record = dict[str, Any]
@@ -37,6 +37,11 @@ def _split(packed: str) -> list[str]:
 
 def _v(row: Row, name: str) -> str:
     return value(row.get(name))
+
+
+def _keys(rows: list[Row], name: str) -> list[Term]:
+    """The distinct terms of one column, in a stable order (the keys of a detail query)."""
+    return sorted({t for r in rows if (t := r.get(name)) is not None}, key=value)
 
 
 def _when(start: str, end: str, attested: list[str]) -> str:
@@ -77,12 +82,14 @@ def who_met(
             for a in run(store, "actor-anchors", person=person.iri)
         ]
         for actor, held_from, held_to in anchors:
-            for r in run(store, "who-met-of", actor=actor, **common):
+            events = _keys(run(store, "meetings-of", actor=actor), "event")
+            for r in run_each(store, "who-met-of", "event", events, None, actor=actor, **common):
                 # A post counts for its holder only while the holding may overlap the event.
                 if held_from and (held_from > _v(r, "latest") or held_to < _v(r, "earliest")):
                     continue
                 found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
-        for r in run(store, "who-met-side", actor=person.iri, **common):
+        events = _keys(run(store, "meetings-of-side", actor=person.iri), "event")
+        for r in run_each(store, "who-met-side", "event", events, None, actor=person.iri, **common):
             found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
         rows = sorted(
             found.values(),
@@ -121,13 +128,16 @@ def roles(
     """Return who held which post, when; filtered by entity, a date range and post words."""
     if post is not None and not normalize(post):
         raise NameError_(f"no post named {post!r}: give words of its name")
-    rows = run(
-        store,
-        "roles-of" if entity else "roles",
-        entity=entity and entity.iri,
-        postText=normalize(post or ""),
-        **{"from": start, "to": end},
-    )
+    params: dict[str, object] = {"postText": normalize(post or ""), "from": start, "to": end}
+    if entity is None:
+        rows = run(store, "roles", **params)
+    else:
+        tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
+        whole: dict[str, object] = {"entity": entity.iri}
+        rows = sorted(
+            run_each(store, "roles", "tenure", tenures, whole, **params),
+            key=lambda r: (_v(r, "earliest"), _v(r, "holderLabel"), _v(r, "postLabel")),
+        )
     return [
         {
             "person": _v(r, "holderLabel"),
@@ -153,12 +163,16 @@ def timeline(
     end: dt.date | None = None,
 ) -> list[Record]:
     """Return dated events in order, optionally only those involving an entity."""
-    rows = run(
-        store,
-        "timeline-of" if entity else "timeline",
-        entity=entity and entity.iri,
-        **{"from": start, "to": end},
-    )
+    params: dict[str, object] = {"from": start, "to": end}
+    if entity is None:
+        rows = run(store, "timeline", **params)
+    else:
+        events = _keys(run(store, "events-of", entity=entity.iri), "event")
+        whole: dict[str, object] = {"entity": entity.iri}
+        rows = sorted(
+            run_each(store, "timeline", "event", events, whole, **params),
+            key=lambda r: (_v(r, "earliest"), _v(r, "latest"), _v(r, "eventLabel")),
+        )
     return [
         {
             "date": _v(r, "date"),
@@ -181,8 +195,12 @@ def show(store: Store, entity: Entity) -> Record:
         if _v(r, "line"):
             key = (_v(r, "file"), int(_v(r, "line")))
             evidence[key] = {"document": key[0], "line": key[1], "note": _v(r, "citeNote") or None}
+    rows = run(store, "statements", entity=entity.iri)
+    cites: dict[str, list[str]] = {}
+    for r in run_each(store, "evidence-of", "fact", _keys(rows, "fact")):
+        cites.setdefault(_v(r, "fact"), []).append(f"{_v(r, 'file')}#{_v(r, 'line')}")
     statements = []
-    for r in run(store, "statements", entity=entity.iri):
+    for r in rows:
         relation = _v(r, "pLabel") or _local(_v(r, "p"))
         other = r.get("other")
         if _v(r, "qvalue"):
@@ -201,7 +219,7 @@ def show(store: Store, entity: Entity) -> Record:
                 "relation": relation,
                 "value": shown,
                 "value_iri": other_iri,
-                "sources": citations(_v(r, "sources")),
+                "sources": citations("|".join(set(cites.get(_v(r, "fact"), [])))),
             }
         )
     return {

@@ -10,13 +10,17 @@ Each file starts with a header of comments:
 
 Every parameter is always bound: an omitted one takes its default (kg:Any for "no filter",
 open-ended dates, empty text), because pyoxigraph substitutes variables in patterns and
-comparisons but not inside BOUND(), and only variables the SELECT projects.
+comparisons but not inside BOUND(), and only variables the SELECT projects. The one exception
+is a parameter whose default is `*`: it is left free when omitted, so it may only appear in
+triple patterns (there a free variable means "any"). kg.lookups uses such a parameter to run
+a detail query once per event or tenure it found first (see run_each).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -29,6 +33,8 @@ QUERY_DIR = Path(__file__).resolve().parent / "queries"
 KG = "https://w3id.org/kg/ont#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 ANY = ox.NamedNode(KG + "Any")
+FREE = "*"  # the default of a parameter left unbound when omitted
+MANY_KEYS = 300  # above this many keys, run_each asks one query instead of one per key
 
 # Prefixes `kg query` predeclares (kept here, free of rdflib, so lookups start fast).
 PREFIXES = {
@@ -108,6 +114,8 @@ def all_queries() -> list[NamedQuery]:
 
 def _term(param: Param, val: object) -> Term:
     if param.type == "iri":
+        if isinstance(val, ox.NamedNode):
+            return val
         text = str(val)
         if text == "kg:Any":
             return ANY
@@ -126,6 +134,7 @@ def bindings(query: NamedQuery, params: dict[str, object]) -> dict[str, Term]:
     return {
         name: _term(p, params[name] if params.get(name) is not None else p.default)
         for name, p in query.params.items()
+        if params.get(name) is not None or p.default != FREE
     }
 
 
@@ -143,3 +152,32 @@ def run(store: Store, name: str, **params: object) -> list[Row]:
         if rows is not None:
             return rows
     return store.select(query.text, bindings(query, params))
+
+
+def run_each(
+    store: Store,
+    name: str,
+    var: str,
+    keys: list[Term],
+    whole: Mapping[str, object] | None = None,
+    **params: object,
+) -> list[Row]:
+    """Run the named query once per key bound to `var`; return all rows, key by key.
+
+    A lookup first finds the few events or tenures an entity touches (a query whose bound
+    term sits in one triple pattern), then asks for each one's details with the key bound.
+    pyoxigraph's planner does not see a substituted term when it orders the patterns: asked
+    in one query, the details of a person's 22 meetings took 0.8 s at 1M triples (evidence
+    of every event was joined first); asked per event, 26 ms in all.
+
+    With more than MANY_KEYS keys, one query is cheaper than hundreds: it runs once with the
+    `whole` parameters added (they must select the same rows the keys stand for, e.g. the
+    entity whose events the keys are) and its rows are narrowed to the keys.
+    """
+    if len(keys) > MANY_KEYS:
+        wanted = set(keys)
+        return [r for r in run(store, name, **params, **(whole or {})) if r.get(var) in wanted]
+    rows: list[Row] = []
+    for key in keys:
+        rows += run(store, name, **{var: key}, **params)
+    return rows

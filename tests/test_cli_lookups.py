@@ -400,3 +400,29 @@ def test_path_between_unconnected_entities(build_mini: Any, mini: Path) -> None:
     assert result.exit_code == 1
     assert "error: no chain of relations links Amir Khan Muttaqi and Solo Person" in (result.stderr)
     assert "Traceback" not in result.output
+
+
+# ------------------------------------------------------------- per-key and whole-graph paths
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("show", "iran"),
+        ("show", "muttaqi"),
+        ("timeline", "iran"),
+        ("timeline", "muttaqi"),
+        ("roles", "iran"),
+        ("who-met", "--person", "muttaqi"),
+        ("who-met", "--person", "iran", "--topic", "energy"),
+    ],
+)
+def test_lookups_answer_the_same_per_key_and_in_one_query(
+    kg: Any, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    """A lookup asks details once per event or tenure, or in one query when there are many."""
+    from kg import query as kg_query
+
+    per_key = ok(kg(*args, "--format", "json")).stdout
+    monkeypatch.setattr(kg_query, "MANY_KEYS", 0)
+    one_query = ok(kg(*args, "--format", "json")).stdout
+    assert json.loads(per_key) == json.loads(one_query)
+    assert json.loads(per_key)  # something to compare
