@@ -134,13 +134,14 @@ def _link(target: str, link: Path) -> None:
     os.replace(tmp, link)
 
 
-def _write_outputs(build_dir: Path, turtle: bytes, aggregates: bytes = b"{}") -> Path:
+def _write_outputs(build_dir: Path, turtle: bytes, sidecars: dict[str, bytes]) -> Path:
     """Publish kg.ttl and the store together, so readers see the old pair or the new one.
 
     Each build's outputs live in build/gen-<hash>/ (kg.ttl and store/), made in a staging
     folder first. One symlink, build/current, names the live generation, and replacing it
     is a single atomic rename; build/kg.ttl and build/store are fixed links through it. A
-    build killed at any point leaves the previous generation live and intact.
+    build killed at any point leaves the previous generation live and intact. Beside them go
+    the sidecar files (NAME.json: the precomputed aggregates, the meeting index).
     """
     import pyoxigraph
 
@@ -154,16 +155,18 @@ def _write_outputs(build_dir: Path, turtle: bytes, aggregates: bytes = b"{}") ->
         staging = build_dir / f".staging-{os.getpid()}"
         staging.mkdir(parents=True)
         (staging / "kg.ttl").write_bytes(turtle)
-        (staging / "aggregates.json").write_bytes(aggregates)
+        for name, data in sorted(sidecars.items()):
+            (staging / f"{name}.json").write_bytes(data)
         store = pyoxigraph.Store(str(staging / "store"))
         store.bulk_load(turtle, format=pyoxigraph.RdfFormat.TURTLE)
         store.flush()
         del store
         os.replace(staging, gen)
-    elif not (gen / "aggregates.json").is_file():  # made by an older kg: add them
-        tmp = gen / f".aggregates.{os.getpid()}.tmp"
-        tmp.write_bytes(aggregates)
-        os.replace(tmp, gen / "aggregates.json")
+    for name, data in sorted(sidecars.items()):
+        if not (gen / f"{name}.json").is_file():  # made by an older kg: add it
+            tmp = gen / f".{name}.{os.getpid()}.tmp"
+            tmp.write_bytes(data)
+            os.replace(tmp, gen / f"{name}.json")
     _link(gen.name, build_dir / "current")
     for name in ("kg.ttl", STORE_LINK):
         link = build_dir / name
@@ -177,12 +180,13 @@ def _write_outputs(build_dir: Path, turtle: bytes, aggregates: bytes = b"{}") ->
     return build_dir / STORE_LINK
 
 
-def precompute(store: Any) -> bytes:
-    """Run the whole-graph aggregate queries once; return them as JSON for the store."""
+def precompute(store: Any) -> dict[str, bytes]:
+    """Run the whole-graph aggregate queries and the meeting index once; return them as JSON."""
     import json
 
+    from kg.lookups import meeting_index
     from kg.query import PRECOMPUTED, load_query
-    from kg.store import encode_rows
+    from kg.store import EmbeddedStore, encode_rows
 
     out = {}
     for name in PRECOMPUTED:
@@ -194,7 +198,11 @@ def precompute(store: Any) -> bytes:
             for var in CONCATENATED & set(row):
                 row[var][1] = "|".join(sorted(row[var][1].split("|")))
         out[name] = rows  # in the query's own ORDER BY, which is total for these queries
-    return json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    meetings = meeting_index(EmbeddedStore.in_memory(store))  # sorted, so reproducible
+    return {
+        "aggregates": json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8"),
+        "meetings": json.dumps(meetings, ensure_ascii=False).encode("utf-8"),
+    }
 
 
 # Variables the named queries fill with GROUP_CONCAT(…; separator="|").
@@ -287,13 +295,13 @@ def build(
     timings["serialise"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    aggregates = precompute(store)
+    sidecars = precompute(store)
     timings["aggregates"] = time.perf_counter() - t
 
     say("writing the store")
     t = time.perf_counter()
     with build_lock(build_dir):
-        published = _write_outputs(build_dir, turtle, aggregates)
+        published = _write_outputs(build_dir, turtle, sidecars)
     timings["write store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     return BuildResult(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pyoxigraph import NamedNode
+
 from kg.names import Entity, NameError_
 from kg.query import run, run_each
 from kg.store import Row, Store, Term, value
@@ -59,6 +61,25 @@ def _source_fields(row: Row) -> Record:
     return {"source": cites[0] if cites else None, "sources": cites}
 
 
+class Rows(list[Record]):
+    """A page of an answer's rows, with the number of rows the whole answer has."""
+
+    def __init__(self, rows: list[Record], total: int | None = None, offset: int = 0) -> None:
+        super().__init__(rows)
+        self.total = len(rows) if total is None else total
+        self.offset = offset
+
+
+def _cut(rows: list[Row], offset: int, limit: int | None) -> Rows:
+    shown = rows[offset : offset + limit] if limit else rows[offset:]
+    return Rows(list(map(_meeting, shown)), len(rows), offset)
+
+
+def _meeting_key(r: Row) -> tuple[str, ...]:
+    """who-met's order: by day, event, then the actors' names."""
+    return tuple(_v(r, k) for k in ("earliest", "eventLabel", "event", "aLabel", "bLabel"))
+
+
 def who_met(
     store: Store,
     person: Entity | None = None,
@@ -66,56 +87,144 @@ def who_met(
     topic: Entity | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
-) -> list[Record]:
+    offset: int = 0,
+    limit: int | None = None,
+) -> Rows:
     """Return who met whom: one row per pair of actors on opposite sides of an event.
 
     With a person, its meetings are found from its anchors (itself, its sub-organizations,
     the posts it held while it held them) and from the side it is, each by an index lookup.
+    With only --with, the same from the other end, each row turned round. With neither, the
+    meeting index (made at build) gives the matching events in order and each one's number
+    of rows, so only the events of the requested page are asked for.
     """
-    common = {"with": with_ and with_.iri, "topic": topic and topic.iri, "from": start, "to": end}
+    if person is None and with_ is not None:
+        rows = [_turned(r) for r in _meetings_of(store, with_, None, topic, start, end)]
+        return _cut(sorted(rows, key=_meeting_key), offset, limit)
     if person is None:
-        rows = run(store, "who-met", **common)
-    else:
-        found: dict[tuple[str, str, str], Row] = {}
-        anchors = [(person.iri, "", "")] + [
-            (value(a["anchor"]), value(a["te"]), value(a["tl"]))
-            for a in run(store, "actor-anchors", person=person.iri)
-        ]
-        for actor, held_from, held_to in anchors:
-            events = _keys(run(store, "meetings-of", actor=actor), "event")
-            for r in run_each(store, "who-met-of", "event", events, None, actor=actor, **common):
-                # A post counts for its holder only while the holding may overlap the event.
-                if held_from and (held_from > _v(r, "latest") or held_to < _v(r, "earliest")):
-                    continue
-                found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
-        events = _keys(run(store, "meetings-of-side", actor=person.iri), "event")
-        for r in run_each(store, "who-met-side", "event", events, None, actor=person.iri, **common):
-            found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
-        rows = sorted(
-            found.values(),
-            key=lambda r: (
-                _v(r, "earliest"),
-                _v(r, "eventLabel"),
-                _v(r, "aLabel"),
-                _v(r, "bLabel"),
-            ),
-        )
-    return [
-        {
-            "date": _v(r, "date"),
-            "a": _v(r, "aLabel"),
-            "b": _v(r, "bLabel"),
-            "topics": _split(_v(r, "topics")),
-            "event": _v(r, "eventLabel"),
-            **_source_fields(r),
-            "a_side": _v(r, "aSideLabel"),
-            "b_side": _v(r, "bSideLabel"),
-            "a_iri": _v(r, "a"),
-            "b_iri": _v(r, "b"),
-            "event_iri": _v(r, "event"),
-        }
-        for r in rows
+        return _who_met_page(store, topic, start, end, offset, limit)
+    rows = _meetings_of(store, person, with_, topic, start, end)
+    return _cut(sorted(rows, key=_meeting_key), offset, limit)
+
+
+def _meetings_of(
+    store: Store,
+    person: Entity,
+    with_: Entity | None,
+    topic: Entity | None,
+    start: dt.date | None,
+    end: dt.date | None,
+) -> list[Row]:
+    """who-met rows (unsorted) of one person: its anchors' events, then its side's."""
+    common = {"with": with_ and with_.iri, "topic": topic and topic.iri, "from": start, "to": end}
+    found: dict[tuple[str, str, str], Row] = {}
+    anchors = [(person.iri, "", "")] + [
+        (value(a["anchor"]), value(a["te"]), value(a["tl"]))
+        for a in run(store, "actor-anchors", person=person.iri)
     ]
+    for actor, held_from, held_to in anchors:
+        events = _keys(run(store, "meetings-of", actor=actor), "event")
+        for r in run_each(store, "who-met-of", "event", events, None, actor=actor, **common):
+            # A post counts for its holder only while the holding may overlap the event.
+            if held_from and (held_from > _v(r, "latest") or held_to < _v(r, "earliest")):
+                continue
+            found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
+    events = _keys(run(store, "meetings-of-side", actor=person.iri), "event")
+    for r in run_each(store, "who-met-side", "event", events, None, actor=person.iri, **common):
+        found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
+    return list(found.values())
+
+
+def _meeting(r: Row) -> Record:
+    return {
+        "date": _v(r, "date"),
+        "a": _v(r, "aLabel"),
+        "b": _v(r, "bLabel"),
+        "topics": _split(_v(r, "topics")),
+        "event": _v(r, "eventLabel"),
+        **_source_fields(r),
+        "a_side": _v(r, "aSideLabel"),
+        "b_side": _v(r, "bSideLabel"),
+        "a_iri": _v(r, "a"),
+        "b_iri": _v(r, "b"),
+        "event_iri": _v(r, "event"),
+    }
+
+
+def _turned(r: Row) -> Row:
+    """The same meeting row seen from the other side."""
+    names = ("", "Label", "Side", "SideLabel")
+    swap = {**{f"a{n}": f"b{n}" for n in names}, **{f"b{n}": f"a{n}" for n in names}}
+    return {swap.get(k, k): v for k, v in r.items()}
+
+
+def meeting_index(store: Store) -> list[list[Any]]:
+    """Every meeting as [event, earliest, latest, label, rows, topics], in who-met's order.
+
+    `rows` is how many rows the event gives in who-met without a person (pairs of actors on
+    opposite sides, each pair once); `topics` are the event's own topic IRIs. `kg build`
+    stores it beside the store (meetings.json); other stores compute it here.
+    """
+    sidecar = getattr(store, "sidecar", None)
+    if sidecar is not None and (index := sidecar("meetings")) is not None:
+        return list(index)
+    parts: dict[str, set[tuple[str, str]]] = {}
+    for r in run(store, "meeting-sides"):
+        parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side")))
+    topics: dict[str, set[str]] = {}
+    for r in run(store, "meeting-topics"):
+        topics.setdefault(_v(r, "event"), set()).add(_v(r, "topic"))
+    index = []
+    for r in run(store, "meeting-events"):
+        event = _v(r, "event")
+        actors = parts.get(event, set())
+        pairs = {(a, sa, b, sb) for a, sa in actors for b, sb in actors if sa < sb}
+        index.append(
+            [
+                event,
+                _v(r, "earliest"),
+                _v(r, "latest"),
+                _v(r, "eventLabel"),
+                len(pairs),
+                sorted(topics.get(event, ())),
+            ]
+        )
+    return sorted(index, key=lambda m: (m[1], m[3], m[0]))
+
+
+def _who_met_page(
+    store: Store,
+    topic: Entity | None,
+    start: dt.date | None,
+    end: dt.date | None,
+    offset: int,
+    limit: int | None,
+) -> Rows:
+    """who-met without a person or --with: the requested rows, found through the index."""
+    wanted = None
+    if topic is not None:
+        wanted = {_v(r, "narrower") for r in run(store, "narrower", topic=topic.iri)}
+    low = start.isoformat() if start else "0001-01-01"
+    high = end.isoformat() if end else "9999-12-31"
+    chosen = [
+        m
+        for m in meeting_index(store)
+        if m[4] and m[2] >= low and m[1] <= high and (wanted is None or wanted.intersection(m[5]))
+    ]
+    total = sum(m[4] for m in chosen)
+    stop = min(total, offset + limit) if limit else total
+    seen, first = 0, 0
+    keys: list[NamedNode] = []
+    for m in chosen:
+        if seen >= stop:
+            break
+        if seen + m[4] > offset:
+            first = first if keys else seen
+            keys.append(NamedNode(m[0]))
+        seen += m[4]
+    params: dict[str, object] = {"topic": topic and topic.iri, "from": start, "to": end}
+    rows = sorted(run_each(store, "who-met", "event", keys, None, **params), key=_meeting_key)
+    return Rows(list(map(_meeting, rows[offset - first : stop - first])), total, offset)
 
 
 def roles(

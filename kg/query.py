@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -158,7 +158,7 @@ def run_each(
     store: Store,
     name: str,
     var: str,
-    keys: list[Term],
+    keys: Sequence[Term],
     whole: Mapping[str, object] | None = None,
     **params: object,
 ) -> list[Row]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -45,6 +45,8 @@ class EmbeddedStore:
     path: Path
     _store: Any = None
     _precomputed: dict[str, Any] | None = None
+    _sidecars: dict[str, Any] = field(default_factory=dict)
+    _has_files: bool = True  # False for a store being built: it has no sidecar files yet
 
     @classmethod
     def open(cls, path: Path | None = None) -> EmbeddedStore:
@@ -58,13 +60,26 @@ class EmbeddedStore:
             raise StoreError(f"cannot open the graph at {path}: {exc}") from None
         return cls(path, store)
 
+    @classmethod
+    def in_memory(cls, store: Any) -> EmbeddedStore:
+        """Wrap a store being built (no sidecar files: every answer comes from the graph)."""
+        return cls(Path(os.devnull), store, _has_files=False)
+
+    def sidecar(self, name: str) -> Any:
+        """The JSON file NAME.json that `kg build` wrote beside this store, or None."""
+        if not self._has_files:
+            return None
+        if name not in self._sidecars:
+            import json
+
+            path = self.path.resolve().parent / f"{name}.json"
+            self._sidecars[name] = json.loads(path.read_text()) if path.is_file() else None
+        return self._sidecars[name]
+
     def precomputed(self, name: str) -> list[Row] | None:
         """Rows of an aggregate query that `kg build` stored with this store, if any."""
         if self._precomputed is None:
-            import json
-
-            path = self.path.resolve().parent / "aggregates.json"
-            self._precomputed = json.loads(path.read_text()) if path.is_file() else {}
+            self._precomputed = self.sidecar("aggregates") or {}
         rows = self._precomputed.get(name)
         if rows is None:
             return None

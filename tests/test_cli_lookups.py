@@ -375,6 +375,26 @@ def test_paging_says_when_rows_were_cut(kg: Any) -> None:
     assert "note:" not in whole.stderr
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [(), ("--topic", "energy"), ("--from", "2022-01", "--to", "2022-12"), ("--with", "iran")],
+)
+def test_who_met_pages_make_up_the_whole_answer(kg: Any, filters: tuple[str, ...]) -> None:
+    """who-met without a person pages through the meeting index: pages of 2 rows, put
+    together, give the whole answer in order, and each page's note has the right total."""
+    every = as_json(kg("who-met", *filters, "--format", "json"))
+    assert len(every) >= 5
+    pages = []
+    for offset in range(0, len(every), 2):
+        result = ok(kg("who-met", *filters, "--format", "json", "--limit", "2", "--offset", str(offset)))
+        pages += json.loads(result.stdout)
+        last = min(offset + 2, len(every))
+        assert f"showing rows {offset + 1}–{last} of {len(every)}" in result.stderr
+    assert pages == every
+    beyond = ok(kg("who-met", *filters, "--limit", "2", "--offset", str(len(every) + 3)))
+    assert "no meetings match" in beyond.stdout
+
+
 def test_path_falls_back_to_the_projection(kg: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from kg import analytics
 
@@ -426,3 +446,15 @@ def test_lookups_answer_the_same_per_key_and_in_one_query(
     one_query = ok(kg(*args, "--format", "json")).stdout
     assert json.loads(per_key) == json.loads(one_query)
     assert json.loads(per_key)  # something to compare
+
+
+def test_meeting_index_beside_the_store_matches_the_graph(shipped_build: Path) -> None:
+    from kg.lookups import meeting_index
+    from kg.store import EmbeddedStore
+
+    store = EmbeddedStore.open(shipped_build / "store")
+    stored = store.sidecar("meetings")
+    assert stored == meeting_index(EmbeddedStore(store.path, store._store, _has_files=False))
+    # Line 20: Iran and six Afghan institutions sign the oil contract: six who-met rows.
+    (oil,) = [m for m in stored if m[1] == "2022-07-23"]
+    assert oil[4] == 6 and "https://w3id.org/kg/topic/oil" in oil[5]

@@ -29,12 +29,22 @@ def paging(func: Any) -> Any:
     return func
 
 
+def page_size(fmt: str, limit: int | None) -> int:
+    """The rows a page holds: --limit, else 500 in a table and all (0) in json/csv."""
+    return (500 if fmt == "table" else 0) if limit is None else limit
+
+
 def page(rows: list[Any], fmt: str, limit: int | None, offset: int) -> list[Any]:
-    """Cut rows to the requested page, saying on stderr when rows were left out."""
-    total = len(rows)
-    if limit is None:
-        limit = 500 if fmt == "table" else 0
-    shown = rows[offset : offset + limit] if limit else rows[offset:]
+    """Cut rows to the requested page, saying on stderr when rows were left out.
+
+    Rows a lookup has already cut (kg.lookups.Rows) carry the whole answer's total.
+    """
+    limit = page_size(fmt, limit)
+    total = getattr(rows, "total", len(rows))
+    if hasattr(rows, "total"):
+        shown = list(rows)
+    else:
+        shown = rows[offset : offset + limit] if limit else rows[offset:]
     if len(shown) < total:
         first = offset + 1 if shown else offset
         click.echo(
@@ -91,8 +101,10 @@ def who_met(
         topic=resolve_topic(store, topic) if topic else None,
         start=_bounds(start, end)[0],
         end=_bounds(start, end)[1],
+        offset=offset,
+        limit=page_size(fmt, limit),
     )
-    rows = page(rows, fmt, limit, offset)
+    shown = page(rows, fmt, limit, offset)
     emit(
         fmt,
         [
@@ -103,7 +115,7 @@ def who_met(
             ("event", "event"),
             ("line", "source"),
         ],
-        rows,
+        shown,
         "no meetings match",
     )
 
