@@ -233,36 +233,57 @@ def roles(
     start: dt.date | None = None,
     end: dt.date | None = None,
     post: str | None = None,
-) -> list[Record]:
-    """Return who held which post, when; filtered by entity, a date range and post words."""
+    offset: int = 0,
+    limit: int | None = None,
+) -> Rows:
+    """Return who held which post, when; filtered by entity, a date range and post words.
+
+    Without an entity, the tenures are listed in order first and only those on the
+    requested page are asked for in full.
+    """
     if post is not None and not normalize(post):
         raise NameError_(f"no post named {post!r}: give words of its name")
     params: dict[str, object] = {"postText": normalize(post or ""), "from": start, "to": end}
     if entity is None:
-        rows = run(store, "roles", **params)
+        order = run(store, "tenures", **{"from": start, "to": end})
+        if post is not None:
+            named = {r["post"] for r in run(store, "posts-named", postText=normalize(post))}
+            order = [r for r in order if r["post"] in named]
+        order.sort(key=_role_key)
+        keys = _keys(order[offset : offset + limit] if limit else order[offset:], "tenure")
+        rows = sorted(run_each(store, "roles", "tenure", keys, None, **params), key=_role_key)
+        total = len(order)
     else:
         tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
         whole: dict[str, object] = {"entity": entity.iri}
-        rows = sorted(
-            run_each(store, "roles", "tenure", tenures, whole, **params),
-            key=lambda r: (_v(r, "earliest"), _v(r, "holderLabel"), _v(r, "postLabel")),
-        )
-    return [
-        {
-            "person": _v(r, "holderLabel"),
-            "post": _v(r, "postLabel"),
-            "organization": _v(r, "orgLabel"),
-            "start": _v(r, "start") or None,
-            "end": _v(r, "end") or None,
-            "attested": _split(_v(r, "attested")),
-            "when": _when(_v(r, "start"), _v(r, "end"), _split(_v(r, "attested"))),
-            **_source_fields(r),
-            "person_iri": _v(r, "holder"),
-            "post_iri": _v(r, "post"),
-            "organization_iri": _v(r, "org"),
-        }
-        for r in rows
-    ]
+        rows = sorted(run_each(store, "roles", "tenure", tenures, whole, **params), key=_role_key)
+        total = len(rows)
+        rows = rows[offset : offset + limit] if limit else rows[offset:]
+    return Rows(
+        [
+            {
+                "person": _v(r, "holderLabel"),
+                "post": _v(r, "postLabel"),
+                "organization": _v(r, "orgLabel"),
+                "start": _v(r, "start") or None,
+                "end": _v(r, "end") or None,
+                "attested": _split(_v(r, "attested")),
+                "when": _when(_v(r, "start"), _v(r, "end"), _split(_v(r, "attested"))),
+                **_source_fields(r),
+                "person_iri": _v(r, "holder"),
+                "post_iri": _v(r, "post"),
+                "organization_iri": _v(r, "org"),
+            }
+            for r in rows
+        ],
+        total,
+        offset,
+    )
+
+
+def _role_key(r: Row) -> tuple[str, ...]:
+    """roles' order: by first possible day, holder, post."""
+    return tuple(_v(r, k) for k in ("earliest", "holderLabel", "postLabel", "tenure"))
 
 
 def timeline(

@@ -395,6 +395,22 @@ def test_who_met_pages_make_up_the_whole_answer(kg: Any, filters: tuple[str, ...
     assert "no meetings match" in beyond.stdout
 
 
+@pytest.mark.parametrize(
+    "filters", [(), ("--on", "2022"), ("--post", "ambassador"), ("iran",), ("--post", "minister")]
+)
+def test_roles_pages_make_up_the_whole_answer(kg: Any, filters: tuple[str, ...]) -> None:
+    every = as_json(kg("roles", *filters, "--format", "json"))
+    assert len(every) >= 2
+    pages = []
+    for offset in range(0, len(every), 2):
+        result = ok(kg("roles", *filters, "--format", "json", "--limit", "2", "--offset", str(offset)))
+        pages += json.loads(result.stdout)
+        if len(every) > 2:
+            last = min(offset + 2, len(every))
+            assert f"showing rows {offset + 1}–{last} of {len(every)}" in result.stderr
+    assert pages == every
+
+
 def test_path_falls_back_to_the_projection(kg: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from kg import analytics
 

@@ -153,8 +153,11 @@ def roles(
     from kg.names import resolve
 
     store = open_store(ctx)
-    rows = lookups.roles(store, resolve(store, name) if name else None, *_bounds(on, on), post=post)
-    rows = page(rows, fmt, limit, offset)
+    entity = resolve(store, name) if name else None
+    rows = lookups.roles(
+        store, entity, *_bounds(on, on), post=post, offset=offset, limit=page_size(fmt, limit)
+    )
+    shown = page(rows, fmt, limit, offset)
     emit(
         fmt,
         [
@@ -164,7 +167,7 @@ def roles(
             ("when", "when"),
             ("line", "sources"),
         ],
-        rows,
+        shown,
         "no roles match",
     )
 
