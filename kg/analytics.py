@@ -11,9 +11,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import pyoxigraph as ox
+
 from kg.lookups import citations
 from kg.names import Entity
-from kg.query import run
+from kg.query import run, run_each
 from kg.store import Store, value
 
 
@@ -75,11 +77,11 @@ def _neighbours(store: Store, node: str) -> list[tuple[str, str, Statement]]:
         for r in run(store, f"neighbours-{direction}", node=node):
             other = value(r["other"])
             relation = value(r["pLabel"]) or value(r["p"]).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-            cites = tuple((c["document"], c["line"]) for c in citations(value(r["sources"])))
+            # Sources are asked for only for the hops of the chain found (see _search).
             if direction == "out":
-                st = Statement(node, "", relation, other, value(r["otherLabel"]), cites)
+                st = Statement(node, "", relation, other, value(r["otherLabel"]), ())
             else:
-                st = Statement(other, value(r["otherLabel"]), relation, node, "", cites)
+                st = Statement(other, value(r["otherLabel"]), relation, node, "", ())
             if other != node:
                 out.append((other, value(r["otherLabel"]), st))
     return sorted(out, key=lambda x: (x[0], x[2].relation))
@@ -186,13 +188,17 @@ def _search(store: Store, a: Entity, b: Entity, max_hops: int) -> list[dict[str,
     while (link := parent[1][node]) is not None:
         chain.append((node, link[0], link[1]))
         node = link[0]
+    facts = sorted({ox.NamedNode(st.subject) for _, _, st in chain}, key=str)
+    cites: dict[str, set[tuple[str, int]]] = {}
+    for r in run_each(store, "evidence-of", "fact", facts):
+        cites.setdefault(value(r["fact"]), set()).add((value(r["file"]), int(value(r["line"]))))
     return [
         {
             "from": labels.get(here, here),
             "relation": st.relation,
             "to": labels.get(there, there),
             "inverse": st.subject != here,
-            "sources": [{"document": d, "line": n} for d, n in st.sources],
+            "sources": [{"document": d, "line": n} for d, n in sorted(cites.get(st.subject, ()))],
             "from_iri": here,
             "to_iri": there,
         }
