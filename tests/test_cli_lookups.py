@@ -386,7 +386,9 @@ def test_who_met_pages_make_up_the_whole_answer(kg: Any, filters: tuple[str, ...
     assert len(every) >= 5
     pages = []
     for offset in range(0, len(every), 2):
-        result = ok(kg("who-met", *filters, "--format", "json", "--limit", "2", "--offset", str(offset)))
+        result = ok(
+            kg("who-met", *filters, "--format", "json", "--limit", "2", "--offset", str(offset))
+        )
         pages += json.loads(result.stdout)
         last = min(offset + 2, len(every))
         assert f"showing rows {offset + 1}–{last} of {len(every)}" in result.stderr
@@ -403,7 +405,9 @@ def test_roles_pages_make_up_the_whole_answer(kg: Any, filters: tuple[str, ...])
     assert len(every) >= 2
     pages = []
     for offset in range(0, len(every), 2):
-        result = ok(kg("roles", *filters, "--format", "json", "--limit", "2", "--offset", str(offset)))
+        result = ok(
+            kg("roles", *filters, "--format", "json", "--limit", "2", "--offset", str(offset))
+        )
         pages += json.loads(result.stdout)
         if len(every) > 2:
             last = min(offset + 2, len(every))
