@@ -190,7 +190,7 @@ def _search(store: Store, a: Entity, b: Entity, max_hops: int) -> list[dict[str,
         node = link[0]
     facts = sorted({ox.NamedNode(st.subject) for _, _, st in chain}, key=str)
     cites: dict[str, set[tuple[str, int]]] = {}
-    for r in run_each(store, "evidence-of", "fact", facts):
+    for r in run_each(store, "evidence-of", "fact", facts, many=-1):
         cites.setdefault(value(r["fact"]), set()).add((value(r["file"]), int(value(r["line"]))))
     return [
         {

@@ -124,13 +124,13 @@ def _meetings_of(
     ]
     for actor, held_from, held_to in anchors:
         events = _keys(run(store, "meetings-of", actor=actor), "event")
-        for r in run_each(store, "who-met-of", "event", events, None, actor=actor, **common):
+        for r in run_each(store, "who-met-of", "event", events, {"actor": actor, **common}):
             # A post counts for its holder only while the holding may overlap the event.
             if held_from and (held_from > _v(r, "latest") or held_to < _v(r, "earliest")):
                 continue
             found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
     events = _keys(run(store, "meetings-of-side", actor=person.iri), "event")
-    for r in run_each(store, "who-met-side", "event", events, None, actor=person.iri, **common):
+    for r in run_each(store, "who-met-side", "event", events, {"actor": person.iri, **common}):
         found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
     return list(found.values())
 
@@ -223,7 +223,7 @@ def _who_met_page(
             keys.append(NamedNode(m[0]))
         seen += m[4]
     params: dict[str, object] = {"topic": topic and topic.iri, "from": start, "to": end}
-    rows = sorted(run_each(store, "who-met", "event", keys, None, **params), key=_meeting_key)
+    rows = sorted(run_each(store, "who-met", "event", keys, params), key=_meeting_key)
     return Rows(list(map(_meeting, rows[offset - first : stop - first])), total, offset)
 
 
@@ -251,34 +251,45 @@ def roles(
             order = [r for r in order if r["post"] in named]
         order.sort(key=_role_key)
         keys = _keys(order[offset : offset + limit] if limit else order[offset:], "tenure")
-        rows = sorted(run_each(store, "roles", "tenure", keys, None, **params), key=_role_key)
+        rows = sorted(run_each(store, "roles", "tenure", keys, params), key=_role_key)
         total = len(order)
     else:
         tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
         whole: dict[str, object] = {"entity": entity.iri}
-        rows = sorted(run_each(store, "roles", "tenure", tenures, whole, **params), key=_role_key)
+        rows = sorted(run_each(store, "roles", "tenure", tenures, params, whole), key=_role_key)
         total = len(rows)
         rows = rows[offset : offset + limit] if limit else rows[offset:]
-    return Rows(
-        [
-            {
-                "person": _v(r, "holderLabel"),
-                "post": _v(r, "postLabel"),
-                "organization": _v(r, "orgLabel"),
-                "start": _v(r, "start") or None,
-                "end": _v(r, "end") or None,
-                "attested": _split(_v(r, "attested")),
-                "when": _when(_v(r, "start"), _v(r, "end"), _split(_v(r, "attested"))),
-                **_source_fields(r),
-                "person_iri": _v(r, "holder"),
-                "post_iri": _v(r, "post"),
-                "organization_iri": _v(r, "org"),
-            }
-            for r in rows
-        ],
-        total,
-        offset,
-    )
+    return Rows(list(map(_role, rows)), total, offset)
+
+
+def _role(r: Row) -> Record:
+    return {
+        "person": _v(r, "holderLabel"),
+        "post": _v(r, "postLabel"),
+        "organization": _v(r, "orgLabel"),
+        "start": _v(r, "start") or None,
+        "end": _v(r, "end") or None,
+        "attested": _split(_v(r, "attested")),
+        "when": _when(_v(r, "start"), _v(r, "end"), _split(_v(r, "attested"))),
+        **_source_fields(r),
+        "person_iri": _v(r, "holder"),
+        "post_iri": _v(r, "post"),
+        "organization_iri": _v(r, "org"),
+    }
+
+
+def roles_of_tenures(store: Store, tenures: list[Term]) -> list[Record]:
+    """roles rows of the given tenures, in roles' order (each asked for by its IRI)."""
+    return [
+        _role(r)
+        for r in sorted(run_each(store, "roles", "tenure", tenures, many=-1), key=_role_key)
+    ]
+
+
+def meetings_of_events(store: Store, events: list[Term]) -> list[Record]:
+    """who-met rows of the given events, every pair once, in who-met's order."""
+    rows = run_each(store, "who-met", "event", events, many=-1)
+    return [_meeting(r) for r in sorted(rows, key=_meeting_key)]
 
 
 def _role_key(r: Row) -> tuple[str, ...]:
@@ -300,7 +311,7 @@ def timeline(
         events = _keys(run(store, "events-of", entity=entity.iri), "event")
         whole: dict[str, object] = {"entity": entity.iri}
         rows = sorted(
-            run_each(store, "timeline", "event", events, whole, **params),
+            run_each(store, "timeline", "event", events, params, whole),
             key=lambda r: (_v(r, "earliest"), _v(r, "latest"), _v(r, "eventLabel")),
         )
     return [
@@ -327,7 +338,7 @@ def show(store: Store, entity: Entity) -> Record:
             evidence[key] = {"document": key[0], "line": key[1], "note": _v(r, "citeNote") or None}
     rows = run(store, "statements", entity=entity.iri)
     cites: dict[str, list[str]] = {}
-    for r in run_each(store, "evidence-of", "fact", _keys(rows, "fact")):
+    for r in run_each(store, "evidence-of", "fact", _keys(rows, "fact"), many=-1):
         cites.setdefault(_v(r, "fact"), []).append(f"{_v(r, 'file')}#{_v(r, 'line')}")
     statements = []
     for r in rows:

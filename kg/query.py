@@ -159,10 +159,12 @@ def run_each(
     name: str,
     var: str,
     keys: Sequence[Term],
+    params: Mapping[str, object] | None = None,
     whole: Mapping[str, object] | None = None,
-    **params: object,
+    many: int | None = None,
 ) -> list[Row]:
-    """Run the named query once per key bound to `var`; return all rows, key by key.
+    """Run the named query once per key bound to `var` (other parameters: `params`); return
+    all rows, key by key.
 
     A lookup first finds the few events or tenures an entity touches (a query whose bound
     term sits in one triple pattern), then asks for each one's details with the key bound.
@@ -170,14 +172,17 @@ def run_each(
     in one query, the details of a person's 22 meetings took 0.8 s at 1M triples (evidence
     of every event was joined first); asked per event, 26 ms in all.
 
-    With more than MANY_KEYS keys, one query is cheaper than hundreds: it runs once with the
-    `whole` parameters added (they must select the same rows the keys stand for, e.g. the
-    entity whose events the keys are) and its rows are narrowed to the keys.
+    With more than `many` keys (default MANY_KEYS), one query is cheaper than hundreds: it
+    runs once with the `whole` parameters added (they must select the same rows the keys
+    stand for, e.g. the entity whose events the keys are) and its rows are narrowed to the
+    keys. A caller whose whole query would scan far more than its keys passes many=-1: per
+    key always.
     """
-    if len(keys) > MANY_KEYS:
+    if 0 <= (MANY_KEYS if many is None else many) < len(keys):
         wanted = set(keys)
-        return [r for r in run(store, name, **params, **(whole or {})) if r.get(var) in wanted]
+        everything = run(store, name, **(params or {}), **(whole or {}))
+        return [r for r in everything if r.get(var) in wanted]
     rows: list[Row] = []
     for key in keys:
-        rows += run(store, name, **{var: key}, **params)
+        rows += run(store, name, **{var: key}, **(params or {}))
     return rows

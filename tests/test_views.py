@@ -280,3 +280,59 @@ def test_view_errors(shipped_build: Path, tmp_path: Path) -> None:
         cut.stderr
     )
     assert not out.exists()
+
+
+def _same_view(a: Any, b: Any) -> None:
+    from kg.views.render import _item_order
+
+    assert a.nodes == b.nodes
+    assert sorted(a.items, key=_item_order) == sorted(b.items, key=_item_order)
+    assert a.note == b.note
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_ego_view_built_outward_equals_the_cut_whole_view(shipped_build: Path, depth: int) -> None:
+    """kg view --ego builds from the center outward; for every node of the shipped graph it
+    must give exactly the view cut from the whole graph's."""
+    from kg import views
+    from kg.store import EmbeddedStore
+
+    store = EmbeddedStore.open(shipped_build / "store")
+    whole = views.build_view(store)
+    assert len(whole.nodes) > 100
+    for center in sorted(whole.nodes):
+        _same_view(views.ego_view(store, center, depth), views.ego(whole, center, depth))
+
+
+def test_ego_view_equals_the_cut_whole_view_on_synthetic_facts(tmp_path: Path) -> None:
+    """The same on generated facts with many meetings per person (posts, sides, topics)."""
+    import subprocess
+    import sys
+
+    from kg import views
+    from kg.store import EmbeddedStore
+
+    root = Path(__file__).resolve().parent.parent
+    data = tmp_path / "data"
+    subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "generate.py"), "3000", str(data)], check=True
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "--facts",
+            str(data / "facts"),
+            "--sources",
+            str(data / "sources"),
+            "--out",
+            str(tmp_path / "build"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    store = EmbeddedStore.open(tmp_path / "build" / "store")
+    whole = views.build_view(store)
+    centers = sorted(whole.nodes)[:: max(1, len(whole.nodes) // 40)]
+    for center in centers:
+        for depth in (1, 2):
+            _same_view(views.ego_view(store, center, depth), views.ego(whole, center, depth))

@@ -80,17 +80,19 @@ def view_cmd(
     from kg.views import render
 
     store = open_store(ctx)
-    view = views.build_view(store)
-    view.title = "kg: Iran–Taliban relations" if not ego else f"kg: {ego}"
     if ego:
         center = resolve(store, ego)
+        # Built from the center outward: the whole graph's view is never made.
+        view = views.ego_view(store, center.iri, depth)
         if center.iri not in view.nodes:
             click.echo(
                 f"error: {center.label} is drawn as a meeting, not a node; pick an actor", err=True
             )
             sys.exit(1)
-        view = views.ego(view, center.iri, depth)
         view.title = f"kg: {center.label}"
+    else:
+        view = views.build_view(store)
+        view.title = "kg: Iran–Taliban relations"
     if topic:
         t = resolve_topic(store, topic)
         view = views.by_topic(view, t.iri, t.label)
