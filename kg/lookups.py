@@ -11,6 +11,7 @@ from typing import Any
 
 from pyoxigraph import NamedNode
 
+from kg import query
 from kg.names import Entity, NameError_
 from kg.query import run, run_each
 from kg.store import Row, Store, Term, value
@@ -238,28 +239,31 @@ def roles(
 ) -> Rows:
     """Return who held which post, when; filtered by entity, a date range and post words.
 
-    Without an entity, the tenures are listed in order first and only those on the
-    requested page are asked for in full.
+    An entity's few tenures are asked for one by one. Many tenures (an organization at
+    the hub of the graph, or no entity) are ordered from a list of every tenure in the
+    date range first, and only those on the requested page are asked for in full.
     """
     if post is not None and not normalize(post):
         raise NameError_(f"no post named {post!r}: give words of its name")
     params: dict[str, object] = {"postText": normalize(post or ""), "from": start, "to": end}
-    if entity is None:
-        order = run(store, "tenures", **{"from": start, "to": end})
-        if post is not None:
-            named = {r["post"] for r in run(store, "posts-named", postText=normalize(post))}
-            order = [r for r in order if r["post"] in named]
-        order.sort(key=_role_key)
-        keys = _keys(order[offset : offset + limit] if limit else order[offset:], "tenure")
-        rows = sorted(run_each(store, "roles", "tenure", keys, params), key=_role_key)
-        total = len(order)
-    else:
+    tenures = None
+    if entity is not None:
         tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
-        whole: dict[str, object] = {"entity": entity.iri}
-        rows = sorted(run_each(store, "roles", "tenure", tenures, params, whole), key=_role_key)
-        total = len(rows)
-        rows = rows[offset : offset + limit] if limit else rows[offset:]
-    return Rows(list(map(_role, rows)), total, offset)
+        if len(tenures) <= query.MANY_KEYS:
+            rows = sorted(run_each(store, "roles", "tenure", tenures, params), key=_role_key)
+            shown = rows[offset : offset + limit] if limit else rows[offset:]
+            return Rows(list(map(_role, shown)), len(rows), offset)
+    order = run(store, "tenures", **{"from": start, "to": end})
+    if post is not None:
+        named = {r["post"] for r in run(store, "posts-named", postText=normalize(post))}
+        order = [r for r in order if r["post"] in named]
+    if tenures is not None:
+        wanted = set(tenures)
+        order = [r for r in order if r["tenure"] in wanted]
+    order.sort(key=_role_key)
+    keys = _keys(order[offset : offset + limit] if limit else order[offset:], "tenure")
+    rows = sorted(run_each(store, "roles", "tenure", keys, params), key=_role_key)
+    return Rows(list(map(_role, rows)), len(order), offset)
 
 
 def _role(r: Row) -> Record:
@@ -302,33 +306,78 @@ def timeline(
     entity: Entity | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
-) -> list[Record]:
-    """Return dated events in order, optionally only those involving an entity."""
+    offset: int = 0,
+    limit: int | None = None,
+) -> Rows:
+    """Return dated events in order, optionally only those involving an entity.
+
+    An entity's few events are asked for one by one. Many events (an entity at the hub of
+    the graph, or no entity) are ordered from a list of every event first, and only those
+    on the requested page are asked for in full.
+    """
     params: dict[str, object] = {"from": start, "to": end}
-    if entity is None:
-        rows = run(store, "timeline", **params)
-    else:
-        events = _keys(run(store, "events-of", entity=entity.iri), "event")
-        whole: dict[str, object] = {"entity": entity.iri}
-        rows = sorted(
-            run_each(store, "timeline", "event", events, params, whole),
-            key=lambda r: (_v(r, "earliest"), _v(r, "latest"), _v(r, "eventLabel")),
-        )
-    return [
-        {
-            "date": _v(r, "date"),
-            "event": _v(r, "eventLabel"),
-            "type": _v(r, "typeLabel"),
-            "topics": _split(_v(r, "topics")),
-            **_source_fields(r),
-            "event_iri": _v(r, "event"),
-        }
-        for r in rows
+    keys = None
+    if entity is not None:
+        keys = _keys(run(store, "events-of", entity=entity.iri), "event")
+        if len(keys) <= query.MANY_KEYS:
+            rows = sorted(run_each(store, "timeline", "event", keys, params), key=_timeline_key)
+            return _cut_events(rows, offset, limit)
+    low = start.isoformat() if start else "0001-01-01"
+    high = end.isoformat() if end else "9999-12-31"
+    wanted = None if keys is None else set(keys)
+    order = [
+        r
+        for r in run(store, "event-order")
+        if _v(r, "latest") >= low
+        and _v(r, "earliest") <= high
+        and (wanted is None or r["event"] in wanted)
     ]
+    order.sort(key=_timeline_key)
+    shown = order[offset : offset + limit] if limit else order[offset:]
+    page = {(_v(r, "event"), _v(r, "type")) for r in shown}
+    events = _keys(shown, "event")
+    if len(events) > query.MANY_KEYS:  # a long page: one pass over the graph is cheaper
+        details = run(store, "timeline", **params)
+    else:
+        details = run_each(store, "timeline", "event", events, params)
+    rows = sorted(
+        (r for r in details if (_v(r, "event"), _v(r, "type")) in page), key=_timeline_key
+    )
+    return Rows(list(map(_event, rows)), len(order), offset)
+
+
+def _timeline_key(r: Row) -> tuple[str, ...]:
+    """timeline's order: by first and last possible day, then name."""
+    return tuple(_v(r, k) for k in ("earliest", "latest", "eventLabel", "event", "type"))
+
+
+def _cut_events(rows: list[Row], offset: int, limit: int | None) -> Rows:
+    shown = rows[offset : offset + limit] if limit else rows[offset:]
+    return Rows(list(map(_event, shown)), len(rows), offset)
+
+
+def _event(r: Row) -> Record:
+    return {
+        "date": _v(r, "date"),
+        "event": _v(r, "eventLabel"),
+        "type": _v(r, "typeLabel"),
+        "topics": _split(_v(r, "topics")),
+        **_source_fields(r),
+        "event_iri": _v(r, "event"),
+    }
+
+
+# A card lists this many roles and events at most (an organization at the hub of a large
+# graph has thousands; `kg roles NAME` and `kg timeline NAME` page through them all).
+CARD_ROWS = 100
 
 
 def show(store: Store, entity: Entity) -> Record:
-    """Return an entity's card: names, types, sources, roles, events and every statement."""
+    """Return an entity's card: names, types, sources, roles, events and every statement.
+
+    Roles and events are the first CARD_ROWS of each; roles_total and events_total count
+    them all.
+    """
     head = run(store, "entity", entity=entity.iri)
     types = sorted({_v(r, "typeLabel") or _local(_v(r, "type")) for r in head if _v(r, "type")})
     evidence: dict[tuple[str, int], Record] = {}
@@ -370,8 +419,10 @@ def show(store: Store, entity: Entity) -> Record:
         "aliases": sorted({_v(r, "alias") for r in head if _v(r, "alias")}),
         "notes": sorted({_v(r, "note") for r in head if _v(r, "note")}),
         "sources": [evidence[k] for k in sorted(evidence)],
-        "roles": roles(store, entity),
-        "events": timeline(store, entity),
+        "roles": (held := roles(store, entity, limit=CARD_ROWS)),
+        "roles_total": held.total,
+        "events": (events := timeline(store, entity, limit=CARD_ROWS)),
+        "events_total": events.total,
         "statements": statements,
     }
 

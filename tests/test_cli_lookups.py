@@ -415,6 +415,21 @@ def test_roles_pages_make_up_the_whole_answer(kg: Any, filters: tuple[str, ...])
     assert pages == every
 
 
+@pytest.mark.parametrize("filters", [(), ("iran",), ("--from", "2022-06", "--to", "2022-12")])
+def test_timeline_pages_make_up_the_whole_answer(kg: Any, filters: tuple[str, ...]) -> None:
+    every = as_json(kg("timeline", *filters, "--format", "json"))
+    assert len(every) >= 4
+    pages = []
+    for offset in range(0, len(every), 3):
+        result = ok(
+            kg("timeline", *filters, "--format", "json", "--limit", "3", "--offset", str(offset))
+        )
+        pages += json.loads(result.stdout)
+        last = min(offset + 3, len(every))
+        assert f"showing rows {offset + 1}–{last} of {len(every)}" in result.stderr
+    assert pages == every
+
+
 def test_path_falls_back_to_the_projection(kg: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from kg import analytics
 
@@ -478,3 +493,20 @@ def test_meeting_index_beside_the_store_matches_the_graph(shipped_build: Path) -
     # Line 20: Iran and six Afghan institutions sign the oil contract: six who-met rows.
     (oil,) = [m for m in stored if m[1] == "2022-07-23"]
     assert oil[4] == 6 and "https://w3id.org/kg/topic/oil" in oil[5]
+
+
+def test_card_lists_the_first_rows_and_counts_them_all(
+    kg: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kg import lookups
+
+    whole = as_json(kg("show", "iran", "--format", "json"))
+    assert whole["events_total"] == len(whole["events"]) > 3
+    monkeypatch.setattr(lookups, "CARD_ROWS", 3)
+    card = as_json(kg("show", "iran", "--format", "json"))
+    assert card["events"] == whole["events"][:3]
+    assert card["events_total"] == whole["events_total"]
+    assert card["roles"] == whole["roles"][:3] and card["roles_total"] == whole["roles_total"]
+    table = ok(kg("show", "iran")).stdout
+    total = whole["events_total"]
+    assert f"(the first 3 of {total} events; `kg timeline NAME` lists them all)" in table

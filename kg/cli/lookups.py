@@ -197,12 +197,15 @@ def timeline(
     from kg.names import resolve
 
     store = open_store(ctx)
-    rows = lookups.timeline(store, resolve(store, name) if name else None, *_bounds(start, end))
-    rows = page(rows, fmt, limit, offset)
+    entity = resolve(store, name) if name else None
+    rows = lookups.timeline(
+        store, entity, *_bounds(start, end), offset=offset, limit=page_size(fmt, limit)
+    )
+    shown = page(rows, fmt, limit, offset)
     emit(
         fmt,
         [("date", "date"), ("type", "type"), ("event", "event"), ("line", "sources")],
-        rows,
+        shown,
         "no events match",
     )
 
@@ -233,6 +236,11 @@ def show(ctx: click.Context, name: str, fmt: str) -> None:
     _print_card(card)
 
 
+def _more(shown: int, total: int, what: str, command: str) -> None:
+    if shown < total:
+        click.echo(f"(the first {shown} of {total} {what}; `kg {command} NAME` lists them all)")
+
+
 def _print_card(card: dict[str, Any]) -> None:
     click.echo(f"{card['label']}  ({', '.join(card['types'])})")
     click.echo(f"  {card['iri']}")
@@ -250,6 +258,7 @@ def _print_card(card: dict[str, Any]) -> None:
                 card["roles"],
             )
         )
+        _more(len(card["roles"]), card["roles_total"], "roles", "roles")
     if card["events"]:
         click.echo("\nEvents")
         click.echo(
@@ -258,6 +267,7 @@ def _print_card(card: dict[str, Any]) -> None:
                 card["events"],
             )
         )
+        _more(len(card["events"]), card["events_total"], "events", "timeline")
     if card["statements"]:
         click.echo("\nStatements")
         rows = [
