@@ -89,8 +89,8 @@ def class_counts(store: Any) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def serialize(store: Any) -> bytes:
-    """Serialise as Turtle, byte-for-byte the same for the same triples.
+def serialize(nt: bytes) -> bytes:
+    """Serialise the graph's N-Triples as Turtle, byte-for-byte the same for the same triples.
 
     The N-Triples lines are sorted as bytes (a C sort; sorting term objects in Python took
     6 s at a million triples) and pyoxigraph writes them as Turtle in that order, so
@@ -100,7 +100,6 @@ def serialize(store: Any) -> bytes:
 
     from kg.query import PREFIXES
 
-    nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
     lines = b"\n".join(sorted(line for line in nt.splitlines() if line))
     triples = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b""
@@ -134,33 +133,67 @@ def _link(target: str, link: Path) -> None:
     os.replace(tmp, link)
 
 
-def _write_outputs(build_dir: Path, turtle: bytes, sidecars: dict[str, bytes]) -> Path:
-    """Publish kg.ttl and the store together, so readers see the old pair or the new one.
-
-    Each build's outputs live in build/gen-<hash>/ (kg.ttl and store/), made in a staging
-    folder first. One symlink, build/current, names the live generation, and replacing it
-    is a single atomic rename; build/kg.ttl and build/store are fixed links through it. A
-    build killed at any point leaves the previous generation live and intact. Beside them go
-    the sidecar files (NAME.json: the precomputed aggregates, the meeting index).
-    """
-    import pyoxigraph
-
-    digest = hashlib.sha256(turtle).hexdigest()[:16]
-    gen = build_dir / f"gen-{digest}"
+def _staging(build_dir: Path) -> Path:
+    """A fresh staging folder for this build's outputs (call with the lock held)."""
     # A build killed earlier may have left its staging folder; we hold the lock, so any
     # staging folder now is stale.
     for stale in build_dir.glob(".staging-*"):
         shutil.rmtree(stale, ignore_errors=True)
+    staging = build_dir / f".staging-{os.getpid()}"
+    staging.mkdir(parents=True)
+    return staging
+
+
+class _StoreWriter:
+    """Loads the on-disk store in a thread while the build goes on.
+
+    pyoxigraph releases the GIL while it loads, so at a million triples the 5 s of writing
+    the store overlap validation, serialisation and the aggregates instead of following
+    them.
+    """
+
+    def __init__(self, path: Path, ntriples: bytes) -> None:
+        import threading
+
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(path, ntriples), daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path, ntriples: bytes) -> None:
+        import pyoxigraph
+
+        try:
+            store = pyoxigraph.Store(str(path))
+            store.bulk_load(ntriples, format=pyoxigraph.RdfFormat.N_TRIPLES)
+            store.flush()
+            del store
+        except BaseException as exc:  # handed to the build's thread by wait()
+            self.error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+def _write_outputs(
+    build_dir: Path, staging: Path, turtle: bytes, sidecars: dict[str, bytes]
+) -> Path:
+    """Publish kg.ttl and the store together, so readers see the old pair or the new one.
+
+    Each build's outputs live in build/gen-<hash>/ (kg.ttl and store/), made in a staging
+    folder first (its store already loaded). One symlink, build/current, names the live
+    generation, and replacing it is a single atomic rename; build/kg.ttl and build/store are
+    fixed links through it. A build killed at any point leaves the previous generation live
+    and intact. Beside them go the sidecar files (NAME.json: the precomputed aggregates,
+    the meeting index).
+    """
+    digest = hashlib.sha256(turtle).hexdigest()[:16]
+    gen = build_dir / f"gen-{digest}"
     if not gen.is_dir():
-        staging = build_dir / f".staging-{os.getpid()}"
-        staging.mkdir(parents=True)
         (staging / "kg.ttl").write_bytes(turtle)
         for name, data in sorted(sidecars.items()):
             (staging / f"{name}.json").write_bytes(data)
-        store = pyoxigraph.Store(str(staging / "store"))
-        store.bulk_load(turtle, format=pyoxigraph.RdfFormat.TURTLE)
-        store.flush()
-        del store
         os.replace(staging, gen)
     for name, data in sorted(sidecars.items()):
         if not (gen / f"{name}.json").is_file():  # made by an older kg: add it
@@ -226,6 +259,28 @@ def build(
     validator: "pyshacl", "sparql" or "auto" (pySHACL up to PYSHACL_LIMIT triples).
     progress: called with the name of each stage as it starts.
     """
+    import gc
+
+    # A build makes millions of small objects (YAML nodes, records, terms) and no garbage
+    # cycles worth collecting; Python's cycle collector, walking them again and again,
+    # took most of the time of reading the facts (YAML at 1M triples: 5-9 s with it,
+    # 0.9 s without).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(facts_dir, build_dir, source_dirs, validator, progress)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(
+    facts_dir: Path,
+    build_dir: Path,
+    source_dirs: list[Path] | None,
+    validator: str,
+    progress: Callable[[str], None] | None,
+) -> BuildResult:
 
     def say(stage: str) -> None:
         if progress is not None:
@@ -267,42 +322,54 @@ def build(
     store.load(ontology.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
     store.load(topics.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
     store.load(ntriples(data), format=ox.RdfFormat.N_TRIPLES)
+    # The store has them now: free the Python copies (at 1M triples they held ~0.5 GB,
+    # which the store written alongside validation then pushed past 2 GiB).
+    fact_warnings = facts.warnings
+    del data, facts
     apply_rules(store, onto / "rules")
     search_keys(store)
     triples = len(store)
     timings["convert to RDF"] = time.perf_counter() - t
 
-    say("validating against the shapes")
-    t = time.perf_counter()
-    use_pyshacl = validator == "pyshacl" or (validator == "auto" and triples <= PYSHACL_LIMIT)
-    if use_pyshacl:
-        graph = Graph().parse(
-            data=store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()),
-            format="nt",
-        )
-        problems = validate(graph, shapes, origins)
-    else:
-        problems = validate_sparql(store, shapes, origins)
-    errors = [p for p in problems if p.severity == "error"]
-    warnings = facts.warnings + [p for p in problems if p.severity != "error"]
-    if errors:
-        raise FactsError(errors + warnings)
-    timings["validate (SHACL)"] = time.perf_counter() - t
-
-    say("serialising")
-    t = time.perf_counter()
-    turtle = serialize(store)
-    timings["serialise"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    sidecars = precompute(store)
-    timings["aggregates"] = time.perf_counter() - t
-
-    say("writing the store")
-    t = time.perf_counter()
     with build_lock(build_dir):
-        published = _write_outputs(build_dir, turtle, sidecars)
-    timings["write store"] = time.perf_counter() - t
+        staging = _staging(build_dir)
+        nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
+        writer = _StoreWriter(staging / STORE_LINK, nt)
+        try:
+            say("validating against the shapes")
+            t = time.perf_counter()
+            use_pyshacl = validator == "pyshacl" or (
+                validator == "auto" and triples <= PYSHACL_LIMIT
+            )
+            if use_pyshacl:
+                problems = validate(Graph().parse(data=nt, format="nt"), shapes, origins)
+            else:
+                problems = validate_sparql(store, shapes, origins)
+            errors = [p for p in problems if p.severity == "error"]
+            warnings = fact_warnings + [p for p in problems if p.severity != "error"]
+            if errors:
+                raise FactsError(errors + warnings)
+            timings["validate (SHACL)"] = time.perf_counter() - t
+
+            say("serialising")
+            t = time.perf_counter()
+            turtle = serialize(nt)
+            timings["serialise"] = time.perf_counter() - t
+
+            t = time.perf_counter()
+            sidecars = precompute(store)
+            timings["aggregates"] = time.perf_counter() - t
+
+            say("writing the store")
+            t = time.perf_counter()
+            writer.wait()
+            published = _write_outputs(build_dir, staging, turtle, sidecars)
+            # Only the part of loading the store that validation and the rest did not hide.
+            timings["write store"] = time.perf_counter() - t
+        finally:
+            with contextlib.suppress(BaseException):
+                writer.wait()  # never leave a thread writing into a folder we remove
+            shutil.rmtree(staging, ignore_errors=True)  # gone already once published
     timings["total"] = time.perf_counter() - t0
     return BuildResult(
         class_counts(store), triples, warnings, build_dir / "kg.ttl", published, timings

@@ -13,13 +13,14 @@ are written into the query text with pyoxigraph's N-Triples serialisation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, SH
+from rdflib.namespace import RDF, RDFS, SH
 
 SUB = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
 _KNOWN = {
@@ -106,9 +107,15 @@ def _property(shapes: Graph, shape: str, prop: Any, target: str) -> list[Check]:
         f"OPTIONAL {{ ?this {p} ?v }} }} GROUP BY ?this }}"
     )
     lo, hi = shapes.value(prop, SH.minCount), shapes.value(prop, SH.maxCount)
-    if lo is not None:
+    if lo is not None and int(lo) == 1:
+        # The usual case, without counting: at a million triples, grouping every fact to
+        # count its evidence took 3 s; looking for a fact without any takes a fraction.
+        add(f"{target} FILTER NOT EXISTS {{ ?this {p} ?v }}")
+    elif lo is not None:
         add(f"{count} FILTER(?n < {int(lo)})")
-    if hi is not None:
+    if hi is not None and int(hi) == 1:
+        add(f"{target} ?this {p} ?v, ?v2 . FILTER(?v != ?v2)")
+    elif hi is not None:
         add(f"{count} FILTER(?n > {int(hi)})")
     each = f"{target} ?this {p} ?v ."
     cls = shapes.value(prop, SH["class"])
@@ -142,10 +149,37 @@ def _property(shapes: Graph, shape: str, prop: Any, target: str) -> list[Check]:
     return out
 
 
+_TYPED = re.compile(r"(\?\w+) " + re.escape(SUB) + r" (<[^<>\s]+>)")
+
+
+def _with_classes(query: str, closure: dict[str, str]) -> str:
+    """Replace each `?x rdf:type/rdfs:subClassOf* <C>` by a VALUES list of C's subclasses.
+
+    The same matches (the lists come from the graph being checked), but oxigraph walks the
+    path once per candidate: at a million triples the checks took 7.5 s with paths and
+    3.5 s with lists.
+    """
+    count = 0
+
+    def values(m: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return (
+            f"{m[1]} {_t(RDF.type)} ?kgClass{count} . VALUES ?kgClass{count} {{ {closure[m[2]]} }}"
+        )
+
+    return _TYPED.sub(values, query)
+
+
 def violations(store: ox.Store, checks: list[Check]) -> list[tuple[str, Check]]:
     """Run the compiled checks; return (focus node IRI, check) for each violation."""
+    closure: dict[str, str] = {}
+    for cls in sorted({m[2] for c in checks for m in _TYPED.finditer(c.query)}):
+        subs: Any = store.query(f"SELECT DISTINCT ?c WHERE {{ ?c {_t(RDFS.subClassOf)}* {cls} }}")
+        # The class itself always matches (a zero-length path), declared or not.
+        closure[cls] = " ".join(sorted({cls} | {str(sol["c"]) for sol in subs}))
     found = []
     for check in checks:
-        result: Any = store.query(check.query)
+        result: Any = store.query(_with_classes(check.query, closure))
         found += [(sol["this"].value, check) for sol in result]
     return found
