@@ -125,6 +125,18 @@ def bench(label: str, triples: int, runs: int, out: Path) -> list[tuple[str, str
         "kg stats": [*s, "stats"],
         "kg view --ego": [*s, "view", "--ego", person, "-o", str(data / "ego.html")],
         "kg rank": [*s, "rank"],
+        # The hubs: a state meets, holds and signs thousands of things.
+        "kg show (a state)": [*s, "show", "State 1"],
+        "kg timeline (a state, first page)": [*s, "timeline", "State 1", "--limit", "50"],
+        "kg who-met --person (a state, first page)": [
+            *s,
+            "who-met",
+            "--person",
+            "State 1",
+            "--limit",
+            "50",
+        ],
+        "kg rank --by betweenness": [*s, "rank", "--by", "betweenness"],
     }
     who_met_time = None
     for name, args in commands.items():
