@@ -7,6 +7,7 @@ CLI only formats them. Field names are part of kg's JSON output and listed in th
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from pyoxigraph import NamedNode
@@ -71,9 +72,10 @@ class Rows(list[Record]):
         self.offset = offset
 
 
-def _cut(rows: list[Row], offset: int, limit: int | None) -> Rows:
+def _cut(rows: list[Row], offset: int, limit: int | None, record: Callable[[Row], Record]) -> Rows:
+    """The page of rows asked for (limit 0 or None: all the rest), as records."""
     shown = rows[offset : offset + limit] if limit else rows[offset:]
-    return Rows(list(map(_meeting, shown)), len(rows), offset)
+    return Rows(list(map(record, shown)), len(rows), offset)
 
 
 def _meeting_key(r: Row) -> tuple[str, ...]:
@@ -101,11 +103,11 @@ def who_met(
     """
     if person is None and with_ is not None:
         rows = [_turned(r) for r in _meetings_of(store, with_, None, topic, start, end)]
-        return _cut(sorted(rows, key=_meeting_key), offset, limit)
+        return _cut(sorted(rows, key=_meeting_key), offset, limit, _meeting)
     if person is None:
         return _who_met_page(store, topic, start, end, offset, limit)
     rows = _meetings_of(store, person, with_, topic, start, end)
-    return _cut(sorted(rows, key=_meeting_key), offset, limit)
+    return _cut(sorted(rows, key=_meeting_key), offset, limit, _meeting)
 
 
 def _meetings_of(
@@ -251,8 +253,7 @@ def roles(
         tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
         if len(tenures) <= query.MANY_KEYS:
             rows = sorted(run_each(store, "roles", "tenure", tenures, params), key=_role_key)
-            shown = rows[offset : offset + limit] if limit else rows[offset:]
-            return Rows(list(map(_role, shown)), len(rows), offset)
+            return _cut(rows, offset, limit, _role)
     order = run(store, "tenures", **{"from": start, "to": end})
     if post is not None:
         named = {r["post"] for r in run(store, "posts-named", postText=normalize(post))}
@@ -321,7 +322,7 @@ def timeline(
         keys = _keys(run(store, "events-of", entity=entity.iri), "event")
         if len(keys) <= query.MANY_KEYS:
             rows = sorted(run_each(store, "timeline", "event", keys, params), key=_timeline_key)
-            return _cut_events(rows, offset, limit)
+            return _cut(rows, offset, limit, _event)
     low = start.isoformat() if start else "0001-01-01"
     high = end.isoformat() if end else "9999-12-31"
     wanted = None if keys is None else set(keys)
@@ -349,11 +350,6 @@ def timeline(
 def _timeline_key(r: Row) -> tuple[str, ...]:
     """timeline's order: by first and last possible day, then name."""
     return tuple(_v(r, k) for k in ("earliest", "latest", "eventLabel", "event", "type"))
-
-
-def _cut_events(rows: list[Row], offset: int, limit: int | None) -> Rows:
-    shown = rows[offset : offset + limit] if limit else rows[offset:]
-    return Rows(list(map(_event, shown)), len(rows), offset)
 
 
 def _event(r: Row) -> Record:
