@@ -214,10 +214,10 @@ def _write_outputs(
 
 
 def precompute(store: Any) -> dict[str, bytes]:
-    """Run the whole-graph aggregate queries and the meeting index once; return them as JSON."""
+    """Run the whole-graph aggregate queries and the indexes once; return them as JSON."""
     import json
 
-    from kg.lookups import meeting_index
+    from kg.lookups import meeting_index, tenure_index
     from kg.query import PRECOMPUTED, load_query
     from kg.store import EmbeddedStore, encode_rows
 
@@ -231,10 +231,12 @@ def precompute(store: Any) -> dict[str, bytes]:
             for var in CONCATENATED & set(row):
                 row[var][1] = "|".join(sorted(row[var][1].split("|")))
         out[name] = rows  # in the query's own ORDER BY, which is total for these queries
-    meetings = meeting_index(EmbeddedStore.in_memory(store))  # sorted, so reproducible
+    graph = EmbeddedStore.in_memory(store)
     return {
         "aggregates": json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8"),
-        "meetings": json.dumps(meetings, ensure_ascii=False).encode("utf-8"),
+        # Both indexes come sorted (totally: their IRIs end the keys), so builds reproduce.
+        "meetings": json.dumps(meeting_index(graph), ensure_ascii=False).encode("utf-8"),
+        "tenures": json.dumps(tenure_index(graph), ensure_ascii=False).encode("utf-8"),
     }
 
 

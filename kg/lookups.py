@@ -254,17 +254,35 @@ def roles(
         if len(tenures) <= query.MANY_KEYS:
             rows = sorted(run_each(store, "roles", "tenure", tenures, params), key=_role_key)
             return _cut(rows, offset, limit, _role)
-    order = run(store, "tenures", **{"from": start, "to": end})
+    order = tenure_index(store, start, end)
     if post is not None:
-        named = {r["post"] for r in run(store, "posts-named", postText=normalize(post))}
-        order = [r for r in order if r["post"] in named]
+        named = {_v(r, "post") for r in run(store, "posts-named", postText=normalize(post))}
+        order = [t for t in order if t[4] in named]
     if tenures is not None:
-        wanted = set(tenures)
-        order = [r for r in order if r["tenure"] in wanted]
-    order.sort(key=_role_key)
-    keys = _keys(order[offset : offset + limit] if limit else order[offset:], "tenure")
+        wanted = {value(t) for t in tenures}
+        order = [t for t in order if t[0] in wanted]
+    page = order[offset : offset + limit] if limit else order[offset:]
+    keys = [NamedNode(t[0]) for t in page]
     rows = sorted(run_each(store, "roles", "tenure", keys, params), key=_role_key)
     return Rows(list(map(_role, rows)), len(order), offset)
+
+
+def tenure_index(
+    store: Store, start: dt.date | None = None, end: dt.date | None = None
+) -> list[list[str]]:
+    """The tenures that may have been held between start and end (default: all), each as
+    [tenure, earliest, latest, holder name, post, post name], in roles' order.
+
+    `kg build` stores all of them beside the store (tenures.json); other stores ask.
+    """
+    low = start.isoformat() if start else "0001-01-01"
+    high = end.isoformat() if end else "9999-12-31"
+    sidecar = getattr(store, "sidecar", None)
+    if sidecar is not None and (index := sidecar("tenures")) is not None:
+        return [t for t in index if t[2] >= low and t[1] <= high]
+    fields = ("tenure", "earliest", "latest", "holderLabel", "post", "postLabel")
+    rows = sorted(run(store, "tenures", **{"from": start, "to": end}), key=_role_key)
+    return [[_v(r, f) for f in fields] for r in rows]
 
 
 def _role(r: Row) -> Record:

@@ -478,6 +478,22 @@ def test_meeting_index_beside_the_store_matches_the_graph(shipped_build: Path) -
     assert oil[4] == 6 and "https://w3id.org/kg/topic/oil" in oil[5]
 
 
+def test_tenure_index_beside_the_store_matches_the_graph(shipped_build: Path) -> None:
+    import datetime as dt
+
+    from kg.lookups import tenure_index
+    from kg.store import EmbeddedStore
+
+    store = EmbeddedStore.open(shipped_build / "store")
+    graph = EmbeddedStore(store.path, store._store, _has_files=False)
+    assert store.sidecar("tenures") == tenure_index(graph)
+    day = dt.date(2022, 8, 20)
+    on_day = tenure_index(store, day, day)
+    assert on_day == tenure_index(graph, day, day)
+    # Lines 23-24: on 2022-08-20 Aminian acts as ambassador.
+    assert any("Aminian" in t[3] and "Ambassador" in t[5] for t in on_day), on_day
+
+
 def test_card_lists_the_first_rows_and_counts_them_all(
     kg: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
