@@ -211,7 +211,7 @@ MEASURES = {
     "degree": "how many distinct actors one is directly tied to, as a share of all others "
     "(who is most connected)",
     "betweenness": "how often one lies on the shortest chains between two other actors "
-    "(who brokers; exact up to 1,000 actors, sampled beyond)",
+    "(who brokers; exact, computed by rustworkx)",
     "eigenvector": "ties weighted by how central the tied actors are themselves "
     "(who is close to the core; per connected group, scaled by its size)",
 }
@@ -301,8 +301,7 @@ def rank(store: Store, by: str = "degree", kind: str | None = None) -> list[dict
     if by == "degree":
         scores = nx.degree_centrality(graph) if n > 1 else {v: 0.0 for v in graph}
     elif by == "betweenness":
-        k = None if n <= 1000 else 1000
-        scores = nx.betweenness_centrality(graph, k=k, seed=42, normalized=True)
+        scores = _betweenness(graph)
     else:
         scores = _eigenvector(graph)
     rows = [
@@ -321,6 +320,26 @@ def rank(store: Store, by: str = "degree", kind: str | None = None) -> list[dict
     for i, r in enumerate(rows, start=1):
         r["rank"] = i
     return [{"rank": r.pop("rank"), **r} for r in rows]
+
+
+def _betweenness(graph: Any) -> dict[str, float]:
+    """Exact normalised betweenness, by rustworkx (Rust, on every core).
+
+    networkx's took 50 s at 2,100 actors, so it was sampled above 1,000 (and still took 37 s
+    at 4,700); rustworkx gives the exact measure for 4,700 actors in 3 s, equal to
+    networkx's to 1e-17 on the shipped graph (a test holds them equal).
+    """
+    import rustworkx as rx
+
+    nodes = list(graph.nodes())
+    if len(nodes) < 3:  # no node can lie between two others
+        return {v: 0.0 for v in nodes}
+    index = {v: i for i, v in enumerate(nodes)}
+    rgraph = rx.PyGraph()
+    rgraph.add_nodes_from(nodes)
+    rgraph.add_edges_from_no_data([(index[a], index[b]) for a, b in graph.edges()])
+    scores = rx.betweenness_centrality(rgraph, normalized=True)
+    return {v: float(scores[i]) for i, v in enumerate(nodes)}
 
 
 def _eigenvector(graph: Any) -> dict[str, float]:

@@ -46,6 +46,22 @@ def test_rank_people_by_betweenness(kg: Any) -> None:
     assert rows[0]["name"] == "Bahadur Aminian"
 
 
+def test_betweenness_equals_networkx_exact(shipped_build: Path) -> None:
+    """rustworkx's exact betweenness is networkx's, on the shipped actor graph and on a
+    random graph of several components (with isolated actors)."""
+    from kg.analytics import _betweenness, actor_network, simple
+    from kg.store import EmbeddedStore
+
+    shipped = simple(actor_network(EmbeddedStore.open(shipped_build / "store"), sources=False))
+    random = nx.gnm_random_graph(300, 420, seed=5)
+    random.add_nodes_from(range(300, 305))
+    for graph in (shipped, random):
+        ours, theirs = _betweenness(graph), nx.betweenness_centrality(graph, normalized=True)
+        assert ours.keys() == theirs.keys()
+        assert max(abs(ours[v] - theirs[v]) for v in ours) < 1e-12
+        assert max(ours.values()) > 0
+
+
 def test_rank_eigenvector_and_table(kg: Any) -> None:
     rows = json.loads(kg("rank", "--by", "eigenvector", "--format", "json").stdout)
     assert {rows[0]["name"], rows[1]["name"]} == {"Iran", "Taliban"}
