@@ -98,7 +98,7 @@ def serialize(nt: bytes) -> bytes:
     """
     import pyoxigraph as ox
 
-    from kg.query import PREFIXES
+    from kg.prefixes import PREFIXES
 
     lines = b"\n".join(sorted(line for line in nt.splitlines() if line))
     triples = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)

@@ -11,7 +11,8 @@ from rdflib import Literal, URIRef
 from kg.facts.check import Facts, Quantity, Record
 from kg.facts.dates import FuzzyDate
 from kg.facts.schema import FieldSpec, KindSpec, Schema
-from kg.namespaces import ID, KG, PREFIXES, PROV, RDF, SCHEMA, SKOS, TOPIC, XSD
+from kg.namespaces import ID, KG, PROV, RDF, SCHEMA, SKOS, TOPIC, XSD
+from kg.prefixes import PREFIXES
 
 
 def expand(curie: str) -> URIRef:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.query import PREFIXES
+from kg.prefixes import PREFIXES
 from kg.store import Store
 
 EXTENSIONS = {

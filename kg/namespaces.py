@@ -158,21 +158,7 @@ class KG(DefinedNamespace):
     victim: URIRef
 
 
-PREFIXES: dict[str, str] = {
-    "kg": str(KG._NS),
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "owl": str(OWL),
-    "xsd": str(XSD),
-    "skos": str(SKOS),
-    "org": str(ORG),
-    "prov": str(PROV),
-    "dcterms": str(DCTERMS),
-    "foaf": str(FOAF),
-    "schema": str(SCHEMA),
-    "id": str(ID),
-    "topic": str(TOPIC),
-}
+# The prefixes kg writes and reads are kg.prefixes.PREFIXES (free of rdflib, for fast lookups).
 
 __all__ = [
     "DCTERMS",
@@ -181,7 +167,6 @@ __all__ = [
     "KG",
     "ORG",
     "OWL",
-    "PREFIXES",
     "PROV",
     "RDF",
     "RDFS",

@@ -27,31 +27,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from kg.prefixes import KG, XSD
 from kg.store import Row, Store, Term
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
-KG = "https://w3id.org/kg/ont#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 ANY = ox.NamedNode(KG + "Any")
 FREE = "*"  # the default of a parameter left unbound when omitted
 MANY_KEYS = 300  # above this many keys, run_each asks one query instead of one per key
 
-# Prefixes `kg query` predeclares (kept here, free of rdflib, so lookups start fast).
-PREFIXES = {
-    "kg": KG,
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": XSD,
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "org": "http://www.w3.org/ns/org#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "schema": "https://schema.org/",
-    "id": "https://w3id.org/kg/id/",
-    "topic": "https://w3id.org/kg/topic/",
-}
 
 _PARAM = re.compile(r"^#\s*param\s+(\w+)\s*:\s*(iri|date|text)\s*=\s*(\S+)\s*(.*)$")
 _FIELD = re.compile(r"^#\s*(title|description|example)\s*:\s*(.*)$")

@@ -345,7 +345,8 @@ class Handler(BaseHTTPRequestHandler):
 
 def query_page() -> bytes:
     """Return the offline query page, with examples drawn from kg's named queries."""
-    from kg.query import PREFIXES, all_queries, bindings
+    from kg.prefixes import PREFIXES
+    from kg.query import all_queries, bindings
     from kg.remote import bind_values
 
     examples = [

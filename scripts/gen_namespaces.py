@@ -35,24 +35,10 @@ class KG(DefinedNamespace):
 '''
 
 FOOTER = """
-PREFIXES: dict[str, str] = {{
-    "kg": str(KG._NS),
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "owl": str(OWL),
-    "xsd": str(XSD),
-    "skos": str(SKOS),
-    "org": str(ORG),
-    "prov": str(PROV),
-    "dcterms": str(DCTERMS),
-    "foaf": str(FOAF),
-    "schema": str(SCHEMA),
-    "id": str(ID),
-    "topic": str(TOPIC),
-}}
+# The prefixes kg writes and reads are kg.prefixes.PREFIXES (free of rdflib, for fast lookups).
 
-__all__ = ["DCTERMS", "FOAF", "ID", "KG", "ORG", "OWL", "PREFIXES", "PROV", "RDF", "RDFS",
-           "SCHEMA", "SKOS", "TOPIC", "XSD", "URIRef"]
+__all__ = ["DCTERMS", "FOAF", "ID", "KG", "ORG", "OWL", "PROV", "RDF", "RDFS", "SCHEMA", "SKOS",
+           "TOPIC", "XSD", "URIRef"]
 """
 
 

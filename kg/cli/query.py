@@ -28,7 +28,7 @@ def query_cmd(ctx: click.Context, file: Any, fmt: str) -> None:
     """
     import pyoxigraph as ox
 
-    from kg.query import PREFIXES
+    from kg.prefixes import PREFIXES
     from kg.store import StoreError
 
     text = file.read()
