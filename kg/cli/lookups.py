@@ -10,6 +10,16 @@ import click
 from kg.cli.common import DATE, open_store, user_errors
 from kg.cli.output import emit, format_option, table
 
+# Table columns (header, field) of roles and events, in the commands and on the card.
+ROLE_COLUMNS = [
+    ("person", "person"),
+    ("post", "post"),
+    ("organization", "organization"),
+    ("when", "when"),
+    ("line", "sources"),
+]
+EVENT_COLUMNS = [("date", "date"), ("type", "type"), ("event", "event"), ("line", "sources")]
+
 
 def _bounds(start: Any, end: Any) -> tuple[Any, Any]:
     return (start.earliest if start else None, end.latest if end else None)
@@ -160,13 +170,7 @@ def roles(
     shown = page(rows, fmt, limit, offset)
     emit(
         fmt,
-        [
-            ("person", "person"),
-            ("post", "post"),
-            ("organization", "organization"),
-            ("when", "when"),
-            ("line", "sources"),
-        ],
+        ROLE_COLUMNS,
         shown,
         "no roles match",
     )
@@ -204,7 +208,7 @@ def timeline(
     shown = page(rows, fmt, limit, offset)
     emit(
         fmt,
-        [("date", "date"), ("type", "type"), ("event", "event"), ("line", "sources")],
+        EVENT_COLUMNS,
         shown,
         "no events match",
     )
@@ -250,24 +254,16 @@ def _print_card(card: dict[str, Any]) -> None:
         click.echo(f"  note: {note}")
     lines = ", ".join(f"{s['document']}:{s['line']}" for s in card["sources"])
     click.echo(f"  sources: {lines}")
-    if card["roles"]:
-        click.echo("\nRoles")
-        click.echo(
-            table(
-                [("person", "person"), ("post", "post"), ("when", "when"), ("line", "sources")],
-                card["roles"],
-            )
-        )
-        _more(len(card["roles"]), card["roles_total"], "roles", "roles")
-    if card["events"]:
-        click.echo("\nEvents")
-        click.echo(
-            table(
-                [("date", "date"), ("type", "type"), ("event", "event"), ("line", "sources")],
-                card["events"],
-            )
-        )
-        _more(len(card["events"]), card["events_total"], "events", "timeline")
+    # The card's roles and events read as `kg roles NAME` and `kg timeline NAME` do.
+    card_roles = [c for c in ROLE_COLUMNS if c[0] != "organization"]
+    for key, columns, command in (
+        ("roles", card_roles, "roles"),
+        ("events", EVENT_COLUMNS, "timeline"),
+    ):
+        if card[key]:
+            click.echo(f"\n{key.capitalize()}")
+            click.echo(table(columns, card[key]))
+            _more(len(card[key]), card[f"{key}_total"], key, command)
     if card["statements"]:
         click.echo("\nStatements")
         rows = [
