@@ -20,6 +20,17 @@ FACTS = ROOT / "facts"
 SHARED_SOURCES = ROOT.parent / "shared" / "sources"
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
 
+# Line 20 of the source: the six Afghan institutions whose delegation signed the oil import
+# contract in Tehran on 2022-07-23 (several tests check the graph and the CLI against it).
+OIL_DELEGATION = [
+    "Afghan state oil and gas company",
+    "Da Afghanistan Bank",
+    "Norms and Standards Agency",
+    "Taliban Ministry of Finance",
+    "Taliban Ministry of Foreign Affairs",
+    "Taliban Ministry of Trade",
+]
+
 
 @pytest.fixture(scope="session")
 def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> Path:

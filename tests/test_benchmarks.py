@@ -12,24 +12,15 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 
-def test_scale_benchmark_at_10k(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/scale.py",
-            "--sizes",
-            "10k",
-            "--runs",
-            "1",
-            "--out",
-            str(tmp_path),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+def _script(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run a benchmark script from the checkout; its output captured as text."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
     )
+
+
+def test_scale_benchmark_at_10k(tmp_path: Path) -> None:
+    proc = _script("benchmarks/scale.py", "--sizes", "10k", "--runs", "1", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     table = (tmp_path / "results.md").read_text()
     assert table.strip() in proc.stdout  # printed and written
@@ -46,22 +37,14 @@ def test_scale_benchmark_at_10k(tmp_path: Path) -> None:
 
 
 def test_cli_speed_script(shipped_build: Path) -> None:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "benchmarks/cli_speed.py",
-            "--runs",
-            "1",
-            "--store",
-            str(shipped_build / "store"),
-            "--turtle",
-            str(shipped_build / "kg.ttl"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    proc = _script(
+        "benchmarks/cli_speed.py",
+        "--runs",
+        "1",
+        "--store",
+        str(shipped_build / "store"),
+        "--turtle",
+        str(shipped_build / "kg.ttl"),
     )
     assert proc.returncode == 0, proc.stderr
     assert "kg who-met --person muttaqi" in proc.stdout

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kg.cli import main
+from tests.conftest import OIL_DELEGATION
 
 DOC = "000_278ee63bc767467f.txt"
 
@@ -42,14 +43,7 @@ def test_who_met_energy_expands_to_oil_pipelines_refineries(kg: Any) -> None:
     rows = as_json(kg("who-met", "--topic", "energy", "--format", "json"))
     # Line 20: six Afghan institutions in Tehran sign the oil contract.
     assert {r["date"] for r in rows} == {"2022-07-23"}
-    assert sorted(r["b"] for r in rows) == [
-        "Afghan state oil and gas company",
-        "Da Afghanistan Bank",
-        "Norms and Standards Agency",
-        "Taliban Ministry of Finance",
-        "Taliban Ministry of Foreign Affairs",
-        "Taliban Ministry of Trade",
-    ]
+    assert sorted(r["b"] for r in rows) == OIL_DELEGATION
     assert all(r["a"] == "Iran" for r in rows)
     assert all({"Oil", "Pipelines", "Refineries"} <= set(r["topics"]) for r in rows)
     assert all(r["source"] == {"document": DOC, "line": 20} for r in rows)
