@@ -336,3 +336,25 @@ def test_ego_view_equals_the_cut_whole_view_on_synthetic_facts(tmp_path: Path) -
     for center in centers:
         for depth in (1, 2):
             _same_view(views.ego_view(store, center, depth), views.ego(whole, center, depth))
+
+
+def test_view_without_pyvis_says_so_and_keeps_the_old_page(
+    shipped_build: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+
+    out = tmp_path / "v.html"
+    args = ["--store", str(shipped_build / "store"), "view", "--ego", "muttaqi", "-o", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    before = out.read_bytes()
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyvis" else real(name, *a)
+    )
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.strip() == (
+        "error: pyvis is not installed (the page inlines the vis-network script it ships): "
+        "pip install pyvis"
+    )
+    assert out.read_bytes() == before

@@ -114,7 +114,11 @@ def view_cmd(
             err=True,
         )
         sys.exit(1)
-    written = render.write(view, output)
+    try:
+        written = render.write(view, output)
+    except render.RenderError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
     click.echo(f"wrote {written} ({len(view.nodes)} nodes)")
     if screenshot:
         from kg.views.screenshot import ScreenshotError, take

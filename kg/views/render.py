@@ -25,13 +25,20 @@ SEED = 7
 KK_LIMIT = 300
 
 
+class RenderError(Exception):
+    """The page cannot be made (what is missing is in the message)."""
+
+
 def _vis_assets() -> tuple[str, str]:
     import importlib.util
 
     # Located, not imported: importing pyvis costs 0.4 s, and we use only its files.
     spec = importlib.util.find_spec("pyvis")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("pyvis is not installed: pip install pyvis")
+        raise RenderError(
+            "pyvis is not installed (the page inlines the vis-network script it ships): "
+            "pip install pyvis"
+        )
     lib = Path(next(iter(spec.submodule_search_locations))) / "lib" / "vis-9.1.2"
     return (
         (lib / "vis-network.min.js").read_text(encoding="utf-8"),
@@ -76,7 +83,7 @@ def _stress_layout(graph: Any, start: dict[str, Any], scale: float) -> dict[str,
 
     networkx's kamada_kawai_layout minimises the same energy with scipy.optimize, whose
     import alone took 0.25 s of kg view --ego's 1 s here. On the shipped graph its
-    energy ends within 3% of networkx's (a nearby local minimum).
+    energy ends 3.2% above networkx's (a nearby local minimum; 1,378 against 1,335).
     """
     import networkx as nx
     import numpy as np
