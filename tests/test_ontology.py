@@ -56,8 +56,8 @@ def test_every_term_in_the_record_schema_expands() -> None:
     assert len(schema.kinds) >= 10
     for kind in schema.kinds.values():
         expand(kind.cls)
-        for cls in kind.types.values():
-            expand(cls)
+        for t in kind.types.values():
+            expand(t.cls)
         for spec in kind.fields.values():
             if spec.predicate:
                 expand(spec.predicate)

@@ -1,4 +1,12 @@
-"""The record schema (ontology/records.yaml): which kinds of fact exist and their fields."""
+"""The record schema (ontology/records.yaml): every kind of fact, declared as data.
+
+A kind declares its class and parent kind, its IRI pattern, its singular and plural names,
+its fields (each of a value type from kg.facts.types), how the network view draws it and
+whether it is an actor. Everything else that needs a list of kinds or classes takes it from
+here: the checker and the converter, the structural SHACL shapes (kg.facts.shapes), the
+class declarations of kinds the ontology does not declare, the view's categories and
+legend, and the README's table of kinds (a test holds it to this file).
+"""
 
 from __future__ import annotations
 
@@ -7,115 +15,325 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from kg.diagnostics import Diagnostic, FactsError, did_you_mean
+from kg.facts.types import TYPES, FieldSpec
+from kg.facts.yamlload import LDict, load_yaml
 from kg.paths import ontology_dir
 
-FIELD_TYPES = {
-    "text",
-    "texts",
-    "int",
-    "decimal",
-    "date",
-    "dates",
-    "ref",
-    "refs",
-    "enum",
-    "sides",
-    "quantities",
-}
 # Fields every record may have, whatever its kind.
 COMMON_FIELDS = ("id", "note", "evidence")
 
+_KIND_KEYS = {
+    "class", "iri", "parent", "singular", "plural", "description", "category", "actor",
+    "evidence", "label_field", "type_field", "types", "add_base_class", "relation_field",
+    "fields",
+}  # fmt: skip
+_FIELD_KEYS = {"type", "predicate", "required", "to", "values", "lang", "bounds"}
+_CATEGORY_KEYS = {"label", "color", "shape"}
+
+
+# The `evidence` field every kind has (its type is not one a schema may declare).
+EVIDENCE = FieldSpec("evidence", "citations")
+
 
 @dataclass(frozen=True)
-class FieldSpec:
-    """One field of a record kind."""
+class TypeSpec:
+    """One value of a kind's type field: the class it gives and how the view draws it."""
 
-    name: str
-    type: str
-    predicate: str | None = None
-    required: bool = False
-    to: tuple[str, ...] = ()
-    values: dict[str, str] = field(default_factory=dict)
-    lang: str | None = None
-    bounds: bool = True  # whether its dates count towards the node's earliest/latest
+    cls: str
+    category: str
 
 
 @dataclass(frozen=True)
 class KindSpec:
-    """One kind of record: its class, IRI pattern and fields."""
+    """One kind of record: its class, IRI pattern, names, fields and view category."""
 
     name: str
     cls: str
     iri: str
     fields: dict[str, FieldSpec]
+    singular_name: str = ""
+    plural: str = ""
+    description: str = ""
+    category: str | None = None  # None: not drawn in the network view
+    actor: bool = False  # takes part in meetings and the actor network
+    parent: str | None = None
     evidence_required: bool = True
     type_field: str | None = None
-    types: dict[str, str] = field(default_factory=dict)
+    types: dict[str, TypeSpec] = field(default_factory=dict)
     add_base_class: bool = True
     label: str = "name"
     relation_field: str | None = None
+    line: int = 0
 
     def singular(self) -> str:
         """Return the kind's name for one record ('people' -> 'person')."""
-        return {"people": "person", "statistics": "statistic", "topics": "topic"}.get(
-            self.name, self.name.rstrip("s")
-        )
+        return self.singular_name or self.name
+
+    def classes(self) -> list[str]:
+        """Every class (CURIE) a record of this kind may be typed with."""
+        own = [self.cls] if self.type_field is None or self.add_base_class else []
+        return own + [t.cls for t in self.types.values()]
+
+
+@dataclass(frozen=True)
+class Category:
+    """How the network view draws one category of node (legend order is file order)."""
+
+    id: str
+    label: str
+    color: str
+    shape: str
 
 
 @dataclass(frozen=True)
 class Schema:
-    """All record kinds, in the order records.yaml gives them."""
+    """All record kinds, in the order records.yaml gives them, and the view's categories."""
 
     kinds: dict[str, KindSpec]
+    categories: dict[str, Category] = field(default_factory=dict)
+
+    def category_of_class(self) -> dict[str, str]:
+        """Map each class a record may be typed with (CURIE) to its view category."""
+        out: dict[str, str] = {}
+        for kind in self.kinds.values():
+            if kind.category is None:
+                continue
+            if kind.type_field is None or kind.add_base_class:
+                out.setdefault(kind.cls, kind.category)
+            for t in kind.types.values():
+                out.setdefault(t.cls, t.category)
+            out.setdefault(kind.cls, kind.category)  # the fallback for its subclasses
+        return out
+
+    def actor_kinds(self) -> list[KindSpec]:
+        """The kinds whose records are actors (who meet, hold posts, sign agreements)."""
+        return [k for k in self.kinds.values() if k.actor]
 
 
-def _field(name: str, raw: dict[str, Any]) -> FieldSpec:
-    ftype = raw["type"]
-    if ftype not in FIELD_TYPES:
-        raise ValueError(f"records.yaml: field '{name}' has unknown type '{ftype}'")
-    return FieldSpec(
-        name=name,
-        type=ftype,
-        predicate=raw.get("predicate"),
-        required=bool(raw.get("required", False)),
-        to=tuple(raw.get("to", ())),
-        values=dict(raw.get("values", {})),
-        lang=raw.get("lang"),
-        bounds=bool(raw.get("bounds", True)),
-    )
+class _Reader:
+    """Turns the parsed schema file into specs, reporting mistakes at file:line."""
 
+    def __init__(self, rel: str) -> None:
+        self.rel = rel
+        self.problems: list[Diagnostic] = []
 
-def parse_schema(raw: dict[str, Any]) -> Schema:
-    """Build a Schema from the parsed records.yaml."""
-    kinds: dict[str, KindSpec] = {}
-    for name, spec in raw.items():
-        fields = {fname: _field(fname, fraw) for fname, fraw in spec["fields"].items()}
-        types = dict(spec.get("types", {}))
+    def err(self, line: int, msg: str) -> None:
+        self.problems.append(Diagnostic(self.rel, line, msg))
+
+    def mapping(self, raw: Any, line: int, what: str) -> LDict | None:
+        if not isinstance(raw, LDict):
+            self.err(line, f"{what} must be a mapping")
+            return None
+        return raw
+
+    def unknown_keys(self, raw: LDict, allowed: set[str], what: str) -> None:
+        for key in raw:
+            if key not in allowed:
+                self.err(
+                    raw.lines[key],
+                    f"unknown key '{key}' in {what}"
+                    + (did_you_mean(key, allowed) or f" (keys: {', '.join(sorted(allowed))})"),
+                )
+
+    def text(self, raw: LDict, key: str, what: str, default: str | None = None) -> str:
+        value = raw.get(key, default)
+        if not isinstance(value, str) or not value:
+            self.err(raw.lines.get(key, raw.line), f"{what} needs '{key}' (text)")
+            return ""
+        return value
+
+    def field(
+        self, name: str, raw: Any, line: int, kind: str, type_field: bool = False
+    ) -> FieldSpec | None:
+        spec = self.mapping(raw, line, f"field '{name}' of '{kind}'")
+        if spec is None:
+            return None
+        self.unknown_keys(spec, _FIELD_KEYS, f"field '{name}' of '{kind}'")
+        ftype = spec.get("type")
+        if ftype not in TYPES or ftype == "citations":
+            choices = [t for t in TYPES if t != "citations"]
+            self.err(
+                spec.lines.get("type", line),
+                f"field '{name}' of '{kind}' has unknown type {ftype!r}"
+                + (did_you_mean(str(ftype), choices) or f" (types: {', '.join(choices)})"),
+            )
+            return None
+        vtype = TYPES[ftype]
+        # A type field needs no predicate: its value picks the record's class.
+        if vtype.needs_predicate and not type_field and not isinstance(spec.get("predicate"), str):
+            self.err(line, f"field '{name}' of '{kind}' needs a 'predicate' (a CURIE)")
+            return None
+        to = spec.get("to", [])
+        if ftype in ("ref", "refs", "sides") and not (isinstance(to, list) and to):
+            self.err(line, f"field '{name}' of '{kind}' needs 'to': the kinds it refers to")
+            return None
+        values = spec.get("values", {})
+        return FieldSpec(
+            name=name,
+            type=ftype,
+            predicate=spec.get("predicate"),
+            required=bool(spec.get("required", False)),
+            to=tuple(str(t) for t in to),
+            values={str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else {},
+            lang=spec.get("lang"),
+            bounds=bool(spec.get("bounds", True)),
+            line=line,
+        )
+
+    def kind(self, name: str, raw: Any, line: int, known: dict[str, KindSpec]) -> KindSpec | None:
+        spec = self.mapping(raw, line, f"kind '{name}'")
+        if spec is None:
+            return None
+        self.unknown_keys(spec, _KIND_KEYS, f"kind '{name}'")
+        parent = known.get(spec["parent"]) if "parent" in spec else None
+        if "parent" in spec and parent is None:
+            self.err(
+                spec.lines["parent"],
+                f"kind '{name}': unknown parent kind {spec['parent']!r} "
+                "(a parent is declared above its children)"
+                + did_you_mean(str(spec["parent"]), known),
+            )
+            return None
+        fields: dict[str, FieldSpec] = {}
+        if parent is not None:
+            # A kind inherits its parent's fields, but not the field that picks the
+            # parent's own subclasses (a Sanction is not a Meeting).
+            fields = {n: f for n, f in parent.fields.items() if n != parent.type_field}
+        raw_fields = self.mapping(spec.get("fields", LDict()), spec.lines.get("fields", line),
+                                  f"'fields' of '{name}'")  # fmt: skip
+        for fname, fraw in (raw_fields or {}).items():
+            if fname in COMMON_FIELDS:
+                self.err(raw_fields.lines[fname], f"'{fname}' is a field of every kind")  # type: ignore[union-attr]
+                continue
+            f = self.field(
+                fname, fraw, raw_fields.lines[fname], name,  # type: ignore[union-attr]
+                type_field=fname == spec.get("type_field"),
+            )  # fmt: skip
+            if f is not None:
+                fields[fname] = f
+        types: dict[str, TypeSpec] = {}
+        category = spec.get("category", parent.category if parent else None)
+        raw_types = spec.get("types", {})
+        for tname, traw in raw_types.items() if isinstance(raw_types, dict) else ():
+            if isinstance(traw, str):
+                types[str(tname)] = TypeSpec(traw, str(category or ""))
+            elif isinstance(traw, LDict):
+                self.unknown_keys(traw, {"class", "category"}, f"type '{tname}' of '{name}'")
+                types[str(tname)] = TypeSpec(
+                    self.text(traw, "class", f"type '{tname}'"),
+                    str(traw.get("category", category or "")),
+                )
         type_field = spec.get("type_field")
         if type_field:
+            if type_field not in fields:
+                self.err(spec.lines["type_field"], f"kind '{name}': no field '{type_field}'")
+                return None
             # The type field's allowed values are the keys of `types`.
             f = fields[type_field]
-            fields[type_field] = FieldSpec(f.name, "enum", None, f.required, (), types)
-        kinds[name] = KindSpec(
+            fields[type_field] = FieldSpec(
+                f.name, "enum", None, f.required, (), {k: t.cls for k, t in types.items()},
+                line=f.line,
+            )  # fmt: skip
+        evidence = spec.get("evidence", "required" if parent is None or parent.evidence_required
+                            else "optional")  # fmt: skip
+        if evidence not in ("required", "optional"):
+            self.err(spec.lines["evidence"], "'evidence' is 'required' or 'optional'")
+        return KindSpec(
             name=name,
-            cls=spec["class"],
-            iri=spec["iri"],
+            cls=self.text(spec, "class", f"kind '{name}'"),
+            iri=self.text(spec, "iri", f"kind '{name}'"),
             fields=fields,
-            evidence_required=spec.get("evidence", "required") != "optional",
+            singular_name=str(spec.get("singular", name)),
+            plural=str(spec.get("plural", name)),
+            description=str(spec.get("description", "")),
+            category=None if category is None else str(category),
+            actor=bool(spec.get("actor", parent.actor if parent else False)),
+            parent=parent.name if parent else None,
+            evidence_required=evidence != "optional",
             type_field=type_field,
             types=types,
             add_base_class=bool(spec.get("add_base_class", True)),
-            label=spec.get("label", "name"),
+            label=str(spec.get("label_field", parent.label if parent else "name")),
             relation_field=spec.get("relation_field"),
+            line=line,
         )
-    return Schema(kinds)
+
+    def check_kinds(self, kinds: dict[str, KindSpec], categories: dict[str, Category]) -> None:
+        for kind in kinds.values():
+            cats = [kind.category] + [t.category for t in kind.types.values()]
+            for cat in cats:
+                if cat and cat not in categories:
+                    self.err(
+                        kind.line,
+                        f"kind '{kind.name}': unknown view category '{cat}'"
+                        + did_you_mean(cat, categories),
+                    )
+            for f in kind.fields.values():
+                for target in f.to:
+                    if target != "topics" and target not in kinds:
+                        self.err(
+                            f.line,
+                            f"field '{f.name}' of '{kind.name}' refers to unknown kind '{target}'"
+                            + did_you_mean(target, [*kinds, "topics"]),
+                        )
+
+
+def parse_schema(docs: list[tuple[str, Any]]) -> Schema:
+    """Build a Schema from parsed schema files (the shipped one first, then additions).
+
+    Raise FactsError listing every mistake at its file:line.
+    """
+    kinds: dict[str, KindSpec] = {}
+    categories: dict[str, Category] = {}
+    problems: list[Diagnostic] = []
+    for rel, doc in docs:
+        r = _Reader(rel)
+        top = r.mapping(doc, 1, "a schema file")
+        if top is not None:
+            r.unknown_keys(top, {"categories", "kinds"}, "the schema")
+            cats = r.mapping(top.get("categories", LDict()), top.lines.get("categories", 1),
+                             "'categories'")  # fmt: skip
+            for cid, craw in (cats or {}).items():
+                c = r.mapping(craw, cats.lines[cid], f"category '{cid}'")  # type: ignore[union-attr]
+                if c is None:
+                    continue
+                r.unknown_keys(c, _CATEGORY_KEYS, f"category '{cid}'")
+                categories[cid] = Category(
+                    cid, *(r.text(c, k, f"category '{cid}'") for k in ("label", "color", "shape"))
+                )
+            raw_kinds = r.mapping(top.get("kinds"), top.lines.get("kinds", 1), "'kinds'")
+            for name, raw in (raw_kinds or {}).items():
+                line = raw_kinds.lines[name]  # type: ignore[union-attr]
+                if name in kinds or name == "topics":
+                    r.err(line, f"kind '{name}' is declared already")
+                    continue
+                kind = r.kind(name, raw, line, kinds)
+                if kind is not None:
+                    kinds[name] = kind
+        problems += r.problems
+    if not problems:
+        checker = _Reader(docs[-1][0] if docs else "records.yaml")
+        checker.check_kinds(kinds, categories)
+        problems += checker.problems
+    if problems:
+        raise FactsError(problems)
+    return Schema(kinds, categories)
+
+
+def schema_path() -> Path:
+    """The schema shipped with kg (the one to edit to add a kind to the dataset)."""
+    return ontology_dir() / "records.yaml"
 
 
 @cache
-def load_schema(path: Path | None = None) -> Schema:
-    """Load and cache the record schema shipped with kg."""
-    path = path or ontology_dir() / "records.yaml"
-    with path.open(encoding="utf-8") as fh:
-        return parse_schema(yaml.safe_load(fh))
+def load_schema(*extra: Path) -> Schema:
+    """Load the shipped schema, plus the kinds declared in `extra` schema files."""
+    docs: list[tuple[str, Any]] = []
+    for path in (schema_path(), *extra):
+        rel = path.name if path == schema_path() else str(path)
+        if not path.is_file():
+            raise FactsError([Diagnostic(rel, 0, "schema file not found")])
+        docs.append((rel, load_yaml(path, rel)))
+    return parse_schema(docs)
+

@@ -1,0 +1,55 @@
+"""Checked records: what the checker hands the converter (kept below both)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from kg.diagnostics import Diagnostic
+from kg.facts.yamlload import LDict
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One source line supporting a record."""
+
+    source: str
+    line: int
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """An amount with its unit and what it counts (350,000 tons of oil)."""
+
+    amount: Decimal
+    unit: str | None
+    of: str | None
+
+
+@dataclass
+class Record:
+    """One curated record, with where it was written and its checked field values."""
+
+    kind: str
+    id: str
+    file: str
+    line: int
+    raw: LDict
+    values: dict[str, Any] = field(default_factory=dict)
+    evidence: list[Citation] = field(default_factory=list)
+    note: str | None = None
+
+    def line_of(self, name: str) -> int:
+        """Return the line of field `name`, or the record's own line."""
+        return self.raw.lines.get(name, self.line)
+
+
+@dataclass
+class Facts:
+    """Every checked record, by id, and the warnings found on the way."""
+
+    records: dict[str, Record]
+    warnings: list[Diagnostic]
+    topics: set[str]

@@ -1,0 +1,529 @@
+"""Value types: one small object per type of YAML value a record field may hold.
+
+FollowTheMoney's `types` registry is the model. Each type checks a raw YAML value
+(reporting `file:line` problems through the checker it is given) and turns a checked value
+into RDF terms (through the converter it is given). The checker and the converter walk
+ontology/records.yaml and hand each field to its type, so neither repeats the other's list
+of cases, and a new type is one class here plus its name in the registry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar, Protocol
+
+from rdflib import Literal, URIRef
+
+from kg.diagnostics import a, did_you_mean
+from kg.facts.dates import FuzzyDate, parse_date
+from kg.facts.records import Citation, Quantity, Record
+from kg.facts.yamlload import LDict, LList
+from kg.prefixes import PREFIXES
+
+Term = URIRef | Literal
+XSD = PREFIXES["xsd"]
+
+
+class CheckContext(Protocol):
+    """What a type needs from the checker: somewhere to report, and the records read."""
+
+    def err(self, file: str, line: int, msg: str, severity: str = "error") -> None: ...
+
+    def kind_of(self, ref: str) -> str | None: ...
+
+    def ids_of(self, kinds: Iterable[str]) -> list[str]: ...
+
+    def singular(self, kind: str) -> str: ...
+
+    def default_source(self, file: str) -> str | None: ...
+
+    def source_lines(self, source_id: str) -> tuple[str, list[str] | None] | None: ...
+
+
+class EmitContext(Protocol):
+    """What a type needs from the converter: a triple sink, IRIs of ids, node origins."""
+
+    def add(self, s: URIRef, p: URIRef, o: Term) -> None: ...
+
+    def iri(self, ref: str) -> URIRef: ...
+
+    def expand(self, curie: str) -> URIRef: ...
+
+    def remember(self, node: URIRef, rec: Record, line: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a record kind, as ontology/records.yaml declares it."""
+
+    name: str
+    type: str
+    predicate: str | None = None
+    required: bool = False
+    to: tuple[str, ...] = ()
+    values: dict[str, str] = field(default_factory=dict)
+    lang: str | None = None
+    bounds: bool = True  # whether its dates count towards the node's earliest/latest
+    line: int = 0  # where records.yaml declares it
+
+    @property
+    def vtype(self) -> ValueType:
+        """The value type that checks and converts this field."""
+        return TYPES[self.type]
+
+
+Field = FieldSpec
+
+
+def _items(raw: Any, line: int) -> list[tuple[Any, int]]:
+    """A value as (item, line) pairs: a YAML list item by item, anything else as one."""
+    if isinstance(raw, LList):
+        return list(zip(raw, raw.lines, strict=True))
+    if isinstance(raw, list):
+        return [(x, line) for x in raw]
+    return [(raw, line)]
+
+
+def number_literal(value: Decimal) -> Literal:
+    """Return a whole number as xsd:integer, any other as a normalised xsd:decimal.
+
+    Stores canonicalise numeric literals (pyoxigraph writes 350000.0 as "350000"), so we
+    emit the canonical form ourselves and kg.ttl and the store hold identical terms.
+    """
+    if value == value.to_integral_value():
+        return Literal(int(value), datatype=URIRef(XSD + "integer"))
+    return Literal(format(value.normalize(), "f"), datatype=URIRef(XSD + "decimal"))
+
+
+class ValueType:
+    """A type of field value. Subclasses override `check` and `term` (or `emit`)."""
+
+    name: ClassVar[str]
+    many: ClassVar[bool] = False
+    is_date: ClassVar[bool] = False  # its values count towards a node's day bounds
+    needs_predicate: ClassVar[bool] = True
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        """Return the checked value, or None after reporting what is wrong."""
+        raise NotImplementedError
+
+    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+        """Return the RDF term of one checked value."""
+        raise NotImplementedError
+
+    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: Any) -> None:
+        """Add the triples saying that node `s` has this field's value."""
+        assert f.predicate, f.name
+        p = ex.expand(f.predicate)
+        for v in value if self.many else [value]:
+            ex.add(s, p, self.term(ex, f, v))
+
+    def dates(self, value: Any) -> list[FuzzyDate]:
+        """The dates a checked value holds (for a node's earliest/latest bounds)."""
+        return []
+
+    def shape(self, f: Field) -> dict[str, Any]:
+        """SHACL constraints every value of this type meets (datatype or classes)."""
+        return {}
+
+
+class Many(ValueType):
+    """A list of values of another type (a single value is taken as a list of one)."""
+
+    many = True
+
+    def __init__(self, name: str, one: ValueType) -> None:
+        self.one = one
+        self.name = name  # type: ignore[misc]  # instances name themselves
+        self.is_date = one.is_date  # type: ignore[misc]
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        out = [self.one.check(cx, rec, f, x, ln) for x, ln in _items(raw, line)]
+        return [x for x in out if x is not None]
+
+    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+        return self.one.term(ex, f, value)
+
+    def dates(self, value: Any) -> list[FuzzyDate]:
+        return [d for v in value for d in self.one.dates(v)]
+
+    def shape(self, f: Field) -> dict[str, Any]:
+        return self.one.shape(f)
+
+
+class Text(ValueType):
+    """Free text, tagged with the field's language when it declares one (a name@en)."""
+
+    name = "text"
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
+            cx.err(rec.file, line, f"'{f.name}' must be text")
+            return None
+        text = str(raw).strip()
+        if not text:
+            cx.err(rec.file, line, f"'{f.name}' is empty")
+            return None
+        return text
+
+    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+        return Literal(value, lang=f.lang) if f.lang else Literal(value)
+
+
+class Url(Text):
+    """A web address (http or https), kept as the text typed."""
+
+    name = "url"
+    _SCHEME = re.compile(r"^https?://\S+$")
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        text = super().check(cx, rec, f, raw, line)
+        if text is not None and not self._SCHEME.match(text):
+            cx.err(rec.file, line, f"'{f.name}' must be a web address (http:// or https://)")
+            return None
+        return text
+
+
+class Decimal_(ValueType):
+    """A number (thousands separators allowed: 350,000)."""
+
+    name = "decimal"
+
+    def _parse(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+            cx.err(rec.file, line, f"'{f.name}' must be a number")
+            return None
+        try:
+            return Decimal(str(raw).replace(",", "").replace("_", ""))
+        except InvalidOperation:
+            cx.err(rec.file, line, f"'{f.name}' must be a number, not {raw!r}")
+            return None
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        return self._parse(cx, rec, f, raw, line)
+
+    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+        return number_literal(Decimal(value))
+
+    def shape(self, f: Field) -> dict[str, Any]:
+        return {"datatypes": [XSD + "integer", XSD + "decimal"]}
+
+
+class Count(Decimal_):
+    """A whole number ≥ 1 (a rank, a count)."""
+
+    name = "int"
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        num = self._parse(cx, rec, f, raw, line)
+        if num is None:
+            return None
+        if num != num.to_integral_value() or num < 1:
+            cx.err(rec.file, line, f"'{f.name}' must be a whole number ≥ 1")
+            return None
+        return int(num)
+
+    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+        return Literal(value, datatype=URIRef(XSD + "integer"))
+
+    def shape(self, f: Field) -> dict[str, Any]:
+        return {"datatypes": [XSD + "integer"]}
+
+
+class Date(ValueType):
+    """A date to the precision the source gives: a year, a month or a day."""
+
+    name = "date"
+    is_date = True
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        try:
+            return parse_date(raw)
+        except ValueError as exc:
+            cx.err(rec.file, line, f"'{f.name}': {exc}")
+            return None
+
+    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+        return Literal(value.text, datatype=URIRef(XSD + value.xsd))
+
+    def dates(self, value: Any) -> list[FuzzyDate]:
+        return [value]
+
+    def shape(self, f: Field) -> dict[str, Any]:
+        return {"datatypes": [XSD + "date", XSD + "gYearMonth", XSD + "gYear"]}
+
+
+class Enum(ValueType):
+    """One of a closed list of words, each naming an IRI (a kind, a status)."""
+
+    name = "enum"
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        if not isinstance(raw, str) or raw not in f.values:
+            cx.err(
+                rec.file,
+                line,
+                f"'{f.name}' must be one of {', '.join(f.values)}, not {raw!r}"
+                + (did_you_mean(str(raw), f.values) if isinstance(raw, str) else ""),
+            )
+            return None
+        return raw
+
+    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+        return ex.expand(f.values[value])
+
+
+class Reference(ValueType):
+    """The id of another record, of one of the kinds the field names in `to`."""
+
+    name = "ref"
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        if isinstance(raw, list):
+            cx.err(rec.file, line, f"'{f.name}' takes one id, not a list")
+            return None
+        return check_ref(cx, rec, f.name, f.to, raw, line)
+
+    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+        return ex.iri(value)
+
+    def shape(self, f: Field) -> dict[str, Any]:
+        return {"kinds": list(f.to)}
+
+
+class References(Many):
+    """A list of ids (a single id is taken as a list of one)."""
+
+    def __init__(self) -> None:
+        super().__init__("refs", Reference())
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        out = [check_ref(cx, rec, f.name, f.to, x, ln) for x, ln in _items(raw, line)]
+        return [x for x in out if x is not None]
+
+
+def check_ref(
+    cx: CheckContext, rec: Record, name: str, to: tuple[str, ...], ref: Any, line: int
+) -> str | None:
+    """Return `ref` if it names a record of one of the kinds `to`; else report and None."""
+    if not isinstance(ref, str):
+        cx.err(rec.file, line, f"'{name}' must name an id, not {ref!r}")
+        return None
+    kind = cx.kind_of(ref)
+    wanted = " or ".join(cx.singular(k) for k in to)
+    if kind is None:
+        cx.err(
+            rec.file,
+            line,
+            f"unknown {wanted} '{ref}' in '{name}'" + did_you_mean(ref, cx.ids_of(to)),
+        )
+        return None
+    if kind not in to:
+        cx.err(rec.file, line, f"'{ref}' is {a(cx.singular(kind))}, but '{name}' takes {a(wanted)}")
+        return None
+    if ref == rec.id:
+        cx.err(rec.file, line, f"'{name}' of '{rec.id}' refers to itself")
+        return None
+    return ref
+
+
+class Sides(ValueType):
+    """Who took part in an event, grouped by the state or authority each acted for.
+
+    `{side-id: [actor ids]}` becomes one kg:Participation node per actor.
+    """
+
+    name = "sides"
+    needs_predicate = False
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        if not isinstance(raw, LDict):
+            cx.err(
+                rec.file,
+                line,
+                f"'{f.name}' must map each side (a state or authority id) "
+                "to the list of actors who acted for it",
+            )
+            return None
+        out: list[tuple[str, list[str]]] = []
+        seen: dict[str, str] = {}
+        for side, actors in raw.items():
+            side_line = raw.lines[side]
+            side_id = check_ref(cx, rec, f.name, ("organizations",), side, side_line)
+            refs = []
+            for actor, aline in _items(actors, side_line):
+                ref = check_ref(cx, rec, f.name, f.to, actor, aline)
+                if ref is None:
+                    continue
+                if ref in seen:
+                    cx.err(rec.file, aline, f"'{ref}' is on two sides ('{seen[ref]}' and '{side}')")
+                    continue
+                seen[ref] = str(side)
+                refs.append(ref)
+            if side_id is not None:
+                out.append((side_id, refs))
+        return out
+
+    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: Any) -> None:
+        kg = PREFIXES["kg"]
+        for side, actors in value:
+            for actor in actors:
+                part = URIRef(f"{s}/participation/{actor}")
+                ex.remember(part, rec, rec.line_of(f.name))
+                ex.add(part, URIRef(PREFIXES["rdf"] + "type"), URIRef(kg + "Participation"))
+                ex.add(part, URIRef(kg + "actor"), ex.iri(actor))
+                ex.add(part, URIRef(kg + "side"), ex.iri(side))
+                ex.add(s, URIRef(kg + "participation"), part)
+                ex.add(s, URIRef(kg + "participant"), ex.iri(actor))
+
+
+class Quantities(ValueType):
+    """Amounts with units: `[{amount: N, unit: TEXT, of: TEXT}]` -> schema:QuantitativeValue."""
+
+    name = "quantities"
+    needs_predicate = False
+    _PARTS = ("amount", "unit", "of")
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        out = []
+        amount_field = FieldSpec("amount", "decimal")
+        for item, iline in _items(raw, line):
+            if not isinstance(item, LDict) or "amount" not in item:
+                cx.err(rec.file, iline, "a quantity needs 'amount' (and optionally 'unit', 'of')")
+                continue
+            for extra in sorted(set(item) - set(self._PARTS)):
+                cx.err(
+                    rec.file,
+                    item.lines[extra],
+                    f"unknown field '{extra}' in a quantity" + did_you_mean(extra, self._PARTS),
+                )
+            where = item.lines.get("amount", iline)
+            amount = TYPES["decimal"].check(cx, rec, amount_field, item["amount"], where)
+            unit, of = item.get("unit"), item.get("of")
+            if amount is not None:
+                out.append(
+                    Quantity(
+                        amount, None if unit is None else str(unit), None if of is None else str(of)
+                    )
+                )
+        return out
+
+    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: Any) -> None:
+        schema, kg = PREFIXES["schema"], PREFIXES["kg"]
+        for i, q in enumerate(value, start=1):
+            node = URIRef(f"{s}/quantity/{i}")
+            ex.add(node, URIRef(PREFIXES["rdf"] + "type"), URIRef(schema + "QuantitativeValue"))
+            ex.add(node, URIRef(schema + "value"), number_literal(q.amount))
+            if q.unit:
+                ex.add(node, URIRef(schema + "unitText"), Literal(q.unit))
+            if q.of:
+                ex.add(node, URIRef(schema + "description"), Literal(q.of, lang="en"))
+            ex.add(s, URIRef(kg + "quantity"), node)
+
+
+class Citations(ValueType):
+    """Source lines: `19`, `[19, 22]` or `[{source: ID, line: N, note: ...}]`.
+
+    A bare line number cites the file's `source:`; each line is checked against the
+    source text when it can be found (past the end, or blank, is an error).
+    """
+
+    name = "citations"
+    many = True
+    needs_predicate = False
+    _PARTS = ("source", "line", "note")
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+        out: list[Citation] = []
+        for item, iline in _items(raw, line):
+            cite = self._one(cx, rec, item, iline)
+            if cite is not None and cite not in out:
+                out.append(cite)
+        return out
+
+    def _one(self, cx: CheckContext, rec: Record, item: Any, line: int) -> Citation | None:
+        note = None
+        if isinstance(item, LDict):
+            for extra in sorted(set(item) - set(self._PARTS)):
+                cx.err(
+                    rec.file,
+                    item.lines[extra],
+                    f"unknown field '{extra}' in evidence" + did_you_mean(extra, self._PARTS),
+                )
+            source, number, note = item.get("source"), item.get("line"), item.get("note")
+            source = source if source is not None else cx.default_source(rec.file)
+        else:
+            source, number = cx.default_source(rec.file), item
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            cx.err(rec.file, line, f"evidence line must be a line number ≥ 1, not {number!r}")
+            return None
+        if source is None:
+            cx.err(
+                rec.file,
+                line,
+                "evidence names no source: add 'source: ID' at the top of "
+                "the file or to the citation",
+            )
+            return None
+        found = cx.source_lines(str(source))
+        if found is None:
+            cx.err(
+                rec.file,
+                line,
+                f"unknown source '{source}'" + did_you_mean(str(source), cx.ids_of(["sources"])),
+            )
+            return None
+        fname, text = found
+        if text is not None:
+            if number > len(text):
+                cx.err(
+                    rec.file,
+                    line,
+                    f"evidence line {number} is past the end of {fname} ({len(text)} lines)",
+                )
+                return None
+            if not text[number - 1].strip():
+                cx.err(rec.file, line, f"evidence line {number} of {fname} is blank")
+                return None
+        return Citation(str(source), number, str(note).strip() if note is not None else None)
+
+    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: Any) -> None:
+        kg = PREFIXES["kg"]
+        for cite in value:
+            node = URIRef(f"{s}/evidence/{cite.source}/{cite.line}")
+            ex.remember(node, rec, rec.line_of(f.name))
+            src = ex.iri(cite.source)
+            ex.add(node, URIRef(PREFIXES["rdf"] + "type"), URIRef(kg + "Citation"))
+            ex.add(node, URIRef(kg + "citedSource"), src)
+            ex.add(node, URIRef(kg + "line"), Literal(cite.line, datatype=URIRef(XSD + "integer")))
+            if cite.note:
+                ex.add(
+                    node,
+                    URIRef(PREFIXES["skos"] + "note"),
+                    Literal(cite.note, lang="en"),
+                )
+            ex.add(s, URIRef(kg + "evidence"), node)
+            ex.add(s, URIRef(PREFIXES["prov"] + "wasDerivedFrom"), src)
+
+
+TYPES: dict[str, ValueType] = {
+    t.name: t
+    for t in (
+        Text(),
+        Many("texts", Text()),
+        Url(),
+        Count(),
+        Decimal_(),
+        Date(),
+        Many("dates", Date()),
+        Enum(),
+        Reference(),
+        References(),
+        Sides(),
+        Quantities(),
+        Citations(),
+    )
+}
