@@ -6,6 +6,7 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -188,7 +189,9 @@ def _write_outputs(
     and intact. Beside them go the sidecar files (NAME.json: the precomputed aggregates,
     the meeting index).
     """
-    digest = hashlib.sha256(turtle).hexdigest()[:16]
+    # The schema files go into the name too: the same triples under another schema (view
+    # categories, say) are another generation.
+    digest = hashlib.sha256(turtle + sidecars.get("schema", b"")).hexdigest()[:16]
     gen = build_dir / f"gen-{digest}"
     if not gen.is_dir():
         (staging / "kg.ttl").write_bytes(turtle)
@@ -255,11 +258,13 @@ def build(
     source_dirs: list[Path] | None = None,
     validator: str = "auto",
     progress: Callable[[str], None] | None = None,
+    schema_files: list[Path] | None = None,
 ) -> BuildResult:
     """Build the knowledge graph; raise FactsError (every problem) or BuildBusy.
 
     validator: "pyshacl", "sparql" or "auto" (pySHACL up to PYSHACL_LIMIT triples).
     progress: called with the name of each stage as it starts.
+    schema_files: schema files whose kinds are added to ontology/records.yaml's.
     """
     import gc
 
@@ -270,7 +275,7 @@ def build(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(facts_dir, build_dir, source_dirs, validator, progress)
+        return _build(facts_dir, build_dir, source_dirs, validator, progress, schema_files or [])
     finally:
         if enabled:
             gc.enable()
@@ -282,6 +287,7 @@ def _build(
     source_dirs: list[Path] | None,
     validator: str,
     progress: Callable[[str], None] | None,
+    schema_files: list[Path],
 ) -> BuildResult:
 
     def say(stage: str) -> None:
@@ -292,7 +298,8 @@ def _build(
 
     from kg.convert import ntriples, to_rdf
     from kg.facts.check import check_facts
-    from kg.facts.schema import load_schema
+    from kg.facts.schema import load_schema, read_extra
+    from kg.facts.shapes import declarations, structural_shapes
     from kg.index import search_keys
     from kg.validate import validate, validate_sparql
 
@@ -301,10 +308,13 @@ def _build(
     onto = ontology_dir()
     if not facts_dir.is_dir():
         raise FactsError([Diagnostic(str(facts_dir), 0, "facts folder not found")])
+    extra = read_extra(schema_files)
+    schema = load_schema(extra)
     ontology = Graph().parse(onto / "kg.ttl")
+    for triple in list(declarations(schema, ontology)):
+        ontology.add(triple)  # the classes and properties of kinds kg.ttl does not declare
     topics = Graph().parse(onto / "topics.ttl")
-    shapes = Graph().parse(onto / "shapes.ttl")
-    schema = load_schema()
+    shapes = Graph().parse(onto / "shapes.ttl") + structural_shapes(schema)
     timings["load ontology"] = time.perf_counter() - t0
 
     say("reading and checking facts")
@@ -360,6 +370,9 @@ def _build(
 
             t = time.perf_counter()
             sidecars = precompute(store)
+            # The schema files added to the shipped one, so the lookups and views of this
+            # build draw and name its kinds as the build did.
+            sidecars["schema"] = json.dumps({"extra": extra}, ensure_ascii=False).encode("utf-8")
             timings["aggregates"] = time.perf_counter() - t
 
             say("writing the store")

@@ -33,6 +33,14 @@ import click
     help="Folder of source texts, to check evidence line numbers "
     "(default: $KG_SOURCES, then sources/ or ../shared/sources/ beside the facts).",
 )
+@click.option(
+    "--schema",
+    "schema_files",
+    type=click.Path(path_type=Path, dir_okay=False),
+    multiple=True,
+    metavar="FILE",
+    help="A schema file (shaped like ontology/records.yaml) whose kinds are added to kg's.",
+)
 @click.option("--timings", is_flag=True, help="Also print how long each stage took.")
 @click.option(
     "--max-errors",
@@ -42,7 +50,12 @@ import click
     help="List at most this many problems (0: all); the rest are counted.",
 )
 def build_cmd(
-    facts_dir: Path, build_dir: Path, source_dirs: tuple[Path, ...], timings: bool, max_errors: int
+    facts_dir: Path,
+    build_dir: Path,
+    source_dirs: tuple[Path, ...],
+    schema_files: tuple[Path, ...],
+    timings: bool,
+    max_errors: int,
 ) -> None:
     """Build the knowledge graph from curated facts.
 
@@ -64,7 +77,13 @@ def build_cmd(
             click.echo(f"… {stage}", err=True)
 
     try:
-        result = build(facts_dir, build_dir, list(source_dirs) or None, progress=progress)
+        result = build(
+            facts_dir,
+            build_dir,
+            list(source_dirs) or None,
+            progress=progress,
+            schema_files=list(schema_files),
+        )
     except FactsError as exc:
         errors = [d for d in exc.diagnostics if d.severity == "error"]
         shown = exc.diagnostics if not max_errors else exc.diagnostics[:max_errors]

@@ -10,6 +10,7 @@ legend, and the README's table of kinds (a test holds it to this file).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any
 
 from kg.diagnostics import Diagnostic, FactsError, did_you_mean
 from kg.facts.types import TYPES, FieldSpec
-from kg.facts.yamlload import LDict, load_yaml
+from kg.facts.yamlload import LDict, load_yaml, parse_yaml
 from kg.paths import ontology_dir
 
 # Fields every record may have, whatever its kind.
@@ -326,14 +327,26 @@ def schema_path() -> Path:
     return ontology_dir() / "records.yaml"
 
 
+def read_extra(paths: Iterable[Path]) -> tuple[tuple[str, str], ...]:
+    """Read extra schema files as (name, text) pairs; raise FactsError naming a missing one."""
+    out = []
+    for path in paths:
+        try:
+            out.append((path.name, path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = "not found" if isinstance(exc, FileNotFoundError) else "cannot be read"
+            raise FactsError([Diagnostic(str(path), 0, f"schema file {reason}")]) from None
+    return tuple(out)
+
+
 @cache
-def load_schema(*extra: Path) -> Schema:
-    """Load the shipped schema, plus the kinds declared in `extra` schema files."""
-    docs: list[tuple[str, Any]] = []
-    for path in (schema_path(), *extra):
-        rel = path.name if path == schema_path() else str(path)
-        if not path.is_file():
-            raise FactsError([Diagnostic(rel, 0, "schema file not found")])
-        docs.append((rel, load_yaml(path, rel)))
+def load_schema(extra: tuple[tuple[str, str], ...] = ()) -> Schema:
+    """Load the shipped schema, plus the kinds declared in `extra` (name, text) schema files.
+
+    `kg build --schema FILE` passes its files' texts here, and keeps them beside the store
+    (schema.json) so that the lookups and views of that build read the same schema.
+    """
+    docs: list[tuple[str, Any]] = [("records.yaml", load_yaml(schema_path(), "records.yaml"))]
+    docs += [(name, parse_yaml(text, name)) for name, text in extra]
     return parse_schema(docs)
 

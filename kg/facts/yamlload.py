@@ -73,6 +73,11 @@ def load_yaml(path: Path, rel: str) -> Any:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise FactsError([Diagnostic(rel, 0, f"not UTF-8 text ({exc.reason})")]) from None
+    return parse_yaml(text, rel)
+
+
+def parse_yaml(text: str, rel: str) -> Any:
+    """Parse YAML text read from `rel`; raise FactsError with file:line when malformed."""
     try:
         # libyaml's parser when present (about 10x faster; it keeps line marks too).
         node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
