@@ -17,9 +17,9 @@ from collections import Counter
 from collections.abc import Iterator
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.term import Node
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, SKOS
+from rdflib.term import Node
 
 from kg.convert import expand, schema_terms
 from kg.diagnostics import a
