@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kg.cli import main
-from kg.facts.schema import load_schema
+from kg.facts.schema import kinds_table, load_schema
 from tests.conftest import MINI
 
 ID = "https://w3id.org/kg/id/"
@@ -84,3 +84,10 @@ def test_schema_example(path: Path, tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert f"{path.name}:{line}: {message}" in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_readme_table_of_kinds_is_the_schema() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = kinds_table(load_schema())
+    assert "| `people` | named people |" in table, table
+    assert table in readme, "run python scripts/gen_kinds_table.py"

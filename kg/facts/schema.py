@@ -350,3 +350,13 @@ def load_schema(extra: tuple[tuple[str, str], ...] = ()) -> Schema:
     docs += [(name, parse_yaml(text, name)) for name, text in extra]
     return parse_schema(docs)
 
+
+def kinds_table(schema: Schema) -> str:
+    """The README's table of kinds, as Markdown (scripts/gen_kinds_table.py writes it)."""
+    rows = ["| kind | what | fields |", "| --- | --- | --- |"]
+    for kind in schema.kinds.values():
+        fields = ", ".join(
+            f"`{f.name}`" + ("*" if f.required else "") for f in kind.fields.values()
+        )
+        rows.append(f"| `{kind.name}` | {kind.description} | {fields} |")
+    return "\n".join(rows) + "\n"
