@@ -11,6 +11,7 @@ from kg.diagnostics import Diagnostic, FactsError, a, did_you_mean
 from kg.facts.dates import FuzzyDate
 from kg.facts.records import Citation, Facts, Quantity, Record
 from kg.facts.schema import COMMON_FIELDS, EVIDENCE, KindSpec, Schema
+from kg.facts.types import CITATIONS
 from kg.facts.yamlload import LDict, LList, load_yaml
 
 __all__ = ["Citation", "Facts", "Quantity", "Record", "check_facts", "fact_files"]
@@ -182,7 +183,7 @@ class _Checker:
                     "cite the source line(s) it comes from, e.g. 'evidence: 19'",
                 )
             return
-        rec.evidence = EVIDENCE.vtype.check(self, rec, EVIDENCE, raw, rec.line_of("evidence"))
+        rec.evidence = CITATIONS.check(self, rec, EVIDENCE, raw, rec.line_of("evidence")) or []
 
     def source_lines(self, source_id: str) -> tuple[str, list[str] | None] | None:
         """The file name and lines of a source record's text (None: no such source)."""

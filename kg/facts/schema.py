@@ -196,35 +196,9 @@ class _Reader:
                 + did_you_mean(str(spec["parent"]), known),
             )
             return None
-        fields: dict[str, FieldSpec] = {}
-        if parent is not None:
-            # A kind inherits its parent's fields, but not the field that picks the
-            # parent's own subclasses (a Sanction is not a Meeting).
-            fields = {n: f for n, f in parent.fields.items() if n != parent.type_field}
-        raw_fields = self.mapping(spec.get("fields", LDict()), spec.lines.get("fields", line),
-                                  f"'fields' of '{name}'")  # fmt: skip
-        for fname, fraw in (raw_fields or {}).items():
-            if fname in COMMON_FIELDS:
-                self.err(raw_fields.lines[fname], f"'{fname}' is a field of every kind")  # type: ignore[union-attr]
-                continue
-            f = self.field(
-                fname, fraw, raw_fields.lines[fname], name,  # type: ignore[union-attr]
-                type_field=fname == spec.get("type_field"),
-            )  # fmt: skip
-            if f is not None:
-                fields[fname] = f
-        types: dict[str, TypeSpec] = {}
+        fields = self.fields(name, spec, line, parent)
         category = spec.get("category", parent.category if parent else None)
-        raw_types = spec.get("types", {})
-        for tname, traw in raw_types.items() if isinstance(raw_types, dict) else ():
-            if isinstance(traw, str):
-                types[str(tname)] = TypeSpec(traw, str(category or ""))
-            elif isinstance(traw, LDict):
-                self.unknown_keys(traw, {"class", "category"}, f"type '{tname}' of '{name}'")
-                types[str(tname)] = TypeSpec(
-                    self.text(traw, "class", f"type '{tname}'"),
-                    str(traw.get("category", category or "")),
-                )
+        types = self.types(name, spec, category)
         type_field = spec.get("type_field")
         if type_field:
             if type_field not in fields:
@@ -259,6 +233,42 @@ class _Reader:
             relation_field=spec.get("relation_field"),
             line=line,
         )
+
+    def fields(
+        self, name: str, spec: LDict, line: int, parent: KindSpec | None
+    ) -> dict[str, FieldSpec]:
+        fields: dict[str, FieldSpec] = {}
+        if parent is not None:
+            # A kind inherits its parent's fields, but not the field that picks the
+            # parent's own subclasses (a Sanction is not a Meeting).
+            fields = {n: f for n, f in parent.fields.items() if n != parent.type_field}
+        where = spec.lines.get("fields", line)
+        raw = self.mapping(spec.get("fields", LDict()), where, f"'fields' of '{name}'")
+        for fname, fraw in (raw or LDict()).items():
+            fline = raw.lines[fname] if raw is not None else line
+            if fname in COMMON_FIELDS:
+                self.err(fline, f"'{fname}' is a field of every kind")
+                continue
+            is_type = fname == spec.get("type_field")
+            if (f := self.field(fname, fraw, fline, name, type_field=is_type)) is not None:
+                fields[fname] = f
+        return fields
+
+    def types(self, name: str, spec: LDict, category: str | None) -> dict[str, TypeSpec]:
+        types: dict[str, TypeSpec] = {}
+        raw_types = spec.get("types", {})
+        for tname, traw in raw_types.items() if isinstance(raw_types, dict) else ():
+            if isinstance(traw, str):
+                types[str(tname)] = TypeSpec(traw, str(category or ""))
+            elif isinstance(traw, LDict):
+                self.unknown_keys(traw, {"class", "category"}, f"type '{tname}' of '{name}'")
+                types[str(tname)] = TypeSpec(
+                    self.text(traw, "class", f"type '{tname}'"),
+                    str(traw.get("category", category or "")),
+                )
+            else:
+                self.err(spec.lines.get("types", 0), f"type '{tname}' of '{name}' names a class")
+        return types
 
     def check_kinds(self, kinds: dict[str, KindSpec], categories: dict[str, Category]) -> None:
         for kind in kinds.values():

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from rdflib import Literal, URIRef
 
@@ -24,6 +24,7 @@ from kg.facts.yamlload import LDict, LList
 from kg.prefixes import PREFIXES
 
 Term = URIRef | Literal
+V = TypeVar("V")
 XSD = PREFIXES["xsd"]
 
 
@@ -70,7 +71,7 @@ class FieldSpec:
     line: int = 0  # where records.yaml declares it
 
     @property
-    def vtype(self) -> ValueType:
+    def vtype(self) -> ValueType[Any]:
         """The value type that checks and converts this field."""
         return TYPES[self.type]
 
@@ -78,7 +79,7 @@ class FieldSpec:
 Field = FieldSpec
 
 
-def _items(raw: Any, line: int) -> list[tuple[Any, int]]:
+def _items(raw: object, line: int) -> list[tuple[object, int]]:
     """A value as (item, line) pairs: a YAML list item by item, anything else as one."""
     if isinstance(raw, LList):
         return list(zip(raw, raw.lines, strict=True))
@@ -98,68 +99,70 @@ def number_literal(value: Decimal) -> Literal:
     return Literal(format(value.normalize(), "f"), datatype=URIRef(XSD + "decimal"))
 
 
-class ValueType:
-    """A type of field value. Subclasses override `check` and `term` (or `emit`)."""
+class ValueType(Generic[V]):
+    """A type of field value, whose checked values are V. Subclasses override `check` and
+    `term` (or `emit`)."""
 
     name: ClassVar[str]
     many: ClassVar[bool] = False
     is_date: ClassVar[bool] = False  # its values count towards a node's day bounds
     needs_predicate: ClassVar[bool] = True
 
-    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int) -> V | None:
         """Return the checked value, or None after reporting what is wrong."""
         raise NotImplementedError
 
-    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+    def term(self, ex: EmitContext, f: Field, value: V) -> Term:
         """Return the RDF term of one checked value."""
         raise NotImplementedError
 
-    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: Any) -> None:
+    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: V) -> None:
         """Add the triples saying that node `s` has this field's value."""
         assert f.predicate, f.name
-        p = ex.expand(f.predicate)
-        for v in value if self.many else [value]:
-            ex.add(s, p, self.term(ex, f, v))
+        ex.add(s, ex.expand(f.predicate), self.term(ex, f, value))
 
-    def dates(self, value: Any) -> list[FuzzyDate]:
+    def dates(self, value: V) -> list[FuzzyDate]:
         """The dates a checked value holds (for a node's earliest/latest bounds)."""
         return []
 
-    def shape(self, f: Field) -> dict[str, Any]:
+    def shape(self, f: Field) -> dict[str, list[str]]:
         """SHACL constraints every value of this type meets (datatype or classes)."""
         return {}
 
 
-class Many(ValueType):
+class Many(ValueType[list[V]]):
     """A list of values of another type (a single value is taken as a list of one)."""
 
     many = True
 
-    def __init__(self, name: str, one: ValueType) -> None:
+    def __init__(self, name: str, one: ValueType[V]) -> None:
         self.one = one
         self.name = name  # type: ignore[misc]  # instances name themselves
         self.is_date = one.is_date  # type: ignore[misc]
 
-    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+    def check(
+        self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int
+    ) -> list[V] | None:
         out = [self.one.check(cx, rec, f, x, ln) for x, ln in _items(raw, line)]
         return [x for x in out if x is not None]
 
-    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
-        return self.one.term(ex, f, value)
+    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: list[V]) -> None:
+        for v in value:
+            self.one.emit(ex, s, rec, f, v)
 
-    def dates(self, value: Any) -> list[FuzzyDate]:
+    def dates(self, value: list[V]) -> list[FuzzyDate]:
         return [d for v in value for d in self.one.dates(v)]
 
-    def shape(self, f: Field) -> dict[str, Any]:
+    def shape(self, f: Field) -> dict[str, list[str]]:
         return self.one.shape(f)
 
 
-class Text(ValueType):
+class Text(ValueType[str]):
     """Free text, tagged with the field's language when it declares one (a name@en)."""
 
     name = "text"
 
-    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int) -> str | None:
         if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
             cx.err(rec.file, line, f"'{f.name}' must be text")
             return None
@@ -169,7 +172,7 @@ class Text(ValueType):
             return None
         return text
 
-    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+    def term(self, ex: EmitContext, f: Field, value: str) -> Term:
         return Literal(value, lang=f.lang) if f.lang else Literal(value)
 
 
@@ -179,7 +182,7 @@ class Url(Text):
     name = "url"
     _SCHEME = re.compile(r"^https?://\S+$")
 
-    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int) -> str | None:
         text = super().check(cx, rec, f, raw, line)
         if text is not None and not self._SCHEME.match(text):
             cx.err(rec.file, line, f"'{f.name}' must be a web address (http:// or https://)")
@@ -187,38 +190,41 @@ class Url(Text):
         return text
 
 
-class Decimal_(ValueType):
+def _number(cx: CheckContext, rec: Record, f: Field, raw: object, line: int) -> Decimal | None:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        cx.err(rec.file, line, f"'{f.name}' must be a number")
+        return None
+    try:
+        return Decimal(str(raw).replace(",", "").replace("_", ""))
+    except InvalidOperation:
+        cx.err(rec.file, line, f"'{f.name}' must be a number, not {raw!r}")
+        return None
+
+
+class Decimal_(ValueType[Decimal]):
     """A number (thousands separators allowed: 350,000)."""
 
     name = "decimal"
 
-    def _parse(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
-        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-            cx.err(rec.file, line, f"'{f.name}' must be a number")
-            return None
-        try:
-            return Decimal(str(raw).replace(",", "").replace("_", ""))
-        except InvalidOperation:
-            cx.err(rec.file, line, f"'{f.name}' must be a number, not {raw!r}")
-            return None
+    def check(
+        self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int
+    ) -> Decimal | None:
+        return _number(cx, rec, f, raw, line)
 
-    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
-        return self._parse(cx, rec, f, raw, line)
+    def term(self, ex: EmitContext, f: Field, value: Decimal) -> Term:
+        return number_literal(value)
 
-    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
-        return number_literal(Decimal(value))
-
-    def shape(self, f: Field) -> dict[str, Any]:
+    def shape(self, f: Field) -> dict[str, list[str]]:
         return {"datatypes": [XSD + "integer", XSD + "decimal"]}
 
 
-class Count(Decimal_):
+class Count(ValueType[int]):
     """A whole number ≥ 1 (a rank, a count)."""
 
     name = "int"
 
-    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
-        num = self._parse(cx, rec, f, raw, line)
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int) -> int | None:
+        num = _number(cx, rec, f, raw, line)
         if num is None:
             return None
         if num != num.to_integral_value() or num < 1:
@@ -226,42 +232,44 @@ class Count(Decimal_):
             return None
         return int(num)
 
-    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+    def term(self, ex: EmitContext, f: Field, value: int) -> Term:
         return Literal(value, datatype=URIRef(XSD + "integer"))
 
-    def shape(self, f: Field) -> dict[str, Any]:
+    def shape(self, f: Field) -> dict[str, list[str]]:
         return {"datatypes": [XSD + "integer"]}
 
 
-class Date(ValueType):
+class Date(ValueType[FuzzyDate]):
     """A date to the precision the source gives: a year, a month or a day."""
 
     name = "date"
     is_date = True
 
-    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+    def check(
+        self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int
+    ) -> FuzzyDate | None:
         try:
             return parse_date(raw)
         except ValueError as exc:
             cx.err(rec.file, line, f"'{f.name}': {exc}")
             return None
 
-    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+    def term(self, ex: EmitContext, f: Field, value: FuzzyDate) -> Term:
         return Literal(value.text, datatype=URIRef(XSD + value.xsd))
 
-    def dates(self, value: Any) -> list[FuzzyDate]:
+    def dates(self, value: FuzzyDate) -> list[FuzzyDate]:
         return [value]
 
-    def shape(self, f: Field) -> dict[str, Any]:
+    def shape(self, f: Field) -> dict[str, list[str]]:
         return {"datatypes": [XSD + "date", XSD + "gYearMonth", XSD + "gYear"]}
 
 
-class Enum(ValueType):
+class Enum(ValueType[str]):
     """One of a closed list of words, each naming an IRI (a kind, a status)."""
 
     name = "enum"
 
-    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int) -> str | None:
         if not isinstance(raw, str) or raw not in f.values:
             cx.err(
                 rec.file,
@@ -272,41 +280,43 @@ class Enum(ValueType):
             return None
         return raw
 
-    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+    def term(self, ex: EmitContext, f: Field, value: str) -> Term:
         return ex.expand(f.values[value])
 
 
-class Reference(ValueType):
+class Reference(ValueType[str]):
     """The id of another record, of one of the kinds the field names in `to`."""
 
     name = "ref"
 
-    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int) -> str | None:
         if isinstance(raw, list):
             cx.err(rec.file, line, f"'{f.name}' takes one id, not a list")
             return None
         return check_ref(cx, rec, f.name, f.to, raw, line)
 
-    def term(self, ex: EmitContext, f: Field, value: Any) -> Term:
+    def term(self, ex: EmitContext, f: Field, value: str) -> Term:
         return ex.iri(value)
 
-    def shape(self, f: Field) -> dict[str, Any]:
+    def shape(self, f: Field) -> dict[str, list[str]]:
         return {"kinds": list(f.to)}
 
 
-class References(Many):
+class References(Many[str]):
     """A list of ids (a single id is taken as a list of one)."""
 
     def __init__(self) -> None:
         super().__init__("refs", Reference())
 
-    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+    def check(
+        self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int
+    ) -> list[str] | None:
         out = [check_ref(cx, rec, f.name, f.to, x, ln) for x, ln in _items(raw, line)]
         return [x for x in out if x is not None]
 
 
 def check_ref(
-    cx: CheckContext, rec: Record, name: str, to: tuple[str, ...], ref: Any, line: int
+    cx: CheckContext, rec: Record, name: str, to: tuple[str, ...], ref: object, line: int
 ) -> str | None:
     """Return `ref` if it names a record of one of the kinds `to`; else report and None."""
     if not isinstance(ref, str):
@@ -330,7 +340,10 @@ def check_ref(
     return ref
 
 
-class Sides(ValueType):
+SideList = list[tuple[str, list[str]]]
+
+
+class Sides(ValueType[SideList]):
     """Who took part in an event, grouped by the state or authority each acted for.
 
     `{side-id: [actor ids]}` becomes one kg:Participation node per actor.
@@ -339,7 +352,9 @@ class Sides(ValueType):
     name = "sides"
     needs_predicate = False
 
-    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+    def check(
+        self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int
+    ) -> SideList | None:
         if not isinstance(raw, LDict):
             cx.err(
                 rec.file,
@@ -367,7 +382,7 @@ class Sides(ValueType):
                 out.append((side_id, refs))
         return out
 
-    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: Any) -> None:
+    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: SideList) -> None:
         kg = PREFIXES["kg"]
         for side, actors in value:
             for actor in actors:
@@ -380,14 +395,16 @@ class Sides(ValueType):
                 ex.add(s, URIRef(kg + "participant"), ex.iri(actor))
 
 
-class Quantities(ValueType):
+class Quantities(ValueType[list[Quantity]]):
     """Amounts with units: `[{amount: N, unit: TEXT, of: TEXT}]` -> schema:QuantitativeValue."""
 
     name = "quantities"
     needs_predicate = False
     _PARTS = ("amount", "unit", "of")
 
-    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+    def check(
+        self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int
+    ) -> list[Quantity] | None:
         out = []
         amount_field = FieldSpec("amount", "decimal")
         for item, iline in _items(raw, line):
@@ -401,7 +418,7 @@ class Quantities(ValueType):
                     f"unknown field '{extra}' in a quantity" + did_you_mean(extra, self._PARTS),
                 )
             where = item.lines.get("amount", iline)
-            amount = TYPES["decimal"].check(cx, rec, amount_field, item["amount"], where)
+            amount = _number(cx, rec, amount_field, item["amount"], where)
             unit, of = item.get("unit"), item.get("of")
             if amount is not None:
                 out.append(
@@ -411,7 +428,9 @@ class Quantities(ValueType):
                 )
         return out
 
-    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: Any) -> None:
+    def emit(
+        self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: list[Quantity]
+    ) -> None:
         schema, kg = PREFIXES["schema"], PREFIXES["kg"]
         for i, q in enumerate(value, start=1):
             node = URIRef(f"{s}/quantity/{i}")
@@ -424,7 +443,7 @@ class Quantities(ValueType):
             ex.add(s, URIRef(kg + "quantity"), node)
 
 
-class Citations(ValueType):
+class Citations(ValueType[list[Citation]]):
     """Source lines: `19`, `[19, 22]` or `[{source: ID, line: N, note: ...}]`.
 
     A bare line number cites the file's `source:`; each line is checked against the
@@ -436,7 +455,9 @@ class Citations(ValueType):
     needs_predicate = False
     _PARTS = ("source", "line", "note")
 
-    def check(self, cx: CheckContext, rec: Record, f: Field, raw: Any, line: int) -> Any:
+    def check(
+        self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int
+    ) -> list[Citation] | None:
         out: list[Citation] = []
         for item, iline in _items(raw, line):
             cite = self._one(cx, rec, item, iline)
@@ -444,7 +465,7 @@ class Citations(ValueType):
                 out.append(cite)
         return out
 
-    def _one(self, cx: CheckContext, rec: Record, item: Any, line: int) -> Citation | None:
+    def _one(self, cx: CheckContext, rec: Record, item: object, line: int) -> Citation | None:
         note = None
         if isinstance(item, LDict):
             for extra in sorted(set(item) - set(self._PARTS)):
@@ -490,7 +511,9 @@ class Citations(ValueType):
                 return None
         return Citation(str(source), number, str(note).strip() if note is not None else None)
 
-    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: Any) -> None:
+    def emit(
+        self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: list[Citation]
+    ) -> None:
         kg = PREFIXES["kg"]
         for cite in value:
             node = URIRef(f"{s}/evidence/{cite.source}/{cite.line}")
@@ -509,7 +532,9 @@ class Citations(ValueType):
             ex.add(s, URIRef(PREFIXES["prov"] + "wasDerivedFrom"), src)
 
 
-TYPES: dict[str, ValueType] = {
+CITATIONS = Citations()  # the type of the `evidence` field every record has
+
+TYPES: dict[str, ValueType[Any]] = {
     t.name: t
     for t in (
         Text(),
@@ -524,6 +549,6 @@ TYPES: dict[str, ValueType] = {
         References(),
         Sides(),
         Quantities(),
-        Citations(),
+        CITATIONS,
     )
 }
