@@ -17,7 +17,8 @@ from typing import Any
 
 import jinja2
 
-from kg.views import Item, View, style
+from kg.views.model import Item, View
+from kg.views.style import style
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
 LAYOUT_LIMIT = 800  # above this many nodes the browser lays out (seeded), not networkx
