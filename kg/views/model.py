@@ -1,13 +1,17 @@
 """What a view is: nodes, the items (meetings, stated relations) linking them, and edges.
 
 Plain data, no store and no drawing: assembly fills these, the cuts narrow them, the page
-renders them.
+renders them. ViewError is here so that every module of the package can raise it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+
+class ViewError(Exception):
+    """The view asked for cannot be drawn; the message says why and what to do instead."""
 
 
 @dataclass

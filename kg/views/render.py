@@ -18,13 +18,13 @@ from typing import Any
 import jinja2
 
 from kg.views.layout import LAYOUT_LIMIT, SEED, layout
-from kg.views.model import Item, View
+from kg.views.model import Item, View, ViewError
 from kg.views.style import style
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
-class RenderError(Exception):
+class RenderError(ViewError):
     """The page cannot be made (what is missing is in the message)."""
 
 
