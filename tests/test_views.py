@@ -376,3 +376,22 @@ def test_make_view_is_what_kg_view_draws(shipped_build: Path, tmp_path: Path) ->
     assert out.read_text(encoding="utf-8") == render(views.make_view(store, "muttaqi", 2))
     with pytest.raises(views.ViewError, match="more than --max-nodes 3"):
         views.make_view(store, max_nodes=3)
+
+
+def test_whole_graph_page_is_titled_by_its_sources(
+    build_mini: BuildRunner, mini: Path, tmp_path: Path
+) -> None:
+    """The title names the dataset (its sources' dcterms:title), escaped; an ego's, its center."""
+    import html
+
+    title = "Notes on <Iran> & the Taliban"
+    facts = mini / "facts" / "mini.yaml"
+    facts.write_text(facts.read_text().replace("title: Mini source", f"title: '{title}'"))
+    assert build_mini().exit_code == 0
+    store = ["--store", str(mini / "build" / "store"), "view"]
+    for args, want in (([], f"kg: {title}"), (["--ego", "muttaqi"], "kg: Amir Khan Muttaqi")):
+        page = tmp_path / "v.html"
+        result = CliRunner().invoke(main, [*store, *args, "-o", str(page)])
+        assert result.exit_code == 0, result.output
+        text = page.read_text(encoding="utf-8")
+        assert f"<title>{html.escape(want, quote=False)}</title>" in text, text[:600]

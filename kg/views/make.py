@@ -2,6 +2,8 @@
 
 make_view is the one entry point `kg view` and the notebook share: it resolves the names an
 analyst typed, builds the view, cuts it, marks a path and refuses a view too large to draw.
+A view is titled with what it shows: the center of an ego's, else the dataset (the titles
+of the sources the facts are taken from), so the title follows the facts, not the code.
 """
 
 from __future__ import annotations
@@ -9,12 +11,19 @@ from __future__ import annotations
 import datetime as dt
 
 from kg.names import resolve, resolve_topic
-from kg.store import Store
+from kg.query import run
+from kg.store import Store, value
 from kg.views.assemble import build_view, ego_view
 from kg.views.cut import by_dates, by_topic, highlight_path
 from kg.views.model import View, ViewError
 
 MAX_NODES = 2000  # a browser slows down past this many nodes
+
+
+def dataset_title(store: Store) -> str:
+    """Return "kg: " and the titles of the store's sources (kg:Source, dcterms:title)."""
+    titles = [value(r["title"]) for r in run(store, "source-titles")]
+    return "kg: " + "; ".join(titles) if titles else "kg"
 
 
 def make_view(
@@ -43,7 +52,7 @@ def make_view(
         view.title = f"kg: {center.label}"
     else:
         view = build_view(store)
-        view.title = "kg: Iran–Taliban relations"
+        view.title = dataset_title(store)
     if topic:
         t = resolve_topic(store, topic)
         view = by_topic(view, t.iri, t.label)
