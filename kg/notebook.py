@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg.text import cell
+
+if TYPE_CHECKING:
+    from kg.store import Store
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> Any:
@@ -50,13 +53,18 @@ def engagement_chart(data: dict[str, Any], title: str = "Engagements per month")
     return fig
 
 
-def view_inline(view: Any, height: int = 600) -> Any:
-    """Return a kg view as an inline frame for display in a notebook."""
+def view_inline(store: Store, height: int = 600, **what: Any) -> Any:
+    """Return a kg view as an inline frame for display in a notebook.
+
+    `what` is what to draw, as kg.views.make_view takes it (ego="muttaqi", depth=2, topic=…),
+    so a notebook and `kg view` draw the same page for the same choice.
+    """
     from IPython.display import HTML
 
+    from kg.views import make_view
     from kg.views.render import render
 
-    page = html.escape(render(view), quote=True)
+    page = html.escape(render(make_view(store, **what)), quote=True)
     return HTML(
         f'<iframe srcdoc="{page}" style="width:100%;height:{height}px;border:0" '
         'sandbox="allow-scripts"></iframe>'

@@ -358,3 +358,40 @@ def test_view_without_pyvis_says_so_and_keeps_the_old_page(
         "pip install pyvis"
     )
     assert out.read_bytes() == before
+
+
+def test_make_view_is_what_kg_view_draws(shipped_build: Path, tmp_path: Path) -> None:
+    """The library decides what to draw: the CLI's page is make_view's, rendered."""
+    from kg import views
+    from kg.cli.view import view_cmd
+    from kg.store import EmbeddedStore
+
+    cap = next(p for p in view_cmd.params if p.name == "max_nodes")
+    assert cap.default == views.MAX_NODES, cap.default  # written out there to keep kg --help light
+    out = tmp_path / "ego.html"
+    args = ["--store", str(shipped_build / "store"), "view", "--ego", "muttaqi", "-o", str(out)]
+    result = CliRunner().invoke(main, [*args, "--depth", "2"])
+    assert result.exit_code == 0, result.output
+    store = EmbeddedStore.open(shipped_build / "store")
+    assert out.read_text(encoding="utf-8") == render(views.make_view(store, "muttaqi", 2))
+    with pytest.raises(views.ViewError, match="more than --max-nodes 3"):
+        views.make_view(store, max_nodes=3)
+
+
+def test_whole_graph_page_is_titled_by_its_sources(
+    build_mini: BuildRunner, mini: Path, tmp_path: Path
+) -> None:
+    """The title names the dataset (its sources' dcterms:title), escaped; an ego's, its center."""
+    import html
+
+    title = "Notes on <Iran> & the Taliban"
+    facts = mini / "facts" / "mini.yaml"
+    facts.write_text(facts.read_text().replace("title: Mini source", f"title: '{title}'"))
+    assert build_mini().exit_code == 0
+    store = ["--store", str(mini / "build" / "store"), "view"]
+    for args, want in (([], f"kg: {title}"), (["--ego", "muttaqi"], "kg: Amir Khan Muttaqi")):
+        page = tmp_path / "v.html"
+        result = CliRunner().invoke(main, [*store, *args, "-o", str(page)])
+        assert result.exit_code == 0, result.output
+        text = page.read_text(encoding="utf-8")
+        assert f"<title>{html.escape(want, quote=False)}</title>" in text, text[:600]

@@ -1,0 +1,72 @@
+"""Decide what a view draws: the whole graph or an ego's neighbourhood, cut and titled.
+
+make_view is the one entry point `kg view` and the notebook share: it resolves the names an
+analyst typed, builds the view, cuts it, marks a path and refuses a view too large to draw.
+A view is titled with what it shows: the center of an ego's, else the dataset (the titles
+of the sources the facts are taken from), so the title follows the facts, not the code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from kg.names import resolve, resolve_topic
+from kg.query import run
+from kg.store import Store, value
+from kg.views.assemble import build_view, ego_view
+from kg.views.cut import by_dates, by_topic, highlight_path
+from kg.views.model import View, ViewError
+
+MAX_NODES = 2000  # a browser slows down past this many nodes
+
+
+def dataset_title(store: Store) -> str:
+    """Return "kg: " and the titles of the store's sources (kg:Source, dcterms:title)."""
+    titles = [value(r["title"]) for r in run(store, "source-titles")]
+    return "kg: " + "; ".join(titles) if titles else "kg"
+
+
+def make_view(
+    store: Store,
+    ego: str | None = None,
+    depth: int = 1,
+    topic: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    path: tuple[str, str] | None = None,
+    max_nodes: int = MAX_NODES,
+) -> View:
+    """Return the titled view to draw, or raise ViewError saying why it cannot be drawn.
+
+    ego: only what lies within `depth` links of this name (built from it outward; the whole
+    graph's view is never made). topic: only meetings and facts on it (narrower topics
+    included) and who they involve. start, end: only what is dated within [start, end].
+    path: two names whose shortest chain is highlighted. Names are resolved as the lookups
+    resolve them (kg.names.NameError_ when one matches nothing or several things).
+    """
+    if ego:
+        center = resolve(store, ego)
+        view = ego_view(store, center.iri, depth)
+        if center.iri not in view.nodes:
+            raise ViewError(f"{center.label} is drawn as a meeting, not a node; pick an actor")
+        view.title = f"kg: {center.label}"
+    else:
+        view = build_view(store)
+        view.title = dataset_title(store)
+    if topic:
+        t = resolve_topic(store, topic)
+        view = by_topic(view, t.iri, t.label)
+    if start or end:
+        view = by_dates(view, start, end)
+    if path:
+        a, b = (resolve(store, p) for p in path)
+        chain = highlight_path(view, a.iri, b.iri)
+        if not chain:
+            raise ViewError(f"no chain of relations links {a.label} and {b.label} in this view")
+        view.note += f"; path {a.label} → {b.label} in blue ({len(chain) - 1} hops)"
+    if len(view.nodes) > max_nodes:
+        raise ViewError(
+            f"the view has {len(view.nodes)} nodes, more than --max-nodes "
+            f"{max_nodes}; narrow it with --ego NAME, --topic or --from/--to"
+        )
+    return view
