@@ -372,7 +372,8 @@ def _build(
             sidecars = precompute(store)
             # The schema files added to the shipped one, so the lookups and views of this
             # build draw and name its kinds as the build did.
-            sidecars["schema"] = json.dumps({"extra": extra}, ensure_ascii=False).encode("utf-8")
+            kept = {"extra": extra, "categories": schema.view_categories()}
+            sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
             timings["aggregates"] = time.perf_counter() - t
 
             say("writing the store")

@@ -142,3 +142,4 @@ def decode_rows(rows: list[dict[str, list[str]]]) -> list[Row]:
                 dec[k] = ox.Literal(val, language=extra or None)
         out.append(dec)
     return out
+

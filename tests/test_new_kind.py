@@ -11,6 +11,7 @@ import csv
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pyshacl
 import pytest
@@ -128,3 +129,17 @@ def test_csv_export_has_its_table(built: Path, tmp_path: Path) -> None:
     assert [(r["label"], r["imposedBy"], r["target"]) for r in rows] == [
         ("An asset freeze", "Iran", "Taliban")
     ], rows
+
+
+def test_view_draws_it_with_its_own_legend_entry(
+    built: Path, tmp_path: Path, open_page: Any
+) -> None:
+    page_file = tmp_path / "graph.html"
+    _kg(built, "view", "-o", str(page_file))
+    opened = open_page(page_file)
+    data = opened.page.evaluate("() => window.kgData")
+    node = next(n for n in data["nodes"] if n["label"] == "An asset freeze")
+    assert node["category"] == "sanction", node
+    legend = opened.page.inner_text("#legend")
+    assert "Sanctions" in legend, legend
+    assert "People" in legend, legend  # kg's own categories stay

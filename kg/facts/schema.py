@@ -20,6 +20,7 @@ from kg.diagnostics import Diagnostic, FactsError, did_you_mean
 from kg.facts.types import TYPES, FieldSpec
 from kg.facts.yamlload import LDict, load_yaml, parse_yaml
 from kg.paths import ontology_dir
+from kg.prefixes import PREFIXES
 
 # Fields every record may have, whatever its kind.
 COMMON_FIELDS = ("id", "note", "evidence")
@@ -106,6 +107,19 @@ class Schema:
                 out.setdefault(t.cls, t.category)
             out.setdefault(kind.cls, kind.category)  # the fallback for its subclasses
         return out
+
+    def view_categories(self) -> list[dict[str, Any]]:
+        """The view's node categories in legend order, each with the class IRIs it covers
+        (what `kg build` keeps beside the store, so views need not load the schema)."""
+        classes: dict[str, list[str]] = {c: [] for c in self.categories}
+        for cls, cat in self.category_of_class().items():
+            prefix, _, local = cls.partition(":")
+            classes[cat].append(PREFIXES[prefix] + local)
+        return [
+            {"id": c.id, "label": c.label, "color": c.color, "shape": c.shape,
+             "classes": classes[c.id]}
+            for c in self.categories.values()
+        ]  # fmt: skip
 
     def actor_kinds(self) -> list[KindSpec]:
         """The kinds whose records are actors (who meet, hold posts, sign agreements)."""

@@ -8,6 +8,7 @@ other statements become labelled edges; every node carries a card with its sourc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -24,7 +25,7 @@ from kg.query import run, run_each
 from kg.store import Row, Store, value
 from kg.views.cut import ego
 from kg.views.model import Edge, Item, Node, View
-from kg.views.style import category
+from kg.views.style import categories, style
 
 
 def _relation(r: Row) -> str:
@@ -42,23 +43,32 @@ def build_view(store: Store) -> View:
         )
         for r in run(store, "graph-edges")
     ]
-    return _assemble(run(store, "view-nodes"), list(who_met(store)), list(roles(store)), edges)
+    return _assemble(
+        run(store, "view-nodes"), list(who_met(store)), list(roles(store)), edges, style(store)
+    )
 
 
 def _assemble(
-    node_rows: list[Row], met: list[Record], held_roles: list[Record], edges: list[Edge]
+    node_rows: list[Row],
+    met: list[Record],
+    held_roles: list[Record],
+    edges: list[Edge],
+    st: dict[str, Any],
 ) -> View:
-    """Make the view's nodes and items from the rows of the view queries."""
+    """Make the view's nodes and items from the rows of the view queries; `st` is the view
+    style, whose categories say which classes are drawn."""
+    drawn = categories(st)
     nodes: dict[str, Node] = {}
     for r in node_rows:
         nid = value(r["node"])
-        if nid in nodes:
+        cat = drawn.get(value(r["type"]))
+        if nid in nodes or cat is None:
             continue
         nodes[nid] = Node(
             id=nid,
             label=value(r["label"]),
             type=value(r["typeLabel"]),
-            category=category(value(r["type"])),
+            category=cat,
             aliases=sorted(filter(None, value(r["aliases"]).split("|"))),
             sources=citations(value(r["sources"])),
             earliest=value(r["earliest"]) or None,
@@ -137,7 +147,7 @@ def _assemble(
             )
         )
     items = [i for i in items if i.a in nodes and i.b in nodes and i.a != i.b]
-    return View(nodes, items, note="whole graph")
+    return View(nodes, items, note="whole graph", style=st)
 
 
 @dataclass
@@ -160,7 +170,7 @@ def ego_view(store: Store, center: str, depth: int) -> View:
     """
     held = {m[0] for m in meeting_index(store) if m[4]}  # meetings drawn as edges
     if center in held:
-        return View({}, [], note="a meeting is drawn as edges, not a node")
+        return View({}, [], note="a meeting is drawn as edges, not a node", style=style(store))
     around: dict[str, _Around] = {}
     actors: dict[str, set[str]] = {}
 
@@ -239,5 +249,6 @@ def ego_view(store: Store, center: str, depth: int) -> View:
             Edge(s, _relation(r), o, tuple(sorted(set(cites.get(s, [])))))
             for (s, _, o), r in sorted(edges.items())
         ],
+        style(store),
     )
     return ego(local, center, depth)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from dataclasses import replace
 
 from kg.views.model import Item, View
 
@@ -15,9 +16,8 @@ def _keep(view: View, items: list[Item], extra: set[str], note: str) -> View:
     ids = set(extra)
     for i in items:
         ids.update((i.a, i.b))
-    return View(
-        {k: v for k, v in view.nodes.items() if k in ids}, items, view.title, note, view.highlight
-    )
+    nodes = {k: v for k, v in view.nodes.items() if k in ids}
+    return replace(view, nodes=nodes, items=items, note=note)
 
 
 def ego(view: View, center: str, depth: int) -> View:

@@ -55,6 +55,8 @@ class View:
     title: str = "kg"
     note: str = ""
     highlight: set[str] = field(default_factory=set)  # node ids and "a|b" pair keys
+    # How to draw it (kg.views.style): the node categories of the schema it was built with.
+    style: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

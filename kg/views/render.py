@@ -61,7 +61,7 @@ def _item_order(i: Item) -> tuple[str, ...]:
 
 def page_data(view: View) -> dict[str, Any]:
     """Return the nodes, edges, cards and legend the page shows, as plain JSON data."""
-    st = style()
+    st = view.style or style()
     cats = {c["id"]: c for c in st["categories"]}
     links: dict[tuple[str, str], list[Item]] = defaultdict(list)
     for i in view.items:

@@ -1,7 +1,9 @@
 """How the view draws each kind of node: the one place that reads the style data.
 
-Only style() reads the data and only category() maps a node's class to its category, so
-their source (today kg/views/style.yaml) can change without touching assembly or rendering.
+The node categories (legend order, colour, shape) and the classes each covers come from
+the record schema of the build being drawn (ontology/records.yaml, plus any schema file
+given to `kg build --schema`), which the build keeps beside the store: a kind names its
+category there. style.yaml keeps only how edges and highlights are drawn.
 """
 
 from __future__ import annotations
@@ -12,21 +14,33 @@ from typing import Any
 
 import yaml
 
-STYLE_FILE = Path(__file__).resolve().parent / "style.yaml"
+from kg.store import Store
+
+EDGE_STYLE_FILE = Path(__file__).resolve().parent / "style.yaml"
 
 
 @cache
-def style() -> dict[str, Any]:
-    """Return the view style (categories, colours, shapes) from style.yaml."""
-    with STYLE_FILE.open(encoding="utf-8") as fh:
+def _edge_style() -> dict[str, Any]:
+    with EDGE_STYLE_FILE.open(encoding="utf-8") as fh:
         data: dict[str, Any] = yaml.safe_load(fh)
     return data
 
 
-def category(type_iri: str) -> str:
-    """Return the id of the first style category listing the class (local name), or "group"."""
-    local = type_iri.rsplit("#", 1)[-1]
-    for cat in style()["categories"]:
-        if local in cat["classes"]:
-            return str(cat["id"])
-    return "group"
+def style(store: Store | None = None) -> dict[str, Any]:
+    """Return the view style: node categories in legend order (each with the class IRIs it
+    covers) from the store's schema, and the edge styles."""
+    sidecar = getattr(store, "sidecar", None)
+    kept = sidecar("schema") if sidecar is not None else None
+    if kept and "categories" in kept:
+        cats: list[dict[str, Any]] = kept["categories"]
+    else:  # a store without the file (a remote endpoint): kg's own schema
+        from kg.facts.schema import load_schema
+
+        cats = load_schema().view_categories()
+    return {"categories": cats, **_edge_style()}
+
+
+def categories(st: dict[str, Any]) -> dict[str, str]:
+    """Map each class IRI a drawn record may have to its category id (a node whose class
+    is not here belongs to a kind that is not drawn)."""
+    return {cls: c["id"] for c in st["categories"] for cls in c["classes"]}
