@@ -231,7 +231,7 @@ def actor_network(store: Store, sources: bool = True) -> Any:
     """
     import networkx as nx
 
-    from kg.lookups import meeting_index
+    from kg.indexes import meeting_index
 
     graph = nx.MultiGraph()
     for r in run(store, "actors"):

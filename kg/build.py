@@ -217,7 +217,7 @@ def precompute(store: Any) -> dict[str, bytes]:
     """Run the whole-graph aggregate queries and the indexes once; return them as JSON."""
     import json
 
-    from kg.lookups import meeting_index, tenure_index
+    from kg.indexes import meeting_index, tenure_index
     from kg.query import PRECOMPUTED, load_query
     from kg.store import EmbeddedStore, encode_rows
 

@@ -13,6 +13,7 @@ from typing import Any
 from pyoxigraph import NamedNode
 
 from kg import query
+from kg.indexes import meeting_index, role_key, tenure_index
 from kg.names import Entity, NameError_
 from kg.query import run, run_each
 from kg.store import Row, Store, Term, value
@@ -161,40 +162,6 @@ def _turned(r: Row) -> Row:
     return {swap.get(k, k): v for k, v in r.items()}
 
 
-def meeting_index(store: Store) -> list[list[Any]]:
-    """Every meeting as [event, earliest, latest, label, rows, topics], in who-met's order.
-
-    `rows` is how many rows the event gives in who-met without a person (pairs of actors on
-    opposite sides, each pair once); `topics` are the event's own topic IRIs. `kg build`
-    stores it beside the store (meetings.json); other stores compute it here.
-    """
-    sidecar = getattr(store, "sidecar", None)
-    if sidecar is not None and (index := sidecar("meetings")) is not None:
-        return list(index)
-    parts: dict[str, set[tuple[str, str]]] = {}
-    for r in run(store, "meeting-sides"):
-        parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side")))
-    topics: dict[str, set[str]] = {}
-    for r in run(store, "meeting-topics"):
-        topics.setdefault(_v(r, "event"), set()).add(_v(r, "topic"))
-    index = []
-    for r in run(store, "meeting-events"):
-        event = _v(r, "event")
-        actors = parts.get(event, set())
-        pairs = {(a, sa, b, sb) for a, sa in actors for b, sb in actors if sa < sb}
-        index.append(
-            [
-                event,
-                _v(r, "earliest"),
-                _v(r, "latest"),
-                _v(r, "eventLabel"),
-                len(pairs),
-                sorted(topics.get(event, ())),
-            ]
-        )
-    return sorted(index, key=lambda m: (m[1], m[3], m[0]))
-
-
 def _who_met_page(
     store: Store,
     topic: Entity | None,
@@ -252,7 +219,7 @@ def roles(
     if entity is not None:
         tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
         if len(tenures) <= query.MANY_KEYS:
-            rows = sorted(run_each(store, "roles", "tenure", tenures, params), key=_role_key)
+            rows = sorted(run_each(store, "roles", "tenure", tenures, params), key=role_key)
             return _cut(rows, offset, limit, _role)
     order = tenure_index(store, start, end)
     if post is not None:
@@ -263,26 +230,8 @@ def roles(
         order = [t for t in order if t[0] in wanted]
     page = order[offset : offset + limit] if limit else order[offset:]
     keys = [NamedNode(t[0]) for t in page]
-    rows = sorted(run_each(store, "roles", "tenure", keys, params), key=_role_key)
+    rows = sorted(run_each(store, "roles", "tenure", keys, params), key=role_key)
     return Rows(list(map(_role, rows)), len(order), offset)
-
-
-def tenure_index(
-    store: Store, start: dt.date | None = None, end: dt.date | None = None
-) -> list[list[str]]:
-    """The tenures that may have been held between start and end (default: all), each as
-    [tenure, earliest, latest, holder name, post, post name], in roles' order.
-
-    `kg build` stores all of them beside the store (tenures.json); other stores ask.
-    """
-    low = start.isoformat() if start else "0001-01-01"
-    high = end.isoformat() if end else "9999-12-31"
-    sidecar = getattr(store, "sidecar", None)
-    if sidecar is not None and (index := sidecar("tenures")) is not None:
-        return [t for t in index if t[2] >= low and t[1] <= high]
-    fields = ("tenure", "earliest", "latest", "holderLabel", "post", "postLabel")
-    rows = sorted(run(store, "tenures", **{"from": start, "to": end}), key=_role_key)
-    return [[_v(r, f) for f in fields] for r in rows]
 
 
 def _role(r: Row) -> Record:
@@ -304,8 +253,7 @@ def _role(r: Row) -> Record:
 def roles_of_tenures(store: Store, tenures: list[Term]) -> list[Record]:
     """roles rows of the given tenures, in roles' order (each asked for by its IRI)."""
     return [
-        _role(r)
-        for r in sorted(run_each(store, "roles", "tenure", tenures, many=-1), key=_role_key)
+        _role(r) for r in sorted(run_each(store, "roles", "tenure", tenures, many=-1), key=role_key)
     ]
 
 
@@ -313,11 +261,6 @@ def meetings_of_events(store: Store, events: list[Term]) -> list[Record]:
     """who-met rows of the given events, every pair once, in who-met's order."""
     rows = run_each(store, "who-met", "event", events, many=-1)
     return [_meeting(r) for r in sorted(rows, key=_meeting_key)]
-
-
-def _role_key(r: Row) -> tuple[str, ...]:
-    """roles' order: by first possible day, holder, post."""
-    return tuple(_v(r, k) for k in ("earliest", "holderLabel", "postLabel", "tenure"))
 
 
 def timeline(

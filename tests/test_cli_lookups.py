@@ -461,7 +461,7 @@ def test_lookups_answer_the_same_per_key_and_in_one_query(
 
 
 def test_meeting_index_beside_the_store_matches_the_graph(shipped_build: Path) -> None:
-    from kg.lookups import meeting_index
+    from kg.indexes import meeting_index
     from kg.store import EmbeddedStore
 
     store = EmbeddedStore.open(shipped_build / "store")
@@ -475,7 +475,7 @@ def test_meeting_index_beside_the_store_matches_the_graph(shipped_build: Path) -
 def test_tenure_index_beside_the_store_matches_the_graph(shipped_build: Path) -> None:
     import datetime as dt
 
-    from kg.lookups import tenure_index
+    from kg.indexes import tenure_index
     from kg.store import EmbeddedStore
 
     store = EmbeddedStore.open(shipped_build / "store")

@@ -17,10 +17,10 @@ from typing import Any
 import pyoxigraph as ox
 import yaml
 
+from kg.indexes import meeting_index
 from kg.lookups import (
     Record,
     citations,
-    meeting_index,
     meetings_of_events,
     roles,
     roles_of_tenures,

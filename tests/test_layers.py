@@ -1,0 +1,55 @@
+"""Layers import downward: the write side (the build) never imports the read side or the CLI."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import kg
+
+PACKAGE = Path(kg.__file__).resolve().parent
+
+
+def _module_file(name: str) -> Path | None:
+    """The source file of a kg module (a package's __init__.py), or None if not in kg."""
+    parts = name.split(".")
+    if parts[0] != "kg":
+        return None
+    base = PACKAGE.joinpath(*parts[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imports(name: str) -> set[str]:
+    """The kg modules a module imports anywhere in it (functions too: kg imports lazily)."""
+    path = _module_file(name)
+    assert path is not None, name
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            # `from kg import query` imports the module kg.query.
+            found |= {f"{node.module}.{a.name}" for a in node.names}
+    return {m for m in found if _module_file(m) is not None}
+
+
+def reachable(start: str) -> set[str]:
+    """Every kg module that importing start (and calling its functions) may import."""
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += sorted(_imports(name) - seen)
+    return seen
+
+
+def test_the_build_does_not_import_the_read_side_or_the_cli() -> None:
+    modules = reachable("kg.build")
+    assert "kg.indexes" in modules, sorted(modules)  # the walk does follow the imports
+    read_side = {m for m in modules if m in ("kg.lookups", "kg.cli") or m.startswith("kg.cli.")}
+    assert not read_side, sorted(modules)
