@@ -50,6 +50,7 @@ def reachable(start: str) -> set[str]:
 
 def test_the_build_does_not_import_the_read_side_or_the_cli() -> None:
     modules = reachable("kg.build")
-    assert "kg.indexes" in modules, sorted(modules)  # the walk does follow the imports
+    # The walk does follow the imports, lazy ones too.
+    assert {"kg.indexes", "kg.publish"} <= modules, sorted(modules)
     read_side = {m for m in modules if m in ("kg.lookups", "kg.cli") or m.startswith("kg.cli.")}
     assert not read_side, sorted(modules)

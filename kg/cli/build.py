@@ -55,8 +55,9 @@ def build_cmd(
 
     Example: kg build --facts facts --out build
     """
-    from kg.build import BuildBusy, build
+    from kg.build import build
     from kg.diagnostics import FactsError
+    from kg.publish import BuildBusy
 
     def progress(stage: str) -> None:
         # On a terminal only: piped output stays the summary alone.
