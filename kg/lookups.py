@@ -419,3 +419,40 @@ def stats(store: Store) -> Record:
             for r in run(store, "stats-pairs")
         ],
     }
+
+
+def engagement(store: Store, by: str = "month") -> dict[str, Any]:
+    """Count engagements in the curated events, next to what the source reports.
+
+    An engagement is an event with actors on two sides, counted once per pair of sides
+    (not once per direction, nor once per participant).
+    """
+    query = {"month": "stats-months", "topic": "stats-topics", "pair": "stats-pairs"}[by]
+    rows: list[dict[str, Any]] = []
+    for r in run(store, query):
+        if by == "month":
+            rows.append({"month": value(r["month"]), "count": int(value(r["count"]))})
+        elif by == "topic":
+            rows.append({"topic": value(r["label"]), "count": int(value(r["count"]))})
+        else:
+            rows.append(
+                {"a": value(r["aLabel"]), "b": value(r["bLabel"]), "count": int(value(r["count"]))}
+            )
+    reported = []
+    for r in run(store, "reported"):
+        cites = citations(value(r["sources"]))
+        reported.append(
+            {
+                "statistic": value(r["label"]),
+                "measure": value(r["measure"]),
+                "value": value(r["value"]) or None,
+                "unit": value(r["unit"]) or None,
+                "rank": value(r["rank"]) or None,
+                "out_of": value(r["outOf"]) or None,
+                "trails": sorted(filter(None, value(r["trails"]).split("|"))),
+                "period_end": value(r["periodEnd"]) or None,
+                "sources": cites,
+            }
+        )
+    total = sum(int(row["count"]) for row in rows) if by != "topic" else None
+    return {"by": by, "rows": rows, "curated_total": total, "reported": reported}

@@ -408,10 +408,10 @@ def test_pages_make_up_the_whole_answer(kg: Any, args: tuple[str, ...]) -> None:
 
 
 def test_path_falls_back_to_the_projection(kg: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kg import analytics
+    from kg import chains
 
     searched = as_json(kg("path", "muttaqi", "Saif al-Adel", "--format", "json"))
-    monkeypatch.setattr(analytics, "SEARCH_SECONDS", -1.0)  # no time to search: project
+    monkeypatch.setattr(chains, "SEARCH_SECONDS", -1.0)  # no time to search: project
     projected = as_json(kg("path", "muttaqi", "Saif al-Adel", "--format", "json"))
     assert len(projected) == len(searched) == 4
     assert projected[0]["from"] == "Amir Khan Muttaqi" and projected[-1]["to"] == "Saif al-Adel"

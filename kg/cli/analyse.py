@@ -106,7 +106,7 @@ def engagement_cmd(ctx: click.Context, by: str, fmt: str) -> None:
 
     Example: kg engagement --by pair
     """
-    from kg.analytics import engagement
+    from kg.lookups import engagement
 
     data = engagement(open_store(ctx), by)
     if fmt == "json":

@@ -56,7 +56,7 @@ def user_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from kg.analytics import NoPath
+        from kg.chains import NoPath
         from kg.names import NameError_
         from kg.store import StoreError
 

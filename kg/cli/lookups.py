@@ -285,7 +285,7 @@ def path(ctx: click.Context, a: str, b: str, fmt: str) -> None:
 
     Example: kg path muttaqi "Saif al-Adel"
     """
-    from kg.analytics import shortest_path
+    from kg.chains import shortest_path
     from kg.names import resolve
 
     store = open_store(ctx)
