@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rdflib import Graph
 
 from kg.diagnostics import Diagnostic, FactsError
-from kg.paths import ontology_dir
+from kg.locations import ontology_dir
 
 if TYPE_CHECKING:
     from kg.convert import Origin
@@ -248,8 +248,8 @@ def _build(
     import pyoxigraph as ox
 
     from kg.facts.check import check_facts
-    from kg.index import search_keys
     from kg.publish import staged
+    from kg.searchkeys import search_keys
 
     def say(stage: str) -> None:
         if progress is not None:

@@ -14,7 +14,7 @@ from pyoxigraph import NamedNode
 
 from kg import query
 from kg.indexes import meeting_index, role_key, tenure_index
-from kg.names import Entity, NameError_
+from kg.names import Entity, UnresolvedName
 from kg.query import run, run_each
 from kg.store import Row, Store, Term, value
 from kg.text import normalize
@@ -213,7 +213,7 @@ def roles(
     date range first, and only those on the requested page are asked for in full.
     """
     if post is not None and not normalize(post):
-        raise NameError_(f"no post named {post!r}: give words of its name")
+        raise UnresolvedName(f"no post named {post!r}: give words of its name")
     params: dict[str, object] = {"postText": normalize(post or ""), "from": start, "to": end}
     tenures = None
     if entity is not None:

@@ -7,7 +7,7 @@ import pytest
 from rdflib import Graph, Namespace
 from rdflib.namespace import RDF, SH
 
-from kg.paths import ontology_dir
+from kg.locations import ontology_dir
 
 KGSH = Namespace("https://w3id.org/kg/shapes#")
 

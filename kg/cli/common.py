@@ -57,12 +57,12 @@ def user_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from kg.chains import NoPath
-        from kg.names import NameError_
+        from kg.names import UnresolvedName
         from kg.store import StoreError
 
         try:
             return func(*args, **kwargs)
-        except (StoreError, NameError_, NoPath) as exc:
+        except (StoreError, UnresolvedName, NoPath) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
 

@@ -8,10 +8,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from kg.diagnostics import Diagnostic, FactsError, a, did_you_mean
+from kg.diagnostics import Diagnostic, FactsError, a
 from kg.facts.dates import FuzzyDate, parse_date
 from kg.facts.schema import COMMON_FIELDS, FieldSpec, KindSpec, Schema
 from kg.facts.yamlload import LDict, LList, load_yaml
+from kg.fuzzy import did_you_mean
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

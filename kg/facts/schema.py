@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from kg.paths import ontology_dir
+from kg.locations import ontology_dir
 
 FIELD_TYPES = {
     "text",
