@@ -14,6 +14,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
 from kg.lookups import citations
 from kg.names import Entity
 from kg.query import run, run_each
@@ -67,7 +68,7 @@ def actor_graph(store: Store) -> Any:
     return graph
 
 
-class NoPath(Exception):
+class NoPath(KgError):
     """The two entities are not connected."""
 
 

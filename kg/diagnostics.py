@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kg.errors import KgError
+
 
 @dataclass(frozen=True, order=True)
 class Diagnostic:
@@ -20,7 +22,7 @@ class Diagnostic:
         return f"{where}: {prefix}{self.message}"
 
 
-class FactsError(Exception):
+class FactsError(KgError):
     """Raised when curated facts cannot be built; carries every problem found."""
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:

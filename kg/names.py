@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kg.errors import KgError
 from kg.fuzzy import closest
 from kg.query import run
 from kg.store import Row, Store, value
@@ -21,7 +22,7 @@ class Entity:
     type: str = ""
 
 
-class UnresolvedName(Exception):
+class UnresolvedName(KgError):
     """A name matched nothing, or more than one thing; the message says which and why."""
 
     def __init__(self, message: str, candidates: list[Entity] | None = None) -> None:

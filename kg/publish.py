@@ -19,10 +19,12 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from kg.errors import KgError
+
 STORE_LINK = "store"  # build/store -> current/store -> gen-<hash>/store
 
 
-class BuildBusy(Exception):
+class BuildBusy(KgError):
     """Another build holds the lock on the build folder."""
 
 

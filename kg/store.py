@@ -13,11 +13,13 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
+
 Term = ox.NamedNode | ox.Literal | ox.BlankNode
 Row = dict[str, Term | None]
 
 
-class StoreError(Exception):
+class StoreError(KgError):
     """The store cannot be opened or queried (missing build, bad query, server down)."""
 
 

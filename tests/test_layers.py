@@ -54,3 +54,19 @@ def test_the_build_does_not_import_the_read_side_or_the_cli() -> None:
     assert {"kg.indexes", "kg.publish"} <= modules, sorted(modules)
     read_side = {m for m in modules if m in ("kg.lookups", "kg.cli") or m.startswith("kg.cli.")}
     assert not read_side, sorted(modules)
+
+
+def test_user_errors_share_one_base_that_the_cli_catches_once() -> None:
+    from kg.chains import NoPath
+    from kg.cli import main
+    from kg.cli.common import KgGroup
+    from kg.diagnostics import FactsError
+    from kg.errors import KgError
+    from kg.names import UnresolvedName
+    from kg.publish import BuildBusy
+    from kg.server import ServeError
+    from kg.store import StoreError
+
+    errors = [FactsError, StoreError, UnresolvedName, NoPath, BuildBusy, ServeError]
+    assert all(issubclass(e, KgError) and e.exit_code == 1 for e in errors), errors
+    assert isinstance(main, KgGroup), type(main)

@@ -57,13 +57,13 @@ def build_cmd(
     """
     from kg.build import build
     from kg.diagnostics import FactsError
-    from kg.publish import BuildBusy
 
     def progress(stage: str) -> None:
         # On a terminal only: piped output stays the summary alone.
         if sys.stderr.isatty():
             click.echo(f"… {stage}", err=True)
 
+    # Every problem in the facts, each with its file:line (other errors: see KgGroup).
     try:
         result = build(facts_dir, build_dir, list(source_dirs) or None, progress=progress)
     except FactsError as exc:
@@ -78,10 +78,7 @@ def build_cmd(
                 err=True,
             )
         click.echo(f"build failed: {len(errors)} error(s); {build_dir}/ left as it was", err=True)
-        sys.exit(1)
-    except BuildBusy as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(exc.exit_code)
     for diag in result.warnings:
         click.echo(str(diag), err=True)
     click.echo(f"built {result.turtle} and {result.store}: {result.triples} triples")

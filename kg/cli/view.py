@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from kg.cli.common import DATE, open_store, user_errors
+from kg.cli.common import DATE, open_store
 
 
 @click.command("view")
@@ -52,7 +52,6 @@ from kg.cli.common import DATE, open_store, user_errors
     help="Also save a PNG of the page, taken with headless Chromium.",
 )
 @click.pass_context
-@user_errors
 def view_cmd(
     ctx: click.Context,
     ego: str | None,
