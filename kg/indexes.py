@@ -8,10 +8,32 @@ up into the read side (kg.lookups) to make them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import NamedTuple
 
-from kg.query import run
+from kg.query import EARLIEST, LATEST, run
 from kg.store import Row, Store, value
+
+
+class Meeting(NamedTuple):
+    """One meeting of the meeting index (a row of meetings.json, in this field order)."""
+
+    event: str  # IRI
+    earliest: str  # first and last possible day, YYYY-MM-DD
+    latest: str
+    label: str
+    rows: int  # who-met rows without a person: pairs of actors on opposite sides, once each
+    topics: list[str]  # the event's own topic IRIs, sorted
+
+
+class Tenure(NamedTuple):
+    """One tenure of the tenure index (a row of tenures.json, in this field order)."""
+
+    tenure: str  # IRI
+    earliest: str  # first and last possible day, YYYY-MM-DD
+    latest: str
+    holder_label: str
+    post: str  # IRI
+    post_label: str
 
 
 def _v(row: Row, name: str) -> str:
@@ -23,16 +45,14 @@ def role_key(r: Row) -> tuple[str, ...]:
     return tuple(_v(r, k) for k in ("earliest", "holderLabel", "postLabel", "tenure"))
 
 
-def meeting_index(store: Store) -> list[list[Any]]:
-    """Every meeting as [event, earliest, latest, label, rows, topics], in who-met's order.
+def meeting_index(store: Store) -> list[Meeting]:
+    """Every meeting, in who-met's order (by day, label, IRI).
 
-    `rows` is how many rows the event gives in who-met without a person (pairs of actors on
-    opposite sides, each pair once); `topics` are the event's own topic IRIs. `kg build`
-    stores it beside the store (meetings.json); other stores compute it here.
+    `kg build` stores it beside the store (meetings.json; a NamedTuple is written as a JSON
+    array); other stores compute it here.
     """
-    sidecar = getattr(store, "sidecar", None)
-    if sidecar is not None and (index := sidecar("meetings")) is not None:
-        return list(index)
+    if (index := store.sidecar("meetings")) is not None:
+        return [Meeting(*m) for m in index]
     parts: dict[str, set[tuple[str, str]]] = {}
     for r in run(store, "meeting-sides"):
         parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side")))
@@ -45,31 +65,29 @@ def meeting_index(store: Store) -> list[list[Any]]:
         actors = parts.get(event, set())
         pairs = {(a, sa, b, sb) for a, sa in actors for b, sb in actors if sa < sb}
         index.append(
-            [
+            Meeting(
                 event,
                 _v(r, "earliest"),
                 _v(r, "latest"),
                 _v(r, "eventLabel"),
                 len(pairs),
                 sorted(topics.get(event, ())),
-            ]
+            )
         )
-    return sorted(index, key=lambda m: (m[1], m[3], m[0]))
+    return sorted(index, key=lambda m: (m.earliest, m.label, m.event))
 
 
 def tenure_index(
     store: Store, start: dt.date | None = None, end: dt.date | None = None
-) -> list[list[str]]:
-    """The tenures that may have been held between start and end (default: all), each as
-    [tenure, earliest, latest, holder name, post, post name], in roles' order.
+) -> list[Tenure]:
+    """The tenures that may have been held between start and end (default: all), in roles'
+    order.
 
     `kg build` stores all of them beside the store (tenures.json); other stores ask.
     """
-    low = start.isoformat() if start else "0001-01-01"
-    high = end.isoformat() if end else "9999-12-31"
-    sidecar = getattr(store, "sidecar", None)
-    if sidecar is not None and (index := sidecar("tenures")) is not None:
-        return [t for t in index if t[2] >= low and t[1] <= high]
+    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
+    if (index := store.sidecar("tenures")) is not None:
+        return [t for t in map(Tenure._make, index) if t.latest >= low and t.earliest <= high]
     fields = ("tenure", "earliest", "latest", "holderLabel", "post", "postLabel")
     rows = sorted(run(store, "tenures", **{"from": start, "to": end}), key=role_key)
-    return [[_v(r, f) for f in fields] for r in rows]
+    return [Tenure(*(_v(r, f) for f in fields)) for r in rows]

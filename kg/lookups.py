@@ -15,7 +15,7 @@ from pyoxigraph import NamedNode
 from kg import query
 from kg.indexes import meeting_index, role_key, tenure_index
 from kg.names import Entity, UnresolvedName
-from kg.query import run, run_each
+from kg.query import EARLIEST, LATEST, run, run_each
 from kg.store import Row, Store, Term, value
 from kg.text import normalize
 
@@ -174,24 +174,26 @@ def _who_met_page(
     wanted = None
     if topic is not None:
         wanted = {_v(r, "narrower") for r in run(store, "narrower", topic=topic.iri)}
-    low = start.isoformat() if start else "0001-01-01"
-    high = end.isoformat() if end else "9999-12-31"
+    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
     chosen = [
         m
         for m in meeting_index(store)
-        if m[4] and m[2] >= low and m[1] <= high and (wanted is None or wanted.intersection(m[5]))
+        if m.rows
+        and m.latest >= low
+        and m.earliest <= high
+        and (wanted is None or wanted.intersection(m.topics))
     ]
-    total = sum(m[4] for m in chosen)
+    total = sum(m.rows for m in chosen)
     stop = min(total, offset + limit) if limit else total
     seen, first = 0, 0
     keys: list[NamedNode] = []
     for m in chosen:
         if seen >= stop:
             break
-        if seen + m[4] > offset:
+        if seen + m.rows > offset:
             first = first if keys else seen
-            keys.append(NamedNode(m[0]))
-        seen += m[4]
+            keys.append(NamedNode(m.event))
+        seen += m.rows
     params: dict[str, object] = {"topic": topic and topic.iri, "from": start, "to": end}
     rows = sorted(run_each(store, "who-met", "event", keys, params), key=_meeting_key)
     return Rows(list(map(_meeting, rows[offset - first : stop - first])), total, offset)
@@ -224,12 +226,12 @@ def roles(
     order = tenure_index(store, start, end)
     if post is not None:
         named = {_v(r, "post") for r in run(store, "posts-named", postText=normalize(post))}
-        order = [t for t in order if t[4] in named]
+        order = [t for t in order if t.post in named]
     if tenures is not None:
         wanted = {value(t) for t in tenures}
-        order = [t for t in order if t[0] in wanted]
+        order = [t for t in order if t.tenure in wanted]
     page = order[offset : offset + limit] if limit else order[offset:]
-    keys = [NamedNode(t[0]) for t in page]
+    keys = [NamedNode(t.tenure) for t in page]
     rows = sorted(run_each(store, "roles", "tenure", keys, params), key=role_key)
     return Rows(list(map(_role, rows)), len(order), offset)
 
@@ -284,8 +286,7 @@ def timeline(
         if len(keys) <= query.MANY_KEYS:
             rows = sorted(run_each(store, "timeline", "event", keys, params), key=_timeline_key)
             return _cut(rows, offset, limit, _event)
-    low = start.isoformat() if start else "0001-01-01"
-    high = end.isoformat() if end else "9999-12-31"
+    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
     wanted = None if keys is None else set(keys)
     order = [
         r

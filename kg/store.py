@@ -34,6 +34,14 @@ class Store(Protocol):
         """Run any read query; return solutions, a boolean or triples."""
         ...
 
+    def sidecar(self, name: str) -> Any:
+        """The JSON file NAME.json `kg build` wrote beside the store, or None (none there)."""
+        ...
+
+    def precomputed(self, name: str) -> list[Row] | None:
+        """Rows of an aggregate query `kg build` stored with the store, or None (ask it)."""
+        ...
+
 
 def default_store_path() -> Path:
     """Return $KG_STORE, or build/store of the current directory."""

@@ -70,3 +70,17 @@ def test_user_errors_share_one_base_that_the_cli_catches_once() -> None:
     errors = [FactsError, StoreError, UnresolvedName, NoPath, BuildBusy, ServeError]
     assert all(issubclass(e, KgError) and e.exit_code == 1 for e in errors), errors
     assert isinstance(main, KgGroup), type(main)
+
+
+def test_date_parameters_default_to_the_open_ends_of_a_range() -> None:
+    from kg.query import EARLIEST, LATEST, all_queries
+
+    dates = [
+        (q.name, p.name, p.default)
+        for q in all_queries()
+        for p in q.params.values()
+        if p.type == "date"
+    ]
+    assert dates, "no query has a date parameter"
+    ends = {"from": EARLIEST.isoformat(), "to": LATEST.isoformat()}
+    assert all(default == ends[name] for _, name, default in dates), dates

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kg.errors import KgError
+
+if TYPE_CHECKING:
+    from kg.store import Store
 
 
 class KgGroup(click.Group):
@@ -52,7 +55,7 @@ def store_path(ctx: click.Context) -> Path | None:
     return Path(path) if path else None
 
 
-def open_store(ctx: click.Context) -> Any:
+def open_store(ctx: click.Context) -> Store:
     """Open the graph: `kg --endpoint URL` (a SPARQL server), else `--store` / build/store."""
     root = ctx.find_root().params
     if root.get("endpoint"):
