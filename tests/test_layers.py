@@ -84,3 +84,31 @@ def test_date_parameters_default_to_the_open_ends_of_a_range() -> None:
     assert dates, "no query has a date parameter"
     ends = {"from": EARLIEST.isoformat(), "to": LATEST.isoformat()}
     assert all(default == ends[name] for _, name, default in dates), dates
+
+
+def test_every_third_party_import_is_a_declared_dependency() -> None:
+    import re
+    import sys
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    declared = {
+        re.split(r"[<>=!~\[ ;]", req, maxsplit=1)[0].lower().replace("_", "-")
+        for req in [*project["dependencies"], *extras["notebook"]]
+    }
+    imported = set()
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    third = imported - set(sys.stdlib_module_names) - {"kg", "__future__"}
+    assert "jinja2" in third, sorted(third)  # the walk finds imports inside functions too
+    dists = packages_distributions()
+    missing = {
+        m for m in third if not {d.lower().replace("_", "-") for d in dists.get(m, [m])} & declared
+    }
+    assert not missing, f"imported by kg but not declared in pyproject.toml: {sorted(missing)}"
