@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
-import hashlib
-import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdflib import Graph
 
 from kg.diagnostics import Diagnostic, FactsError
-from kg.paths import ontology_dir
+from kg.locations import ontology_dir
 
-STORE_LINK = "store"  # build/store -> current/store -> gen-<hash>/store
+if TYPE_CHECKING:
+    from kg.convert import Origin
+    from kg.facts.check import Facts
+    from kg.facts.schema import Schema
 
 
 @dataclass
@@ -33,10 +31,6 @@ class BuildResult:
     turtle: Path
     store: Path
     timings: dict[str, float] = field(default_factory=dict)
-
-
-class BuildBusy(Exception):
-    """Another build holds the lock on the build folder."""
 
 
 def default_source_dirs(facts_dir: Path) -> list[Path]:
@@ -106,121 +100,11 @@ def serialize(nt: bytes) -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b""
 
 
-@contextlib.contextmanager
-def build_lock(build_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the build folder, refusing if another build holds it."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / ".lock", "a+") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EAGAIN, errno.EACCES):
-                raise BuildBusy(
-                    f"another kg build is writing {build_dir}; try again when it has finished"
-                ) from None
-            raise
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _link(target: str, link: Path) -> None:
-    """Point link at target, replacing whatever is there in one rename."""
-    tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
-    os.symlink(target, tmp)
-    os.replace(tmp, link)
-
-
-def _staging(build_dir: Path) -> Path:
-    """A fresh staging folder for this build's outputs (call with the lock held)."""
-    # A build killed earlier may have left its staging folder; we hold the lock, so any
-    # staging folder now is stale.
-    for stale in build_dir.glob(".staging-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = build_dir / f".staging-{os.getpid()}"
-    staging.mkdir(parents=True)
-    return staging
-
-
-class _StoreWriter:
-    """Loads the on-disk store in a thread while the build goes on.
-
-    pyoxigraph releases the GIL while it loads, so at a million triples the 5 s of writing
-    the store overlap validation, serialisation and the aggregates instead of following
-    them.
-    """
-
-    def __init__(self, path: Path, ntriples: bytes) -> None:
-        import threading
-
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(path, ntriples), daemon=True)
-        self._thread.start()
-
-    def _run(self, path: Path, ntriples: bytes) -> None:
-        import pyoxigraph
-
-        try:
-            store = pyoxigraph.Store(str(path))
-            store.bulk_load(ntriples, format=pyoxigraph.RdfFormat.N_TRIPLES)
-            store.flush()
-            del store
-        except BaseException as exc:  # handed to the build's thread by wait()
-            self.error = exc
-
-    def wait(self) -> None:
-        self._thread.join()
-        if self.error is not None:
-            raise self.error
-
-
-def _write_outputs(
-    build_dir: Path, staging: Path, turtle: bytes, sidecars: dict[str, bytes]
-) -> Path:
-    """Publish kg.ttl and the store together, so readers see the old pair or the new one.
-
-    Each build's outputs live in build/gen-<hash>/ (kg.ttl and store/), made in a staging
-    folder first (its store already loaded). One symlink, build/current, names the live
-    generation, and replacing it is a single atomic rename; build/kg.ttl and build/store are
-    fixed links through it. A build killed at any point leaves the previous generation live
-    and intact. Beside them go the sidecar files (NAME.json: the precomputed aggregates,
-    the meeting index).
-    """
-    # The schema files go into the name too: the same triples under another schema (view
-    # categories, say) are another generation.
-    digest = hashlib.sha256(turtle + sidecars.get("schema", b"")).hexdigest()[:16]
-    gen = build_dir / f"gen-{digest}"
-    if not gen.is_dir():
-        (staging / "kg.ttl").write_bytes(turtle)
-        for name, data in sorted(sidecars.items()):
-            (staging / f"{name}.json").write_bytes(data)
-        os.replace(staging, gen)
-    for name, data in sorted(sidecars.items()):
-        if not (gen / f"{name}.json").is_file():  # made by an older kg: add it
-            tmp = gen / f".{name}.{os.getpid()}.tmp"
-            tmp.write_bytes(data)
-            os.replace(tmp, gen / f"{name}.json")
-    _link(gen.name, build_dir / "current")
-    for name in ("kg.ttl", STORE_LINK):
-        link = build_dir / name
-        if not (link.is_symlink() and os.readlink(link) == f"current/{name}"):
-            if link.is_dir() and not link.is_symlink():
-                shutil.rmtree(link)
-            _link(f"current/{name}", link)
-    for old in [*build_dir.glob("gen-*"), *build_dir.glob("store-*")]:
-        if old != gen:
-            shutil.rmtree(old, ignore_errors=True)
-    return build_dir / STORE_LINK
-
-
 def precompute(store: Any) -> dict[str, bytes]:
     """Run the whole-graph aggregate queries and the indexes once; return them as JSON."""
     import json
 
-    from kg.lookups import meeting_index, tenure_index
+    from kg.indexes import meeting_index, tenure_index
     from kg.query import PRECOMPUTED, load_query
     from kg.store import EmbeddedStore, encode_rows
 
@@ -281,6 +165,92 @@ def build(
             gc.enable()
 
 
+@dataclass
+class _Ontology:
+    """The ontology, topic scheme, shapes and record schema a build reads first."""
+
+    folder: Path
+    ontology: Graph
+    topics: Graph
+    shapes: Graph
+    schema: Schema
+    extra: tuple[tuple[str, str], ...]  # the schema files added to kg's: (name, text)
+
+
+def _load_ontology(schema_files: list[Path]) -> _Ontology:
+    """Read the ontology files and the record schema (raise FactsError at a file:line of
+    a schema file). The kinds kg.ttl does not declare are declared from the schema, and
+    the structural shapes every kind's declaration implies join shapes.ttl's."""
+    from kg.facts.schema import load_schema, read_extra
+    from kg.facts.shapes import declarations, structural_shapes
+
+    onto = ontology_dir()
+    extra = read_extra(schema_files)
+    schema = load_schema(extra)
+    ontology = Graph().parse(onto / "kg.ttl")
+    for triple in list(declarations(schema, ontology)):
+        ontology.add(triple)
+    return _Ontology(
+        onto,
+        ontology,
+        Graph().parse(onto / "topics.ttl"),
+        Graph().parse(onto / "shapes.ttl") + structural_shapes(schema),
+        schema,
+        extra,
+    )
+
+
+def _to_store(onto: _Ontology, facts: Facts) -> tuple[Any, dict[str, Origin]]:
+    """Convert checked facts to RDF in an in-memory store, beside the ontology and topics.
+
+    Rules, search keys, validation and sorting all run on this store. The RDF made here is
+    freed on return (the store has it): with the store written alongside validation, the
+    Python copies took the peak at 1M triples from 1.89 to 2.09 GiB.
+    """
+    import pyoxigraph as ox
+
+    from kg.convert import ntriples, to_rdf
+
+    data, origins = to_rdf(onto.schema, facts)
+    store = ox.Store()
+    nt = ox.RdfFormat.N_TRIPLES
+    store.load(onto.ontology.serialize(format="nt", encoding="utf-8"), format=nt)
+    store.load(onto.topics.serialize(format="nt", encoding="utf-8"), format=nt)
+    store.load(ntriples(data), format=nt)
+    return store, origins
+
+
+def _validate(
+    store: Any,
+    nt: bytes,
+    onto: _Ontology,
+    origins: dict[str, Origin],
+    use_pyshacl: bool,
+    warnings: list[Diagnostic],
+) -> list[Diagnostic]:
+    """Validate the graph against the shapes; return the warnings (the facts' first), or
+    raise FactsError with every error and warning."""
+    from kg.validate import validate, validate_sparql
+
+    if use_pyshacl:
+        problems = validate(Graph().parse(data=nt, format="nt"), onto.shapes, origins)
+    else:
+        problems = validate_sparql(store, onto.shapes, origins)
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = warnings + [p for p in problems if p.severity != "error"]
+    if errors:
+        raise FactsError(errors + warnings)
+    return warnings
+
+
+@contextlib.contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    """Record how long a stage took (a stage that raises records nothing)."""
+    t = time.perf_counter()
+    yield
+    timings[stage] = time.perf_counter() - t
+
+
 def _build(
     facts_dir: Path,
     build_dir: Path,
@@ -289,103 +259,62 @@ def _build(
     progress: Callable[[str], None] | None,
     schema_files: list[Path],
 ) -> BuildResult:
+    import json
+
+    import pyoxigraph as ox
+
+    from kg.facts.check import check_facts
+    from kg.publish import staged
+    from kg.searchkeys import search_keys
 
     def say(stage: str) -> None:
         if progress is not None:
             progress(stage)
 
-    import pyoxigraph as ox
-
-    from kg.convert import ntriples, to_rdf
-    from kg.facts.check import check_facts
-    from kg.facts.schema import load_schema, read_extra
-    from kg.facts.shapes import declarations, structural_shapes
-    from kg.index import search_keys
-    from kg.validate import validate, validate_sparql
-
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    onto = ontology_dir()
-    if not facts_dir.is_dir():
-        raise FactsError([Diagnostic(str(facts_dir), 0, "facts folder not found")])
-    extra = read_extra(schema_files)
-    schema = load_schema(extra)
-    ontology = Graph().parse(onto / "kg.ttl")
-    for triple in list(declarations(schema, ontology)):
-        ontology.add(triple)  # the classes and properties of kinds kg.ttl does not declare
-    topics = Graph().parse(onto / "topics.ttl")
-    shapes = Graph().parse(onto / "shapes.ttl") + structural_shapes(schema)
-    timings["load ontology"] = time.perf_counter() - t0
+    with _timed(timings, "load ontology"):
+        if not facts_dir.is_dir():
+            raise FactsError([Diagnostic(str(facts_dir), 0, "facts folder not found")])
+        onto = _load_ontology(schema_files)
 
     say("reading and checking facts")
-    t = time.perf_counter()
-    facts = check_facts(
-        facts_dir,
-        schema,
-        topic_slugs(topics),
-        source_dirs if source_dirs is not None else default_source_dirs(facts_dir),
-    )
-    timings["read and check facts"] = time.perf_counter() - t
+    with _timed(timings, "read and check facts"):
+        sources = source_dirs if source_dirs is not None else default_source_dirs(facts_dir)
+        facts = check_facts(facts_dir, onto.schema, topic_slugs(onto.topics), sources)
 
     say("converting to RDF")
-    t = time.perf_counter()
-    data, origins = to_rdf(schema, facts)
-    store = ox.Store()  # in memory: rules, keys, validation and sorting run here
-    store.load(ontology.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
-    store.load(topics.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
-    store.load(ntriples(data), format=ox.RdfFormat.N_TRIPLES)
-    # The store has them now: free the Python copies (with the store written alongside
-    # validation, they took the peak at 1M triples from 1.89 to 2.09 GiB).
-    fact_warnings = facts.warnings
-    del data, facts
-    apply_rules(store, onto / "rules")
-    search_keys(store)
-    triples = len(store)
-    timings["convert to RDF"] = time.perf_counter() - t
+    with _timed(timings, "convert to RDF"):
+        store, origins = _to_store(onto, facts)
+        fact_warnings = facts.warnings
+        del facts  # the store has them now (see _to_store)
+        apply_rules(store, onto.folder / "rules")
+        search_keys(store)
+        triples = len(store)
 
-    with build_lock(build_dir):
-        staging = _staging(build_dir)
+    with staged(build_dir) as staging:
         nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
-        writer = _StoreWriter(staging / STORE_LINK, nt)
-        try:
-            say("validating against the shapes")
-            t = time.perf_counter()
-            use_pyshacl = validator == "pyshacl" or (
-                validator == "auto" and triples <= PYSHACL_LIMIT
-            )
-            if use_pyshacl:
-                problems = validate(Graph().parse(data=nt, format="nt"), shapes, origins)
-            else:
-                problems = validate_sparql(store, shapes, origins)
-            errors = [p for p in problems if p.severity == "error"]
-            warnings = fact_warnings + [p for p in problems if p.severity != "error"]
-            if errors:
-                raise FactsError(errors + warnings)
-            timings["validate (SHACL)"] = time.perf_counter() - t
+        staging.write_store(nt)  # in a thread, while the stages below run
 
-            say("serialising")
-            t = time.perf_counter()
+        say("validating against the shapes")
+        with _timed(timings, "validate (SHACL)"):
+            pyshacl = validator == "pyshacl" or (validator == "auto" and triples <= PYSHACL_LIMIT)
+            warnings = _validate(store, nt, onto, origins, pyshacl, fact_warnings)
+
+        say("serialising")
+        with _timed(timings, "serialise"):
             turtle = serialize(nt)
-            timings["serialise"] = time.perf_counter() - t
-
-            t = time.perf_counter()
+        with _timed(timings, "aggregates"):
             sidecars = precompute(store)
-            # The schema files added to the shipped one, so the lookups and views of this
-            # build draw and name its kinds as the build did.
-            kept = {"extra": extra, "categories": schema.view_categories()}
+            # The schema's view categories and the schema files added to kg's, so the
+            # lookups and views of this build draw and name its kinds as the build did.
+            kept = {"extra": onto.extra, "categories": onto.schema.view_categories()}
             sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
-            timings["aggregates"] = time.perf_counter() - t
 
-            say("writing the store")
-            t = time.perf_counter()
-            writer.wait()
-            published = _write_outputs(build_dir, staging, turtle, sidecars)
-            # Only the part of loading the store that validation and the rest did not hide.
-            timings["write store"] = time.perf_counter() - t
-        finally:
-            with contextlib.suppress(BaseException):
-                writer.wait()  # never leave a thread writing into a folder we remove
-            shutil.rmtree(staging, ignore_errors=True)  # gone already once published
+        say("writing the store")
+        # Only the part of loading the store that validation and the rest did not hide.
+        with _timed(timings, "write store"):
+            published = staging.publish(turtle, sidecars)
     timings["total"] = time.perf_counter() - t0
     return BuildResult(
         class_counts(store), triples, warnings, build_dir / "kg.ttl", published, timings

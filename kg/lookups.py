@@ -13,8 +13,9 @@ from typing import Any
 from pyoxigraph import NamedNode
 
 from kg import query
-from kg.names import Entity, NameError_
-from kg.query import run, run_each
+from kg.indexes import meeting_index, role_key, tenure_index
+from kg.names import Entity, UnresolvedName
+from kg.query import EARLIEST, LATEST, run, run_each
 from kg.store import Row, Store, Term, value
 from kg.text import normalize
 
@@ -161,40 +162,6 @@ def _turned(r: Row) -> Row:
     return {swap.get(k, k): v for k, v in r.items()}
 
 
-def meeting_index(store: Store) -> list[list[Any]]:
-    """Every meeting as [event, earliest, latest, label, rows, topics], in who-met's order.
-
-    `rows` is how many rows the event gives in who-met without a person (pairs of actors on
-    opposite sides, each pair once); `topics` are the event's own topic IRIs. `kg build`
-    stores it beside the store (meetings.json); other stores compute it here.
-    """
-    sidecar = getattr(store, "sidecar", None)
-    if sidecar is not None and (index := sidecar("meetings")) is not None:
-        return list(index)
-    parts: dict[str, set[tuple[str, str]]] = {}
-    for r in run(store, "meeting-sides"):
-        parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side")))
-    topics: dict[str, set[str]] = {}
-    for r in run(store, "meeting-topics"):
-        topics.setdefault(_v(r, "event"), set()).add(_v(r, "topic"))
-    index = []
-    for r in run(store, "meeting-events"):
-        event = _v(r, "event")
-        actors = parts.get(event, set())
-        pairs = {(a, sa, b, sb) for a, sa in actors for b, sb in actors if sa < sb}
-        index.append(
-            [
-                event,
-                _v(r, "earliest"),
-                _v(r, "latest"),
-                _v(r, "eventLabel"),
-                len(pairs),
-                sorted(topics.get(event, ())),
-            ]
-        )
-    return sorted(index, key=lambda m: (m[1], m[3], m[0]))
-
-
 def _who_met_page(
     store: Store,
     topic: Entity | None,
@@ -207,24 +174,26 @@ def _who_met_page(
     wanted = None
     if topic is not None:
         wanted = {_v(r, "narrower") for r in run(store, "narrower", topic=topic.iri)}
-    low = start.isoformat() if start else "0001-01-01"
-    high = end.isoformat() if end else "9999-12-31"
+    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
     chosen = [
         m
         for m in meeting_index(store)
-        if m[4] and m[2] >= low and m[1] <= high and (wanted is None or wanted.intersection(m[5]))
+        if m.rows
+        and m.latest >= low
+        and m.earliest <= high
+        and (wanted is None or wanted.intersection(m.topics))
     ]
-    total = sum(m[4] for m in chosen)
+    total = sum(m.rows for m in chosen)
     stop = min(total, offset + limit) if limit else total
     seen, first = 0, 0
     keys: list[NamedNode] = []
     for m in chosen:
         if seen >= stop:
             break
-        if seen + m[4] > offset:
+        if seen + m.rows > offset:
             first = first if keys else seen
-            keys.append(NamedNode(m[0]))
-        seen += m[4]
+            keys.append(NamedNode(m.event))
+        seen += m.rows
     params: dict[str, object] = {"topic": topic and topic.iri, "from": start, "to": end}
     rows = sorted(run_each(store, "who-met", "event", keys, params), key=_meeting_key)
     return Rows(list(map(_meeting, rows[offset - first : stop - first])), total, offset)
@@ -246,43 +215,25 @@ def roles(
     date range first, and only those on the requested page are asked for in full.
     """
     if post is not None and not normalize(post):
-        raise NameError_(f"no post named {post!r}: give words of its name")
+        raise UnresolvedName(f"no post named {post!r}: give words of its name")
     params: dict[str, object] = {"postText": normalize(post or ""), "from": start, "to": end}
     tenures = None
     if entity is not None:
         tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
         if len(tenures) <= query.MANY_KEYS:
-            rows = sorted(run_each(store, "roles", "tenure", tenures, params), key=_role_key)
+            rows = sorted(run_each(store, "roles", "tenure", tenures, params), key=role_key)
             return _cut(rows, offset, limit, _role)
     order = tenure_index(store, start, end)
     if post is not None:
         named = {_v(r, "post") for r in run(store, "posts-named", postText=normalize(post))}
-        order = [t for t in order if t[4] in named]
+        order = [t for t in order if t.post in named]
     if tenures is not None:
         wanted = {value(t) for t in tenures}
-        order = [t for t in order if t[0] in wanted]
+        order = [t for t in order if t.tenure in wanted]
     page = order[offset : offset + limit] if limit else order[offset:]
-    keys = [NamedNode(t[0]) for t in page]
-    rows = sorted(run_each(store, "roles", "tenure", keys, params), key=_role_key)
+    keys = [NamedNode(t.tenure) for t in page]
+    rows = sorted(run_each(store, "roles", "tenure", keys, params), key=role_key)
     return Rows(list(map(_role, rows)), len(order), offset)
-
-
-def tenure_index(
-    store: Store, start: dt.date | None = None, end: dt.date | None = None
-) -> list[list[str]]:
-    """The tenures that may have been held between start and end (default: all), each as
-    [tenure, earliest, latest, holder name, post, post name], in roles' order.
-
-    `kg build` stores all of them beside the store (tenures.json); other stores ask.
-    """
-    low = start.isoformat() if start else "0001-01-01"
-    high = end.isoformat() if end else "9999-12-31"
-    sidecar = getattr(store, "sidecar", None)
-    if sidecar is not None and (index := sidecar("tenures")) is not None:
-        return [t for t in index if t[2] >= low and t[1] <= high]
-    fields = ("tenure", "earliest", "latest", "holderLabel", "post", "postLabel")
-    rows = sorted(run(store, "tenures", **{"from": start, "to": end}), key=_role_key)
-    return [[_v(r, f) for f in fields] for r in rows]
 
 
 def _role(r: Row) -> Record:
@@ -304,8 +255,7 @@ def _role(r: Row) -> Record:
 def roles_of_tenures(store: Store, tenures: list[Term]) -> list[Record]:
     """roles rows of the given tenures, in roles' order (each asked for by its IRI)."""
     return [
-        _role(r)
-        for r in sorted(run_each(store, "roles", "tenure", tenures, many=-1), key=_role_key)
+        _role(r) for r in sorted(run_each(store, "roles", "tenure", tenures, many=-1), key=role_key)
     ]
 
 
@@ -313,11 +263,6 @@ def meetings_of_events(store: Store, events: list[Term]) -> list[Record]:
     """who-met rows of the given events, every pair once, in who-met's order."""
     rows = run_each(store, "who-met", "event", events, many=-1)
     return [_meeting(r) for r in sorted(rows, key=_meeting_key)]
-
-
-def _role_key(r: Row) -> tuple[str, ...]:
-    """roles' order: by first possible day, holder, post."""
-    return tuple(_v(r, k) for k in ("earliest", "holderLabel", "postLabel", "tenure"))
 
 
 def timeline(
@@ -341,8 +286,7 @@ def timeline(
         if len(keys) <= query.MANY_KEYS:
             rows = sorted(run_each(store, "timeline", "event", keys, params), key=_timeline_key)
             return _cut(rows, offset, limit, _event)
-    low = start.isoformat() if start else "0001-01-01"
-    high = end.isoformat() if end else "9999-12-31"
+    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
     wanted = None if keys is None else set(keys)
     order = [
         r
@@ -476,3 +420,40 @@ def stats(store: Store) -> Record:
             for r in run(store, "stats-pairs")
         ],
     }
+
+
+def engagement(store: Store, by: str = "month") -> dict[str, Any]:
+    """Count engagements in the curated events, next to what the source reports.
+
+    An engagement is an event with actors on two sides, counted once per pair of sides
+    (not once per direction, nor once per participant).
+    """
+    query = {"month": "stats-months", "topic": "stats-topics", "pair": "stats-pairs"}[by]
+    rows: list[dict[str, Any]] = []
+    for r in run(store, query):
+        if by == "month":
+            rows.append({"month": value(r["month"]), "count": int(value(r["count"]))})
+        elif by == "topic":
+            rows.append({"topic": value(r["label"]), "count": int(value(r["count"]))})
+        else:
+            rows.append(
+                {"a": value(r["aLabel"]), "b": value(r["bLabel"]), "count": int(value(r["count"]))}
+            )
+    reported = []
+    for r in run(store, "reported"):
+        cites = citations(value(r["sources"]))
+        reported.append(
+            {
+                "statistic": value(r["label"]),
+                "measure": value(r["measure"]),
+                "value": value(r["value"]) or None,
+                "unit": value(r["unit"]) or None,
+                "rank": value(r["rank"]) or None,
+                "out_of": value(r["outOf"]) or None,
+                "trails": sorted(filter(None, value(r["trails"]).split("|"))),
+                "period_end": value(r["periodEnd"]) or None,
+                "sources": cites,
+            }
+        )
+    total = sum(int(row["count"]) for row in rows) if by != "topic" else None
+    return {"by": by, "rows": rows, "curated_total": total, "reported": reported}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kg.diagnostics import closest
+from kg.errors import KgError
+from kg.fuzzy import closest
 from kg.query import run
 from kg.store import Row, Store, value
 from kg.text import normalize
@@ -21,7 +22,7 @@ class Entity:
     type: str = ""
 
 
-class NameError_(Exception):
+class UnresolvedName(KgError):
     """A name matched nothing, or more than one thing; the message says which and why."""
 
     def __init__(self, message: str, candidates: list[Entity] | None = None) -> None:
@@ -39,14 +40,14 @@ def _entities(rows: list[Row]) -> list[Entity]:
 
 
 def resolve(store: Store, text: str, kind: str | None = None, what: str = "entity") -> Entity:
-    """Return the one node whose name matches text; raise NameError_ otherwise.
+    """Return the one node whose name matches text; raise UnresolvedName otherwise.
 
     An exact match on a folded label, alias, surname or slug wins; failing that, names
     that contain the typed words; failing that, the closest names are suggested.
     """
     key = normalize(text)
     if not key:
-        raise NameError_(f"no {what} named {text!r}: give a name")
+        raise UnresolvedName(f"no {what} named {text!r}: give a name")
     kind_iri = kind or "kg:Any"
     for exact in ("yes", "no"):
         # An exact key is an index lookup; "contains" scans the keys, so it comes second.
@@ -63,7 +64,7 @@ def resolve(store: Store, text: str, kind: str | None = None, what: str = "entit
                 f"  {e.label}" + (f" ({e.type})" if e.type else "") for e in found[:20]
             )
             more = f"\n  … and {len(found) - 20} more" if len(found) > 20 else ""
-            raise NameError_(
+            raise UnresolvedName(
                 f"{text!r} is ambiguous: it names {len(found)} "
                 f"{'entities' if what == 'entity' else what + 's'}; be more specific:\n"
                 f"{listing}{more}",
@@ -78,7 +79,7 @@ def resolve(store: Store, text: str, kind: str | None = None, what: str = "entit
         if by_key[k] not in labels:
             labels.append(by_key[k])
     hint = (" (did you mean " + " or ".join(f"'{x}'" for x in labels[:3]) + "?)") if labels else ""
-    raise NameError_(f"no {what} named {text!r}{hint}")
+    raise UnresolvedName(f"no {what} named {text!r}{hint}")
 
 
 def resolve_topic(store: Store, text: str) -> Entity:

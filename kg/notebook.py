@@ -29,7 +29,7 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) 
 
 
 def engagement_chart(data: dict[str, Any], title: str = "Engagements per month") -> Any:
-    """Return a matplotlib bar chart of `kg.analytics.engagement(store, 'month')`."""
+    """Return a matplotlib bar chart of `kg.lookups.engagement(store, 'month')`."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 3.5))

@@ -34,6 +34,10 @@ QUERY_DIR = Path(__file__).resolve().parent / "queries"
 ANY = ox.NamedNode(KG + "Any")
 FREE = "*"  # the default of a parameter left unbound when omitted
 MANY_KEYS = 300  # above this many keys, run_each asks one query instead of one per key
+# The open ends of a date range: an omitted from/to stands for these days, in Python and as
+# the default every `date` parameter of the named queries binds (a test holds them equal).
+EARLIEST = dt.date.min  # 0001-01-01
+LATEST = dt.date.max  # 9999-12-31
 
 
 _PARAM = re.compile(r"^#\s*param\s+(\w+)\s*:\s*(iri|date|text)\s*=\s*(\S+)\s*(.*)$")
@@ -129,9 +133,8 @@ PRECOMPUTED = ("stats-classes", "stats-months", "stats-topics", "stats-pairs", "
 def run(store: Store, name: str, **params: object) -> list[Row]:
     """Run the named query with its parameters bound; return its rows."""
     query = load_query(name)
-    cached = getattr(store, "precomputed", None)
-    if cached is not None and not query.params and name in PRECOMPUTED:
-        rows: list[Row] | None = cached(name)
+    if not query.params and name in PRECOMPUTED:
+        rows = store.precomputed(name)
         if rows is not None:
             return rows
     return store.select(query.text, bindings(query, params))

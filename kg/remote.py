@@ -100,6 +100,14 @@ class RemoteStore:
             raise StoreError(f"{self.endpoint} sent an unreadable answer: {exc}") from None
         raise StoreError(f"{self.endpoint} answered in an unexpected format: {ctype or '?'}")
 
+    def sidecar(self, name: str) -> Any:
+        """None: an endpoint has no files beside it (the indexes are asked for instead)."""
+        return None
+
+    def precomputed(self, name: str) -> list[Row] | None:
+        """None: an endpoint has no stored aggregates (they are asked for instead)."""
+        return None
+
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
         """Run a SELECT with variables bound by a VALUES block."""
         result = self.raw(bind_values(query, bindings or {}))

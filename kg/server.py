@@ -33,6 +33,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
+
 RESULT_TYPES = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
     "application/json": ox.QueryResultsFormat.JSON,
@@ -49,7 +51,7 @@ GRAPH_TYPES = {
 CANCELLED = b"The SPARQL operation has been cancelled"
 
 
-class ServeError(Exception):
+class ServeError(KgError):
     """The server cannot start."""
 
 

@@ -13,11 +13,13 @@ from typing import Any, Protocol
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
+
 Term = ox.NamedNode | ox.Literal | ox.BlankNode
 Row = dict[str, Term | None]
 
 
-class StoreError(Exception):
+class StoreError(KgError):
     """The store cannot be opened or queried (missing build, bad query, server down)."""
 
 
@@ -30,6 +32,14 @@ class Store(Protocol):
 
     def raw(self, query: str, prefixes: Mapping[str, str] | None = None) -> Any:
         """Run any read query; return solutions, a boolean or triples."""
+        ...
+
+    def sidecar(self, name: str) -> Any:
+        """The JSON file NAME.json `kg build` wrote beside the store, or None (none there)."""
+        ...
+
+    def precomputed(self, name: str) -> list[Row] | None:
+        """Rows of an aggregate query `kg build` stored with the store, or None (ask it)."""
         ...
 
 

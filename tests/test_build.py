@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from rdflib import Graph
 from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 
-from kg.build import build_lock
 from kg.cli import main
+from kg.publish import build_lock
 from tests.conftest import FACTS, ROOT, SHARED_SOURCES, BuildRunner
 
 

@@ -21,7 +21,7 @@ from rdflib import Graph
 from kg.cli import main
 from kg.facts.schema import load_schema, read_extra
 from kg.facts.shapes import declarations, structural_shapes
-from kg.paths import ontology_dir
+from kg.locations import ontology_dir
 from tests.conftest import MINI
 
 NEWKIND = Path(__file__).resolve().parent / "fixtures" / "newkind"

@@ -11,8 +11,8 @@ from rdflib.namespace import OWL, RDF, SKOS
 
 from kg.convert import expand
 from kg.facts.schema import load_schema
+from kg.locations import ontology_dir
 from kg.namespaces import KG, TOPIC
-from kg.paths import ontology_dir
 from tests.conftest import ROOT
 
 KG_NS = "https://w3id.org/kg/ont#"

@@ -27,7 +27,7 @@ from kg.cli import main
 from kg.diagnostics import FactsError
 from kg.facts.check import check_facts
 from kg.facts.schema import load_schema
-from kg.paths import ontology_dir
+from kg.locations import ontology_dir
 from tests.conftest import MINI, ROOT, BuildRunner
 
 MINI_TEXT = (MINI / "facts" / "mini.yaml").read_text(encoding="utf-8")

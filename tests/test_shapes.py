@@ -10,7 +10,7 @@ from rdflib.namespace import RDF, SH
 
 from kg.facts.schema import load_schema
 from kg.facts.shapes import structural_shapes
-from kg.paths import ontology_dir
+from kg.locations import ontology_dir
 
 KGSH = Namespace("https://w3id.org/kg/shapes#")
 

@@ -11,12 +11,13 @@ import click
 from kg.cli import lookups
 from kg.cli.analyse import communities_cmd, engagement_cmd, export_cmd, rank_cmd
 from kg.cli.build import build_cmd
+from kg.cli.common import KgGroup
 from kg.cli.query import query_cmd
 from kg.cli.serve import push_cmd, serve_cmd
 from kg.cli.view import view_cmd
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kg")
 @click.option(
     "--endpoint",

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kg.analytics import MEASURES
-from kg.cli.common import open_store, user_errors
+from kg.cli.common import open_store
 from kg.cli.output import emit, format_option, table
 
 # The meanings live with the measures (kg.analytics imports no heavy library at load).
@@ -48,7 +48,6 @@ Example: kg rank --by betweenness --type person""",
 )
 @format_option
 @click.pass_context
-@user_errors
 def rank_cmd(ctx: click.Context, by: str, kind: str | None, limit: int, fmt: str) -> None:
     from kg.analytics import rank
 
@@ -64,7 +63,6 @@ def rank_cmd(ctx: click.Context, by: str, kind: str | None, limit: int, fmt: str
 @click.command("communities")
 @format_option
 @click.pass_context
-@user_errors
 def communities_cmd(ctx: click.Context, fmt: str) -> None:
     """Groups of actors more tied to each other than to the rest (Louvain, seeded).
 
@@ -94,7 +92,6 @@ def communities_cmd(ctx: click.Context, fmt: str) -> None:
 )
 @format_option
 @click.pass_context
-@user_errors
 def engagement_cmd(ctx: click.Context, by: str, fmt: str) -> None:
     """Engagement counts from the curated events, next to the figures the source reports.
 
@@ -106,7 +103,7 @@ def engagement_cmd(ctx: click.Context, by: str, fmt: str) -> None:
 
     Example: kg engagement --by pair
     """
-    from kg.analytics import engagement
+    from kg.lookups import engagement
 
     data = engagement(open_store(ctx), by)
     if fmt == "json":
@@ -158,7 +155,6 @@ def engagement_cmd(ctx: click.Context, by: str, fmt: str) -> None:
     help="File to write (a folder for csv); default build/export/kg.<ext>.",
 )
 @click.pass_context
-@user_errors
 def export_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None:
     """Export the graph for other tools.
 

@@ -68,7 +68,7 @@ def build_cmd(
 
     Example: kg build --facts facts --out build
     """
-    from kg.build import BuildBusy, build
+    from kg.build import build
     from kg.diagnostics import FactsError
 
     def progress(stage: str) -> None:
@@ -76,6 +76,7 @@ def build_cmd(
         if sys.stderr.isatty():
             click.echo(f"… {stage}", err=True)
 
+    # Every problem in the facts, each with its file:line (other errors: see KgGroup).
     try:
         result = build(
             facts_dir,
@@ -96,10 +97,7 @@ def build_cmd(
                 err=True,
             )
         click.echo(f"build failed: {len(errors)} error(s); {build_dir}/ left as it was", err=True)
-        sys.exit(1)
-    except BuildBusy as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(exc.exit_code)
     for diag in result.warnings:
         click.echo(str(diag), err=True)
     click.echo(f"built {result.turtle} and {result.store}: {result.triples} triples")

@@ -1,16 +1,32 @@
-"""What every lookup command shares: the store option, date parsing, user errors."""
+"""What every command shares: the store option, date parsing, user errors."""
 
 from __future__ import annotations
 
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
-F = TypeVar("F", bound=Callable[..., Any])
+from kg.errors import KgError
+
+if TYPE_CHECKING:
+    from kg.store import Store
+
+
+class KgGroup(click.Group):
+    """The `kg` group: an error a user can cause is one line on stderr, not a traceback.
+
+    Every command's KgError (a missing build, an unknown name, no chain, a busy build, a
+    server that cannot start…) is caught here, once: `error: <message>` and its exit code.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KgError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
 
 
 class FuzzyDateType(click.ParamType):  # type: ignore[type-arg]
@@ -39,7 +55,7 @@ def store_path(ctx: click.Context) -> Path | None:
     return Path(path) if path else None
 
 
-def open_store(ctx: click.Context) -> Any:
+def open_store(ctx: click.Context) -> Store:
     """Open the graph: `kg --endpoint URL` (a SPARQL server), else `--store` / build/store."""
     root = ctx.find_root().params
     if root.get("endpoint"):
@@ -49,21 +65,3 @@ def open_store(ctx: click.Context) -> Any:
     from kg.store import EmbeddedStore
 
     return EmbeddedStore.open(store_path(ctx))
-
-
-def user_errors(func: F) -> F:
-    """Turn the errors a user can cause into one line on stderr and exit code 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from kg.analytics import NoPath
-        from kg.names import NameError_
-        from kg.store import StoreError
-
-        try:
-            return func(*args, **kwargs)
-        except (StoreError, NameError_, NoPath) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from kg.cli.common import DATE, open_store, user_errors
+from kg.cli.common import DATE, open_store
 from kg.cli.output import emit, format_option, table
 
 # Table columns (header, field) of roles and events, in the commands and on the card.
@@ -81,7 +81,6 @@ def page(rows: list[Any], fmt: str, limit: int | None, offset: int) -> list[Any]
 @format_option
 @paging
 @click.pass_context
-@user_errors
 def who_met(
     ctx: click.Context,
     person: str | None,
@@ -141,7 +140,6 @@ def who_met(
 @format_option
 @paging
 @click.pass_context
-@user_errors
 def roles(
     ctx: click.Context,
     name: str | None,
@@ -183,7 +181,6 @@ def roles(
 @format_option
 @paging
 @click.pass_context
-@user_errors
 def timeline(
     ctx: click.Context,
     name: str | None,
@@ -218,7 +215,6 @@ def timeline(
 @click.argument("name")
 @format_option
 @click.pass_context
-@user_errors
 def show(ctx: click.Context, name: str, fmt: str) -> None:
     """An entity's card: names, type, roles over time, events and everything said of it.
 
@@ -279,13 +275,12 @@ def _print_card(card: dict[str, Any]) -> None:
 @click.argument("b")
 @format_option
 @click.pass_context
-@user_errors
 def path(ctx: click.Context, a: str, b: str, fmt: str) -> None:
     """The shortest chain of relations between two entities, each hop with its evidence.
 
     Example: kg path muttaqi "Saif al-Adel"
     """
-    from kg.analytics import shortest_path
+    from kg.chains import shortest_path
     from kg.names import resolve
 
     store = open_store(ctx)
@@ -302,7 +297,6 @@ def path(ctx: click.Context, a: str, b: str, fmt: str) -> None:
 @click.command("topics")
 @format_option
 @click.pass_context
-@user_errors
 def topics(ctx: click.Context, fmt: str) -> None:
     """The topic tree, with how many facts are tagged with each topic or a narrower one.
 
@@ -330,7 +324,6 @@ def topics(ctx: click.Context, fmt: str) -> None:
 @click.command("stats")
 @format_option
 @click.pass_context
-@user_errors
 def stats(ctx: click.Context, fmt: str) -> None:
     """Counts per class; meetings per month, per topic and per pair of sides.
 

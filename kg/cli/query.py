@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from kg.cli.common import open_store, user_errors
+from kg.cli.common import open_store
 from kg.cli.output import format_option, table
 
 
@@ -15,7 +15,6 @@ from kg.cli.output import format_option, table
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @format_option
 @click.pass_context
-@user_errors
 def query_cmd(ctx: click.Context, file: Any, fmt: str) -> None:
     """Run a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE) from FILE, or - for stdin.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli.common import store_path, user_errors
+from kg.cli.common import store_path
 
 
 @click.command("serve")
@@ -39,7 +39,6 @@ from kg.cli.common import store_path, user_errors
     help="Most rows or triples an answer may have (HTTP 422 beyond).",
 )
 @click.pass_context
-@user_errors
 def serve_cmd(
     ctx: click.Context, host: str, port: int, query_timeout: float, max_results: int
 ) -> None:
@@ -51,17 +50,13 @@ def serve_cmd(
 
     Example: kg serve --port 7878   (then: curl 'http://127.0.0.1:7878/sparql?query=ASK{}')
     """
-    from kg.server import ServeError, ServerConfig, serve
+    from kg.server import ServerConfig, serve
     from kg.store import default_store_path
 
     config = ServerConfig(
         store_path(ctx) or default_store_path(), host, port, query_timeout, max_results
     )
-    try:
-        serve(config)
-    except ServeError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    serve(config)
 
 
 @click.command("push")
@@ -86,7 +81,6 @@ def serve_cmd(
     show_default=True,
     help="The built graph to send.",
 )
-@user_errors
 def push_cmd(endpoint: str, store_url: str | None, graph: str | None, turtle: Path) -> None:
     """Load the built graph into a SPARQL 1.1 server, replacing the target graph.
 

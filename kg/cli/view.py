@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from kg.cli.common import DATE, open_store, user_errors
+from kg.cli.common import DATE, open_store
 
 
 @click.command("view")
@@ -52,7 +51,6 @@ from kg.cli.common import DATE, open_store, user_errors
     help="Also save a PNG of the page, taken with headless Chromium.",
 )
 @click.pass_context
-@user_errors
 def view_cmd(
     ctx: click.Context,
     ego: str | None,
@@ -75,24 +73,21 @@ def view_cmd(
 
     Example: kg view --ego muttaqi --depth 2 -o muttaqi.html
     """
-    from kg.views import ViewError, make_view
+    from kg.views import make_view
     from kg.views.render import write
 
-    try:
-        view = make_view(
-            open_store(ctx),
-            ego=ego,
-            depth=depth,
-            topic=topic,
-            start=start.earliest if start else None,
-            end=end.latest if end else None,
-            path=path,
-            max_nodes=max_nodes,
-        )
-        written = write(view, output)
-    except ViewError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    # A view that cannot be drawn raises ViewError, a KgError the kg command reports.
+    view = make_view(
+        open_store(ctx),
+        ego=ego,
+        depth=depth,
+        topic=topic,
+        start=start.earliest if start else None,
+        end=end.latest if end else None,
+        path=path,
+        max_nodes=max_nodes,
+    )
+    written = write(view, output)
     click.echo(f"wrote {written} ({len(view.nodes)} nodes)")
     if screenshot:
         from kg.views.screenshot import ScreenshotError, take

@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from kg.diagnostics import Diagnostic, FactsError, a, did_you_mean
+from kg.diagnostics import Diagnostic, FactsError, a
 from kg.facts.dates import FuzzyDate
 from kg.facts.records import Citation, Facts, Quantity, Record
 from kg.facts.schema import COMMON_FIELDS, EVIDENCE, KindSpec, Schema
 from kg.facts.types import CITATIONS
 from kg.facts.yamlload import LDict, LList, load_yaml
+from kg.fuzzy import did_you_mean
 
 __all__ = ["Citation", "Facts", "Quantity", "Record", "check_facts", "fact_files"]
 

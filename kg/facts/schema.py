@@ -16,10 +16,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from kg.diagnostics import Diagnostic, FactsError, did_you_mean
+from kg.diagnostics import Diagnostic, FactsError
 from kg.facts.types import TYPES, FieldSpec
 from kg.facts.yamlload import LDict, load_yaml, parse_yaml
-from kg.paths import ontology_dir
+from kg.fuzzy import did_you_mean
+from kg.locations import ontology_dir
 from kg.prefixes import PREFIXES
 
 # Fields every record may have, whatever its kind.

@@ -17,10 +17,11 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from rdflib import Literal, URIRef
 
-from kg.diagnostics import a, did_you_mean
+from kg.diagnostics import a
 from kg.facts.dates import FuzzyDate, parse_date
 from kg.facts.records import Citation, Quantity, Record
 from kg.facts.yamlload import LDict, LList
+from kg.fuzzy import did_you_mean
 from kg.prefixes import PREFIXES
 
 Term = URIRef | Literal

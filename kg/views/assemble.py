@@ -12,10 +12,10 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.indexes import meeting_index
 from kg.lookups import (
     Record,
     citations,
-    meeting_index,
     meetings_of_events,
     roles,
     roles_of_tenures,
@@ -168,7 +168,7 @@ def ego_view(store: Store, center: str, depth: int) -> View:
     statements, meetings and tenures (index lookups), follows a superset of the view's links,
     then builds the view of the nodes reached and cuts it to depth as ego() does.
     """
-    held = {m[0] for m in meeting_index(store) if m[4]}  # meetings drawn as edges
+    held = {m.event for m in meeting_index(store) if m.rows}  # meetings drawn as edges
     if center in held:
         return View({}, [], note="a meeting is drawn as edges, not a node", style=style(store))
     around: dict[str, _Around] = {}

@@ -42,7 +42,7 @@ def make_view(
     graph's view is never made). topic: only meetings and facts on it (narrower topics
     included) and who they involve. start, end: only what is dated within [start, end].
     path: two names whose shortest chain is highlighted. Names are resolved as the lookups
-    resolve them (kg.names.NameError_ when one matches nothing or several things).
+    resolve them (kg.names.UnresolvedName when one matches nothing or several things).
     """
     if ego:
         center = resolve(store, ego)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kg.errors import KgError
 
-class ViewError(Exception):
+
+class ViewError(KgError):
     """The view asked for cannot be drawn; the message says why and what to do instead."""
 
 

@@ -17,13 +17,3 @@ def ontology_dir() -> Path:
         if (candidate / "kg.ttl").is_file():
             return candidate
     raise FileNotFoundError("kg's ontology files are missing from this installation")
-
-
-def default_facts_dir() -> Path:
-    """Return `facts/` of the current directory (the curated dataset of a checkout)."""
-    return Path("facts")
-
-
-def default_build_dir() -> Path:
-    """Return `build/` of the current directory."""
-    return Path("build")

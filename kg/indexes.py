@@ -1,0 +1,93 @@
+"""The sidecar indexes `kg build` writes beside the store: meetings.json and tenures.json.
+
+Both the build (which writes them) and the lookups (which page through them) import this
+module; it imports only the store and the named queries, so the write side never reaches
+up into the read side (kg.lookups) to make them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+from kg.query import EARLIEST, LATEST, run
+from kg.store import Row, Store, value
+
+
+class Meeting(NamedTuple):
+    """One meeting of the meeting index (a row of meetings.json, in this field order)."""
+
+    event: str  # IRI
+    earliest: str  # first and last possible day, YYYY-MM-DD
+    latest: str
+    label: str
+    rows: int  # who-met rows without a person: pairs of actors on opposite sides, once each
+    topics: list[str]  # the event's own topic IRIs, sorted
+
+
+class Tenure(NamedTuple):
+    """One tenure of the tenure index (a row of tenures.json, in this field order)."""
+
+    tenure: str  # IRI
+    earliest: str  # first and last possible day, YYYY-MM-DD
+    latest: str
+    holder_label: str
+    post: str  # IRI
+    post_label: str
+
+
+def _v(row: Row, name: str) -> str:
+    return value(row.get(name))
+
+
+def role_key(r: Row) -> tuple[str, ...]:
+    """roles' order: by first possible day, holder, post."""
+    return tuple(_v(r, k) for k in ("earliest", "holderLabel", "postLabel", "tenure"))
+
+
+def meeting_index(store: Store) -> list[Meeting]:
+    """Every meeting, in who-met's order (by day, label, IRI).
+
+    `kg build` stores it beside the store (meetings.json; a NamedTuple is written as a JSON
+    array); other stores compute it here.
+    """
+    if (index := store.sidecar("meetings")) is not None:
+        return [Meeting(*m) for m in index]
+    parts: dict[str, set[tuple[str, str]]] = {}
+    for r in run(store, "meeting-sides"):
+        parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side")))
+    topics: dict[str, set[str]] = {}
+    for r in run(store, "meeting-topics"):
+        topics.setdefault(_v(r, "event"), set()).add(_v(r, "topic"))
+    index = []
+    for r in run(store, "meeting-events"):
+        event = _v(r, "event")
+        actors = parts.get(event, set())
+        pairs = {(a, sa, b, sb) for a, sa in actors for b, sb in actors if sa < sb}
+        index.append(
+            Meeting(
+                event,
+                _v(r, "earliest"),
+                _v(r, "latest"),
+                _v(r, "eventLabel"),
+                len(pairs),
+                sorted(topics.get(event, ())),
+            )
+        )
+    return sorted(index, key=lambda m: (m.earliest, m.label, m.event))
+
+
+def tenure_index(
+    store: Store, start: dt.date | None = None, end: dt.date | None = None
+) -> list[Tenure]:
+    """The tenures that may have been held between start and end (default: all), in roles'
+    order.
+
+    `kg build` stores all of them beside the store (tenures.json); other stores ask.
+    """
+    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
+    if (index := store.sidecar("tenures")) is not None:
+        return [t for t in map(Tenure._make, index) if t.latest >= low and t.earliest <= high]
+    fields = ("tenure", "earliest", "latest", "holderLabel", "post", "postLabel")
+    rows = sorted(run(store, "tenures", **{"from": start, "to": end}), key=role_key)
+    return [Tenure(*(_v(r, f) for f in fields)) for r in rows]

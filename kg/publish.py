@@ -1,0 +1,172 @@
+"""Publishing a build atomically: the build lock, a staging folder, the generation switch.
+
+Each build's outputs live in build/gen-<hash>/ (kg.ttl, store/ and the sidecar NAME.json
+files), made in a staging folder first. One symlink, build/current, names the live
+generation, and replacing it is a single atomic rename; build/kg.ttl and build/store are
+fixed links through it. A build killed at any point leaves the previous generation live and
+intact; a build that fails publishes nothing. Readers see the old outputs or the new ones,
+never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from kg.errors import KgError
+
+STORE_LINK = "store"  # build/store -> current/store -> gen-<hash>/store
+
+
+class BuildBusy(KgError):
+    """Another build holds the lock on the build folder."""
+
+
+@contextlib.contextmanager
+def build_lock(build_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the build folder, refusing if another build holds it."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".lock", "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                raise BuildBusy(
+                    f"another kg build is writing {build_dir}; try again when it has finished"
+                ) from None
+            raise
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _link(target: str, link: Path) -> None:
+    """Point link at target, replacing whatever is there in one rename."""
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.link")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
+def _staging(build_dir: Path) -> Path:
+    """A fresh staging folder for this build's outputs (call with the lock held)."""
+    # A build killed earlier may have left its staging folder; we hold the lock, so any
+    # staging folder now is stale.
+    for stale in build_dir.glob(".staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = build_dir / f".staging-{os.getpid()}"
+    staging.mkdir(parents=True)
+    return staging
+
+
+class _StoreWriter:
+    """Loads the on-disk store in a thread while the build goes on.
+
+    pyoxigraph releases the GIL while it loads, so at a million triples the 5 s of writing
+    the store overlap validation, serialisation and the aggregates instead of following
+    them.
+    """
+
+    def __init__(self, path: Path, ntriples: bytes) -> None:
+        import threading
+
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(path, ntriples), daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path, ntriples: bytes) -> None:
+        import pyoxigraph
+
+        try:
+            store = pyoxigraph.Store(str(path))
+            store.bulk_load(ntriples, format=pyoxigraph.RdfFormat.N_TRIPLES)
+            store.flush()
+            del store
+        except BaseException as exc:  # handed to the build's thread by wait()
+            self.error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+class Staging:
+    """The outputs of one build while it runs: made in a staging folder, then published."""
+
+    def __init__(self, build_dir: Path) -> None:
+        self.build_dir = build_dir
+        self.folder = _staging(build_dir)
+        self._writer: _StoreWriter | None = None
+
+    def write_store(self, ntriples: bytes) -> None:
+        """Start loading the on-disk store from N-Triples (in a thread: see _StoreWriter)."""
+        self._writer = _StoreWriter(self.folder / STORE_LINK, ntriples)
+
+    def publish(self, turtle: bytes, sidecars: dict[str, bytes]) -> Path:
+        """Wait for the store, then make kg.ttl, the store and the sidecars the live ones."""
+        if self._writer is not None:
+            self._writer.wait()
+        return _write_outputs(self.build_dir, self.folder, turtle, sidecars)
+
+    def close(self) -> None:
+        """Remove the staging folder (gone already once published)."""
+        if self._writer is not None:
+            with contextlib.suppress(BaseException):
+                self._writer.wait()  # never leave a thread writing into a folder we remove
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged(build_dir: Path) -> Iterator[Staging]:
+    """Lock the build folder and stage a build's outputs; whatever is not published goes."""
+    with build_lock(build_dir):
+        staging = Staging(build_dir)
+        try:
+            yield staging
+        finally:
+            staging.close()
+
+
+def _write_outputs(
+    build_dir: Path, staging: Path, turtle: bytes, sidecars: dict[str, bytes]
+) -> Path:
+    """Publish kg.ttl and the store together, so readers see the old pair or the new one.
+
+    The staging folder (its store already loaded) becomes build/gen-<hash>/, then
+    build/current is switched to it. Beside kg.ttl and the store go the sidecar files
+    (NAME.json: the precomputed aggregates, the meeting index).
+    """
+    # The schema file goes into the name too: the same triples under another schema (view
+    # categories, say) are another generation.
+    digest = hashlib.sha256(turtle + sidecars.get("schema", b"")).hexdigest()[:16]
+    gen = build_dir / f"gen-{digest}"
+    if not gen.is_dir():
+        (staging / "kg.ttl").write_bytes(turtle)
+        for name, data in sorted(sidecars.items()):
+            (staging / f"{name}.json").write_bytes(data)
+        os.replace(staging, gen)
+    for name, data in sorted(sidecars.items()):
+        if not (gen / f"{name}.json").is_file():  # made by an older kg: add it
+            tmp = gen / f".{name}.{os.getpid()}.tmp"
+            tmp.write_bytes(data)
+            os.replace(tmp, gen / f"{name}.json")
+    _link(gen.name, build_dir / "current")
+    for name in ("kg.ttl", STORE_LINK):
+        link = build_dir / name
+        if not (link.is_symlink() and os.readlink(link) == f"current/{name}"):
+            if link.is_dir() and not link.is_symlink():
+                shutil.rmtree(link)
+            _link(f"current/{name}", link)
+    for old in [*build_dir.glob("gen-*"), *build_dir.glob("store-*")]:
+        if old != gen:
+            shutil.rmtree(old, ignore_errors=True)
+    return build_dir / STORE_LINK
