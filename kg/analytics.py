@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from kg.query import run
+import pyoxigraph as ox
+
+from kg.kinds import actor_kinds
+from kg.query import run, run_table
 from kg.store import Store, value
 
 MEASURES = {
@@ -38,7 +41,8 @@ def actor_network(store: Store, sources: bool = True) -> Any:
     from kg.indexes import meeting_index
 
     graph = nx.MultiGraph()
-    for r in run(store, "actors"):
+    kinds = [(ox.NamedNode(cls), ox.Literal(name)) for cls, name in actor_kinds(store)]
+    for r in run_table(store, "actors", kinds):
         graph.add_node(
             value(r["actor"]),
             label=value(r["label"]),

@@ -308,7 +308,7 @@ def _build(
             sidecars = precompute(store)
             # The schema's view categories and the schema files added to kg's, so the
             # lookups and views of this build draw and name its kinds as the build did.
-            kept = {"extra": onto.extra, "categories": onto.schema.view_categories()}
+            kept = onto.schema.summary(onto.extra)
             sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
 
         say("writing the store")

@@ -42,6 +42,8 @@ LATEST = dt.date.max  # 9999-12-31
 
 _PARAM = re.compile(r"^#\s*param\s+(\w+)\s*:\s*(iri|date|text)\s*=\s*(\S+)\s*(.*)$")
 _FIELD = re.compile(r"^#\s*(title|description|example)\s*:\s*(.*)$")
+_VALUES = re.compile(r"^#\s*values\s+((?:\w+\s*)+):\s*(.*)$")
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -64,16 +66,22 @@ class NamedQuery:
     description: str = ""
     example: str = ""
     params: dict[str, Param] = field(default_factory=dict)
+    # Variables a table of rows is bound to (`# values top kind: meaning`): lists kg takes
+    # from the record schema, such as the actor kinds' classes, so no query spells them.
+    values: tuple[str, ...] = ()
 
 
 def parse_query(name: str, text: str) -> NamedQuery:
     """Parse a named query's header comments."""
     meta: dict[str, str] = {}
     params: dict[str, Param] = {}
+    values: tuple[str, ...] = ()
     for line in text.splitlines():
         if not line.startswith("#"):
             break
-        if m := _PARAM.match(line):
+        if m := _VALUES.match(line):
+            values = tuple(m[1].split())
+        elif m := _PARAM.match(line):
             params[m[1]] = Param(m[1], m[2], "" if m[3] == '""' else m[3], m[4].strip())
         elif m := _FIELD.match(line):
             meta[m[1]] = m[2].strip()
@@ -84,6 +92,7 @@ def parse_query(name: str, text: str) -> NamedQuery:
         meta.get("description", ""),
         meta.get("example", ""),
         params,
+        values,
     )
 
 
@@ -130,14 +139,51 @@ def bindings(query: NamedQuery, params: dict[str, object]) -> dict[str, Term]:
 PRECOMPUTED = ("stats-classes", "stats-months", "stats-topics", "stats-pairs", "reported", "topics")
 
 
+def values_block(names: Sequence[str], rows: Sequence[Sequence[Term]]) -> str:
+    """A SPARQL VALUES block binding `names` to each row of terms.
+
+    Each term is written in its N-Triples form, which pyoxigraph escapes (str() of a term),
+    so a value can only ever be a term, never query text.
+    """
+    for row in rows:
+        if len(row) != len(names):
+            raise TypeError(f"a VALUES row has {len(row)} terms for {len(names)} variables")
+    head = " ".join(f"?{n}" for n in names)
+    body = " ".join("(" + " ".join(str(t) for t in row) + ")" for row in rows)
+    return f" VALUES ({head}) {{ {body} }} "
+
+
+def with_values(text: str, names: Sequence[str], rows: Sequence[Sequence[Term]]) -> str:
+    """The query with a VALUES block of `rows` opening its WHERE clause."""
+    match = _WHERE.search(text)
+    if match is None:
+        raise TypeError("cannot bind values: the query has no WHERE clause")
+    return text[: match.end()] + values_block(names, rows) + text[match.end() :]
+
+
 def run(store: Store, name: str, **params: object) -> list[Row]:
     """Run the named query with its parameters bound; return its rows."""
+    return run_table(store, name, None, **params)
+
+
+def run_table(
+    store: Store, name: str, table: Sequence[Sequence[Term]] | None, **params: object
+) -> list[Row]:
+    """Run the named query with `table` bound to its `# values` variables (required when it
+    has them) and its parameters bound; return its rows."""
     query = load_query(name)
-    if not query.params and name in PRECOMPUTED:
+    if not query.params and not query.values and name in PRECOMPUTED:
         rows = store.precomputed(name)
         if rows is not None:
             return rows
-    return store.select(query.text, bindings(query, params))
+    text = query.text
+    if query.values:
+        if table is None:
+            raise TypeError(f"{name}: bind its values ({', '.join(query.values)}) with table=")
+        text = with_values(text, query.values, table)
+    elif table is not None:
+        raise TypeError(f"{name}: the query takes no table of values")
+    return store.select(text, bindings(query, params))
 
 
 def run_each(

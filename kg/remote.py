@@ -19,6 +19,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.query import values_block
 from kg.store import Row, StoreError, Term
 
 DEFAULT_TIMEOUT = 30.0
@@ -34,14 +35,7 @@ def bind_values(query: str, bindings: Mapping[str, Term]) -> str:
     if match is None:
         raise StoreError("cannot bind parameters: the query has no WHERE clause")
     names = sorted(bindings)
-    # str() of a pyoxigraph term is its N-Triples form, escaped by pyoxigraph.
-    block = (
-        " VALUES ("
-        + " ".join(f"?{n}" for n in names)
-        + ") { ("
-        + " ".join(str(bindings[n]) for n in names)
-        + ") } "
-    )
+    block = values_block(names, [[bindings[n] for n in names]])
     return query[: match.end()] + block + query[match.end() :]
 
 

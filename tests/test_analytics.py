@@ -46,6 +46,15 @@ def test_rank_people_by_betweenness(kg: Any) -> None:
     assert rows[0]["name"] == "Bahadur Aminian"
 
 
+def test_rank_type_is_an_actor_kind_of_the_schema(shipped_build: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["--store", str(shipped_build / "store"), "rank", "--type", "persn"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "'persn' is not an actor kind (kinds: person, organization, post)" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_betweenness_equals_networkx_exact(shipped_build: Path) -> None:
     """rustworkx's exact betweenness is networkx's, on the shipped actor graph and on a
     random graph of several components (with isolated actors)."""

@@ -36,8 +36,9 @@ Example: kg rank --by betweenness --type person""",
 @click.option(
     "--type",
     "kind",
-    type=click.Choice(["person", "organization", "post"]),
-    help="Only list actors of this kind (the measure uses the whole graph).",
+    metavar="KIND",
+    help="Only list actors of this kind: person, organization or post (the actor kinds of "
+    "the record schema; the measure uses the whole graph).",
 )
 @click.option(
     "--limit",
@@ -50,8 +51,15 @@ Example: kg rank --by betweenness --type person""",
 @click.pass_context
 def rank_cmd(ctx: click.Context, by: str, kind: str | None, limit: int, fmt: str) -> None:
     from kg.analytics import rank
+    from kg.kinds import actor_kinds
 
-    rows = rank(open_store(ctx), by, kind)
+    store = open_store(ctx)
+    kinds = [name for _, name in actor_kinds(store)]
+    if kind is not None and kind not in kinds:
+        raise click.BadParameter(
+            f"{kind!r} is not an actor kind (kinds: {', '.join(kinds)})", param_hint="'--type'"
+        )
+    rows = rank(store, by, kind)
     emit(
         fmt,
         [("rank", "rank"), ("name", "name"), ("type", "type"), (by, "score"), ("ties", "ties")],

@@ -122,9 +122,25 @@ class Schema:
             for c in self.categories.values()
         ]  # fmt: skip
 
-    def actor_kinds(self) -> list[KindSpec]:
-        """The kinds whose records are actors (who meet, hold posts, sign agreements)."""
-        return [k for k in self.kinds.values() if k.actor]
+    def actor_kinds(self) -> list[tuple[str, str]]:
+        """(class IRI, singular name) of each kind whose records are actors: they meet,
+        hold posts and sign, and make up the actor network."""
+        out = []
+        for k in self.kinds.values():
+            if k.actor:
+                prefix, _, local = k.cls.partition(":")
+                out.append((PREFIXES[prefix] + local, k.singular()))
+        return out
+
+    def summary(self, extra: tuple[tuple[str, str], ...] = ()) -> dict[str, Any]:
+        """What the read side needs of the schema, kept by `kg build` beside the store
+        (schema.json), so lookups and views need not load it: the schema files added to
+        kg's, the view's categories and the actor kinds."""
+        return {
+            "extra": [list(e) for e in extra],
+            "categories": self.view_categories(),
+            "actors": [list(a) for a in self.actor_kinds()],
+        }
 
 
 class _Reader:

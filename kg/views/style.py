@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from kg.kinds import kept
 from kg.store import Store
 
 EDGE_STYLE_FILE = Path(__file__).resolve().parent / "style.yaml"
@@ -29,14 +30,7 @@ def _edge_style() -> dict[str, Any]:
 def style(store: Store | None = None) -> dict[str, Any]:
     """Return the view style: node categories in legend order (each with the class IRIs it
     covers) from the store's schema, and the edge styles."""
-    sidecar = getattr(store, "sidecar", None)
-    kept = sidecar("schema") if sidecar is not None else None
-    if kept and "categories" in kept:
-        cats: list[dict[str, Any]] = kept["categories"]
-    else:  # a store without the file (a remote endpoint): kg's own schema
-        from kg.facts.schema import load_schema
-
-        cats = load_schema().view_categories()
+    cats: list[dict[str, Any]] = kept(store)["categories"]
     return {"categories": cats, **_edge_style()}
 
 
