@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -19,6 +21,7 @@ def _script(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_scale_benchmark_at_10k(tmp_path: Path) -> None:
     proc = _script("benchmarks/scale.py", "--sizes", "10k", "--runs", "1", "--out", str(tmp_path))
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -36,6 +39,7 @@ def test_scale_benchmark_at_10k(tmp_path: Path) -> None:
     assert proc.stderr == ""  # progress only on a terminal
 
 
+@pytest.mark.slow
 def test_cli_speed_script(shipped_build: Path) -> None:
     proc = _script(
         "benchmarks/cli_speed.py",

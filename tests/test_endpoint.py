@@ -176,6 +176,7 @@ def test_keywords_inside_strings_and_names_are_fine(kg_server: str) -> None:
     assert status == 200 and b"amir-khan-muttaqi" in body, body[:200]
 
 
+@pytest.mark.slow
 def test_timeout_is_a_clear_error(kg_server: str) -> None:
     start = time.monotonic()
     status, _, body = get(

@@ -82,6 +82,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.slow
 def test_eight_clients_under_load(server: tuple[str, subprocess.Popen[bytes]]) -> None:
     url, proc = server
     pids = [proc.pid, *children(proc.pid)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from tests.conftest import ROOT
@@ -19,6 +20,7 @@ def test_notebook_is_stored_without_outputs() -> None:
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
 
 
+@pytest.mark.slow
 def test_notebook_runs_and_shows_answers() -> None:
     nb = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(

@@ -112,6 +112,7 @@ def _assert_clear(diags: list[Any]) -> None:
         assert d.message and "Traceback" not in d.message, d
 
 
+@pytest.mark.slow
 @settings(
     max_examples=2000, deadline=2000, suppress_health_check=list(HealthCheck), derandomize=True
 )
@@ -127,6 +128,7 @@ def test_fuzzed_facts_give_a_clear_error_or_a_valid_check(text: str) -> None:
             _assert_clear(exc.diagnostics)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150, deadline=20_000, suppress_health_check=list(HealthCheck), derandomize=True
 )
@@ -183,6 +185,7 @@ def _consistent(out: Path) -> bytes:
     return ttl
 
 
+@pytest.mark.slow
 def test_killed_builds_leave_the_previous_build(tmp_path: Path) -> None:
     data = _synthetic(tmp_path / "data", 30_000)
     out = tmp_path / "build"
@@ -218,6 +221,7 @@ def test_killed_builds_leave_the_previous_build(tmp_path: Path) -> None:
     assert _consistent(out) == new and not list(out.glob(".staging-*"))
 
 
+@pytest.mark.slow
 def test_two_builds_at_once_do_not_corrupt_each_other(tmp_path: Path) -> None:
     data = _synthetic(tmp_path / "data", 20_000)
     out = tmp_path / "build"

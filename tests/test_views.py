@@ -203,6 +203,7 @@ def test_hostile_names_render_as_text(
 
 
 # ------------------------------------------------------------------------------ at size
+@pytest.mark.slow
 def test_five_thousand_nodes_open_drag_and_zoom(tmp_path: Path, open_page: Any) -> None:
     page_file = write(synthetic_view(5000), tmp_path / "big.html")
     opened = open_page(page_file, timeout_ms=120_000)
@@ -290,6 +291,7 @@ def _same_view(a: Any, b: Any) -> None:
     assert a.note == b.note
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("depth", [1, 2, 3])
 def test_ego_view_built_outward_equals_the_cut_whole_view(shipped_build: Path, depth: int) -> None:
     """kg view --ego builds from the center outward; for every node of the shipped graph it
@@ -304,6 +306,7 @@ def test_ego_view_built_outward_equals_the_cut_whole_view(shipped_build: Path, d
         _same_view(views.ego_view(store, center, depth), views.ego(whole, center, depth))
 
 
+@pytest.mark.slow
 def test_ego_view_equals_the_cut_whole_view_on_synthetic_facts(tmp_path: Path) -> None:
     """The same on generated facts with many meetings per person (posts, sides, topics)."""
     import subprocess
