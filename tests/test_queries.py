@@ -18,6 +18,8 @@ FRAGMENT_FILES = sorted(FRAGMENT_DIR.glob("*.rq"))
 # What used to be spelled out in several queries, and the one fragment that now says it.
 SAID_ONCE = {
     "kg:notCoveredBy": "link-predicate",  # the predicates whose statements link nothing
+    "kg:citedSource/kg:file": "evidence",  # a fact's citations, their file and line
+    'CONCAT(?file, "#"': "sources",  # those packed in one cell, as kg.lookups.citations reads
 }
 
 
