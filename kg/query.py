@@ -144,7 +144,9 @@ def expand(text: str, within: tuple[str, ...] = ()) -> str:
             )
         renamed = dict(zip(frag.vars, args, strict=False))
         body = _VAR.sub(lambda v: "?" + renamed.get(v[1], str(v[1])), frag.body)
-        return expand(body, (*within, name))
+        # Its lines after the first start at the column of the use, for a readable query.
+        column = m.start() - m.string.rfind("\n", 0, m.start()) - 1
+        return expand(body, (*within, name)).replace("\n", "\n" + " " * column)
 
     return _USE.sub(use, text)
 
