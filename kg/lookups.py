@@ -122,16 +122,16 @@ def _meetings_of(
     """who-met rows (unsorted) of one person: its anchors' events, then its side's."""
     common = {"with": with_ and with_.iri, "topic": topic and topic.iri, "from": start, "to": end}
     found: dict[tuple[str, str, str], Row] = {}
-    anchors = [(person.iri, "", "")] + [
-        (value(a["anchor"]), value(a["te"]), value(a["tl"]))
+    # A post the person held is asked with the person as its holder: who-met-of then keeps
+    # the post's meetings while the person held it (the rule is the query's, held-during).
+    anchors = [(person.iri, None)] + [
+        (value(a["anchor"]), person.iri if value(a["held"]) == "true" else None)
         for a in run(store, "actor-anchors", person=person.iri)
     ]
-    for actor, held_from, held_to in anchors:
+    for actor, holder in anchors:
         events = _keys(run(store, "meetings-of", actor=actor), "event")
-        for r in run_each(store, "who-met-of", "event", events, {"actor": actor, **common}):
-            # A post counts for its holder only while the holding may overlap the event.
-            if held_from and (held_from > _v(r, "latest") or held_to < _v(r, "earliest")):
-                continue
+        params = {"actor": actor, "holder": holder, **common}
+        for r in run_each(store, "who-met-of", "event", events, params):
             found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
     events = _keys(run(store, "meetings-of-side", actor=person.iri), "event")
     for r in run_each(store, "who-met-side", "event", events, {"actor": person.iri, **common}):

@@ -14,6 +14,13 @@ comparisons but not inside BOUND(), and only variables the SELECT projects. The 
 is a parameter whose default is `*`: it is left free when omitted, so it may only appear in
 triple patterns (there a free variable means "any"). kg.lookups uses such a parameter to run
 a detail query once per event or tenure it found first (see run_each).
+
+What several queries share is written once, as a fragment: kg/queries/fragments/NAME.rq, put
+in a query's text where it says `{{NAME}}` (or `{{NAME ?x ?y}}`: the fragment's `# vars:` line
+names its variables, and these take their places, so each query keeps its own variable
+names). A fragment is constant query text, never data: it is expanded once when the query is
+loaded, may itself use fragments, and the expanded query is plain SPARQL 1.1 (what a remote
+endpoint is sent, and what `load_query(name).text` is).
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from kg.prefixes import KG, XSD
 from kg.store import Row, Store, Term
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
+FRAGMENT_DIR = QUERY_DIR / "fragments"
 ANY = ox.NamedNode(KG + "Any")
 FREE = "*"  # the default of a parameter left unbound when omitted
 MANY_KEYS = 300  # above this many keys, run_each asks one query instead of one per key
@@ -44,6 +52,13 @@ _PARAM = re.compile(r"^#\s*param\s+(\w+)\s*:\s*(iri|date|text)\s*=\s*(\S+)\s*(.*
 _FIELD = re.compile(r"^#\s*(title|description|example)\s*:\s*(.*)$")
 _VALUES = re.compile(r"^#\s*values\s+((?:\w+\s*)+):\s*(.*)$")
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+_USE = re.compile(r"\{\{\s*([\w-]+)((?:\s+\?\w+)*)\s*\}\}")
+_VARS = re.compile(r"^#\s*vars\s*:((?:\s*\?\w+)*)\s*$")
+_VAR = re.compile(r"\?(\w+)\b")
+
+
+class FragmentError(ValueError):
+    """A named query uses a fragment wrongly: a mistake in kg/queries (a bug), not a user's."""
 
 
 @dataclass(frozen=True)
@@ -96,11 +111,60 @@ def parse_query(name: str, text: str) -> NamedQuery:
     )
 
 
+@dataclass(frozen=True)
+class Fragment:
+    """Query text several named queries share, with the variables a use may rename."""
+
+    name: str
+    body: str
+    vars: tuple[str, ...] = ()
+
+
+@cache
+def load_fragment(name: str) -> Fragment:
+    """Load kg/queries/fragments/NAME.rq: its `# vars:` line and its text after the header."""
+    path = FRAGMENT_DIR / f"{name}.rq"
+    if not re.fullmatch(r"[\w-]+", name) or not path.is_file():
+        known = ", ".join(sorted(p.stem for p in FRAGMENT_DIR.glob("*.rq")))
+        raise FragmentError(f"unknown query fragment {{{{{name}}}}} (known: {known})")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    head = 0
+    names: tuple[str, ...] = ()
+    while head < len(lines) and lines[head].startswith("#"):
+        if m := _VARS.match(lines[head]):
+            names = tuple(_VAR.findall(m[1]))
+        head += 1
+    return Fragment(name, "\n".join(lines[head:]).strip(), names)
+
+
+def expand(text: str, within: tuple[str, ...] = ()) -> str:
+    """Replace each `{{NAME ?var…}}` in a query's text by fragment NAME, its variables renamed."""
+
+    def use(m: re.Match[str]) -> str:
+        name, args = m[1], _VAR.findall(m[2])
+        if name in within:
+            chain = " -> ".join((*within, name))
+            raise FragmentError(f"query fragment {{{{{name}}}}} uses itself: {chain}")
+        frag = load_fragment(name)
+        if len(args) not in (0, len(frag.vars)):
+            raise FragmentError(
+                f"query fragment {{{{{name}}}}} takes {len(frag.vars)} variable(s) "
+                f"({' '.join('?' + v for v in frag.vars)}), given {len(args)}"
+            )
+        renamed = dict(zip(frag.vars, args, strict=False))
+        body = _VAR.sub(lambda v: "?" + renamed.get(v[1], str(v[1])), frag.body)
+        # Its lines after the first start at the column of the use, for a readable query.
+        column = m.start() - m.string.rfind("\n", 0, m.start()) - 1
+        return expand(body, (*within, name)).replace("\n", "\n" + " " * column)
+
+    return _USE.sub(use, text)
+
+
 @cache
 def load_query(name: str) -> NamedQuery:
-    """Load kg/queries/NAME.rq."""
+    """Load kg/queries/NAME.rq, its fragments expanded."""
     path = QUERY_DIR / f"{name}.rq"
-    return parse_query(name, path.read_text(encoding="utf-8"))
+    return parse_query(name, expand(path.read_text(encoding="utf-8")))
 
 
 def all_queries() -> list[NamedQuery]:
