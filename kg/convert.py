@@ -14,7 +14,7 @@ from rdflib import Literal, URIRef
 
 from kg.facts.dates import FuzzyDate
 from kg.facts.records import Facts, Record
-from kg.facts.schema import EVIDENCE, Schema
+from kg.facts.schema import EVIDENCE, KindSpec, Schema
 from kg.facts.types import Term
 from kg.namespaces import ID, KG, RDF, SKOS, TOPIC, XSD
 from kg.prefixes import PREFIXES
@@ -131,14 +131,28 @@ class Converter:
         if dates:
             self.add(s, KG.earliest, Literal(min(d.earliest for d in dates), datatype=XSD.date))
             self.add(s, KG.latest, Literal(max(d.latest for d in dates), datatype=XSD.date))
-        if kind.relation_field and kind.relation_field in rec.values and "subject" in rec.values:
-            # A claim of "A relation B" is also stated directly, so that graph questions can
-            # follow it; the claim node keeps its evidence.
+        related = kind.relation_field in rec.values and "subject" in rec.values
+        if kind.relation_field and related and _plain(kind, rec):
+            # A claim of "A relation B" the source states, for no limited time, is also a
+            # plain triple, so that graph questions can follow it; the claim node keeps its
+            # status, asserter and evidence. Any other claim stays on its node alone
+            # (records.yaml: plain_triple_when).
             relation = kind.fields[kind.relation_field]
             rel = self.expand(relation.values[rec.values[kind.relation_field]])
             for obj in rec.values.get("object", []):
                 self.add(self.iri(rec.values["subject"]), rel, self.iri(obj))
         EVIDENCE.vtype.emit(self, s, rec, EVIDENCE, rec.evidence)
+
+
+def _plain(kind: KindSpec, rec: Record) -> bool:
+    """Whether the record meets its kind's `plain_triple_when` (empty: always)."""
+    for name, allowed in kind.plain_when.items():
+        if name == "unset":
+            if any(f in rec.values for f in allowed):
+                return False
+        elif rec.values.get(name) not in allowed:
+            return False
+    return True
 
 
 def to_rdf(schema: Schema, facts: Facts) -> tuple[set[Triple], dict[str, Origin]]:

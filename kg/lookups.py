@@ -15,6 +15,7 @@ from pyoxigraph import NamedNode
 from kg import query
 from kg.indexes import meeting_index, role_key, tenure_index
 from kg.names import Entity, UnresolvedName
+from kg.prefixes import KG
 from kg.query import EARLIEST, LATEST, run, run_each
 from kg.store import Row, Store, Term, value
 from kg.text import normalize
@@ -347,8 +348,12 @@ def show(store: Store, entity: Entity) -> Record:
     cites: dict[str, list[str]] = {}
     for r in run_each(store, "evidence-of", "fact", _keys(rows, "fact"), many=-1):
         cites.setdefault(_v(r, "fact"), []).append(f"{_v(r, 'file')}#{_v(r, 'line')}")
+    about = claims(store, about=entity)
+    claim_iris = {c["claim_iri"] for c in about}
     statements = []
     for r in rows:
+        if _v(r, "direction") == "in" and _v(r, "fact") in claim_iris:
+            continue  # a claim about it is listed as that claim, with its status, below
         relation = _v(r, "pLabel") or _local(_v(r, "p"))
         other = r.get("other")
         if _v(r, "qvalue"):
@@ -368,8 +373,17 @@ def show(store: Store, entity: Entity) -> Record:
                 "value": shown,
                 "value_iri": other_iri,
                 "sources": citations("|".join(set(cites.get(_v(r, "fact"), [])))),
+                "status": "stated",
+                "asserted_by": AUTHOR,
+                "holds": [],
+                "claim_iri": None,
+                "_p": _v(r, "p"),
+                "_fact": _v(r, "fact"),
             }
         )
+    statements += _claim_statements(entity, about, statements)
+    for st in statements:
+        del st["_p"], st["_fact"]
     return {
         "iri": entity.iri,
         "label": entity.label,
@@ -457,3 +471,150 @@ def engagement(store: Store, by: str = "month") -> dict[str, Any]:
         )
     total = sum(int(row["count"]) for row in rows) if by != "topic" else None
     return {"by": by, "rows": rows, "curated_total": total, "reported": reported}
+
+
+def _claim_statements(
+    entity: Entity, about: list[Record], plain: list[Record]
+) -> list[Record]:
+    """The card's statements from the claims about an entity.
+
+    A claim the graph also holds as a plain triple (stated, for no limited time) is shown
+    as that triple, citing the claim's lines (not the subject's own); any other claim is
+    a statement of its own, with its status, who asserts it and when it holds.
+    """
+    out: list[Record] = []
+    for c in about:
+        matched = [
+            st
+            for st in plain
+            if c["relation_iri"]
+            and st["_p"] == c["relation_iri"]
+            and (
+                (st["direction"] == "out" and entity.iri == c["subject_iri"]
+                 and st["value_iri"] in c["object_iris"])
+                or (st["direction"] == "in" and st["_fact"] == c["subject_iri"]
+                    and entity.iri in c["object_iris"])
+            )
+        ]  # fmt: skip
+        for st in matched:
+            st["sources"] = c["sources"]
+            st["claim_iri"] = c["claim_iri"]
+        if matched:
+            continue
+        relation = c["relation"] or "claim"
+        if c["relation"] and entity.iri != c["subject_iri"]:
+            relation = f"{c['subject']} {c['relation']}" if c["subject"] else relation
+        out.append(
+            {
+                "direction": "claim",
+                "relation": relation,
+                "value": c["claim"],
+                "value_iri": c["claim_iri"],
+                "sources": c["sources"],
+                "status": c["status"],
+                "asserted_by": c["asserted_by"],
+                "holds": c["holds"],
+                "claim_iri": c["claim_iri"],
+                "_p": "",
+                "_fact": "",
+            }
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------- claims
+AUTHOR = "the author"  # who asserts what a fact record states: the cited source's author
+ASSERTERS = {"author": KG + "SourceAuthor", "unnamed": KG + "UnnamedSources"}
+
+
+def status_slug(iri: str) -> str:
+    """The word a status is asked for and shown by: kg:Reported -> 'reported'."""
+    return _local(iri).lower()
+
+
+def statuses(store: Store) -> dict[str, str]:
+    """The epistemic statuses of the store's vocabulary: slug -> IRI."""
+    return {status_slug(_v(r, "status")): _v(r, "status") for r in run(store, "statuses")}
+
+
+def status_headings(store: Store) -> dict[str, str]:
+    """How a card heads each status's statements: slug -> template ({asserter})."""
+    return {
+        status_slug(_v(r, "status")): _v(r, "heading") or _v(r, "label")
+        for r in run(store, "statuses")
+    }
+
+
+def resolve_status(store: Store, word: str) -> str:
+    """Return the IRI of a status named by its word; raise UnresolvedName otherwise."""
+    known = statuses(store)
+    if word.lower() in known:
+        return known[word.lower()]
+    from kg.fuzzy import did_you_mean
+
+    raise UnresolvedName(
+        f"no status '{word}'"
+        + (did_you_mean(word, known) or f" (statuses: {', '.join(sorted(known))})")
+    )
+
+
+def _holds(r: Row) -> list[str]:
+    parts = []
+    if _v(r, "from"):
+        parts.append(f"from {_v(r, 'from')}")
+    if _v(r, "until"):
+        parts.append(f"until {_v(r, 'until')}")
+    return parts
+
+
+def claims(
+    store: Store,
+    about: Entity | None = None,
+    status: str | None = None,
+    by: str | None = None,
+) -> list[Record]:
+    """Return the claims (optionally about an entity, of a status IRI, by an asserter IRI),
+    each with its status, who asserts it, what it relates, when it holds and its sources.
+
+    Ordered by status, then claim; the primary source line first, as the facts give it.
+    """
+    params = {"about": about.iri if about else None, "status": status, "by": by}
+    rows = run(store, "claims", **{k: v for k, v in params.items() if v})
+    out: dict[str, Record] = {}
+    for r in rows:
+        iri = _v(r, "claim")
+        rec = out.get(iri)
+        if rec is None:
+            rec = out[iri] = {
+                "claim": _v(r, "claimLabel"),
+                "status": status_slug(_v(r, "statusIri")),
+                "asserted_by": _v(r, "asserterLabel"),
+                "subject": _v(r, "subjectLabel") or None,
+                "relation": _v(r, "relationLabel") or None,
+                "objects": [],
+                "holds": _holds(r),
+                "date": _v(r, "date") or None,
+                "sources": [],
+                "claim_iri": iri,
+                "status_iri": _v(r, "statusIri"),
+                "asserted_by_iri": _v(r, "asserter"),
+                "subject_iri": _v(r, "subject") or None,
+                "relation_iri": _v(r, "relation") or None,
+                "object_iris": [],
+            }
+        if _v(r, "object") and _v(r, "object") not in rec["object_iris"]:
+            rec["object_iris"].append(_v(r, "object"))
+            rec["objects"].append(_v(r, "objectLabel"))
+        if _v(r, "periodLabel") and f"during {_v(r, 'periodLabel')}" not in rec["holds"]:
+            rec["holds"].append(f"during {_v(r, 'periodLabel')}")
+        if _v(r, "line"):
+            cite = {"document": _v(r, "file"), "line": int(_v(r, "line"))}
+            if cite not in rec["sources"]:
+                rec["sources"].append(cite)
+    for rec in out.values():
+        rec["sources"].sort(key=lambda c: (c["document"], c["line"]))
+        order = sorted(range(len(rec["objects"])), key=lambda i: rec["objects"][i])
+        rec["objects"] = [rec["objects"][i] for i in order]
+        rec["object_iris"] = [rec["object_iris"][i] for i in order]
+        rec["source"] = rec["sources"][0] if rec["sources"] else None
+    return sorted(out.values(), key=lambda c: (c["status"], c["claim"], c["claim_iri"]))

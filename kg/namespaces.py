@@ -24,7 +24,10 @@ class KG(DefinedNamespace):
     Any: URIRef
     ArmedGroup: URIRef
     Arrangement: URIRef
+    Asserter: URIRef
+    Assessed: URIRef
     Attack: URIRef
+    Attributed: URIRef
     Bank: URIRef
     Building: URIRef
     Celebration: URIRef
@@ -36,19 +39,23 @@ class KG(DefinedNamespace):
     Contract: URIRef
     Dam: URIRef
     DeFactoAuthority: URIRef
+    Denied: URIRef
     Dialogue: URIRef
     DiplomaticMission: URIRef
     Discussed: URIRef
     Embassy: URIRef
     Engagement: URIRef
+    EpistemicStatus: URIRef
     Event: URIRef
     Factories: URIRef
     FreeEconomicZone: URIRef
     Government: URIRef
     Group: URIRef
     Handover: URIRef
+    Hedged: URIRef
     Highway: URIRef
     Hospital: URIRef
+    Inferred: URIRef
     Invitation: URIRef
     JointBody: URIRef
     Killing: URIRef
@@ -58,6 +65,7 @@ class KG(DefinedNamespace):
     NewsArticle: URIRef
     Organization: URIRef
     Participation: URIRef
+    Period: URIRef
     Person: URIRef
     Pipeline: URIRef
     Place: URIRef
@@ -68,6 +76,7 @@ class KG(DefinedNamespace):
     Port: URIRef
     PortTransit: URIRef
     Post: URIRef
+    Predicted: URIRef
     Project: URIRef
     ProjectKind: URIRef
     Proposal: URIRef
@@ -78,18 +87,22 @@ class KG(DefinedNamespace):
     Refinery: URIRef
     Region: URIRef
     Report: URIRef
+    Reported: URIRef
     ReportedStatistic: URIRef
     River: URIRef
     SecurityDeal: URIRef
     SecurityOperation: URIRef
     Signed: URIRef
     Source: URIRef
+    SourceAuthor: URIRef
     SourceKind: URIRef
     State: URIRef
+    Stated: URIRef
     Takeover: URIRef
     Tenure: URIRef
     Training: URIRef
     Treaty: URIRef
+    UnnamedSources: URIRef
     Visit: URIRef
     Wetland: URIRef
     about: URIRef
@@ -97,6 +110,7 @@ class KG(DefinedNamespace):
     affects: URIRef
     agent: URIRef
     agreementKind: URIRef
+    assertedBy: URIRef
     attestedOn: URIRef
     basedIn: URIRef
     builtBy: URIRef
@@ -105,12 +119,16 @@ class KG(DefinedNamespace):
     concernedAbout: URIRef
     concerns: URIRef
     date: URIRef
+    during: URIRef
     earliest: URIRef
     end: URIRef
+    epistemicStatus: URIRef
+    epistemicStatuses: URIRef
     establishes: URIRef
     evidence: URIRef
     file: URIRef
     governs: URIRef
+    heading: URIRef
     hostileTo: URIRef
     hosts: URIRef
     latest: URIRef
@@ -155,24 +173,11 @@ class KG(DefinedNamespace):
     target: URIRef
     topic: URIRef
     trails: URIRef
+    validFrom: URIRef
+    validUntil: URIRef
     victim: URIRef
-
 
 # The prefixes kg writes and reads are kg.prefixes.PREFIXES (free of rdflib, for fast lookups).
 
-__all__ = [
-    "DCTERMS",
-    "FOAF",
-    "ID",
-    "KG",
-    "ORG",
-    "OWL",
-    "PROV",
-    "RDF",
-    "RDFS",
-    "SCHEMA",
-    "SKOS",
-    "TOPIC",
-    "XSD",
-    "URIRef",
-]
+__all__ = ["DCTERMS", "FOAF", "ID", "KG", "ORG", "OWL", "PROV", "RDF", "RDFS", "SCHEMA", "SKOS",
+           "TOPIC", "XSD", "URIRef"]

@@ -242,12 +242,20 @@ def test_consulates_handover_and_missions(store: pyoxigraph.Store) -> None:
 
 
 def test_iskp_and_al_qaeda(store: pyoxigraph.Store) -> None:
+    # Line 30 hedges ("appears"): the negative finding is a hedged claim of the author's
+    # over the twelve bulleted meetings, never a plain ISKP-meeting triple.
     not_covered = rows(
         store,
         """
-        SELECT (COUNT(?e) AS ?n) WHERE { ?i skos:altLabel "ISKP"@en ; kg:notCoveredBy ?e }""",
+        SELECT ?status ?by (COUNT(?e) AS ?n) WHERE {
+          ?i skos:altLabel "ISKP"@en . ?c kg:subject ?i ; kg:relation kg:notCoveredBy ;
+             kg:claimObject ?e ; kg:epistemicStatus/rdfs:label ?status ;
+             kg:assertedBy/rdfs:label ?by }
+        GROUP BY ?status ?by""",
     )
-    assert not_covered == [{"n": "12"}]
+    assert not_covered == [{"status": "hedged", "by": "the author", "n": "12"}]
+    plain = rows(store, "SELECT (COUNT(*) AS ?n) WHERE { ?i kg:notCoveredBy ?e }")
+    assert plain == [{"n": "0"}]
     based = rows(
         store,
         """

@@ -36,6 +36,7 @@ ex:post a kg:Post ; skos:prefLabel "Minister"@en ; org:postIn ex:taliban ; kg:ev
 """
 
 FACT = 'skos:prefLabel "X"@en ; kg:evidence ex:cite'
+CLAIMED = "kg:epistemicStatus kg:Reported ; kg:assertedBy kg:UnnamedSources"
 
 # shape -> (conforming addition, violating addition)
 EXAMPLES: dict[str, tuple[str, str]] = {
@@ -105,8 +106,8 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         f'ex:s a kg:ReportedStatistic ; {FACT} ; kg:measure "meetings" .',
     ),
     "ClaimShape": (
-        f"ex:k a kg:Claim ; {FACT} ; kg:subject ex:a .",
-        f"ex:k a kg:Claim ; {FACT} ; kg:subject ex:a, ex:b .",
+        f"ex:k a kg:Claim ; {FACT} ; {CLAIMED} ; kg:subject ex:a .",
+        f"ex:k a kg:Claim ; {FACT} ; {CLAIMED} ; kg:subject ex:a, ex:b .",
     ),
 }
 

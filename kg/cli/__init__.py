@@ -61,6 +61,7 @@ for command in (
     lookups.roles,
     lookups.timeline,
     lookups.path,
+    lookups.claims,
     query_cmd,
     lookups.topics,
     lookups.stats,

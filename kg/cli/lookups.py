@@ -233,7 +233,7 @@ def show(ctx: click.Context, name: str, fmt: str) -> None:
     if fmt == "csv":
         emit("csv", [], card["statements"])
         return
-    _print_card(card)
+    _print_card(card, lookups.status_headings(store))
 
 
 def _more(shown: int, total: int, what: str, command: str) -> None:
@@ -241,7 +241,7 @@ def _more(shown: int, total: int, what: str, command: str) -> None:
         click.echo(f"(the first {shown} of {total} {what}; `kg {command} NAME` lists them all)")
 
 
-def _print_card(card: dict[str, Any]) -> None:
+def _print_card(card: dict[str, Any], headings: dict[str, str]) -> None:
     click.echo(f"{card['label']}  ({', '.join(card['types'])})")
     click.echo(f"  {card['iri']}")
     if card["aliases"]:
@@ -260,13 +260,24 @@ def _print_card(card: dict[str, Any]) -> None:
             click.echo(f"\n{key.capitalize()}")
             click.echo(table(columns, card[key]))
             _more(len(card[key]), card[f"{key}_total"], key, command)
-    if card["statements"]:
-        click.echo("\nStatements")
+    # Statements grouped by how the source puts them: what it states first, then each
+    # report, view, assessment or forecast under a heading naming who asserts it.
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for st in card["statements"]:
+        groups.setdefault((st["status"], st["asserted_by"]), []).append(st)
+    for status, asserter in sorted(groups, key=lambda k: (k[0] != "stated", k)):
+        heading = headings.get(status, status).replace("{asserter}", asserter)
+        click.echo(f"\n{heading[:1].upper()}{heading[1:]}")
         rows = [
-            {**s, "relation": s["relation"] if s["direction"] == "out" else f"← {s['relation']}"}
-            for s in card["statements"]
+            {
+                **st,
+                "relation": st["relation"] if st["direction"] != "in" else f"← {st['relation']}",
+                "value": st["value"] + "".join(f" ({h})" for h in st.get("holds", [])),
+            }
+            for st in groups[(status, asserter)]
         ]
         click.echo(table([("relation", "relation"), ("value", "value"), ("line", "sources")], rows))
+    if any(st["direction"] == "in" for st in card["statements"]):
         click.echo("\n(← marks statements about it made by another fact)")
 
 
@@ -292,6 +303,59 @@ def path(ctx: click.Context, a: str, b: str, fmt: str) -> None:
         for h in hops
     ]
     emit(fmt, [("from", "from"), ("relation", "relation"), ("to", "to"), ("line", "sources")], rows)
+
+
+CLAIM_COLUMNS = [
+    ("status", "status"),
+    ("asserted by", "asserted_by"),
+    ("claim", "claim"),
+    ("holds", "holds"),
+    ("line", "sources"),
+]
+
+
+@click.command("claims")
+@click.option("--about", metavar="NAME", help="Only claims about this entity.")
+@click.option(
+    "--status",
+    metavar="STATUS",
+    help="Only claims the source puts this way: stated, reported, attributed (a party's "
+    "view), assessed (the author's judgement), predicted, hedged or denied.",
+)
+@click.option(
+    "--by",
+    metavar="WHO",
+    help="Only claims asserted by this party, or by 'author' or 'unnamed' (sources).",
+)
+@format_option
+@click.pass_context
+def claims(
+    ctx: click.Context, about: str | None, status: str | None, by: str | None, fmt: str
+) -> None:
+    """What the source asserts beyond events and roles, each with how it puts it.
+
+    Every claim carries its status (stated, reported, a party's view, the author's
+    assessment or prediction, hedged, denied), who asserts it, when it holds and its
+    source lines. Only stated claims are ever plain facts in the graph.
+
+    Example: kg claims --about Iran --status reported
+    """
+    from kg import lookups
+    from kg.names import resolve
+
+    store = open_store(ctx)
+    entity = resolve(store, about) if about else None
+    status_iri = lookups.resolve_status(store, status) if status else None
+    if by is None:
+        by_iri = None
+    elif by.lower() in lookups.ASSERTERS:
+        by_iri = lookups.ASSERTERS[by.lower()]
+    else:
+        by_iri = resolve(store, by).iri
+    rows = lookups.claims(store, entity, status_iri, by_iri)
+    if fmt == "table":
+        rows = [{**r, "holds": ", ".join(r["holds"])} for r in rows]
+    emit(fmt, CLAIM_COLUMNS, rows, "no claims match")
 
 
 @click.command("topics")

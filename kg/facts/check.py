@@ -140,16 +140,22 @@ class _Checker:
             else:
                 self.err(rec.file, rec.line_of("note"), "'note' must be text")
         self.check_evidence(rec, kind)
-        self.check_order(rec)
+        self.check_order(rec, kind)
 
-    def check_order(self, rec: Record) -> None:
-        start, end = rec.values.get("start"), rec.values.get("end")
-        if (
-            isinstance(start, FuzzyDate)
-            and isinstance(end, FuzzyDate)
-            and end.latest < start.earliest
-        ):
-            self.err(rec.file, rec.line_of("end"), f"end {end.text} is before start {start.text}")
+    def check_order(self, rec: Record, kind: KindSpec) -> None:
+        """A date declared `after` another (an end after its start) is not before it."""
+        for f in kind.fields.values():
+            late, early = rec.values.get(f.name), rec.values.get(f.after or "")
+            if (
+                isinstance(late, FuzzyDate)
+                and isinstance(early, FuzzyDate)
+                and late.latest < early.earliest
+            ):
+                self.err(
+                    rec.file,
+                    rec.line_of(f.name),
+                    f"{f.name} {late.text} is before {f.after} {early.text}",
+                )
 
     # ------------------------------------------------------------------ for the value types
     def kind_of(self, ref: str) -> str | None:

@@ -29,9 +29,9 @@ COMMON_FIELDS = ("id", "note", "evidence")
 _KIND_KEYS = {
     "class", "iri", "parent", "singular", "plural", "description", "category", "actor",
     "evidence", "label_field", "type_field", "types", "add_base_class", "relation_field",
-    "fields",
+    "plain_triple_when", "fields",
 }  # fmt: skip
-_FIELD_KEYS = {"type", "predicate", "required", "to", "values", "lang", "bounds"}
+_FIELD_KEYS = {"type", "predicate", "required", "to", "values", "lang", "bounds", "after"}
 _CATEGORY_KEYS = {"label", "color", "shape"}
 
 
@@ -67,6 +67,9 @@ class KindSpec:
     add_base_class: bool = True
     label: str = "name"
     relation_field: str | None = None
+    # When the relation is also a plain triple: {field: values it must have}, and fields
+    # that must be unset (`unset`). Empty: always.
+    plain_when: dict[str, tuple[str, ...]] = field(default_factory=dict)
     line: int = 0
 
     def singular(self) -> str:
@@ -197,7 +200,7 @@ class _Reader:
             self.err(line, f"field '{name}' of '{kind}' needs a 'predicate' (a CURIE)")
             return None
         to = spec.get("to", [])
-        if ftype in ("ref", "refs", "sides") and not (isinstance(to, list) and to):
+        if ftype in ("ref", "refs", "sides", "ref_or_value") and not (isinstance(to, list) and to):
             self.err(line, f"field '{name}' of '{kind}' needs 'to': the kinds it refers to")
             return None
         values = spec.get("values", {})
@@ -210,6 +213,7 @@ class _Reader:
             values={str(k): str(v) for k, v in values.items()} if isinstance(values, dict) else {},
             lang=spec.get("lang"),
             bounds=bool(spec.get("bounds", True)),
+            after=spec.get("after"),
             line=line,
         )
 
@@ -262,8 +266,22 @@ class _Reader:
             add_base_class=bool(spec.get("add_base_class", True)),
             label=str(spec.get("label_field", parent.label if parent else "name")),
             relation_field=spec.get("relation_field"),
+            plain_when=self.plain_when(name, spec),
             line=line,
         )
+
+    def plain_when(self, name: str, spec: LDict) -> dict[str, tuple[str, ...]]:
+        raw = spec.get("plain_triple_when")
+        if raw is None:
+            return {}
+        if not isinstance(raw, LDict) or not all(isinstance(v, list) for v in raw.values()):
+            self.err(
+                spec.lines["plain_triple_when"],
+                f"kind '{name}': 'plain_triple_when' maps fields to lists of values "
+                "(and 'unset' to a list of fields)",
+            )
+            return {}
+        return {str(k): tuple(str(x) for x in v) for k, v in raw.items()}
 
     def fields(
         self, name: str, spec: LDict, line: int, parent: KindSpec | None
@@ -312,6 +330,8 @@ class _Reader:
                         + did_you_mean(cat, categories),
                     )
             for f in kind.fields.values():
+                if f.after and f.after not in kind.fields:
+                    self.err(f.line, f"field '{f.name}' of '{kind.name}': no field '{f.after}'")
                 for target in f.to:
                     if target != "topics" and target not in kinds:
                         self.err(

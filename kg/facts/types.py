@@ -69,6 +69,7 @@ class FieldSpec:
     values: dict[str, str] = field(default_factory=dict)
     lang: str | None = None
     bounds: bool = True  # whether its dates count towards the node's earliest/latest
+    after: str | None = None  # a date field this one must not be before (end after start)
     line: int = 0  # where records.yaml declares it
 
     @property
@@ -301,6 +302,33 @@ class Reference(ValueType[str]):
 
     def shape(self, f: Field) -> dict[str, list[str]]:
         return {"kinds": list(f.to)}
+
+
+class RefOrValue(ValueType[str]):
+    """An id of a record of the kinds in `to`, or one of the words in `values` (each naming
+    an IRI): who asserts a claim is a party, or `author`, or `unnamed`."""
+
+    name = "ref_or_value"
+
+    def check(self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int) -> str | None:
+        if isinstance(raw, str) and raw in f.values:
+            return raw
+        if isinstance(raw, str) and cx.kind_of(raw) is None:
+            wanted = " or ".join([*(cx.singular(k) for k in f.to), *(f"'{v}'" for v in f.values)])
+            cx.err(
+                rec.file,
+                line,
+                f"'{f.name}' must be {wanted}, not {raw!r}"
+                + did_you_mean(raw, [*cx.ids_of(f.to), *f.values]),
+            )
+            return None
+        return check_ref(cx, rec, f.name, f.to, raw, line)
+
+    def term(self, ex: EmitContext, f: Field, value: str) -> Term:
+        return ex.expand(f.values[value]) if value in f.values else ex.iri(value)
+
+    def shape(self, f: Field) -> dict[str, list[str]]:
+        return {}  # a record of those kinds or one of the values' individuals
 
 
 class References(Many[str]):
@@ -548,6 +576,7 @@ TYPES: dict[str, ValueType[Any]] = {
         Enum(),
         Reference(),
         References(),
+        RefOrValue(),
         Sides(),
         Quantities(),
         CITATIONS,
