@@ -24,12 +24,23 @@ Record = dict[str, Any]
 
 
 def citations(packed: str) -> list[dict[str, Any]]:
-    """Turn 'file#19|file#20' into [{'document': 'file', 'line': 19}, ...], in order."""
-    out = []
+    """Turn 'file#19#1|file#20#2' (file, line, citation order) into
+    [{'document': 'file', 'line': 19}, ...]: the primary citation (order 1) first, the
+    rest by document and line."""
+    found: dict[tuple[str, int], bool] = {}
     for item in filter(None, packed.split("|")):
-        doc, _, line = item.rpartition("#")
-        out.append({"document": doc, "line": int(line)})
-    return sorted(out, key=lambda c: (c["document"], c["line"]))
+        doc, line, order = item.rsplit("#", 2)
+        key = (doc, int(line))
+        found[key] = found.get(key, False) or order == "1"
+    return [
+        {"document": doc, "line": line}
+        for (doc, line) in sorted(found, key=lambda k: (not found[k], k))
+    ]
+
+
+def pack(file: str, line: str, order: str) -> str:
+    """One citation as citations() reads it."""
+    return f"{file}#{line}#{order}"
 
 
 def _local(iri: str) -> str:
@@ -340,14 +351,18 @@ def show(store: Store, entity: Entity) -> Record:
     head = run(store, "entity", entity=entity.iri)
     types = sorted({_v(r, "typeLabel") or _local(_v(r, "type")) for r in head if _v(r, "type")})
     evidence: dict[tuple[str, int], Record] = {}
+    primary: set[tuple[str, int]] = set()
     for r in head:
         if _v(r, "line"):
             key = (_v(r, "file"), int(_v(r, "line")))
             evidence[key] = {"document": key[0], "line": key[1], "note": _v(r, "citeNote") or None}
+            if _v(r, "order") == "1":
+                primary.add(key)
     rows = run(store, "statements", entity=entity.iri)
     cites: dict[str, list[str]] = {}
     for r in run_each(store, "evidence-of", "fact", _keys(rows, "fact"), many=-1):
-        cites.setdefault(_v(r, "fact"), []).append(f"{_v(r, 'file')}#{_v(r, 'line')}")
+        packed = pack(_v(r, "file"), _v(r, "line"), _v(r, "order"))
+        cites.setdefault(_v(r, "fact"), []).append(packed)
     about = claims(store, about=entity)
     claim_iris = {c["claim_iri"] for c in about}
     statements = []
@@ -390,7 +405,7 @@ def show(store: Store, entity: Entity) -> Record:
         "types": types,
         "aliases": sorted({_v(r, "alias") for r in head if _v(r, "alias")}),
         "notes": sorted({_v(r, "note") for r in head if _v(r, "note")}),
-        "sources": [evidence[k] for k in sorted(evidence)],
+        "sources": [evidence[k] for k in sorted(evidence, key=lambda k: (k not in primary, k))],
         "roles": (held := roles(store, entity, limit=CARD_ROWS)),
         "roles_total": held.total,
         "events": (events := timeline(store, entity, limit=CARD_ROWS)),
@@ -608,11 +623,9 @@ def claims(
         if _v(r, "periodLabel") and f"during {_v(r, 'periodLabel')}" not in rec["holds"]:
             rec["holds"].append(f"during {_v(r, 'periodLabel')}")
         if _v(r, "line"):
-            cite = {"document": _v(r, "file"), "line": int(_v(r, "line"))}
-            if cite not in rec["sources"]:
-                rec["sources"].append(cite)
+            rec["sources"].append(pack(_v(r, "file"), _v(r, "line"), _v(r, "order")))
     for rec in out.values():
-        rec["sources"].sort(key=lambda c: (c["document"], c["line"]))
+        rec["sources"] = citations("|".join(rec["sources"]))
         order = sorted(range(len(rec["objects"])), key=lambda i: rec["objects"][i])
         rec["objects"] = [rec["objects"][i] for i in order]
         rec["object_iris"] = [rec["object_iris"][i] for i in order]

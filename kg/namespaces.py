@@ -114,6 +114,7 @@ class KG(DefinedNamespace):
     attestedOn: URIRef
     basedIn: URIRef
     builtBy: URIRef
+    citationOrder: URIRef
     citedSource: URIRef
     claimObject: URIRef
     concernedAbout: URIRef

@@ -159,3 +159,14 @@ def test_no_eight_words_of_the_source_in_the_facts() -> None:
                 if hits:
                     shared.append((f.name, key, hits[0]))
     assert shared == [], shared
+
+
+def test_the_primary_citation_comes_first(kg: Any) -> None:
+    """The handover's primary line is 7, which states it; 5 and 34 only weigh it."""
+    rows = _json(kg, "timeline", "--from", "2023-02-26", "--to", "2023-02-26")
+    handover = [r for r in rows if r["type"] == "Handover"]
+    assert [(r["source"]["line"], [c["line"] for c in r["sources"]]) for r in handover] == [
+        (7, [7, 5, 34])
+    ], rows
+    card = _json(kg, "show", "Iran hands the Afghan embassy in Tehran to Taliban diplomats")
+    assert [c["line"] for c in card["sources"]] == [7, 5, 34]

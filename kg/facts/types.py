@@ -544,8 +544,12 @@ class Citations(ValueType[list[Citation]]):
         self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: list[Citation]
     ) -> None:
         kg = PREFIXES["kg"]
-        for cite in value:
+        integer = URIRef(XSD + "integer")
+        for order, cite in enumerate(value, start=1):
             node = URIRef(f"{s}/evidence/{cite.source}/{cite.line}")
+            # The first citation the facts give is the primary one: the line that states
+            # the fact, which lookups show first.
+            ex.add(node, URIRef(kg + "citationOrder"), Literal(order, datatype=integer))
             ex.remember(node, rec, rec.line_of(f.name))
             src = ex.iri(cite.source)
             ex.add(node, URIRef(PREFIXES["rdf"] + "type"), URIRef(kg + "Citation"))
