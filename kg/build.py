@@ -128,7 +128,7 @@ def precompute(store: Any) -> dict[str, bytes]:
 
 
 # Variables the named queries fill with GROUP_CONCAT(…; separator="|").
-CONCATENATED = {"sources", "topics", "trails", "alts", "attested"}
+CONCATENATED = {"sources", "topics", "trails", "alts", "attested", "relateds"}
 
 
 # Up to this many triples pySHACL validates; above it, the same shapes compiled to SPARQL

@@ -423,6 +423,7 @@ def topics(store: Store) -> list[Record]:
             "label": _v(r, "label"),
             "broader": _v(r, "broader").rsplit("/", 1)[-1] or None,
             "alt_labels": _split(_v(r, "alts")),
+            "related": [t.rsplit("/", 1)[-1] for t in _split(_v(r, "relateds"))],
             "tagged": int(_v(r, "tagged") or 0),
         }
         for r in rows

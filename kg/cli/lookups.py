@@ -364,6 +364,10 @@ def claims(
 def topics(ctx: click.Context, fmt: str) -> None:
     """The topic tree, with how many facts are tagged with each topic or a narrower one.
 
+    A fact is tagged with what it is about, not its participants' portfolios; a topic
+    includes its narrower topics but not its related ones (water and energy), which are
+    listed beside it.
+
     Example: kg topics
     """
     from kg import lookups
@@ -379,7 +383,9 @@ def topics(ctx: click.Context, fmt: str) -> None:
     def walk(parent: str | None, depth: int) -> None:
         for r in children.get(parent, []):
             alts = f"  [{', '.join(r['alt_labels'])}]" if r["alt_labels"] else ""
-            click.echo(f"{'  ' * depth}{r['label']} ({r['id']}, {r['tagged']}){alts}")
+            related = ", ".join(r["related"])
+            related = f"  (related, not included: {related})" if related else ""
+            click.echo(f"{'  ' * depth}{r['label']} ({r['id']}, {r['tagged']}){alts}{related}")
             walk(r["id"], depth + 1)
 
     walk(None, 0)
