@@ -617,10 +617,15 @@ def claims(
                 "subject_iri": _v(r, "subject") or None,
                 "relation_iri": _v(r, "relation") or None,
                 "object_iris": [],
+                "topics": [],
+                "topic_iris": [],
             }
         if _v(r, "object") and _v(r, "object") not in rec["object_iris"]:
             rec["object_iris"].append(_v(r, "object"))
             rec["objects"].append(_v(r, "objectLabel"))
+        for key, col in (("topics", "topicLabel"), ("topic_iris", "topicUp")):
+            if _v(r, col) and _v(r, col) not in rec[key]:
+                rec[key].append(_v(r, col))
         if _v(r, "periodLabel") and f"during {_v(r, 'periodLabel')}" not in rec["holds"]:
             rec["holds"].append(f"during {_v(r, 'periodLabel')}")
         if _v(r, "line"):
@@ -631,4 +636,6 @@ def claims(
         rec["objects"] = [rec["objects"][i] for i in order]
         rec["object_iris"] = [rec["object_iris"][i] for i in order]
         rec["source"] = rec["sources"][0] if rec["sources"] else None
+        rec["topics"].sort()
+        rec["topic_iris"].sort()
     return sorted(out.values(), key=lambda c: (c["status"], c["claim"], c["claim_iri"]))

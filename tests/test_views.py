@@ -135,7 +135,8 @@ def test_several_meetings_one_edge_with_every_meeting(
     data = data_of(opened)
     ids = {n["label"]: n["id"] for n in data["nodes"]}
     pair = {ids["Iran"], ids["Taliban"]}
-    edges = [e for e in data["edges"] if {e["from"], e["to"]} == pair]
+    # (a claim between them, such as the weapons report, is an edge of its own)
+    edges = [e for e in data["edges"] if {e["from"], e["to"]} == pair and not e.get("claim")]
     assert len(edges) == 1
     edge = edges[0]
     # Iran and the Taliban as such met in October 2021, January 2022 (line 13)…
@@ -398,3 +399,29 @@ def test_whole_graph_page_is_titled_by_its_sources(
         assert result.exit_code == 0, result.output
         text = page.read_text(encoding="utf-8")
         assert f"<title>{html.escape(want, quote=False)}</title>" in text, text[:600]
+
+
+def test_claims_are_drawn_apart_and_can_be_hidden(views: dict[str, Path], open_page: Any) -> None:
+    """The weapons report (line 11) and Iran's views (7, 21) are dotted purple claim edges,
+    in the legend with a toggle, never grey stated relations; the card says who asserts."""
+    opened = open_page(views["whole"])
+    page = opened.page
+    data = data_of(opened)
+    claimed = [e for e in data["edges"] if e.get("claim")]
+    tips = [line for e in claimed for line in e["tip"]]
+    assert any(t.startswith("Reported by unnamed sources: Iran supplied weapons to Taliban") for t in tips), tips
+    assert any(t.startswith("Iran's view: Iran was concerned about Dam") for t in tips), tips
+    stated = [line for e in data["edges"] if not e.get("claim") for line in e["tip"]]
+    assert not any("supplied weapons" in t for t in stated), stated
+    assert all(e["dashes"] == [2, 6] for e in claimed)
+    assert "claim, not a plain fact" in page.inner_text("#legend")
+    ids = [e["id"] for e in claimed]
+    shown = "ids => ids.map(id => window.kgNetwork.body.data.edges.get(id).hidden === true)"
+    assert page.evaluate(shown, ids) == [False] * len(ids)
+    page.click("#toggle-claims")
+    assert page.evaluate(shown, ids) == [True] * len(ids)
+    iran = next(n for n in data["nodes"] if n["label"] == "Iran")
+    click_node(page, iran["id"])
+    details = page.inner_text("#details")
+    assert "claimed, not stated" in details.lower() and "Reported by unnamed sources" in details
+    assert_clean(opened)

@@ -16,9 +16,12 @@ from kg.indexes import meeting_index
 from kg.lookups import (
     Record,
     citations,
+    claims,
     meetings_of_events,
+    pack,
     roles,
     roles_of_tenures,
+    status_headings,
     who_met,
 )
 from kg.query import run, run_each
@@ -44,8 +47,26 @@ def build_view(store: Store) -> View:
         for r in run(store, "graph-edges")
     ]
     return _assemble(
-        run(store, "view-nodes"), list(who_met(store)), list(roles(store)), edges, style(store)
+        run(store, "view-nodes"),
+        list(who_met(store)),
+        list(roles(store)),
+        edges,
+        style(store),
+        _claims(store),
     )
+
+
+def _claims(store: Store) -> list[Record]:
+    """The claims a view may draw (those relating two things), each with the heading that
+    says who asserts it how ("Reported by unnamed sources: …")."""
+    headings = status_headings(store)
+    out = []
+    for c in claims(store):
+        if c["subject_iri"] and c["relation"] and c["object_iris"]:
+            heading = str(headings.get(c["status"], c["status"]))
+            heading = heading.replace("{asserter}", str(c["asserted_by"]))
+            out.append({**c, "heading": heading[:1].upper() + heading[1:]})
+    return out
 
 
 def _assemble(
@@ -54,9 +75,12 @@ def _assemble(
     held_roles: list[Record],
     edges: list[Edge],
     st: dict[str, Any],
+    claimed: list[Record],
 ) -> View:
     """Make the view's nodes and items from the rows of the view queries; `st` is the view
-    style, whose categories say which classes are drawn."""
+    style, whose categories say which classes are drawn. A claim the graph does not hold
+    as a plain triple (a report, a view, a judgement, a time-bound claim) between two drawn
+    nodes becomes a "claim" item, drawn apart from stated relations."""
     drawn = categories(st)
     nodes: dict[str, Node] = {}
     for r in node_rows:
@@ -147,6 +171,26 @@ def _assemble(
             )
         )
     items = [i for i in items if i.a in nodes and i.b in nodes and i.a != i.b]
+    stated = {(e.s, e.relation, e.o) for e in edges}
+    for c in claimed:
+        for o, o_label in zip(c["object_iris"], c["objects"], strict=True):
+            a = c["subject_iri"]
+            if a not in nodes or o not in nodes or (a, c["relation"], o) in stated:
+                continue
+            holds = "".join(f" ({h})" for h in c["holds"])
+            items.append(
+                Item(
+                    "claim",
+                    f"{c['heading']}: {c['subject']} {c['relation']} {o_label}{holds}",
+                    a,
+                    o,
+                    c["sources"],
+                    topics=set(c["topic_iris"]),
+                    fact=c["claim_iri"],
+                    status=c["status"],
+                    asserted_by=c["asserted_by"],
+                )
+            )
     return View(nodes, items, note="whole graph", style=st)
 
 
@@ -238,17 +282,24 @@ def ego_view(store: Store, center: str, depth: int) -> View:
     }
     keys = [ox.NamedNode(n) for n in sorted(seen | events)]
     subjects = sorted({ox.NamedNode(s) for s, _, _ in edges}, key=str)
-    cites: dict[str, list[tuple[str, int]]] = {}
+    packed: dict[str, list[str]] = {}
     for r in run_each(store, "evidence-of", "fact", subjects, many=-1):
-        cites.setdefault(value(r["fact"]), []).append((value(r["file"]), int(value(r["line"]))))
+        cite = pack(value(r["file"]), value(r["line"]), value(r["order"]))
+        packed.setdefault(value(r["fact"]), []).append(cite)
+    # In the order the whole view has them: the primary citation first.
+    cites = {
+        fact: [(c["document"], c["line"]) for c in citations("|".join(p))]
+        for fact, p in packed.items()
+    }
     local = _assemble(
         run_each(store, "view-nodes", "node", keys, many=-1),
         meetings_of_events(store, [ox.NamedNode(e) for e in sorted(events)]),
         roles_of_tenures(store, [ox.NamedNode(t) for t in sorted(tenures)]),
         [
-            Edge(s, _relation(r), o, tuple(sorted(set(cites.get(s, [])))))
+            Edge(s, _relation(r), o, tuple(cites.get(s, [])))
             for (s, _, o), r in sorted(edges.items())
         ],
         style(store),
+        _claims(store),
     )
     return ego(local, center, depth)

@@ -23,7 +23,11 @@ def _keep(view: View, items: list[Item], extra: set[str], note: str) -> View:
 def ego(view: View, center: str, depth: int) -> View:
     """Keep the nodes within `depth` links of center."""
     adj: dict[str, set[str]] = {}
+    # A claim that is not a stated fact links two nodes already in the view; it never
+    # brings new ones in (a report must not stretch an ego's neighbourhood).
     for i in view.items:
+        if i.kind == "claim":
+            continue
         adj.setdefault(i.a, set()).add(i.b)
         adj.setdefault(i.b, set()).add(i.a)
     seen, frontier = {center}, {center}
@@ -43,6 +47,7 @@ def by_topic(view: View, topic: str, topic_label: str) -> View:
         for i in view.items
         if (i.kind == "met" and topic in i.topics)
         or (i.kind == "relation" and (i.a in topical or i.b in topical))
+        or (i.kind == "claim" and (topic in i.topics or i.a in topical or i.b in topical))
     ]
     return _keep(view, items, topical, f"topic {topic_label} (narrower topics included)")
 

@@ -36,7 +36,7 @@ class Node:
 class Item:
     """One thing an edge stands for: a meeting, or a stated relation."""
 
-    kind: str  # "met" or "relation"
+    kind: str  # "met", "relation" (stated) or "claim" (reported, a view, a judgement…)
     text: str  # as shown in tooltips and cards, from the `a` end's point of view
     a: str
     b: str
@@ -46,6 +46,8 @@ class Item:
     topics: set[str] = field(default_factory=set)
     event: str | None = None
     fact: str | None = None  # the node stating it, when that node is shown
+    status: str = "stated"  # how the source puts it (a claim's epistemic status)
+    asserted_by: str = ""  # who asserts it, for a claim
 
 
 @dataclass

@@ -63,10 +63,13 @@ def page_data(view: View) -> dict[str, Any]:
     """Return the nodes, edges, cards and legend the page shows, as plain JSON data."""
     st = view.style or style()
     cats = {c["id"]: c for c in st["categories"]}
-    links: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    # One edge per pair for what is stated (meetings, relations) and, apart, one for the
+    # claims that are not stated facts, so the page can show or hide those alone.
+    links: dict[tuple[str, str, bool], list[Item]] = defaultdict(list)
     for i in view.items:
-        links[_pair(i)].append(i)
-    pairs = sorted(links)
+        links[(*_pair(i), i.kind == "claim")].append(i)
+    keys = sorted(links)
+    pairs = sorted({(a, b) for a, b, _ in keys})
     pos = layout(view.nodes, pairs)
     degree: dict[str, int] = defaultdict(int)
     for a, b in pairs:
@@ -84,9 +87,10 @@ def page_data(view: View) -> dict[str, Any]:
             "documents": sorted({c["document"] for c in n.sources}),
             "meetings": [],
             "relations": [],
+            "claims": [],
         }
-    for a, b in pairs:
-        for i in sorted(links[(a, b)], key=_item_order):
+    for a, b, _ in keys:
+        for i in sorted(links[(a, b, _)], key=_item_order):
             for here, there in ((a, b), (b, a)):
                 other = view.nodes[there].label
                 docs = set(cards[here]["documents"]) | {c["document"] for c in i.sources}
@@ -95,6 +99,8 @@ def page_data(view: View) -> dict[str, Any]:
                     cards[here]["meetings"].append(
                         {"text": f"{i.text} — with {other}", "cite": _cite(i.sources)}
                     )
+                elif i.kind == "claim":
+                    cards[here]["claims"].append({"text": i.text, "cite": _cite(i.sources)})
                 else:
                     cards[here]["relations"].append({"text": i.text, "cite": _cite(i.sources)})
 
@@ -120,41 +126,46 @@ def page_data(view: View) -> dict[str, Any]:
             node["x"], node["y"] = pos[nid]
         nodes.append(node)
     edges = []
-    for k, (a, b) in enumerate(pairs):
-        items = sorted(links[(a, b)], key=_item_order)
+    for k, (a, b, claimed) in enumerate(keys):
+        items = sorted(links[(a, b, claimed)], key=_item_order)
         met = [i for i in items if i.kind == "met"]
         rel = [i for i in items if i.kind != "met"]
         parts = []
         if met:
             parts.append(f"met ×{len(met)}" if len(met) > 1 else "met")
-        if rel:
+        if rel and claimed:
+            parts.append(", ".join(sorted({i.status for i in rel})))
+        elif rel:
             first = rel[0].text.split(" — ")[-1].split(" → ")[0]
             parts.append(first + (" …" if len(rel) > 1 else ""))
-        hl = f"{a}|{b}" in view.highlight
+        hl = f"{a}|{b}" in view.highlight and not claimed
         color = (
             st["highlight"]["color"]
             if hl
             else st["meeting_edge"]["color"]
             if met
+            else st["claim_edge"]["color"]
+            if claimed
             else st["relation_edge"]["color"]
         )
         tip = [f"{view.nodes[a].label} — {view.nodes[b].label}"]
         tip += [f"met {i.text} ({_cite(i.sources)})" for i in met]
         tip += [f"{i.text} ({_cite(i.sources)})" for i in rel]
-        edges.append(
-            {
-                "id": f"e{k}",
-                "from": a,
-                "to": b,
-                "label": " · ".join(parts),
-                "width": (2 + 2 * len(met)) if met else 1,
-                "color": color,
-                "dashes": not met,
-                "tip": tip,
-                "weight": len(items),
-                "highlight": hl,
-            }
-        )
+        edge = {
+            "id": f"e{k}",
+            "from": a,
+            "to": b,
+            "label": " · ".join(parts),
+            "width": (2 + 2 * len(met)) if met else 1,
+            "color": color,
+            "dashes": [2, 6] if claimed else not met,
+            "tip": tip,
+            "weight": len(items),
+            "highlight": hl,
+        }
+        if claimed:
+            edge["claim"] = True  # the page's toggle shows or hides these
+        edges.append(edge)
     present = {n["category"] for n in nodes}
     legend = [
         {"label": c["label"], "color": c["color"], "shape": c["shape"]}
@@ -169,9 +180,19 @@ def page_data(view: View) -> dict[str, Any]:
                 "shape": "line",
             }
         )
-    if any(e["dashes"] for e in edges):
+    if any(e["dashes"] is True for e in edges):
         legend.append(
             {"label": "other relation", "color": st["relation_edge"]["color"], "shape": "dashes"}
+        )
+    if any(e.get("claim") for e in edges):
+        legend.append(
+            {
+                "label": "claim, not a plain fact: reported, a party's view, the author's "
+                "judgement, or true only for a period",
+                "color": st["claim_edge"]["color"],
+                "shape": "dashes",
+                "toggle": "claims",
+            }
         )
     settled = len(nodes) <= LAYOUT_LIMIT
     return {
