@@ -16,6 +16,7 @@ class KG(DefinedNamespace):
     _fail = True
     _NS = Namespace("https://w3id.org/kg/ont#")
 
+    Addressee: URIRef
     Agreed: URIRef
     Agreement: URIRef
     AgreementKind: URIRef
@@ -26,6 +27,7 @@ class KG(DefinedNamespace):
     Arrangement: URIRef
     Attack: URIRef
     Bank: URIRef
+    Beneficiary: URIRef
     Building: URIRef
     Celebration: URIRef
     Citation: URIRef
@@ -46,9 +48,11 @@ class KG(DefinedNamespace):
     FreeEconomicZone: URIRef
     Government: URIRef
     Group: URIRef
+    Guarantor: URIRef
     Handover: URIRef
     Highway: URIRef
     Hospital: URIRef
+    Implemented: URIRef
     Invitation: URIRef
     JointBody: URIRef
     Killing: URIRef
@@ -56,14 +60,19 @@ class KG(DefinedNamespace):
     MilitantGroup: URIRef
     Ministry: URIRef
     NewsArticle: URIRef
+    Offer: URIRef
+    Offered: URIRef
     Organization: URIRef
     Participation: URIRef
+    Party: URIRef
+    PartyRole: URIRef
     Person: URIRef
     Pipeline: URIRef
     Place: URIRef
     PlaceKind: URIRef
     Pledge: URIRef
     Pledged: URIRef
+    Pledger: URIRef
     PolicyArticle: URIRef
     Port: URIRef
     PortTransit: URIRef
@@ -72,6 +81,7 @@ class KG(DefinedNamespace):
     ProjectKind: URIRef
     Proposal: URIRef
     Proposed: URIRef
+    Proposer: URIRef
     Province: URIRef
     PublicBody: URIRef
     Reaffirmed: URIRef
@@ -80,12 +90,16 @@ class KG(DefinedNamespace):
     Report: URIRef
     ReportedStatistic: URIRef
     River: URIRef
+    Role: URIRef
+    Roles: URIRef
     SecurityDeal: URIRef
     SecurityOperation: URIRef
+    Signatory: URIRef
     Signed: URIRef
     Source: URIRef
     SourceKind: URIRef
     State: URIRef
+    StatusChange: URIRef
     Takeover: URIRef
     Tenure: URIRef
     Training: URIRef
@@ -97,6 +111,7 @@ class KG(DefinedNamespace):
     affects: URIRef
     agent: URIRef
     agreementKind: URIRef
+    atEvent: URIRef
     attestedOn: URIRef
     basedIn: URIRef
     builtBy: URIRef
@@ -117,6 +132,7 @@ class KG(DefinedNamespace):
     line: URIRef
     livedIn: URIRef
     locatedIn: URIRef
+    madeBy: URIRef
     measure: URIRef
     missionOf: URIRef
     mistreated: URIRef
@@ -130,6 +146,7 @@ class KG(DefinedNamespace):
     participant: URIRef
     participation: URIRef
     party: URIRef
+    partyRole: URIRef
     periodEnd: URIRef
     periodStart: URIRef
     place: URIRef
@@ -143,13 +160,14 @@ class KG(DefinedNamespace):
     recordFile: URIRef
     recordLine: URIRef
     relation: URIRef
+    role: URIRef
     searchKey: URIRef
     seeksRecognitionFrom: URIRef
     side: URIRef
-    signed: URIRef
     sourceKind: URIRef
     start: URIRef
     status: URIRef
+    statusChange: URIRef
     subject: URIRef
     suppliedWeaponsTo: URIRef
     target: URIRef
