@@ -60,6 +60,7 @@ for command in (
     lookups.show,
     lookups.roles,
     lookups.timeline,
+    lookups.agreements,
     lookups.path,
     query_cmd,
     lookups.topics,
