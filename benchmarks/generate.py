@@ -126,7 +126,8 @@ def generate(triples: int, out: Path) -> dict[str, int]:
         a, b = rnd.sample(range(states), 2)
         w.append(
             f"  - id: agreement-{g}\n    name: Agreement {g}\n    kind: contract\n"
-            f"    status: signed\n    date: {date(rnd)}\n    parties: [state-{a}, state-{b}]\n"
+            f"    history: [{{status: signed, date: {date(rnd)}, evidence: {ev()}}}]\n"
+            f"    parties: [state-{a}, state-{b}]\n"
             f"    reached_at: [meeting-{rnd.randrange(meetings)}]\n"
             f"    topics: [{rnd.choice(TOPICS)}]\n"
             f"    quantities: [{{amount: {rnd.randint(1, 10**6)}, unit: tons}}]\n"

@@ -13,6 +13,7 @@ from typing import Any
 from pyoxigraph import NamedNode
 
 from kg import query
+from kg.fuzzy import did_you_mean
 from kg.indexes import meeting_index, role_key, tenure_index
 from kg.names import Entity, UnresolvedName
 from kg.prefixes import KG
@@ -411,6 +412,93 @@ def show(store: Store, entity: Entity) -> Record:
         "events": (events := timeline(store, entity, limit=CARD_ROWS)),
         "events_total": events.total,
         "statements": statements,
+    }
+
+
+def agreements(
+    store: Store,
+    status: str | None = None,
+    party: Entity | None = None,
+    on: dt.date | None = None,
+    topic: Entity | None = None,
+) -> list[Record]:
+    """Return agreements, pledges, proposals and offers with the status each had on a day.
+
+    An act's status on a day is its latest status change on or before it (a change known
+    only to the month or year counts from its first day); without `on`, its latest change.
+    An act with no change by then is left out, and so is one whose status then is not
+    `status` (a word of the status vocabulary: proposed, signed, reaffirmed…).
+    """
+    wanted = _status_label(store, status) if status is not None else None
+    params = {"party": party and party.iri, "topic": topic and topic.iri, "to": on}
+    changes: dict[str, list[Row]] = {}
+    for r in run(store, "agreements", **params):
+        changes.setdefault(_v(r, "agreement"), []).append(r)
+    rows = []
+    for history in changes.values():
+        history.sort(key=_change_key)
+        if wanted is None or _v(history[-1], "statusLabel") == wanted:
+            rows.append(history)
+    keys = _keys([h[-1] for h in rows], "agreement")
+    parties: dict[str, list[Record]] = {}
+    for r in run_each(store, "agreement-parties", "agreement", keys, many=-1):
+        parties.setdefault(_v(r, "agreement"), []).append(
+            {"actor": _v(r, "actorLabel"), "roles": _split(_v(r, "roles")),
+             "actor_iri": _v(r, "actor")}
+        )  # fmt: skip
+    # In the order of the dates of the statuses shown, then by name.
+    rows.sort(
+        key=lambda h: tuple(_v(h[-1], k) for k in ("earliest", "agreementLabel", "agreement"))
+    )
+    return [_agreement(h, parties.get(_v(h[-1], "agreement"), [])) for h in rows]
+
+
+def _change_key(r: Row) -> tuple[str, str, int]:
+    """A history's order: by first and last possible day, then as written (…/history/N)."""
+    return (_v(r, "earliest"), _v(r, "latest"), int(_local(_v(r, "change"))))
+
+
+def _status_label(store: Store, text: str) -> str:
+    """The label of the agreement status typed (case and spacing aside); else raise."""
+    labels = [_v(r, "label") for r in run(store, "agreement-statuses")]
+    for label in labels:
+        if normalize(label) == normalize(text):
+            return label
+    raise UnresolvedName(
+        f"no agreement status {text!r}" + (did_you_mean(text, labels) or
+                                           f" (statuses: {', '.join(labels)})")
+    )  # fmt: skip
+
+
+def _change(r: Row) -> Record:
+    return {
+        "status": _v(r, "statusLabel"),
+        "date": _v(r, "date"),
+        "event": _v(r, "eventLabel") or None,
+        "by": _split(_v(r, "by")),
+        **_source_fields(r),
+        "event_iri": _v(r, "event") or None,
+    }
+
+
+def _agreement(history: list[Row], parties: list[Record]) -> Record:
+    now = history[-1]
+    current = _change(now)
+    return {
+        "date": current["date"],
+        "status": current["status"],
+        "agreement": _v(now, "agreementLabel"),
+        "kind": _v(now, "kindLabel"),
+        "parties": parties,
+        "roles": "; ".join(f"{p['actor']} ({', '.join(p['roles'])})" for p in parties),
+        "by": current["by"],
+        "event": current["event"],
+        "topics": _split(_v(now, "topics")),
+        "source": current["source"],
+        "sources": current["sources"],
+        "history": [_change(r) for r in history],
+        "agreement_iri": _v(now, "agreement"),
+        "event_iri": current["event_iri"],
     }
 
 

@@ -16,6 +16,7 @@ class KG(DefinedNamespace):
     _fail = True
     _NS = Namespace("https://w3id.org/kg/ont#")
 
+    Addressee: URIRef
     Agreed: URIRef
     Agreement: URIRef
     AgreementKind: URIRef
@@ -29,6 +30,7 @@ class KG(DefinedNamespace):
     Attack: URIRef
     Attributed: URIRef
     Bank: URIRef
+    Beneficiary: URIRef
     Building: URIRef
     Celebration: URIRef
     Citation: URIRef
@@ -51,10 +53,12 @@ class KG(DefinedNamespace):
     FreeEconomicZone: URIRef
     Government: URIRef
     Group: URIRef
+    Guarantor: URIRef
     Handover: URIRef
     Hedged: URIRef
     Highway: URIRef
     Hospital: URIRef
+    Implemented: URIRef
     Inferred: URIRef
     Invitation: URIRef
     JointBody: URIRef
@@ -63,8 +67,12 @@ class KG(DefinedNamespace):
     MilitantGroup: URIRef
     Ministry: URIRef
     NewsArticle: URIRef
+    Offer: URIRef
+    Offered: URIRef
     Organization: URIRef
     Participation: URIRef
+    Party: URIRef
+    PartyRole: URIRef
     Period: URIRef
     Person: URIRef
     Pipeline: URIRef
@@ -72,6 +80,7 @@ class KG(DefinedNamespace):
     PlaceKind: URIRef
     Pledge: URIRef
     Pledged: URIRef
+    Pledger: URIRef
     PolicyArticle: URIRef
     Port: URIRef
     PortTransit: URIRef
@@ -81,6 +90,7 @@ class KG(DefinedNamespace):
     ProjectKind: URIRef
     Proposal: URIRef
     Proposed: URIRef
+    Proposer: URIRef
     Province: URIRef
     PublicBody: URIRef
     Reaffirmed: URIRef
@@ -90,14 +100,18 @@ class KG(DefinedNamespace):
     Reported: URIRef
     ReportedStatistic: URIRef
     River: URIRef
+    Role: URIRef
+    Roles: URIRef
     SecurityDeal: URIRef
     SecurityOperation: URIRef
+    Signatory: URIRef
     Signed: URIRef
     Source: URIRef
     SourceAuthor: URIRef
     SourceKind: URIRef
     State: URIRef
     Stated: URIRef
+    StatusChange: URIRef
     Takeover: URIRef
     Tenure: URIRef
     Training: URIRef
@@ -111,6 +125,7 @@ class KG(DefinedNamespace):
     agent: URIRef
     agreementKind: URIRef
     assertedBy: URIRef
+    atEvent: URIRef
     attestedOn: URIRef
     basedIn: URIRef
     builtBy: URIRef
@@ -136,6 +151,7 @@ class KG(DefinedNamespace):
     line: URIRef
     livedIn: URIRef
     locatedIn: URIRef
+    madeBy: URIRef
     measure: URIRef
     missionOf: URIRef
     mistreated: URIRef
@@ -149,6 +165,7 @@ class KG(DefinedNamespace):
     participant: URIRef
     participation: URIRef
     party: URIRef
+    partyRole: URIRef
     periodEnd: URIRef
     periodStart: URIRef
     place: URIRef
@@ -162,13 +179,14 @@ class KG(DefinedNamespace):
     recordFile: URIRef
     recordLine: URIRef
     relation: URIRef
+    role: URIRef
     searchKey: URIRef
     seeksRecognitionFrom: URIRef
     side: URIRef
-    signed: URIRef
     sourceKind: URIRef
     start: URIRef
     status: URIRef
+    statusChange: URIRef
     subject: URIRef
     suppliedWeaponsTo: URIRef
     target: URIRef

@@ -151,7 +151,8 @@ def test_show_card(kg: Any) -> None:
 def test_show_agreement_says_everything(kg: Any) -> None:
     card = as_json(kg("show", "Helmand River Water Treaty", "--format", "json"))
     said = {(s["relation"], s["value"]) for s in card["statements"]}
-    assert ("signed", "1973") in said
+    # The signing is a dated change in the treaty's history (kg agreements --on shows it).
+    assert ("status change", "Helmand River Water Treaty: signed 1973") in said
     assert ("party", "Afghanistan") in said and ("party", "Iran") in said
     assert ("status", "reaffirmed") in said
     assert all(s["sources"] for s in card["statements"])

@@ -201,7 +201,8 @@ def test_dates_keep_their_precision(store: pyoxigraph.Store) -> None:
         store,
         """
         SELECT ?signed (DATATYPE(?signed) AS ?dt) WHERE {
-          ?t skos:altLabel "Helmand Water Treaty"@en ; kg:signed ?signed }""",
+          ?t skos:altLabel "Helmand Water Treaty"@en ; kg:statusChange ?c .
+          ?c kg:status kg:Signed ; kg:date ?signed }""",
     )
     assert treaty == [{"signed": "1973", "dt": xsd + "gYear"}]
 

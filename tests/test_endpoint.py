@@ -239,6 +239,8 @@ LOOKUPS = [
     ["roles", "al-Qaeda"],
     ["timeline"],
     ["timeline", "Ebad"],
+    ["agreements", "--on", "2022-08-10"],
+    ["agreements", "--party", "Taliban", "--topic", "investment"],
     ["show", "Kazemi Qomi"],
     ["show", "Helmand River Water Treaty"],
     ["path", "muttaqi", "Saif al-Adel"],

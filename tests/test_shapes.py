@@ -37,6 +37,7 @@ ex:post a kg:Post ; skos:prefLabel "Minister"@en ; org:postIn ex:taliban ; kg:ev
 
 FACT = 'skos:prefLabel "X"@en ; kg:evidence ex:cite'
 CLAIMED = "kg:epistemicStatus kg:Reported ; kg:assertedBy kg:UnnamedSources"
+AGREEMENT = f"{FACT} ; kg:statusChange ex:change"  # a history is required
 
 # shape -> (conforming addition, violating addition)
 EXAMPLES: dict[str, tuple[str, str]] = {
@@ -84,10 +85,24 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "ex:pt a kg:Participation ; kg:actor ex:a ; kg:side ex:b .",
     ),
     "AgreementShape": (
-        f"ex:g a kg:Agreement ; {FACT} ; kg:party ex:iran, ex:taliban ;"
+        f"ex:g a kg:Agreement ; {AGREEMENT} ; kg:party ex:iran, ex:taliban ;"
         " kg:agreementKind kg:Treaty ; kg:status kg:Signed .",
-        f"ex:g a kg:Agreement ; {FACT} ; kg:party ex:iran ;"
+        f"ex:g a kg:Agreement ; {AGREEMENT} ; kg:party ex:iran, ex:taliban ;"
+        " kg:agreementKind kg:Treaty ; kg:status kg:Signed, kg:Agreed .",
+    ),
+    "AgreementPartiesShape": (
+        f"ex:g a kg:Agreement ; {AGREEMENT} ; kg:party ex:iran, ex:taliban ;"
         " kg:agreementKind kg:Treaty ; kg:status kg:Signed .",
+        f"ex:g a kg:Agreement ; {AGREEMENT} ; kg:party ex:iran ;"
+        " kg:agreementKind kg:Treaty ; kg:status kg:Signed .",
+    ),
+    "OneSidedActShape": (
+        f"ex:g a kg:Agreement ; {AGREEMENT} ; kg:party ex:iran ; kg:partyRole ex:g-iran ;"
+        " kg:agreementKind kg:Pledge ; kg:status kg:Pledged ."
+        " ex:g-iran a kg:PartyRole ; kg:actor ex:iran ; kg:role kg:Pledger .",
+        f"ex:g a kg:Agreement ; {AGREEMENT} ; kg:party ex:iran ; kg:partyRole ex:g-iran ;"
+        " kg:agreementKind kg:Pledge ; kg:status kg:Pledged ."
+        " ex:g-iran a kg:PartyRole ; kg:actor ex:iran ; kg:role kg:Addressee .",
     ),
     "QuantityShape": (
         "ex:q a schema:QuantitativeValue ; schema:value 350000 .",

@@ -60,6 +60,7 @@ for command in (
     lookups.show,
     lookups.roles,
     lookups.timeline,
+    lookups.agreements,
     lookups.path,
     lookups.claims,
     query_cmd,

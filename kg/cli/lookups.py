@@ -1,4 +1,4 @@
-"""Lookup commands: who-met, show, roles, timeline, path, topics, stats."""
+"""Lookup commands: who-met, show, roles, timeline, agreements, path, topics, stats."""
 
 from __future__ import annotations
 
@@ -208,6 +208,73 @@ def timeline(
         EVENT_COLUMNS,
         shown,
         "no events match",
+    )
+
+
+@click.command("agreements")
+@click.option(
+    "--status", metavar="STATUS", help="Only acts with this status then (proposed, signed…)."
+)
+@click.option(
+    "--party",
+    "-p",
+    metavar="NAME",
+    help="Only acts with NAME as a party (or a part of it, a post in it, a state it governs).",
+)
+@click.option(
+    "--on",
+    "on",
+    type=DATE,
+    help="The status each act had on this date (its latest change by then).",
+)
+@click.option(
+    "--topic", "-t", metavar="TOPIC", help="A topic; narrower topics match too (energy finds oil)."
+)
+@format_option
+@click.pass_context
+def agreements(
+    ctx: click.Context,
+    status: str | None,
+    party: str | None,
+    on: Any,
+    topic: str | None,
+    fmt: str,
+) -> None:
+    """Agreements, pledges, proposals and offers: their status, parties and roles, topics.
+
+    Each row is one act with the status it had on --on (its latest status change on or
+    before that date; a date known only to the month or year counts from its first day),
+    or its latest status without --on: when and at which event it changed, who made the
+    change, and the source line saying so. Parties are listed with their roles
+    (signatory, proposer, pledger, addressee…); JSON also gives each act's history.
+
+    Example: kg agreements --on 2022-08-10 --topic water
+    """
+    from kg import lookups
+    from kg.names import resolve, resolve_topic
+
+    store = open_store(ctx)
+    rows = lookups.agreements(
+        store,
+        status=status,
+        party=resolve(store, party) if party else None,
+        on=on.latest if on else None,
+        topic=resolve_topic(store, topic) if topic else None,
+    )
+    if fmt == "csv":  # one flat row per act: the parties as `roles` text, no nested history
+        rows = [{k: v for k, v in r.items() if k not in ("parties", "history")} for r in rows]
+    emit(
+        fmt,
+        [
+            ("date", "date"),
+            ("status", "status"),
+            ("agreement", "agreement"),
+            ("parties (roles)", "roles"),
+            ("by", "by"),
+            ("line", "source"),
+        ],
+        rows,
+        "no agreements match",
     )
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from kg.diagnostics import Diagnostic
+from kg.facts.dates import FuzzyDate
 from kg.facts.yamlload import LDict
 
 
@@ -26,6 +27,19 @@ class Quantity:
     amount: Decimal
     unit: str | None
     of: str | None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """An agreement reaching a status on a date, at an event, by some actors, on evidence."""
+
+    status: str
+    date: FuzzyDate
+    evidence: tuple[Citation, ...]
+    at: str | None = None
+    by: tuple[str, ...] = ()
+    note: str | None = None
+    line: int = 0  # where the change is written
 
 
 @dataclass

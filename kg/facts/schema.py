@@ -200,10 +200,14 @@ class _Reader:
             self.err(line, f"field '{name}' of '{kind}' needs a 'predicate' (a CURIE)")
             return None
         to = spec.get("to", [])
-        if ftype in ("ref", "refs", "sides", "ref_or_value") and not (isinstance(to, list) and to):
+        needs_to = ("ref", "refs", "sides", "ref_or_value", "roles", "history")
+        if ftype in needs_to and not (isinstance(to, list) and to):
             self.err(line, f"field '{name}' of '{kind}' needs 'to': the kinds it refers to")
             return None
         values = spec.get("values", {})
+        if ftype in ("roles", "history") and not (isinstance(values, dict) and values):
+            self.err(line, f"field '{name}' of '{kind}' needs 'values': its words and their IRIs")
+            return None
         return FieldSpec(
             name=name,
             type=ftype,

@@ -173,7 +173,7 @@ def declarations(schema: Schema, ontology: Graph) -> Iterator[tuple[URIRef, URIR
                 yield sub, RDFS.subClassOf, expand(kind.cls, declared)
         for f in kind.fields.values():
             if f.predicate and (p := new(f.predicate)) is not None:
-                ref = f.type in ("ref", "refs", "enum")
+                ref = f.type in ("ref", "refs", "enum", "roles", "history")
                 yield p, RDF.type, OWL.ObjectProperty if ref else OWL.DatatypeProperty
                 yield p, RDFS.label, Literal(f.name.replace("_", " "), lang="en")
             for slug, value in f.values.items():

@@ -19,7 +19,7 @@ from rdflib import Literal, URIRef
 
 from kg.diagnostics import a
 from kg.facts.dates import FuzzyDate, parse_date
-from kg.facts.records import Citation, Quantity, Record
+from kg.facts.records import Citation, Quantity, Record, StatusChange
 from kg.facts.yamlload import LDict, LList
 from kg.fuzzy import did_you_mean
 from kg.prefixes import PREFIXES
@@ -27,6 +27,7 @@ from kg.prefixes import PREFIXES
 Term = URIRef | Literal
 V = TypeVar("V")
 XSD = PREFIXES["xsd"]
+RDFS_LABEL = URIRef(PREFIXES["rdfs"] + "label")
 
 
 class CheckContext(Protocol):
@@ -55,6 +56,8 @@ class EmitContext(Protocol):
     def expand(self, curie: str) -> URIRef: ...
 
     def remember(self, node: URIRef, rec: Record, line: int) -> None: ...
+
+    def label(self, ref: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -424,6 +427,213 @@ class Sides(ValueType[SideList]):
                 ex.add(s, URIRef(kg + "participant"), ex.iri(actor))
 
 
+def _rdf(local: str) -> URIRef:
+    return URIRef(PREFIXES["rdf"] + local)
+
+
+def _kg(local: str) -> URIRef:
+    return URIRef(PREFIXES["kg"] + local)
+
+
+def _known_word(
+    cx: CheckContext, rec: Record, f: Field, what: str, raw: object, line: int
+) -> str | None:
+    """Return `raw` if it is one of the field's `values`; else report and None."""
+    if isinstance(raw, str) and raw in f.values:
+        return raw
+    cx.err(
+        rec.file,
+        line,
+        f"{what} in '{f.name}' must be one of {', '.join(f.values)}, not {raw!r}"
+        + (did_you_mean(raw, f.values) if isinstance(raw, str) else ""),
+    )
+    return None
+
+
+RoleList = list[tuple[str, str]]  # (role, actor id), in the order written
+
+
+class Roles(ValueType[RoleList]):
+    """Who is party to an act, in which role: `{role: [actor ids]}`, the roles being the
+    field's `values` (a plain list of ids gives each the role `party`).
+
+    Every actor gets the field's predicate (kg:party: who the parties are, whatever their
+    role) and one kg:PartyRole node below the record's IRI, like a participation, with its
+    kg:actor and each of its roles (kg:role, a concept of the roles vocabulary).
+    """
+
+    name = "roles"
+    many = True
+    PLAIN = "party"  # the role of each id of a plain list
+
+    def check(
+        self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int
+    ) -> RoleList | None:
+        if isinstance(raw, LDict):
+            groups = [(role, raw[role], raw.lines[role]) for role in raw]
+        elif isinstance(raw, (str, list)):
+            groups = [(self.PLAIN, raw, line)]
+        else:
+            cx.err(
+                rec.file,
+                line,
+                f"'{f.name}' must map each role ({', '.join(f.values)}) to the ids in it, "
+                "or list ids",
+            )
+            return None
+        out: RoleList = []
+        for role, actors, rline in groups:
+            known = _known_word(cx, rec, f, "a role", role, rline)
+            for actor, aline in _items(actors, rline):
+                ref = check_ref(cx, rec, f.name, f.to, actor, aline)
+                if ref is None or known is None:
+                    continue
+                if (known, ref) in out:
+                    cx.err(rec.file, aline, f"'{ref}' is listed twice as {known} in '{f.name}'")
+                    continue
+                out.append((known, ref))
+        return out
+
+    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: RoleList) -> None:
+        assert f.predicate, f.name
+        roles: dict[str, list[str]] = {}
+        for role, actor in value:
+            roles.setdefault(actor, []).append(role)
+        for actor, held in roles.items():
+            node = URIRef(f"{s}/party/{actor}")
+            ex.remember(node, rec, rec.line_of(f.name))
+            ex.add(node, _rdf("type"), _kg("PartyRole"))
+            ex.add(node, _kg("actor"), ex.iri(actor))
+            for role in held:
+                ex.add(node, _kg("role"), ex.expand(f.values[role]))
+            # A label for cards that list the record's statements (not a name to look up).
+            ex.add(node, RDFS_LABEL, Literal(f"{ex.label(actor)} ({', '.join(held)})", lang="en"))
+            ex.add(s, _kg("partyRole"), node)
+            ex.add(s, ex.expand(f.predicate), ex.iri(actor))
+
+    def shape(self, f: Field) -> dict[str, list[str]]:
+        return {"kinds": list(f.to)}
+
+
+class History(ValueType[list[StatusChange]]):
+    """An act's life, as dated status changes in date order:
+    `[{status: S, date: D, evidence: N, at: EVENT-ID, by: [actor ids], note: TEXT}]`.
+
+    The statuses are the field's `values`; `by` takes ids of the kinds in `to`, `at` an
+    event. Each change becomes a kg:StatusChange node (`{record}/history/N`) with its
+    status, date and day bounds, event, actors (kg:actor) and evidence; the record's own
+    kg:status and kg:date are those of its latest change (the last in the list).
+    """
+
+    name = "history"
+    many = True
+    is_date = True
+    _PARTS = ("status", "date", "evidence", "at", "by", "note")
+    _NEEDED = ("status", "date", "evidence")
+    _EVENTS = ("events",)  # the kinds `at` refers to
+
+    def check(
+        self, cx: CheckContext, rec: Record, f: Field, raw: object, line: int
+    ) -> list[StatusChange] | None:
+        out: list[StatusChange] = []
+        for item, iline in _items(raw, line):
+            change = self._one(cx, rec, f, item, iline)
+            if change is None:
+                continue
+            if out and change.date.earliest < out[-1].date.earliest:
+                cx.err(
+                    rec.file,
+                    iline,
+                    f"'{f.name}' is in date order: {change.status} {change.date.text} is "
+                    f"listed after {out[-1].status} {out[-1].date.text}",
+                )
+                continue
+            out.append(change)
+        return out
+
+    def _one(
+        self, cx: CheckContext, rec: Record, f: Field, item: object, line: int
+    ) -> StatusChange | None:
+        if not isinstance(item, LDict) or any(k not in item for k in self._NEEDED):
+            cx.err(
+                rec.file,
+                line,
+                "a status change needs 'status', 'date' and 'evidence' "
+                "(and optionally 'at': an event, 'by': actors, 'note')",
+            )
+            return None
+        for extra in sorted(set(item) - set(self._PARTS)):
+            cx.err(
+                rec.file,
+                item.lines[extra],
+                f"unknown field '{extra}' in a status change" + did_you_mean(extra, self._PARTS),
+            )
+        where = item.lines
+        status = _known_word(cx, rec, f, "a status", item["status"], where["status"])
+        try:
+            date = parse_date(item["date"])
+        except ValueError as exc:
+            cx.err(rec.file, where["date"], f"'date' in '{f.name}': {exc}")
+            return None
+        cites = CITATIONS.check(cx, rec, f, item["evidence"], where["evidence"]) or []
+        at = None
+        if item.get("at") is not None:
+            at = check_ref(cx, rec, f.name, self._EVENTS, item["at"], where["at"])
+        by = [
+            ref
+            for x, ln in _items(item.get("by") or [], where.get("by", line))
+            if (ref := check_ref(cx, rec, f.name, f.to, x, ln)) is not None
+        ]
+        note = item.get("note")
+        if status is None or not cites:
+            return None
+        return StatusChange(
+            status,
+            date,
+            tuple(cites),
+            at,
+            tuple(by),
+            None if note is None else str(note).strip(),
+            line,
+        )
+
+    def emit(
+        self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: list[StatusChange]
+    ) -> None:
+        assert f.predicate, f.name
+        xsd_date = URIRef(XSD + "date")
+        for i, change in enumerate(value, start=1):
+            node = URIRef(f"{s}/history/{i}")
+            ex.remember(node, rec, change.line)
+            status = ex.expand(f.values[change.status])
+            day = Literal(change.date.text, datatype=URIRef(XSD + change.date.xsd))
+            ex.add(node, _rdf("type"), _kg("StatusChange"))
+            ex.add(node, _kg("status"), status)
+            ex.add(node, _kg("date"), day)
+            ex.add(node, _kg("earliest"), Literal(change.date.earliest, datatype=xsd_date))
+            ex.add(node, _kg("latest"), Literal(change.date.latest, datatype=xsd_date))
+            if change.at:
+                ex.add(node, _kg("atEvent"), ex.iri(change.at))
+            for actor in change.by:
+                ex.add(node, _kg("actor"), ex.iri(actor))
+            if change.note:
+                ex.add(node, URIRef(PREFIXES["skos"] + "note"), Literal(change.note, lang="en"))
+            label = f"{ex.label(rec.id)}: {change.status} {change.date.text}"
+            ex.add(node, RDFS_LABEL, Literal(label, lang="en"))
+            CITATIONS.emit(ex, node, rec, f, list(change.evidence))
+            ex.add(s, ex.expand(f.predicate), node)
+        if value:
+            # The record's current status is its latest change's (the list is in date order).
+            latest = value[-1]
+            ex.add(s, _kg("status"), ex.expand(f.values[latest.status]))
+            ex.add(
+                s, _kg("date"), Literal(latest.date.text, datatype=URIRef(XSD + latest.date.xsd))
+            )
+
+    def dates(self, value: list[StatusChange]) -> list[FuzzyDate]:
+        return [c.date for c in value]
+
+
 class Quantities(ValueType[list[Quantity]]):
     """Amounts with units: `[{amount: N, unit: TEXT, of: TEXT}]` -> schema:QuantitativeValue."""
 
@@ -582,6 +792,8 @@ TYPES: dict[str, ValueType[Any]] = {
         References(),
         RefOrValue(),
         Sides(),
+        Roles(),
+        History(),
         Quantities(),
         CITATIONS,
     )
