@@ -69,19 +69,9 @@ def _claims(store: Store) -> list[Record]:
     return out
 
 
-def _assemble(
-    node_rows: list[Row],
-    met: list[Record],
-    held_roles: list[Record],
-    edges: list[Edge],
-    st: dict[str, Any],
-    claimed: list[Record],
-) -> View:
-    """Make the view's nodes and items from the rows of the view queries; `st` is the view
-    style, whose categories say which classes are drawn. A claim the graph does not hold
-    as a plain triple (a report, a view, a judgement, a time-bound claim) between two drawn
-    nodes becomes a "claim" item, drawn apart from stated relations."""
-    drawn = categories(st)
+def _nodes(node_rows: list[Row], drawn: dict[str, str]) -> dict[str, Node]:
+    """The view's nodes: the records of a kind with a view category (`drawn`: class IRI ->
+    category), each with its names, sources, dates and topics."""
     nodes: dict[str, Node] = {}
     for r in node_rows:
         nid = value(r["node"])
@@ -100,6 +90,49 @@ def _assemble(
             date=value(r["date"]) or None,
             topics=set(filter(None, value(r["topics"]).split("|"))),
         )
+    return nodes
+
+
+def _claim_items(nodes: dict[str, Node], edges: list[Edge], claimed: list[Record]) -> list[Item]:
+    """A claim the graph does not hold as a plain triple (a report, a view, a judgement, a
+    time-bound claim) between two drawn nodes: an item drawn apart from stated ones."""
+    items = []
+    stated = {(e.s, e.relation, e.o) for e in edges}
+    for c in claimed:
+        for o, o_label in zip(c["object_iris"], c["objects"], strict=True):
+            a = c["subject_iri"]
+            if a not in nodes or o not in nodes or (a, c["relation"], o) in stated:
+                continue
+            holds = "".join(f" ({h})" for h in c["holds"])
+            items.append(
+                Item(
+                    "claim",
+                    f"{c['heading']}: {c['subject']} {c['relation']} {o_label}{holds}",
+                    a,
+                    o,
+                    c["sources"],
+                    topics=set(c["topic_iris"]),
+                    fact=c["claim_iri"],
+                    status=c["status"],
+                    asserted_by=c["asserted_by"],
+                )
+            )
+    return items
+
+
+def _assemble(
+    node_rows: list[Row],
+    met: list[Record],
+    held_roles: list[Record],
+    edges: list[Edge],
+    st: dict[str, Any],
+    claimed: list[Record],
+) -> View:
+    """Make the view's nodes and items from the rows of the view queries; `st` is the view
+    style, whose categories say which classes are drawn. A claim the graph does not hold
+    as a plain triple (a report, a view, a judgement, a time-bound claim) between two drawn
+    nodes becomes a "claim" item, drawn apart from stated relations."""
+    nodes = _nodes(node_rows, categories(st))
     items: list[Item] = []
     meetings: dict[str, set[str]] = {}
     for m in met:
@@ -171,26 +204,7 @@ def _assemble(
             )
         )
     items = [i for i in items if i.a in nodes and i.b in nodes and i.a != i.b]
-    stated = {(e.s, e.relation, e.o) for e in edges}
-    for c in claimed:
-        for o, o_label in zip(c["object_iris"], c["objects"], strict=True):
-            a = c["subject_iri"]
-            if a not in nodes or o not in nodes or (a, c["relation"], o) in stated:
-                continue
-            holds = "".join(f" ({h})" for h in c["holds"])
-            items.append(
-                Item(
-                    "claim",
-                    f"{c['heading']}: {c['subject']} {c['relation']} {o_label}{holds}",
-                    a,
-                    o,
-                    c["sources"],
-                    topics=set(c["topic_iris"]),
-                    fact=c["claim_iri"],
-                    status=c["status"],
-                    asserted_by=c["asserted_by"],
-                )
-            )
+    items += _claim_items(nodes, edges, claimed)
     return View(nodes, items, note="whole graph", style=st)
 
 

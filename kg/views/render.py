@@ -59,13 +59,15 @@ def _item_order(i: Item) -> tuple[str, ...]:
     return (i.earliest or "", i.text, i.kind, i.a, i.b, repr(i.sources))
 
 
+Links = dict[tuple[str, str, bool], list[Item]]  # (a, b, is a claim) -> the items of one edge
+
+
 def page_data(view: View) -> dict[str, Any]:
     """Return the nodes, edges, cards and legend the page shows, as plain JSON data."""
     st = view.style or style()
-    cats = {c["id"]: c for c in st["categories"]}
     # One edge per pair for what is stated (meetings, relations) and, apart, one for the
     # claims that are not stated facts, so the page can show or hide those alone.
-    links: dict[tuple[str, str, bool], list[Item]] = defaultdict(list)
+    links: Links = defaultdict(list)
     for i in view.items:
         links[(*_pair(i), i.kind == "claim")].append(i)
     keys = sorted(links)
@@ -76,96 +78,9 @@ def page_data(view: View) -> dict[str, Any]:
         degree[a] += 1
         degree[b] += 1
 
-    cards: dict[str, dict[str, Any]] = {}
-    for nid, n in sorted(view.nodes.items()):
-        cards[nid] = {
-            "label": n.label,
-            "type": n.type,
-            "aliases": n.aliases,
-            "date": n.date or "",
-            "sources": _cite(n.sources),
-            "documents": sorted({c["document"] for c in n.sources}),
-            "meetings": [],
-            "relations": [],
-            "claims": [],
-        }
-    for a, b, _ in keys:
-        for i in sorted(links[(a, b, _)], key=_item_order):
-            for here, there in ((a, b), (b, a)):
-                other = view.nodes[there].label
-                docs = set(cards[here]["documents"]) | {c["document"] for c in i.sources}
-                cards[here]["documents"] = sorted(docs)
-                if i.kind == "met":
-                    cards[here]["meetings"].append(
-                        {"text": f"{i.text} — with {other}", "cite": _cite(i.sources)}
-                    )
-                elif i.kind == "claim":
-                    cards[here]["claims"].append({"text": i.text, "cite": _cite(i.sources)})
-                else:
-                    cards[here]["relations"].append({"text": i.text, "cite": _cite(i.sources)})
-
-    nodes = []
-    for nid, n in sorted(view.nodes.items()):
-        cat = cats.get(n.category, cats["group"])
-        hl = nid in view.highlight
-        node: dict[str, Any] = {
-            "id": nid,
-            "label": n.label,
-            "shape": cat["shape"],
-            "category": n.category,
-            "color": st["highlight"]["color"] if hl else cat["color"],
-            "size": min(48, 14 + 3 * degree[nid]),
-            "borderWidth": 4 if hl else 1,
-            "tip": [
-                n.label,
-                n.type + (f", {n.date}" if n.date else ""),
-                f"sources: {_cite(n.sources)}" if n.sources else "no sources",
-            ],
-        }
-        if nid in pos:
-            node["x"], node["y"] = pos[nid]
-        nodes.append(node)
-    edges = []
-    for k, (a, b, claimed) in enumerate(keys):
-        items = sorted(links[(a, b, claimed)], key=_item_order)
-        met = [i for i in items if i.kind == "met"]
-        rel = [i for i in items if i.kind != "met"]
-        parts = []
-        if met:
-            parts.append(f"met ×{len(met)}" if len(met) > 1 else "met")
-        if rel and claimed:
-            parts.append(", ".join(sorted({i.status for i in rel})))
-        elif rel:
-            first = rel[0].text.split(" — ")[-1].split(" → ")[0]
-            parts.append(first + (" …" if len(rel) > 1 else ""))
-        hl = f"{a}|{b}" in view.highlight and not claimed
-        color = (
-            st["highlight"]["color"]
-            if hl
-            else st["meeting_edge"]["color"]
-            if met
-            else st["claim_edge"]["color"]
-            if claimed
-            else st["relation_edge"]["color"]
-        )
-        tip = [f"{view.nodes[a].label} — {view.nodes[b].label}"]
-        tip += [f"met {i.text} ({_cite(i.sources)})" for i in met]
-        tip += [f"{i.text} ({_cite(i.sources)})" for i in rel]
-        edge = {
-            "id": f"e{k}",
-            "from": a,
-            "to": b,
-            "label": " · ".join(parts),
-            "width": (2 + 2 * len(met)) if met else 1,
-            "color": color,
-            "dashes": [2, 6] if claimed else not met,
-            "tip": tip,
-            "weight": len(items),
-            "highlight": hl,
-        }
-        if claimed:
-            edge["claim"] = True  # the page's toggle shows or hides these
-        edges.append(edge)
+    cards = _cards(view, links)
+    nodes = _nodes(view, st, degree, pos)
+    edges = _edges(view, st, links)
     present = {n["category"] for n in nodes}
     legend = [
         {"label": c["label"], "color": c["color"], "shape": c["shape"]}
@@ -205,6 +120,118 @@ def page_data(view: View) -> dict[str, Any]:
         "positioned": settled,
         "seed": SEED,
     }
+
+
+
+
+def _cards(view: View, links: Links) -> dict[str, dict[str, Any]]:
+    """Each node's card: its names and sources, and the meetings, relations and claims
+    (who asserts what) on its edges, each with its source lines."""
+    cards: dict[str, dict[str, Any]] = {}
+    for nid, n in sorted(view.nodes.items()):
+        cards[nid] = {
+            "label": n.label,
+            "type": n.type,
+            "aliases": n.aliases,
+            "date": n.date or "",
+            "sources": _cite(n.sources),
+            "documents": sorted({c["document"] for c in n.sources}),
+            "meetings": [],
+            "relations": [],
+            "claims": [],
+        }
+    for a, b, claimed in sorted(links):
+        for i in sorted(links[(a, b, claimed)], key=_item_order):
+            for here, there in ((a, b), (b, a)):
+                other = view.nodes[there].label
+                docs = set(cards[here]["documents"]) | {c["document"] for c in i.sources}
+                cards[here]["documents"] = sorted(docs)
+                if i.kind == "met":
+                    cards[here]["meetings"].append(
+                        {"text": f"{i.text} — with {other}", "cite": _cite(i.sources)}
+                    )
+                elif i.kind == "claim":
+                    cards[here]["claims"].append({"text": i.text, "cite": _cite(i.sources)})
+                else:
+                    cards[here]["relations"].append({"text": i.text, "cite": _cite(i.sources)})
+
+    return cards
+
+
+def _nodes(
+    view: View, st: dict[str, Any], degree: dict[str, int], pos: dict[str, tuple[int, int]]
+) -> list[dict[str, Any]]:
+    """The nodes as vis-network draws them: category shape and colour, size by degree."""
+    cats = {c["id"]: c for c in st["categories"]}
+    nodes = []
+    for nid, n in sorted(view.nodes.items()):
+        cat = cats.get(n.category, cats["group"])
+        hl = nid in view.highlight
+        node: dict[str, Any] = {
+            "id": nid,
+            "label": n.label,
+            "shape": cat["shape"],
+            "category": n.category,
+            "color": st["highlight"]["color"] if hl else cat["color"],
+            "size": min(48, 14 + 3 * degree[nid]),
+            "borderWidth": 4 if hl else 1,
+            "tip": [
+                n.label,
+                n.type + (f", {n.date}" if n.date else ""),
+                f"sources: {_cite(n.sources)}" if n.sources else "no sources",
+            ],
+        }
+        if nid in pos:
+            node["x"], node["y"] = pos[nid]
+        nodes.append(node)
+    return nodes
+
+
+def _edges(view: View, st: dict[str, Any], links: Links) -> list[dict[str, Any]]:
+    """One edge per pair for what is stated and one apart for claims, labelled and with
+    every item it stands for in its tooltip."""
+    edges = []
+    for k, (a, b, claimed) in enumerate(sorted(links)):
+        items = sorted(links[(a, b, claimed)], key=_item_order)
+        met = [i for i in items if i.kind == "met"]
+        rel = [i for i in items if i.kind != "met"]
+        parts = []
+        if met:
+            parts.append(f"met ×{len(met)}" if len(met) > 1 else "met")
+        if rel and claimed:
+            parts.append(", ".join(sorted({i.status for i in rel})))
+        elif rel:
+            first = rel[0].text.split(" — ")[-1].split(" → ")[0]
+            parts.append(first + (" …" if len(rel) > 1 else ""))
+        hl = f"{a}|{b}" in view.highlight and not claimed
+        color = (
+            st["highlight"]["color"]
+            if hl
+            else st["meeting_edge"]["color"]
+            if met
+            else st["claim_edge"]["color"]
+            if claimed
+            else st["relation_edge"]["color"]
+        )
+        tip = [f"{view.nodes[a].label} — {view.nodes[b].label}"]
+        tip += [f"met {i.text} ({_cite(i.sources)})" for i in met]
+        tip += [f"{i.text} ({_cite(i.sources)})" for i in rel]
+        edge = {
+            "id": f"e{k}",
+            "from": a,
+            "to": b,
+            "label": " · ".join(parts),
+            "width": (2 + 2 * len(met)) if met else 1,
+            "color": color,
+            "dashes": [2, 6] if claimed else not met,
+            "tip": tip,
+            "weight": len(items),
+            "highlight": hl,
+        }
+        if claimed:
+            edge["claim"] = True  # the page's toggle shows or hides these
+        edges.append(edge)
+    return edges
 
 
 def _options(positioned: bool, size: int) -> dict[str, Any]:
