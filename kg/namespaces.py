@@ -42,6 +42,8 @@ class KG(DefinedNamespace):
     Embassy: URIRef
     Engagement: URIRef
     Event: URIRef
+    EventKind: URIRef
+    EventKinds: URIRef
     Factories: URIRef
     FreeEconomicZone: URIRef
     Government: URIRef
@@ -53,6 +55,7 @@ class KG(DefinedNamespace):
     JointBody: URIRef
     Killing: URIRef
     Meeting: URIRef
+    Message: URIRef
     MilitantGroup: URIRef
     Ministry: URIRef
     NewsArticle: URIRef
@@ -83,6 +86,7 @@ class KG(DefinedNamespace):
     SecurityDeal: URIRef
     SecurityOperation: URIRef
     Signed: URIRef
+    Signing: URIRef
     Source: URIRef
     SourceKind: URIRef
     State: URIRef
@@ -104,6 +108,7 @@ class KG(DefinedNamespace):
     claimObject: URIRef
     concernedAbout: URIRef
     concerns: URIRef
+    countsAsMeeting: URIRef
     date: URIRef
     earliest: URIRef
     end: URIRef
