@@ -274,7 +274,7 @@ def test_topics_tree(kg: Any) -> None:
 def test_stats(kg: Any) -> None:
     data = as_json(kg("stats", "--format", "json"))
     classes = {c["class"]: c["count"] for c in data["classes"]}
-    assert classes["Person"] == 14 and classes["Meeting"] == 9
+    assert classes["Person"] == 14 and classes["Meeting"] == 6
     pairs = {(p["a"], p["b"]): p["count"] for p in data["meetings_per_pair"]}
     # Lines 13 (two), 17-28 less Ebad's one-sided visit and the private-sector dialogue,
     # whose Afghan side is the private sector rather than the Taliban (eleven), and the
