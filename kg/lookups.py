@@ -7,12 +7,13 @@ CLI only formats them. Field names are part of kg's JSON output and listed in th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pyoxigraph import NamedNode
 
 from kg import query
+from kg.eventkinds import resolve_kinds
 from kg.indexes import meeting_index, role_key, tenure_index
 from kg.names import Entity, UnresolvedName
 from kg.query import EARLIEST, LATEST, run, run_each
@@ -93,8 +94,12 @@ def who_met(
     end: dt.date | None = None,
     offset: int = 0,
     limit: int | None = None,
+    kinds: Sequence[str] = (),
 ) -> Rows:
     """Return who met whom: one row per pair of actors on opposite sides of an event.
+
+    kinds: the event kinds to count, as `--kind` takes them (see eventkinds.resolve_kinds):
+    none given, the kinds that count as meetings; "any", every kind.
 
     With a person, its meetings are found from its anchors (itself, its sub-organizations,
     the posts it held while it held them) and from the side it is, each by an index lookup.
@@ -102,12 +107,14 @@ def who_met(
     meeting index (made at build) gives the matching events in order and each one's number
     of rows, so only the events of the requested page are asked for.
     """
-    if person is None and with_ is not None:
+    wanted = resolve_kinds(store, kinds)
+    if person is not None:
+        rows = _meetings_of(store, person, with_, topic, start, end)
+    elif with_ is not None:
         rows = [_turned(r) for r in _meetings_of(store, with_, None, topic, start, end)]
-        return _cut(sorted(rows, key=_meeting_key), offset, limit, _meeting)
-    if person is None:
-        return _who_met_page(store, topic, start, end, offset, limit)
-    rows = _meetings_of(store, person, with_, topic, start, end)
+    else:
+        return _who_met_page(store, topic, start, end, offset, limit, wanted)
+    rows = [r for r in rows if wanted is None or _v(r, "kind") in wanted]
     return _cut(sorted(rows, key=_meeting_key), offset, limit, _meeting)
 
 
@@ -146,6 +153,7 @@ def _meeting(r: Row) -> Record:
         "b": _v(r, "bLabel"),
         "topics": _split(_v(r, "topics")),
         "event": _v(r, "eventLabel"),
+        "kind": _v(r, "kind") or None,
         **_source_fields(r),
         "a_side": _v(r, "aSideLabel"),
         "b_side": _v(r, "bSideLabel"),
@@ -169,8 +177,10 @@ def _who_met_page(
     end: dt.date | None,
     offset: int,
     limit: int | None,
+    kinds: frozenset[str] | None,
 ) -> Rows:
-    """who-met without a person or --with: the requested rows, found through the index."""
+    """who-met without a person or --with: the requested rows, found through the index
+    (which knows each event's kind, so pages count only the kinds wanted; None: all)."""
     wanted = None
     if topic is not None:
         wanted = {_v(r, "narrower") for r in run(store, "narrower", topic=topic.iri)}
@@ -179,6 +189,7 @@ def _who_met_page(
         m
         for m in meeting_index(store)
         if m.rows
+        and (kinds is None or m.kind in kinds)
         and m.latest >= low
         and m.earliest <= high
         and (wanted is None or wanted.intersection(m.topics))

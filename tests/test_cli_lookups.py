@@ -54,10 +54,16 @@ def test_who_met_person(kg: Any) -> None:
     assert [(r["date"], r["a"], r["b"], r["source"]["line"]) for r in rows] == [
         ("2022-07-16", "Amir Khan Muttaqi", "Bahadur Aminian", 19)
     ]
+    # Line 26: Kazemi Qomi and Azizi discuss (a meeting); line 28: he tells Delawar of a
+    # plan (a message, listed only when asked for).
     qomi = as_json(kg("who-met", "-p", "Kazemi Qomi", "--format", "json"))
-    assert [(r["date"], r["b"]) for r in qomi] == [
-        ("2022-11-15", "Nooruddin Azizi"),
-        ("2023-02-14", "Shahabuddin Delawar"),
+    assert [(r["date"], r["b"], r["kind"]) for r in qomi] == [
+        ("2022-11-15", "Nooruddin Azizi", "meeting")
+    ]
+    qomi = as_json(kg("who-met", "-p", "Kazemi Qomi", "--kind", "any", "--format", "json"))
+    assert [(r["date"], r["b"], r["kind"]) for r in qomi] == [
+        ("2022-11-15", "Nooruddin Azizi", "meeting"),
+        ("2023-02-14", "Shahabuddin Delawar", "message"),
     ]
 
 
@@ -70,27 +76,107 @@ def test_who_met_person_and_with(kg: Any) -> None:
 
 def test_who_met_topic_hierarchy_border_security(kg: Any) -> None:
     rows = as_json(kg("who-met", "--topic", "border security", "--format", "json"))
+    assert {r["date"] for r in rows} == {"2022-05-13"}
+    # Line 22's visa message is tagged with a narrower topic (illegal migration) too.
+    rows = as_json(kg("who-met", "--topic", "border security", "-k", "any", "--format", "json"))
     assert {r["date"] for r in rows} == {"2022-05-13", "2022-08-14"}
 
 
 def test_who_met_date_range(kg: Any) -> None:
     rows = as_json(kg("who-met", "--from", "2022-08", "--to", "2022-08", "--format", "json"))
-    assert sorted({r["date"] for r in rows}) == ["2022-08-10", "2022-08-14", "2022-08-20"]
+    assert sorted({r["date"] for r in rows}) == ["2022-08-10", "2022-08-20"]
+    assert {r["kind"] for r in rows} == {"meeting"}
 
 
 def test_who_met_table_fits_80_columns(kg: Any) -> None:
     out = ok(kg("who-met")).stdout
     assert max(len(line) for line in out.splitlines()) <= 80, out
-    assert "Da Afghanistan" in out and DOC in out
+    # The kind column narrows the others: Da Afghanistan Bank wraps over lines.
+    assert " kind " in out.splitlines()[0] and "Afghanistan" in out and DOC in out
 
 
 def test_who_met_json_fields(kg: Any) -> None:
     rows = as_json(kg("who-met", "--format", "json"))
     assert rows
     for r in rows:
-        assert {"date", "a", "b", "topics", "event", "source"} <= set(r)
+        assert {"date", "a", "b", "topics", "event", "kind", "source"} <= set(r)
         assert set(r["source"]) == {"document", "line"}
         assert isinstance(r["topics"], list)
+
+
+# ---------------------------------------------------------------------------- event kinds
+VISA = "https://w3id.org/kg/id/event/2022-08-14-visa-announcement"  # line 22: told, a message
+HIGHER_EDUCATION = "https://w3id.org/kg/id/event/2022-08-20-higher-education-invitation"  # 24
+
+
+def _events(rows: list[dict[str, Any]]) -> set[str]:
+    return {r["event_iri"] for r in rows}
+
+
+def test_messages_and_invitations_are_not_meetings(kg: Any) -> None:
+    """Line 22 (an official tells the foreign minister visas will resume) and line 24 (the
+    ambassador invites the higher-education minister) have two sides but say no one met:
+    who-met leaves them out unless a kind is asked for."""
+    for args in (["who-met"], ["who-met", "--person", "muttaqi"], ["who-met", "--with", "iran"]):
+        rows = as_json(kg(*args, "--format", "json"))
+        assert rows and not _events(rows) & {VISA, HIGHER_EDUCATION}, (args, rows)
+        assert all(r["kind"] in {"meeting", "visit", "dialogue", "engagement"} for r in rows)
+    every = as_json(kg("who-met", "--kind", "any", "--format", "json"))
+    assert {VISA, HIGHER_EDUCATION} <= _events(every)
+    assert len(every) > len(as_json(kg("who-met", "--format", "json")))
+    messages = as_json(kg("who-met", "--kind", "message", "--format", "json"))
+    assert [(r["date"], r["source"]["line"]) for r in messages] == [
+        ("2022-08-14", 22),
+        ("2022-09-04", 25),
+        ("2023-02-14", 28),
+    ], messages
+    invited = as_json(kg("who-met", "-k", "invitation", "--with", "aminian", "--format", "json"))
+    assert sorted(r["a"] for r in invited) == [
+        "Abdul Baqi Haqqani",
+        "Taliban higher-education technical team",
+    ], invited
+    # Repeated, or a comma list, or the kind's label: the same answer.
+    for kinds in (["-k", "invitation", "-k", "message"], ["-k", "message, Invitation"]):
+        rows = as_json(kg("who-met", *kinds, "--format", "json"))
+        assert {r["kind"] for r in rows} == {"invitation", "message"}, (kinds, rows)
+        assert {VISA, HIGHER_EDUCATION} <= _events(rows)
+    assert as_json(kg("who-met", "-k", "Message or announcement", "--format", "json")) == messages
+
+
+def test_who_met_rows_carry_their_kind(kg: Any) -> None:
+    rows = as_json(kg("who-met", "--kind", "any", "--format", "json"))
+    kinds = {(r["date"], r["kind"]) for r in rows}
+    assert kinds == {
+        ("2021-10", "engagement"),  # line 13: the first engagements
+        ("2022-01", "invitation"),  # line 13: officials invited to Tehran
+        ("2022-05-13", "meeting"),
+        ("2022-05-29", "meeting"),
+        ("2022-07-16", "meeting"),
+        ("2022-07-23", "visit"),  # line 20: the delegation visits Tehran
+        ("2022-08-10", "meeting"),
+        ("2022-08-14", "message"),
+        ("2022-08-20", "meeting"),  # line 23: Ebad meets Aminian
+        ("2022-08-20", "invitation"),  # line 24
+        ("2022-09-04", "message"),
+        ("2022-11-15", "meeting"),
+        ("2022-12-13", "dialogue"),  # line 27
+        ("2023-02-14", "message"),
+        ("2023-02-26", "handover"),  # line 7: the embassy handed over
+    }, kinds
+    table = ok(kg("who-met", "--kind", "handover")).stdout
+    assert table.split()[:7] == ["date", "a", "b", "topics", "event", "kind", "line"], table
+    assert "handover" in table.split("\n", 2)[2], table
+
+
+def test_an_unknown_kind_is_one_line_with_the_closest(kg: Any) -> None:
+    result = kg("who-met", "--kind", "meetng")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "error: no event kind named 'meetng' (did you mean 'meeting'?)\n"
+    result = kg("who-met", "--kind", "visit,anouncement")
+    assert result.exit_code == 1, result.output
+    assert "error: no event kind named 'anouncement' (kinds: " in result.stderr, result.stderr
+    assert "message" in result.stderr and "any)" in result.stderr, result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.output
 
 
 # ---------------------------------------------------------------------------- roles
@@ -379,6 +465,8 @@ EMPTY = {"who-met": "no meetings match", "roles": "no roles match", "timeline": 
         ("who-met", "--topic", "energy"),
         ("who-met", "--from", "2022-01", "--to", "2022-12"),
         ("who-met", "--with", "iran"),
+        ("who-met", "--kind", "any"),
+        ("who-met", "--kind", "invitation,message"),
         ("roles",),
         ("roles", "--on", "2022"),
         ("roles", "--post", "ambassador"),
@@ -445,6 +533,7 @@ def test_path_between_unconnected_entities(build_mini: Any, mini: Path) -> None:
         ("roles", "iran"),
         ("who-met", "--person", "muttaqi"),
         ("who-met", "--person", "iran", "--topic", "energy"),
+        ("who-met", "--person", "iran", "--kind", "any"),
     ],
 )
 def test_lookups_answer_the_same_per_key_and_in_one_query(
@@ -471,7 +560,7 @@ def test_meeting_index_beside_the_store_matches_the_graph(shipped_build: Path) -
     assert stored == [list(m) for m in computed]
     # Line 20: Iran and six Afghan institutions sign the oil contract: six who-met rows.
     (oil,) = [m for m in stored if m[1] == "2022-07-23"]
-    assert oil[4] == 6 and "https://w3id.org/kg/topic/oil" in oil[5]
+    assert oil[4] == 6 and "https://w3id.org/kg/topic/oil" in oil[5] and oil[6] == "visit"
 
 
 def test_tenure_index_beside_the_store_matches_the_graph(shipped_build: Path) -> None:
