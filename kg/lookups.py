@@ -411,8 +411,25 @@ def topics(store: Store) -> list[Record]:
     ]
 
 
+def _per_kind(store: Store) -> list[Record]:
+    """Each event kind (meeting kinds first): whether it counts as a meeting, its events,
+    and how many of them have actors on two sides."""
+    return [
+        {
+            "kind": _v(r, "kind"),
+            "label": _v(r, "label"),
+            "counts_as_meeting": _v(r, "meeting") == "true",
+            "events": int(_v(r, "events") or 0),
+            "with_two_sides": int(_v(r, "twoSided") or 0),
+        }
+        for r in run(store, "stats-kinds")
+    ]
+
+
 def stats(store: Store) -> Record:
-    """Return counts per class, and meetings per month, per topic and per pair of sides."""
+    """Return counts per class and per event kind, and meetings per month, per topic and per
+    pair of sides (only the events of the kinds that count as meetings, meeting_kinds)."""
+    per_kind = _per_kind(store)
     return {
         "classes": [
             {"class": _v(r, "classLabel") or _local(_v(r, "class")), "count": int(_v(r, "count"))}
@@ -430,14 +447,18 @@ def stats(store: Store) -> Record:
             {"a": _v(r, "aLabel"), "b": _v(r, "bLabel"), "count": int(_v(r, "count"))}
             for r in run(store, "stats-pairs")
         ],
+        "events_per_kind": per_kind,
+        "meeting_kinds": [k["kind"] for k in per_kind if k["counts_as_meeting"]],
     }
 
 
 def engagement(store: Store, by: str = "month") -> dict[str, Any]:
     """Count engagements in the curated events, next to what the source reports.
 
-    An engagement is an event with actors on two sides, counted once per pair of sides
-    (not once per direction, nor once per participant).
+    An engagement is an event of a kind that counts as a meeting (meeting_kinds) with
+    actors on two sides, counted once per pair of sides (not once per direction, nor once
+    per participant). per_kind counts the events with two sides of every kind, so what is
+    left out (invitations, messages, a handover) stays in view.
     """
     query = {"month": "stats-months", "topic": "stats-topics", "pair": "stats-pairs"}[by]
     rows: list[dict[str, Any]] = []
@@ -467,4 +488,19 @@ def engagement(store: Store, by: str = "month") -> dict[str, Any]:
             }
         )
     total = sum(int(row["count"]) for row in rows) if by != "topic" else None
-    return {"by": by, "rows": rows, "curated_total": total, "reported": reported}
+    kinds = _per_kind(store)
+    return {
+        "by": by,
+        "rows": rows,
+        "curated_total": total,
+        "reported": reported,
+        "per_kind": [
+            {
+                "kind": k["kind"],
+                "counts_as_meeting": k["counts_as_meeting"],
+                "count": k["with_two_sides"],
+            }
+            for k in kinds
+        ],
+        "meeting_kinds": [k["kind"] for k in kinds if k["counts_as_meeting"]],
+    }

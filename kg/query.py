@@ -205,6 +205,7 @@ PRECOMPUTED = (
     "stats-months",
     "stats-topics",
     "stats-pairs",
+    "stats-kinds",
     "event-kinds",
     "reported",
     "topics",

@@ -362,15 +362,44 @@ def test_stats(kg: Any) -> None:
     classes = {c["class"]: c["count"] for c in data["classes"]}
     assert classes["Person"] == 14 and classes["Meeting"] == 6
     pairs = {(p["a"], p["b"]): p["count"] for p in data["meetings_per_pair"]}
-    # Lines 13 (two), 17-28 less Ebad's one-sided visit and the private-sector dialogue,
-    # whose Afghan side is the private sector rather than the Taliban (eleven), and the
-    # handover (line 7).
-    assert pairs[("Iran", "Taliban")] == 14
+    # Meetings only: the first engagements (line 13) and lines 17-21, 23 and 26; not the
+    # invitations (13, 24), the messages (22, 25, 28) nor the handover (7); the dialogue
+    # (27) is the Afghan private sector's, not the Taliban's.
+    assert pairs[("Iran", "Taliban")] == 8
     assert pairs[("Afghanistan", "Iran")] == 1
     months = {m["month"]: m["count"] for m in data["meetings_per_month"]}
-    assert months["2022-08"] == 4  # lines 21, 22, 23, 24
+    assert months["2022-08"] == 2  # lines 21 and 23, not the message (22) or invitation (24)
+    assert "2022-01" not in months and "2023-02" not in months  # an invitation, a handover
     topics = {t["topic"]: t["count"] for t in data["meetings_per_topic"]}
     assert topics["Energy"] == 1
+
+
+def test_stats_count_per_kind_and_say_which_are_meetings(kg: Any) -> None:
+    data = as_json(kg("stats", "--format", "json"))
+    kinds = {k["kind"]: (k["counts_as_meeting"], k["events"], k["with_two_sides"])
+             for k in data["events_per_kind"]}  # fmt: skip
+    assert kinds == {
+        "meeting": (True, 6, 6),  # lines 17, 18, 19, 21, 23, 26
+        "visit": (True, 2, 1),  # line 20; Ebad's visit (23) names no hosts: one side
+        "dialogue": (True, 1, 1),  # line 27
+        "engagement": (True, 1, 1),  # line 13
+        "signing": (True, 0, 0),
+        "invitation": (False, 2, 2),  # lines 13, 24
+        "message": (False, 3, 3),  # lines 22, 25, 28
+        "handover": (False, 1, 1),  # line 7
+        "killing": (False, 2, 0),  # lines 7 (1998), 34 (al-Zawahiri)
+        "attack": (False, 1, 0),  # line 30 (Shiraz)
+        "security-operation": (False, 1, 0),  # line 30 (two cells)
+        "takeover": (False, 1, 0),  # line 11 (Kabul)
+        "celebration": (False, 2, 0),  # line 13 (the anniversary festivities)
+    }, kinds
+    assert data["meeting_kinds"] == ["dialogue", "engagement", "meeting", "signing", "visit"]
+    # The meetings counted elsewhere are the two-sided events of those kinds.
+    per_pair = sum(p["count"] for p in data["meetings_per_pair"])
+    assert per_pair == sum(k[2] for k in kinds.values() if k[0]) == 9
+    table = ok(kg("stats")).stdout
+    assert "Events per kind" in table and "with two sides" in table, table
+    assert "Meetings are the events of these kinds: dialogue, engagement, meeting" in table
 
 
 # ---------------------------------------------------------------------------- every format

@@ -341,10 +341,12 @@ def topics(ctx: click.Context, fmt: str) -> None:
 @format_option
 @click.pass_context
 def stats(ctx: click.Context, fmt: str) -> None:
-    """Counts per class; meetings per month, per topic and per pair of sides.
+    """Counts per class and per event kind; meetings per month, per topic and per pair of sides.
 
-    A meeting here is any event with actors on two sides; a topic count includes events
-    tagged with a narrower topic.
+    A meeting here is an event of a kind that counts as a meeting (listed under meeting
+    kinds: not an invitation, a message or a handover) with actors on two sides; a topic
+    count includes events tagged with a narrower topic. Events per kind counts every event
+    of each kind, and those with actors on two sides.
 
     Example: kg stats
     """
@@ -354,8 +356,18 @@ def stats(ctx: click.Context, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
+    data = {**data, "meeting_kinds": [{"kind": k} for k in data["meeting_kinds"]]}
     sections = [
         ("classes", [("class", "class"), ("count", "count")]),
+        (
+            "events_per_kind",
+            [
+                ("kind", "kind"),
+                ("meeting", "counts_as_meeting"),
+                ("events", "events"),
+                ("with two sides", "with_two_sides"),
+            ],
+        ),
         ("meetings_per_month", [("month", "month"), ("count", "count")]),
         ("meetings_per_topic", [("topic", "topic"), ("count", "count")]),
         ("meetings_per_pair", [("a", "a"), ("b", "b"), ("count", "count")]),
@@ -367,3 +379,9 @@ def stats(ctx: click.Context, fmt: str) -> None:
             continue
         click.echo(("\n" if i else "") + key.replace("_", " ").capitalize())
         click.echo(table(cols, data[key]))
+    if fmt == "csv":
+        click.echo("# meeting_kinds")
+        emit("csv", [("kind", "kind")], data["meeting_kinds"])
+    else:
+        kinds = ", ".join(k["kind"] for k in data["meeting_kinds"])
+        click.echo(f"\nMeetings are the events of these kinds: {kinds}")
