@@ -85,3 +85,34 @@ def resolve_kinds(store: Store, given: Iterable[str]) -> frozenset[str] | None:
             raise UnknownKind(f"no event kind named {word!r}{hint}")
         wanted.add(names[slug])
     return frozenset(wanted)
+
+
+def shipped_kinds() -> list[EventKind]:
+    """The event kinds of kg's own ontology files, read as lookups read a build's (no build
+    needed): what the README's table of event kinds is made from."""
+    import pyoxigraph as ox
+
+    from kg.locations import ontology_dir
+    from kg.store import EmbeddedStore
+
+    store = ox.Store()
+    for name in ("kg.ttl", "event-kinds.ttl"):
+        store.load(path=str(ontology_dir() / name), format=ox.RdfFormat.TURTLE)
+    return event_kinds(EmbeddedStore.in_memory(store))
+
+
+def kinds_table(kinds: list[EventKind]) -> str:
+    """The README's table of event kinds (Markdown): kind, whether it counts as a meeting,
+    its CAMEO code (or why none), its definition."""
+    lines = [
+        "| kind | counts as a meeting | CAMEO code | what it is |",
+        "| --- | --- | --- | --- |",
+    ]
+    for k in kinds:
+        if k.cameo:
+            cameo = f"{k.cameo} {k.cameo_label or ''} ({k.cameo_match} match)".replace("  ", " ")
+        else:
+            cameo = "none: " + (k.note or "").removeprefix("No CAMEO code: ")
+        meeting = "yes" if k.counts_as_meeting else "no"
+        lines.append(f"| `{k.kind}` | {meeting} | {cameo} | {k.definition} |")
+    return "\n".join(lines) + "\n"

@@ -201,3 +201,15 @@ def test_what_counts_as_a_meeting() -> None:
     g, kinds = _event_kinds()
     counted = {n for n, k in kinds.items() if g.value(k, KG.countsAsMeeting).toPython()}
     assert counted == {"meeting", "visit", "dialogue", "signing", "engagement"}, counted
+
+
+def test_readme_table_of_event_kinds_is_the_vocabulary() -> None:
+    from kg.eventkinds import kinds_table, shipped_kinds
+
+    kinds = shipped_kinds()
+    assert len(kinds) >= 13
+    table = kinds_table(kinds)
+    assert "| `visit` | yes | 042 Make a visit (exact match) |" in table, table
+    assert "| `message` | no | 010 " in table and "| `celebration` | no | none: " in table
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert table in readme, "run python scripts/gen_kinds_table.py"
