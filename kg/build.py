@@ -188,6 +188,9 @@ def _load_ontology(schema_files: list[Path]) -> _Ontology:
     extra = read_extra(schema_files)
     schema = load_schema(extra)
     ontology = Graph().parse(onto / "kg.ttl")
+    # The event kinds annotate kg.ttl's event classes (what each means, whether it counts
+    # as a meeting, its CAMEO code): part of the ontology, as the lookups read them.
+    ontology.parse(onto / "event-kinds.ttl")
     for triple in list(declarations(schema, ontology)):
         ontology.add(triple)
     return _Ontology(

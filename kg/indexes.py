@@ -23,6 +23,10 @@ class Meeting(NamedTuple):
     label: str
     rows: int  # who-met rows without a person: pairs of actors on opposite sides, once each
     topics: list[str]  # the event's own topic IRIs, sorted
+    # Its kind (fragment event-kind: e.g. "meeting", "message"; "" when its class is in no
+    # kind), so who-met without a person pages over the kinds asked for. The default lets
+    # an index written before kinds were kept still load (its events then count as no kind).
+    kind: str = ""
 
 
 class Tenure(NamedTuple):
@@ -72,6 +76,7 @@ def meeting_index(store: Store) -> list[Meeting]:
                 _v(r, "eventLabel"),
                 len(pairs),
                 sorted(topics.get(event, ())),
+                _v(r, "kind"),
             )
         )
     return sorted(index, key=lambda m: (m.earliest, m.label, m.event))

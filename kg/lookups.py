@@ -7,12 +7,13 @@ CLI only formats them. Field names are part of kg's JSON output and listed in th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pyoxigraph import NamedNode
 
 from kg import query
+from kg.eventkinds import resolve_kinds
 from kg.fuzzy import did_you_mean
 from kg.indexes import meeting_index, role_key, tenure_index
 from kg.names import Entity, UnresolvedName
@@ -106,8 +107,12 @@ def who_met(
     end: dt.date | None = None,
     offset: int = 0,
     limit: int | None = None,
+    kinds: Sequence[str] = (),
 ) -> Rows:
     """Return who met whom: one row per pair of actors on opposite sides of an event.
+
+    kinds: the event kinds to count, as `--kind` takes them (see eventkinds.resolve_kinds):
+    none given, the kinds that count as meetings; "any", every kind.
 
     With a person, its meetings are found from its anchors (itself, its sub-organizations,
     the posts it held while it held them) and from the side it is, each by an index lookup.
@@ -115,12 +120,14 @@ def who_met(
     meeting index (made at build) gives the matching events in order and each one's number
     of rows, so only the events of the requested page are asked for.
     """
-    if person is None and with_ is not None:
+    wanted = resolve_kinds(store, kinds)
+    if person is not None:
+        rows = _meetings_of(store, person, with_, topic, start, end)
+    elif with_ is not None:
         rows = [_turned(r) for r in _meetings_of(store, with_, None, topic, start, end)]
-        return _cut(sorted(rows, key=_meeting_key), offset, limit, _meeting)
-    if person is None:
-        return _who_met_page(store, topic, start, end, offset, limit)
-    rows = _meetings_of(store, person, with_, topic, start, end)
+    else:
+        return _who_met_page(store, topic, start, end, offset, limit, wanted)
+    rows = [r for r in rows if wanted is None or _v(r, "kind") in wanted]
     return _cut(sorted(rows, key=_meeting_key), offset, limit, _meeting)
 
 
@@ -159,6 +166,7 @@ def _meeting(r: Row) -> Record:
         "b": _v(r, "bLabel"),
         "topics": _split(_v(r, "topics")),
         "event": _v(r, "eventLabel"),
+        "kind": _v(r, "kind") or None,
         **_source_fields(r),
         "a_side": _v(r, "aSideLabel"),
         "b_side": _v(r, "bSideLabel"),
@@ -182,8 +190,10 @@ def _who_met_page(
     end: dt.date | None,
     offset: int,
     limit: int | None,
+    kinds: frozenset[str] | None,
 ) -> Rows:
-    """who-met without a person or --with: the requested rows, found through the index."""
+    """who-met without a person or --with: the requested rows, found through the index
+    (which knows each event's kind, so pages count only the kinds wanted; None: all)."""
     wanted = None
     if topic is not None:
         wanted = {_v(r, "narrower") for r in run(store, "narrower", topic=topic.iri)}
@@ -192,6 +202,7 @@ def _who_met_page(
         m
         for m in meeting_index(store)
         if m.rows
+        and (kinds is None or m.kind in kinds)
         and m.latest >= low
         and m.earliest <= high
         and (wanted is None or wanted.intersection(m.topics))
@@ -518,8 +529,25 @@ def topics(store: Store) -> list[Record]:
     ]
 
 
+def _per_kind(store: Store) -> list[Record]:
+    """Each event kind (meeting kinds first): whether it counts as a meeting, its events,
+    and how many of them have actors on two sides."""
+    return [
+        {
+            "kind": _v(r, "kind"),
+            "label": _v(r, "label"),
+            "counts_as_meeting": _v(r, "meeting") == "true",
+            "events": int(_v(r, "events") or 0),
+            "with_two_sides": int(_v(r, "twoSided") or 0),
+        }
+        for r in run(store, "stats-kinds")
+    ]
+
+
 def stats(store: Store) -> Record:
-    """Return counts per class, and meetings per month, per topic and per pair of sides."""
+    """Return counts per class and per event kind, and meetings per month, per topic and per
+    pair of sides (only the events of the kinds that count as meetings, meeting_kinds)."""
+    per_kind = _per_kind(store)
     return {
         "classes": [
             {"class": _v(r, "classLabel") or _local(_v(r, "class")), "count": int(_v(r, "count"))}
@@ -537,14 +565,18 @@ def stats(store: Store) -> Record:
             {"a": _v(r, "aLabel"), "b": _v(r, "bLabel"), "count": int(_v(r, "count"))}
             for r in run(store, "stats-pairs")
         ],
+        "events_per_kind": per_kind,
+        "meeting_kinds": [k["kind"] for k in per_kind if k["counts_as_meeting"]],
     }
 
 
 def engagement(store: Store, by: str = "month") -> dict[str, Any]:
     """Count engagements in the curated events, next to what the source reports.
 
-    An engagement is an event with actors on two sides, counted once per pair of sides
-    (not once per direction, nor once per participant).
+    An engagement is an event of a kind that counts as a meeting (meeting_kinds) with
+    actors on two sides, counted once per pair of sides (not once per direction, nor once
+    per participant). per_kind counts the events with two sides of every kind, so what is
+    left out (invitations, messages, a handover) stays in view.
     """
     query = {"month": "stats-months", "topic": "stats-topics", "pair": "stats-pairs"}[by]
     rows: list[dict[str, Any]] = []
@@ -727,3 +759,19 @@ def claims(
         rec["topics"].sort()
         rec["topic_iris"].sort()
     return sorted(out.values(), key=lambda c: (c["status"], c["claim"], c["claim_iri"]))
+    kinds = _per_kind(store)
+    return {
+        "by": by,
+        "rows": rows,
+        "curated_total": total,
+        "reported": reported,
+        "per_kind": [
+            {
+                "kind": k["kind"],
+                "counts_as_meeting": k["counts_as_meeting"],
+                "count": k["with_two_sides"],
+            }
+            for k in kinds
+        ],
+        "meeting_kinds": [k["kind"] for k in kinds if k["counts_as_meeting"]],
+    }

@@ -49,6 +49,8 @@ class KG(DefinedNamespace):
     Engagement: URIRef
     EpistemicStatus: URIRef
     Event: URIRef
+    EventKind: URIRef
+    EventKinds: URIRef
     Factories: URIRef
     FreeEconomicZone: URIRef
     Government: URIRef
@@ -64,6 +66,7 @@ class KG(DefinedNamespace):
     JointBody: URIRef
     Killing: URIRef
     Meeting: URIRef
+    Message: URIRef
     MilitantGroup: URIRef
     Ministry: URIRef
     NewsArticle: URIRef
@@ -106,6 +109,7 @@ class KG(DefinedNamespace):
     SecurityOperation: URIRef
     Signatory: URIRef
     Signed: URIRef
+    Signing: URIRef
     Source: URIRef
     SourceAuthor: URIRef
     SourceKind: URIRef
@@ -134,6 +138,7 @@ class KG(DefinedNamespace):
     claimObject: URIRef
     concernedAbout: URIRef
     concerns: URIRef
+    countsAsMeeting: URIRef
     date: URIRef
     during: URIRef
     earliest: URIRef

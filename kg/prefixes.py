@@ -22,4 +22,5 @@ PREFIXES = {
     "schema": "https://schema.org/",
     "id": "https://w3id.org/kg/id/",
     "topic": "https://w3id.org/kg/topic/",
+    "cameo": "https://w3id.org/kg/cameo/",
 }

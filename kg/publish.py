@@ -145,10 +145,13 @@ def _write_outputs(
     build/current is switched to it. Beside kg.ttl and the store go the sidecar files
     (NAME.json: the precomputed aggregates, the meeting index).
     """
-    # The schema file goes into the name too: the same triples under another schema (view
-    # categories, say) are another generation.
-    digest = hashlib.sha256(turtle + sidecars.get("schema", b"")).hexdigest()[:16]
-    gen = build_dir / f"gen-{digest}"
+    # Every sidecar goes into the name too: the same triples under another schema (view
+    # categories, say), or with aggregates or indexes another kg computes differently (a
+    # new field of the meeting index), are another generation, never stale files kept.
+    digest = hashlib.sha256(turtle)
+    for name, data in sorted(sidecars.items()):
+        digest.update(b"\0" + name.encode("utf-8") + b"\0" + data)
+    gen = build_dir / f"gen-{digest.hexdigest()[:16]}"
     if not gen.is_dir():
         (staging / "kg.ttl").write_bytes(turtle)
         for name, data in sorted(sidecars.items()):

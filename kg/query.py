@@ -200,7 +200,16 @@ def bindings(query: NamedQuery, params: dict[str, object]) -> dict[str, Term]:
 
 # Aggregates over the whole graph that `kg build` computes once and stores beside the store
 # (answers `kg stats`, `kg engagement` and `kg topics` without a scan of the graph).
-PRECOMPUTED = ("stats-classes", "stats-months", "stats-topics", "stats-pairs", "reported", "topics")
+PRECOMPUTED = (
+    "stats-classes",
+    "stats-months",
+    "stats-topics",
+    "stats-pairs",
+    "stats-kinds",
+    "event-kinds",
+    "reported",
+    "topics",
+)
 
 
 def values_block(names: Sequence[str], rows: Sequence[Sequence[Term]]) -> str:

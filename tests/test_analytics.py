@@ -98,13 +98,23 @@ def test_communities_are_stable(kg: Any) -> None:
 def test_engagement_next_to_reported_figures(kg: Any) -> None:
     data = json.loads(kg("engagement", "--by", "pair", "--format", "json").stdout)
     pairs = {(r["a"], r["b"]): r["count"] for r in data["rows"]}
-    assert pairs[("Iran", "Taliban")] == 14
+    assert pairs[("Iran", "Taliban")] == 8  # meetings only (see test_cli_lookups' test_stats)
+    assert data["meeting_kinds"] == ["dialogue", "engagement", "meeting", "signing", "visit"]
+    kinds = {r["kind"]: (r["counts_as_meeting"], r["count"]) for r in data["per_kind"]}
+    # Two-sided but not meetings: lines 13 and 24 (invited), 22, 25, 28 (told), 7 (handover).
+    assert {k: n for k, (meets, n) in kinds.items() if not meets and n} == {
+        "invitation": 2,
+        "message": 3,
+        "handover": 1,
+    }, kinds
+    assert sum(n for meets, n in kinds.values() if meets) == data["curated_total"] == 9
     reported = {r["value"] for r in data["reported"]}
     assert "67" in reported  # line 13: the source's own count
     table = kg("engagement", "--by", "pair").stdout
     assert "Reported by the source" in table and "rank 4 of 58" in table
+    assert "Events with two sides, by kind" in table and "invitation" in table, table
     months = json.loads(kg("engagement", "--format", "json").stdout)
-    assert {r["month"]: r["count"] for r in months["rows"]}["2022-08"] == 4
+    assert {r["month"]: r["count"] for r in months["rows"]}["2022-08"] == 2  # lines 21, 23
     topics = json.loads(kg("engagement", "--by", "topic", "--format", "json").stdout)
     assert {r["topic"]: r["count"] for r in topics["rows"]}["Energy"] == 1
 

@@ -54,10 +54,16 @@ def test_who_met_person(kg: Any) -> None:
     assert [(r["date"], r["a"], r["b"], r["source"]["line"]) for r in rows] == [
         ("2022-07-16", "Amir Khan Muttaqi", "Bahadur Aminian", 19)
     ]
+    # Line 26: Kazemi Qomi and Azizi discuss (a meeting); line 28: he tells Delawar of a
+    # plan (a message, listed only when asked for).
     qomi = as_json(kg("who-met", "-p", "Kazemi Qomi", "--format", "json"))
-    assert [(r["date"], r["b"]) for r in qomi] == [
-        ("2022-11-15", "Nooruddin Azizi"),
-        ("2023-02-14", "Shahabuddin Delawar"),
+    assert [(r["date"], r["b"], r["kind"]) for r in qomi] == [
+        ("2022-11-15", "Nooruddin Azizi", "meeting")
+    ]
+    qomi = as_json(kg("who-met", "-p", "Kazemi Qomi", "--kind", "any", "--format", "json"))
+    assert [(r["date"], r["b"], r["kind"]) for r in qomi] == [
+        ("2022-11-15", "Nooruddin Azizi", "meeting"),
+        ("2023-02-14", "Shahabuddin Delawar", "message"),
     ]
 
 
@@ -70,27 +76,107 @@ def test_who_met_person_and_with(kg: Any) -> None:
 
 def test_who_met_topic_hierarchy_border_security(kg: Any) -> None:
     rows = as_json(kg("who-met", "--topic", "border security", "--format", "json"))
+    assert {r["date"] for r in rows} == {"2022-05-13"}
+    # Line 22's visa message is tagged with a narrower topic (illegal migration) too.
+    rows = as_json(kg("who-met", "--topic", "border security", "-k", "any", "--format", "json"))
     assert {r["date"] for r in rows} == {"2022-05-13", "2022-08-14"}
 
 
 def test_who_met_date_range(kg: Any) -> None:
     rows = as_json(kg("who-met", "--from", "2022-08", "--to", "2022-08", "--format", "json"))
-    assert sorted({r["date"] for r in rows}) == ["2022-08-10", "2022-08-14", "2022-08-20"]
+    assert sorted({r["date"] for r in rows}) == ["2022-08-10", "2022-08-20"]
+    assert {r["kind"] for r in rows} == {"meeting"}
 
 
 def test_who_met_table_fits_80_columns(kg: Any) -> None:
     out = ok(kg("who-met")).stdout
     assert max(len(line) for line in out.splitlines()) <= 80, out
-    assert "Da Afghanistan" in out and DOC in out
+    # The kind column narrows the others: Da Afghanistan Bank wraps over lines.
+    assert " kind " in out.splitlines()[0] and "Afghanistan" in out and DOC in out
 
 
 def test_who_met_json_fields(kg: Any) -> None:
     rows = as_json(kg("who-met", "--format", "json"))
     assert rows
     for r in rows:
-        assert {"date", "a", "b", "topics", "event", "source"} <= set(r)
+        assert {"date", "a", "b", "topics", "event", "kind", "source"} <= set(r)
         assert set(r["source"]) == {"document", "line"}
         assert isinstance(r["topics"], list)
+
+
+# ---------------------------------------------------------------------------- event kinds
+VISA = "https://w3id.org/kg/id/event/2022-08-14-visa-announcement"  # line 22: told, a message
+HIGHER_EDUCATION = "https://w3id.org/kg/id/event/2022-08-20-higher-education-invitation"  # 24
+
+
+def _events(rows: list[dict[str, Any]]) -> set[str]:
+    return {r["event_iri"] for r in rows}
+
+
+def test_messages_and_invitations_are_not_meetings(kg: Any) -> None:
+    """Line 22 (an official tells the foreign minister visas will resume) and line 24 (the
+    ambassador invites the higher-education minister) have two sides but say no one met:
+    who-met leaves them out unless a kind is asked for."""
+    for args in (["who-met"], ["who-met", "--person", "muttaqi"], ["who-met", "--with", "iran"]):
+        rows = as_json(kg(*args, "--format", "json"))
+        assert rows and not _events(rows) & {VISA, HIGHER_EDUCATION}, (args, rows)
+        assert all(r["kind"] in {"meeting", "visit", "dialogue", "engagement"} for r in rows)
+    every = as_json(kg("who-met", "--kind", "any", "--format", "json"))
+    assert {VISA, HIGHER_EDUCATION} <= _events(every)
+    assert len(every) > len(as_json(kg("who-met", "--format", "json")))
+    messages = as_json(kg("who-met", "--kind", "message", "--format", "json"))
+    assert [(r["date"], r["source"]["line"]) for r in messages] == [
+        ("2022-08-14", 22),
+        ("2022-09-04", 25),
+        ("2023-02-14", 28),
+    ], messages
+    invited = as_json(kg("who-met", "-k", "invitation", "--with", "aminian", "--format", "json"))
+    assert sorted(r["a"] for r in invited) == [
+        "Abdul Baqi Haqqani",
+        "Taliban higher-education technical team",
+    ], invited
+    # Repeated, or a comma list, or the kind's label: the same answer.
+    for kinds in (["-k", "invitation", "-k", "message"], ["-k", "message, Invitation"]):
+        rows = as_json(kg("who-met", *kinds, "--format", "json"))
+        assert {r["kind"] for r in rows} == {"invitation", "message"}, (kinds, rows)
+        assert {VISA, HIGHER_EDUCATION} <= _events(rows)
+    assert as_json(kg("who-met", "-k", "Message or announcement", "--format", "json")) == messages
+
+
+def test_who_met_rows_carry_their_kind(kg: Any) -> None:
+    rows = as_json(kg("who-met", "--kind", "any", "--format", "json"))
+    kinds = {(r["date"], r["kind"]) for r in rows}
+    assert kinds == {
+        ("2021-10", "engagement"),  # line 13: the first engagements
+        ("2022-01", "invitation"),  # line 13: officials invited to Tehran
+        ("2022-05-13", "meeting"),
+        ("2022-05-29", "meeting"),
+        ("2022-07-16", "meeting"),
+        ("2022-07-23", "visit"),  # line 20: the delegation visits Tehran
+        ("2022-08-10", "meeting"),
+        ("2022-08-14", "message"),
+        ("2022-08-20", "meeting"),  # line 23: Ebad meets Aminian
+        ("2022-08-20", "invitation"),  # line 24
+        ("2022-09-04", "message"),
+        ("2022-11-15", "meeting"),
+        ("2022-12-13", "dialogue"),  # line 27
+        ("2023-02-14", "message"),
+        ("2023-02-26", "handover"),  # line 7: the embassy handed over
+    }, kinds
+    table = ok(kg("who-met", "--kind", "handover")).stdout
+    assert table.split()[:7] == ["date", "a", "b", "topics", "event", "kind", "line"], table
+    assert "handover" in table.split("\n", 2)[2], table
+
+
+def test_an_unknown_kind_is_one_line_with_the_closest(kg: Any) -> None:
+    result = kg("who-met", "--kind", "meetng")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "error: no event kind named 'meetng' (did you mean 'meeting'?)\n"
+    result = kg("who-met", "--kind", "visit,anouncement")
+    assert result.exit_code == 1, result.output
+    assert "error: no event kind named 'anouncement' (kinds: " in result.stderr, result.stderr
+    assert "message" in result.stderr and "any)" in result.stderr, result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.output
 
 
 # ---------------------------------------------------------------------------- roles
@@ -275,17 +361,46 @@ def test_topics_tree(kg: Any) -> None:
 def test_stats(kg: Any) -> None:
     data = as_json(kg("stats", "--format", "json"))
     classes = {c["class"]: c["count"] for c in data["classes"]}
-    assert classes["Person"] == 14 and classes["Meeting"] == 9
+    assert classes["Person"] == 14 and classes["Meeting"] == 6
     pairs = {(p["a"], p["b"]): p["count"] for p in data["meetings_per_pair"]}
-    # Lines 13 (two), 17-28 less Ebad's one-sided visit and the private-sector dialogue,
-    # whose Afghan side is the private sector rather than the Taliban (eleven), and the
-    # handover (line 7).
-    assert pairs[("Iran", "Taliban")] == 14
+    # Meetings only: the first engagements (line 13) and lines 17-21, 23 and 26; not the
+    # invitations (13, 24), the messages (22, 25, 28) nor the handover (7); the dialogue
+    # (27) is the Afghan private sector's, not the Taliban's.
+    assert pairs[("Iran", "Taliban")] == 8
     assert pairs[("Afghanistan", "Iran")] == 1
     months = {m["month"]: m["count"] for m in data["meetings_per_month"]}
-    assert months["2022-08"] == 4  # lines 21, 22, 23, 24
+    assert months["2022-08"] == 2  # lines 21 and 23, not the message (22) or invitation (24)
+    assert "2022-01" not in months and "2023-02" not in months  # an invitation, a handover
     topics = {t["topic"]: t["count"] for t in data["meetings_per_topic"]}
     assert topics["Energy"] == 1
+
+
+def test_stats_count_per_kind_and_say_which_are_meetings(kg: Any) -> None:
+    data = as_json(kg("stats", "--format", "json"))
+    kinds = {k["kind"]: (k["counts_as_meeting"], k["events"], k["with_two_sides"])
+             for k in data["events_per_kind"]}  # fmt: skip
+    assert kinds == {
+        "meeting": (True, 6, 6),  # lines 17, 18, 19, 21, 23, 26
+        "visit": (True, 2, 1),  # line 20; Ebad's visit (23) names no hosts: one side
+        "dialogue": (True, 1, 1),  # line 27
+        "engagement": (True, 1, 1),  # line 13
+        "signing": (True, 0, 0),
+        "invitation": (False, 2, 2),  # lines 13, 24
+        "message": (False, 3, 3),  # lines 22, 25, 28
+        "handover": (False, 1, 1),  # line 7
+        "killing": (False, 2, 0),  # lines 7 (1998), 34 (al-Zawahiri)
+        "attack": (False, 1, 0),  # line 30 (Shiraz)
+        "security-operation": (False, 1, 0),  # line 30 (two cells)
+        "takeover": (False, 1, 0),  # line 11 (Kabul)
+        "celebration": (False, 2, 0),  # line 13 (the anniversary festivities)
+    }, kinds
+    assert data["meeting_kinds"] == ["dialogue", "engagement", "meeting", "signing", "visit"]
+    # The meetings counted elsewhere are the two-sided events of those kinds.
+    per_pair = sum(p["count"] for p in data["meetings_per_pair"])
+    assert per_pair == sum(k[2] for k in kinds.values() if k[0]) == 9
+    table = ok(kg("stats")).stdout
+    assert "Events per kind" in table and "with two sides" in table, table
+    assert "Meetings are the events of these kinds: dialogue, engagement, meeting" in table
 
 
 # ---------------------------------------------------------------------------- every format
@@ -380,6 +495,8 @@ EMPTY = {"who-met": "no meetings match", "roles": "no roles match", "timeline": 
         ("who-met", "--topic", "energy"),
         ("who-met", "--from", "2022-01", "--to", "2022-12"),
         ("who-met", "--with", "iran"),
+        ("who-met", "--kind", "any"),
+        ("who-met", "--kind", "invitation,message"),
         ("roles",),
         ("roles", "--on", "2022"),
         ("roles", "--post", "ambassador"),
@@ -446,6 +563,7 @@ def test_path_between_unconnected_entities(build_mini: Any, mini: Path) -> None:
         ("roles", "iran"),
         ("who-met", "--person", "muttaqi"),
         ("who-met", "--person", "iran", "--topic", "energy"),
+        ("who-met", "--person", "iran", "--kind", "any"),
     ],
 )
 def test_lookups_answer_the_same_per_key_and_in_one_query(
@@ -472,7 +590,7 @@ def test_meeting_index_beside_the_store_matches_the_graph(shipped_build: Path) -
     assert stored == [list(m) for m in computed]
     # Line 20: Iran and six Afghan institutions sign the oil contract: six who-met rows.
     (oil,) = [m for m in stored if m[1] == "2022-07-23"]
-    assert oil[4] == 6 and "https://w3id.org/kg/topic/oil" in oil[5]
+    assert oil[4] == 6 and "https://w3id.org/kg/topic/oil" in oil[5] and oil[6] == "visit"
 
 
 def test_tenure_index_beside_the_store_matches_the_graph(shipped_build: Path) -> None:

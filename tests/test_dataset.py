@@ -278,14 +278,19 @@ def test_iskp_and_al_qaeda(store: pyoxigraph.Store) -> None:
     ]
 
 
-def test_meetings_have_two_sides(store: pyoxigraph.Store) -> None:
+def test_meetings_and_messages_have_two_sides(store: pyoxigraph.Store) -> None:
+    """The meetings of lines 17-28, and the three bullets that only say one side told the
+    other something (lines 22, 25, 28: messages, not meetings), each have two sides."""
     found = rows(
         store,
         """
-        SELECT ?e (COUNT(DISTINCT ?side) AS ?sides) WHERE {
-          ?e a kg:Meeting ; kg:participation/kg:side ?side } GROUP BY ?e""",
+        SELECT ?e ?cls (COUNT(DISTINCT ?side) AS ?sides) WHERE {
+          VALUES ?cls { kg:Meeting kg:Message }
+          ?e a ?cls ; kg:participation/kg:side ?side } GROUP BY ?e ?cls""",
     )
-    assert len(found) == 9 and all(r["sides"] == "2" for r in found), found
+    assert all(r["sides"] == "2" for r in found), found
+    kinds = sorted(r["cls"].rsplit("#", 1)[-1] for r in found)
+    assert kinds == ["Meeting"] * 6 + ["Message"] * 3, found
 
 
 def test_oil_delegation_institutions_are_sides(store: pyoxigraph.Store) -> None:

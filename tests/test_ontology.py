@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF, SKOS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from kg.convert import expand
 from kg.facts.schema import load_schema
@@ -148,3 +148,68 @@ def test_every_command_is_documented_with_an_example() -> None:
     assert main.commands
     for name, cmd in main.commands.items():
         assert cmd.help and "Example:" in cmd.help, name
+
+
+# ---------------------------------------------------------------------------- event kinds
+def _event_kinds() -> tuple[Graph, dict[str, URIRef]]:
+    """The event-kind scheme (with kg.ttl) and its kinds by notation."""
+    g = Graph().parse(ontology_dir() / "kg.ttl").parse(ontology_dir() / "event-kinds.ttl")
+    kinds = {str(g.value(k, SKOS.notation)): k for k in g.subjects(SKOS.inScheme, KG.EventKinds)}
+    assert len(kinds) >= 13, kinds
+    return g, kinds
+
+
+def test_event_kinds_are_the_schemas_event_types() -> None:
+    """records.yaml's event types and the event-kind scheme name the same kinds, each type's
+    class being the kind: the vocabulary annotates the classes the schema picks."""
+    _, kinds = _event_kinds()
+    types = {name: expand(t.cls) for name, t in load_schema().kinds["events"].types.items()}
+    assert {n: str(c) for n, c in kinds.items()} == {n: str(c) for n, c in types.items()}
+    assert {"meeting", "visit", "invitation", "message", "signing", "handover", "attack",
+            "killing", "takeover", "celebration", "security-operation", "dialogue",
+            "engagement"} <= set(kinds)  # fmt: skip
+
+
+def test_every_event_kind_is_defined_counted_and_mapped_to_cameo() -> None:
+    """Each kind has a label, a one-line definition, says whether it counts as a meeting,
+    and has one CAMEO code (exact or close) or a note saying why none fits."""
+    g, kinds = _event_kinds()
+    for name, kind in kinds.items():
+        assert (kind, RDF.type, KG.EventKind) in g, name
+        assert (kind, RDF.type, OWL.Class) in g, name  # the class of its events (kg.ttl)
+        assert g.value(kind, RDFS.label) is not None, name
+        definition = str(g.value(kind, SKOS.definition) or "")
+        assert definition and "\n" not in definition, name
+        assert isinstance(g.value(kind, KG.countsAsMeeting).toPython(), bool), name
+        codes = [
+            str(g.value(c, SKOS.notation))
+            for p in (SKOS.exactMatch, SKOS.closeMatch)
+            for c in g.objects(kind, p)
+        ]
+        note = str(g.value(kind, SKOS.editorialNote) or "")
+        if codes:
+            assert len(codes) == 1 and re.fullmatch(r"\d{3,4}", codes[0]), (name, codes)
+        else:
+            assert note.startswith("No CAMEO code:"), (name, note)
+        # SKOS labels would let name lookups and --topic find a kind (see event-kinds.ttl).
+        assert g.value(kind, SKOS.prefLabel) is None, name
+
+
+def test_what_counts_as_a_meeting() -> None:
+    """Two-sided encounters count; an invitation, a message or a handover, one side acting
+    toward the other, does not; nor does anything that is no encounter of the sides."""
+    g, kinds = _event_kinds()
+    counted = {n for n, k in kinds.items() if g.value(k, KG.countsAsMeeting).toPython()}
+    assert counted == {"meeting", "visit", "dialogue", "signing", "engagement"}, counted
+
+
+def test_readme_table_of_event_kinds_is_the_vocabulary() -> None:
+    from kg.eventkinds import kinds_table, shipped_kinds
+
+    kinds = shipped_kinds()
+    assert len(kinds) >= 13
+    table = kinds_table(kinds)
+    assert "| `visit` | yes | 042 Make a visit (exact match) |" in table, table
+    assert "| `message` | no | 010 " in table and "| `celebration` | no | none: " in table
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert table in readme, "run python scripts/gen_kinds_table.py"

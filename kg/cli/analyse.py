@@ -103,9 +103,11 @@ def communities_cmd(ctx: click.Context, fmt: str) -> None:
 def engagement_cmd(ctx: click.Context, by: str, fmt: str) -> None:
     """Engagement counts from the curated events, next to the figures the source reports.
 
-    An engagement is an event with actors on two sides, counted once per pair of sides
-    (not once per direction or per participant), as event-data analysts count them. A
-    topic count includes events tagged with a narrower topic. The source's own figures
+    An engagement is an event of a kind that counts as a meeting (not an invitation, a
+    message or a handover) with actors on two sides, counted once per pair of sides (not
+    once per direction or per participant), as event-data analysts count them; the events
+    with two sides of every kind are counted too. A topic count includes events tagged
+    with a narrower topic. The source's own figures
     (ReportedStatistic) cover far more meetings than the curated events: both are shown so
     the difference stays explicit.
 
@@ -131,6 +133,9 @@ def engagement_cmd(ctx: click.Context, by: str, fmt: str) -> None:
     )
     if data["curated_total"] is not None:
         click.echo(f"total: {data['curated_total']}")
+    click.echo("\nEvents with two sides, by kind (only those counted as meetings above)")
+    cols = [("kind", "kind"), ("meeting", "counts_as_meeting"), ("count", "count")]
+    click.echo(table(cols, data["per_kind"]))
     click.echo("\nReported by the source (not recomputable from the curated events)")
     rows = [
         {

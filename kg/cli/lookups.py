@@ -78,6 +78,15 @@ def page(rows: list[Any], fmt: str, limit: int | None, offset: int) -> list[Any]
 )
 @click.option("--from", "start", type=DATE, help="From this date (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--to", "end", type=DATE, help="Up to this date.")
+@click.option(
+    "--kind",
+    "-k",
+    "kinds",
+    metavar="KIND",
+    multiple=True,
+    help="Only events of this kind (repeat it, or a comma list: visit,message); `any`: every "
+    "kind. Default: the kinds that count as meetings.",
+)
 @format_option
 @paging
 @click.pass_context
@@ -88,6 +97,7 @@ def who_met(
     topic: str | None,
     start: Any,
     end: Any,
+    kinds: tuple[str, ...],
     fmt: str,
     limit: int | None,
     offset: int,
@@ -97,7 +107,11 @@ def who_met(
     A delegation of several institutions gives one row per institution. Dates match by
     overlap: an event known only to the month matches a filter on any day of that month.
 
-    Example: kg who-met --topic energy
+    Only events of a kind that counts as a meeting are listed unless --kind says otherwise:
+    an invitation, a message or a handover has two sides but is not a meeting (`kg stats`
+    lists the kinds and which count). Each row says its event's kind.
+
+    Example: kg who-met --kind invitation,message
     """
     from kg import lookups
     from kg.names import resolve, resolve_topic
@@ -112,6 +126,7 @@ def who_met(
         end=_bounds(start, end)[1],
         offset=offset,
         limit=page_size(fmt, limit),
+        kinds=kinds,
     )
     shown = page(rows, fmt, limit, offset)
     emit(
@@ -122,6 +137,7 @@ def who_met(
             ("b", "b"),
             ("topics", "topics"),
             ("event", "event"),
+            ("kind", "kind"),
             ("line", "source"),
         ],
         shown,
@@ -462,10 +478,12 @@ def topics(ctx: click.Context, fmt: str) -> None:
 @format_option
 @click.pass_context
 def stats(ctx: click.Context, fmt: str) -> None:
-    """Counts per class; meetings per month, per topic and per pair of sides.
+    """Counts per class and per event kind; meetings per month, per topic and per pair of sides.
 
-    A meeting here is any event with actors on two sides; a topic count includes events
-    tagged with a narrower topic.
+    A meeting here is an event of a kind that counts as a meeting (listed under meeting
+    kinds: not an invitation, a message or a handover) with actors on two sides; a topic
+    count includes events tagged with a narrower topic. Events per kind counts every event
+    of each kind, and those with actors on two sides.
 
     Example: kg stats
     """
@@ -475,8 +493,18 @@ def stats(ctx: click.Context, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
+    data = {**data, "meeting_kinds": [{"kind": k} for k in data["meeting_kinds"]]}
     sections = [
         ("classes", [("class", "class"), ("count", "count")]),
+        (
+            "events_per_kind",
+            [
+                ("kind", "kind"),
+                ("meeting", "counts_as_meeting"),
+                ("events", "events"),
+                ("with two sides", "with_two_sides"),
+            ],
+        ),
         ("meetings_per_month", [("month", "month"), ("count", "count")]),
         ("meetings_per_topic", [("topic", "topic"), ("count", "count")]),
         ("meetings_per_pair", [("a", "a"), ("b", "b"), ("count", "count")]),
@@ -488,3 +516,9 @@ def stats(ctx: click.Context, fmt: str) -> None:
             continue
         click.echo(("\n" if i else "") + key.replace("_", " ").capitalize())
         click.echo(table(cols, data[key]))
+    if fmt == "csv":
+        click.echo("# meeting_kinds")
+        emit("csv", [("kind", "kind")], data["meeting_kinds"])
+    else:
+        kinds = ", ".join(k["kind"] for k in data["meeting_kinds"])
+        click.echo(f"\nMeetings are the events of these kinds: {kinds}")

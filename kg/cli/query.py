@@ -19,7 +19,7 @@ def query_cmd(ctx: click.Context, file: Any, fmt: str) -> None:
     """Run a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE) from FILE, or - for stdin.
 
     The usual prefixes (kg, skos, org, prov, dcterms, foaf, schema, rdf, rdfs, owl, xsd,
-    id, topic) are predeclared. --format json prints the SPARQL 1.1 JSON results format
+    id, topic, cameo) are predeclared. --format json prints the SPARQL 1.1 JSON results format
     (JSON-LD for CONSTRUCT/DESCRIBE); csv prints SPARQL CSV results (N-Triples for graphs);
     table prints a table (Turtle for graphs). The store is opened read-only: updates fail.
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.eventkinds import ANY
 from kg.indexes import meeting_index
 from kg.lookups import (
     Record,
@@ -48,7 +49,8 @@ def build_view(store: Store) -> View:
     ]
     return _assemble(
         run(store, "view-nodes"),
-        list(who_met(store)),
+        # Every kind with two sides is drawn (ego_view draws the meeting index's events).
+        list(who_met(store, kinds=(ANY,))),
         list(roles(store)),
         edges,
         style(store),
