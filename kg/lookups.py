@@ -606,7 +606,22 @@ def engagement(store: Store, by: str = "month") -> dict[str, Any]:
             }
         )
     total = sum(int(row["count"]) for row in rows) if by != "topic" else None
-    return {"by": by, "rows": rows, "curated_total": total, "reported": reported}
+    kinds = _per_kind(store)
+    return {
+        "by": by,
+        "rows": rows,
+        "curated_total": total,
+        "reported": reported,
+        "per_kind": [
+            {
+                "kind": k["kind"],
+                "counts_as_meeting": k["counts_as_meeting"],
+                "count": k["with_two_sides"],
+            }
+            for k in kinds
+        ],
+        "meeting_kinds": [k["kind"] for k in kinds if k["counts_as_meeting"]],
+    }
 
 
 def _claim_statements(
@@ -759,19 +774,3 @@ def claims(
         rec["topics"].sort()
         rec["topic_iris"].sort()
     return sorted(out.values(), key=lambda c: (c["status"], c["claim"], c["claim_iri"]))
-    kinds = _per_kind(store)
-    return {
-        "by": by,
-        "rows": rows,
-        "curated_total": total,
-        "reported": reported,
-        "per_kind": [
-            {
-                "kind": k["kind"],
-                "counts_as_meeting": k["counts_as_meeting"],
-                "count": k["with_two_sides"],
-            }
-            for k in kinds
-        ],
-        "meeting_kinds": [k["kind"] for k in kinds if k["counts_as_meeting"]],
-    }
