@@ -15,7 +15,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.lookups import citations
+from kg.lookups import STATED, citations
 from kg.names import Entity
 from kg.query import run, run_each
 from kg.store import Store, value
@@ -136,6 +136,7 @@ def _projected_path(store: Store, a: Entity, b: Entity) -> list[dict[str, Any]]:
                 "sources": [{"document": d, "line": n} for d, n in st.sources],
                 "from_iri": here,
                 "to_iri": there,
+                **STATED,  # a chain follows plain triples only: what the source states
             }
         )
     return hops
@@ -203,6 +204,7 @@ def _search(store: Store, a: Entity, b: Entity, max_hops: int) -> list[dict[str,
             "sources": [{"document": d, "line": n} for d, n in sorted(cites.get(st.subject, ()))],
             "from_iri": here,
             "to_iri": there,
+            **STATED,
         }
         for here, there, st in chain
     ]

@@ -338,6 +338,12 @@ def _timeline_key(r: Row) -> tuple[str, ...]:
     return tuple(_v(r, k) for k in ("earliest", "latest", "eventLabel", "event", "type"))
 
 
+# What a fact record (an event, a role, an agreement) says, the source states in its
+# author's voice; only claims carry another status (kg claims).
+AUTHOR = "the author"
+STATED: Record = {"status": "stated", "asserted_by": AUTHOR}
+
+
 def _event(r: Row) -> Record:
     return {
         "date": _v(r, "date"),
@@ -346,6 +352,7 @@ def _event(r: Row) -> Record:
         "topics": _split(_v(r, "topics")),
         **_source_fields(r),
         "event_iri": _v(r, "event"),
+        **STATED,
     }
 
 
@@ -510,6 +517,9 @@ def _agreement(history: list[Row], parties: list[Record]) -> Record:
         "history": [_change(r) for r in history],
         "agreement_iri": _v(now, "agreement"),
         "event_iri": current["event_iri"],
+        # `status` is the agreement's own (signed, proposed…); how the source puts it:
+        "epistemic_status": STATED["status"],
+        "asserted_by": STATED["asserted_by"],
     }
 
 
@@ -674,7 +684,6 @@ def _claim_statements(
 
 
 # ---------------------------------------------------------------------------- claims
-AUTHOR = "the author"  # who asserts what a fact record states: the cited source's author
 ASSERTERS = {"author": KG + "SourceAuthor", "unnamed": KG + "UnnamedSources"}
 
 
