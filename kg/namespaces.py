@@ -55,6 +55,7 @@ class KG(DefinedNamespace):
     Hedged: URIRef
     Highway: URIRef
     Hospital: URIRef
+    Inference: URIRef
     Inferred: URIRef
     Invitation: URIRef
     JointBody: URIRef
@@ -90,6 +91,7 @@ class KG(DefinedNamespace):
     Reported: URIRef
     ReportedStatistic: URIRef
     River: URIRef
+    Rule: URIRef
     SecurityDeal: URIRef
     SecurityOperation: URIRef
     Signed: URIRef
@@ -131,6 +133,8 @@ class KG(DefinedNamespace):
     heading: URIRef
     hostileTo: URIRef
     hosts: URIRef
+    inferredBound: URIRef
+    inferredParticipation: URIRef
     latest: URIRef
     line: URIRef
     livedIn: URIRef
@@ -138,6 +142,8 @@ class KG(DefinedNamespace):
     measure: URIRef
     missionOf: URIRef
     mistreated: URIRef
+    notAfter: URIRef
+    notBefore: URIRef
     notCoveredBy: URIRef
     object: URIRef
     operatedBy: URIRef
@@ -153,6 +159,7 @@ class KG(DefinedNamespace):
     place: URIRef
     placeKind: URIRef
     post: URIRef
+    premise: URIRef
     projectKind: URIRef
     quantity: URIRef
     rank: URIRef
@@ -161,6 +168,7 @@ class KG(DefinedNamespace):
     recordFile: URIRef
     recordLine: URIRef
     relation: URIRef
+    rule: URIRef
     searchKey: URIRef
     seeksRecognitionFrom: URIRef
     side: URIRef
@@ -169,6 +177,7 @@ class KG(DefinedNamespace):
     start: URIRef
     status: URIRef
     subject: URIRef
+    successorOf: URIRef
     suppliedWeaponsTo: URIRef
     target: URIRef
     topic: URIRef

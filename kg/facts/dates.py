@@ -27,6 +27,11 @@ class FuzzyDate:
     part: str | None = None  # early, mid or late (a month's precision, narrower days)
 
     @property
+    def shown(self) -> str:
+        """The date as the facts write it (`early 2022-09`)."""
+        return f"{self.part} {self.text}" if self.part else self.text
+
+    @property
     def xsd(self) -> str:
         """Return the XML Schema datatype local name that carries this precision."""
         return {"year": "gYear", "month": "gYearMonth", "day": "date"}[self.precision]
