@@ -62,7 +62,7 @@ def actor_network(store: Store, sources: bool = True) -> Any:
     parts: dict[str, set[tuple[str, str]]] = {}
     for r in run(store, "meeting-sides"):
         parts.setdefault(value(r["event"]), set()).add((value(r["actor"]), value(r["side"])))
-    for event, earliest, latest, label, _, _ in meeting_index(store):
+    for event, earliest, latest, label, *_ in meeting_index(store):
         actors = parts.get(event, set())
         for a, b in sorted({(a, b) for a, sa in actors for b, sb in actors if sa < sb}):
             if a in graph and b in graph:

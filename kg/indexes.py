@@ -23,6 +23,7 @@ class Meeting(NamedTuple):
     label: str
     rows: int  # who-met rows without a person: pairs of actors on opposite sides, once each
     topics: list[str]  # the event's own topic IRIs, sorted
+    inferred: int = 0  # how many of those rows pair an inferred participant (--no-inferred)
 
 
 class Tenure(NamedTuple):
@@ -53,9 +54,11 @@ def meeting_index(store: Store) -> list[Meeting]:
     """
     if (index := store.sidecar("meetings")) is not None:
         return [Meeting(*m) for m in index]
-    parts: dict[str, set[tuple[str, str]]] = {}
+    parts: dict[str, set[tuple[str, str, bool]]] = {}
     for r in run(store, "meeting-sides"):
-        parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side")))
+        parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side"), False))
+    for r in run(store, "meeting-inferred-sides"):
+        parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side"), True))
     topics: dict[str, set[str]] = {}
     for r in run(store, "meeting-topics"):
         topics.setdefault(_v(r, "event"), set()).add(_v(r, "topic"))
@@ -63,7 +66,12 @@ def meeting_index(store: Store) -> list[Meeting]:
     for r in run(store, "meeting-events"):
         event = _v(r, "event")
         actors = parts.get(event, set())
-        pairs = {(a, sa, b, sb) for a, sa in actors for b, sb in actors if sa < sb}
+        pairs = {
+            (a, sa, b, sb, ia or ib)
+            for a, sa, ia in actors
+            for b, sb, ib in actors
+            if sa < sb
+        }
         index.append(
             Meeting(
                 event,
@@ -72,6 +80,7 @@ def meeting_index(store: Store) -> list[Meeting]:
                 _v(r, "eventLabel"),
                 len(pairs),
                 sorted(topics.get(event, ())),
+                sum(1 for p in pairs if p[4]),
             )
         )
     return sorted(index, key=lambda m: (m.earliest, m.label, m.event))

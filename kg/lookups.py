@@ -13,7 +13,7 @@ from typing import Any
 from pyoxigraph import NamedNode
 
 from kg import query
-from kg.indexes import meeting_index, role_key, tenure_index
+from kg.indexes import Meeting, meeting_index, role_key, tenure_index
 from kg.names import Entity, UnresolvedName
 from kg.prefixes import KG
 from kg.query import EARLIEST, LATEST, run, run_each
@@ -94,8 +94,13 @@ def who_met(
     end: dt.date | None = None,
     offset: int = 0,
     limit: int | None = None,
+    inferred: bool = True,
 ) -> Rows:
     """Return who met whom: one row per pair of actors on opposite sides of an event.
+
+    A row whose actor kg inferred (an office's presumed holder: ontology/rules) has the
+    status "inferred" and says why (`because`: each rule and its premises' lines); every
+    other row is "stated". inferred=False leaves such rows out.
 
     With a person, its meetings are found from its anchors (itself, its sub-organizations,
     the posts it held while it held them) and from the side it is, each by an index lookup.
@@ -105,11 +110,40 @@ def who_met(
     """
     if person is None and with_ is not None:
         rows = [_turned(r) for r in _meetings_of(store, with_, None, topic, start, end)]
-        return _cut(sorted(rows, key=_meeting_key), offset, limit, _meeting)
-    if person is None:
-        return _who_met_page(store, topic, start, end, offset, limit)
-    rows = _meetings_of(store, person, with_, topic, start, end)
-    return _cut(sorted(rows, key=_meeting_key), offset, limit, _meeting)
+    elif person is None:
+        return _explain(store, _who_met_page(store, topic, start, end, offset, limit, inferred))
+    else:
+        rows = _meetings_of(store, person, with_, topic, start, end)
+    rows = [r for r in rows if inferred or not _is_inferred(r)]
+    return _explain(store, _cut(sorted(rows, key=_meeting_key), offset, limit, _meeting))
+
+
+def _is_inferred(r: Row) -> bool:
+    """Whether a who-met row pairs a participant kg inferred (its participation has a rule)."""
+    return bool(_v(r, "aRule") or _v(r, "bRule"))
+
+
+def _explain(store: Store, rows: Rows) -> Rows:
+    """Fill each row's `because` from its inferred participations (rule, premises' lines)."""
+    nodes = sorted({n for r in rows for n in r["_inferred"]})
+    why: dict[str, Record] = {}
+    for r in run_each(store, "inferences", "node", [NamedNode(n) for n in nodes], many=-1):
+        rec = why.setdefault(
+            _v(r, "node"),
+            {
+                "rule": _v(r, "ruleName"),
+                "means": _v(r, "means"),
+                "premises": [],
+                "actor": _v(r, "actorLabel") or None,
+            },
+        )
+        if _v(r, "line"):
+            rec["premises"].append({"document": _v(r, "file"), "line": int(_v(r, "line"))})
+    for rec in why.values():
+        rec["premises"].sort(key=lambda c: (c["document"], c["line"]))
+    for row in rows:
+        row["because"] = [why[n] for n in row.pop("_inferred") if n in why]
+    return rows
 
 
 def _meetings_of(
@@ -153,13 +187,17 @@ def _meeting(r: Row) -> Record:
         "a_iri": _v(r, "a"),
         "b_iri": _v(r, "b"),
         "event_iri": _v(r, "event"),
+        "status": "inferred" if _is_inferred(r) else "stated",
+        "because": [],  # filled by _explain
+        "_inferred": [_v(r, p) for p, rule in (("pa", "aRule"), ("pb", "bRule")) if _v(r, rule)],
     }
 
 
 def _turned(r: Row) -> Row:
     """The same meeting row seen from the other side."""
-    names = ("", "Label", "Side", "SideLabel")
+    names = ("", "Label", "Side", "SideLabel", "Rule")
     swap = {**{f"a{n}": f"b{n}" for n in names}, **{f"b{n}": f"a{n}" for n in names}}
+    swap.update(pa="pb", pb="pa")
     return {swap.get(k, k): v for k, v in r.items()}
 
 
@@ -170,33 +208,44 @@ def _who_met_page(
     end: dt.date | None,
     offset: int,
     limit: int | None,
+    inferred: bool = True,
 ) -> Rows:
     """who-met without a person or --with: the requested rows, found through the index."""
     wanted = None
     if topic is not None:
         wanted = {_v(r, "narrower") for r in run(store, "narrower", topic=topic.iri)}
     low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
+    def count(m: Meeting) -> int:
+        return m.rows if inferred else m.rows - m.inferred
+
     chosen = [
         m
         for m in meeting_index(store)
-        if m.rows
+        if count(m)
         and m.latest >= low
         and m.earliest <= high
         and (wanted is None or wanted.intersection(m.topics))
     ]
-    total = sum(m.rows for m in chosen)
+    total = sum(count(m) for m in chosen)
     stop = min(total, offset + limit) if limit else total
     seen, first = 0, 0
     keys: list[NamedNode] = []
     for m in chosen:
         if seen >= stop:
             break
-        if seen + m.rows > offset:
+        if seen + count(m) > offset:
             first = first if keys else seen
             keys.append(NamedNode(m.event))
-        seen += m.rows
+        seen += count(m)
     params: dict[str, object] = {"topic": topic and topic.iri, "from": start, "to": end}
-    rows = sorted(run_each(store, "who-met", "event", keys, params), key=_meeting_key)
+    rows = sorted(
+        (
+            r
+            for r in run_each(store, "who-met", "event", keys, params)
+            if inferred or not _is_inferred(r)
+        ),
+        key=_meeting_key,
+    )
     return Rows(list(map(_meeting, rows[offset - first : stop - first])), total, offset)
 
 
@@ -262,8 +311,9 @@ def roles_of_tenures(store: Store, tenures: list[Term]) -> list[Record]:
 
 def meetings_of_events(store: Store, events: list[Term]) -> list[Record]:
     """who-met rows of the given events, every pair once, in who-met's order."""
-    rows = run_each(store, "who-met", "event", events, many=-1)
-    return [_meeting(r) for r in sorted(rows, key=_meeting_key)]
+    # The view, which asks, shows no statuses: it draws what the source states only.
+    rows = [r for r in run_each(store, "who-met", "event", events, many=-1) if not _is_inferred(r)]
+    return list(_explain(store, Rows([_meeting(r) for r in sorted(rows, key=_meeting_key)])))
 
 
 def timeline(

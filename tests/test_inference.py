@@ -67,3 +67,70 @@ def test_early_september_visit_falls_in_the_first_ten_days(kg: Any) -> None:
     assert first in {r["event"] for r in as_json(kg("timeline", "--to", "2021-10-10", "--format", "json"))}
     late = as_json(kg("timeline", "--from", "2021-10-11", "--to", "2021-10-31", "--format", "json"))
     assert first not in {r["event"] for r in late}, late
+
+
+# ---------------------------------------------------------------------------- office holders
+OFFICE_HOLDER = {
+    "rule": "office-holder",
+    "premises": [{"document": DOC, "line": 19}, {"document": DOC, "line": 22}],
+}
+
+
+def _why(row: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"rule": w["rule"], "premises": w["premises"]} for w in row["because"]]
+
+
+def test_an_office_resolves_to_its_presumed_holder_marked_inferred(kg: Any) -> None:
+    # Line 22 names only "the Taliban's foreign minister" (2022-08-14); line 19 names
+    # Muttaqi foreign minister on 2022-07-16, and no other holder is attested.
+    rows = as_json(kg("who-met", "--person", "muttaqi", "--format", "json"))
+    got = [(r["date"], r["a"], r["b"], r["status"]) for r in rows]
+    assert got == [
+        ("2022-07-16", "Amir Khan Muttaqi", "Bahadur Aminian", "stated"),
+        ("2022-08-14", "Amir Khan Muttaqi", "Alireza Bikdeli", "inferred"),
+    ], got
+    assert rows[0]["because"] == []
+    assert _why(rows[1]) == [OFFICE_HOLDER], rows[1]
+    assert rows[1]["because"][0]["actor"] == "Amir Khan Muttaqi"
+    table = kg("who-met", "--person", "muttaqi").output
+    assert "Muttaqi *" in table and "* inferred by rule office-holder" in table, table
+    assert f"{DOC}:19, {DOC}:22" in table.replace("\n", " "), table
+
+
+def test_no_inferred_hides_the_presumed_holder(kg: Any) -> None:
+    rows = as_json(kg("who-met", "--person", "muttaqi", "--no-inferred", "--format", "json"))
+    assert [(r["date"], r["b"]) for r in rows] == [("2022-07-16", "Bahadur Aminian")], rows
+    assert "*" not in kg("who-met", "--person", "muttaqi", "--no-inferred").output
+
+
+def test_every_row_has_a_status_and_the_office_row_stays(kg: Any) -> None:
+    rows = as_json(kg("who-met", "--format", "json"))
+    assert rows and {r["status"] for r in rows} == {"stated", "inferred"}
+    inferred = [(r["date"], r["a"], r["b"]) for r in rows if r["status"] == "inferred"]
+    assert inferred == [("2022-08-14", "Alireza Bikdeli", "Amir Khan Muttaqi")], inferred
+    assert all(r["because"] == [] for r in rows if r["status"] == "stated")
+    # What the source says is still there: Bikdeli met the office.
+    office = [r for r in rows if r["b"] == "Taliban Minister of Foreign Affairs"]
+    assert [(r["date"], r["status"]) for r in office] == [("2022-08-14", "stated")], office
+    stated = as_json(kg("who-met", "--no-inferred", "--format", "json"))
+    assert stated == [r for r in rows if r["status"] == "stated"]
+    # The index pages the same rows either way.
+    for flags in ((), ("--no-inferred",)):
+        whole = as_json(kg("who-met", *flags, "--format", "json"))
+        pages = [
+            as_json(kg("who-met", *flags, "--limit", "5", "--offset", str(i), "--format", "json"))
+            for i in range(0, len(whole), 5)
+        ]
+        assert [r for p in pages for r in p] == whole
+
+
+def test_other_offices_in_events_have_no_attested_holder(kg: Any) -> None:
+    # Lines 18 and 25 name offices only (the deputy ministers of technical affairs and of
+    # public works, the governor of Nangarhar): no holder is attested, nothing is inferred.
+    for office in (
+        "nangarhar-governor",
+        "taliban-deputy-minister-technical-affairs",
+        "iran-deputy-minister-public-works",
+    ):
+        rows = as_json(kg("who-met", "--person", office, "--format", "json"))
+        assert rows and all(r["status"] == "stated" for r in rows), rows

@@ -78,6 +78,12 @@ def page(rows: list[Any], fmt: str, limit: int | None, offset: int) -> list[Any]
 )
 @click.option("--from", "start", type=DATE, help="From this date (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--to", "end", type=DATE, help="Up to this date.")
+@click.option(
+    "--no-inferred",
+    "no_inferred",
+    is_flag=True,
+    help="Leave out the rows kg inferred (an office's presumed holder), marked * otherwise.",
+)
 @format_option
 @paging
 @click.pass_context
@@ -88,6 +94,7 @@ def who_met(
     topic: str | None,
     start: Any,
     end: Any,
+    no_inferred: bool,
     fmt: str,
     limit: int | None,
     offset: int,
@@ -96,6 +103,8 @@ def who_met(
 
     A delegation of several institutions gives one row per institution. Dates match by
     overlap: an event known only to the month matches a filter on any day of that month.
+    Where the source names only an office, its presumed holder is a row too, marked * (a
+    footnote names the rule and the lines it rests on); --no-inferred leaves those out.
 
     Example: kg who-met --topic energy
     """
@@ -112,6 +121,7 @@ def who_met(
         end=_bounds(start, end)[1],
         offset=offset,
         limit=page_size(fmt, limit),
+        inferred=not no_inferred,
     )
     shown = page(rows, fmt, limit, offset)
     emit(
@@ -126,6 +136,7 @@ def who_met(
         ],
         shown,
         "no meetings match",
+        mark=("a", "b"),
     )
 
 
