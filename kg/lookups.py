@@ -13,7 +13,7 @@ from typing import Any
 from pyoxigraph import NamedNode
 
 from kg import query
-from kg.indexes import Meeting, meeting_index, role_key, tenure_index
+from kg.indexes import Meeting, meeting_index, outer_days, role_key, tenure_index
 from kg.names import Entity, UnresolvedName
 from kg.prefixes import KG
 from kg.query import EARLIEST, LATEST, run, run_each
@@ -260,20 +260,45 @@ def roles(
 ) -> Rows:
     """Return who held which post, when; filtered by entity, a date range and post words.
 
+    With a date range, a tenure is listed when its own dates (start to end, or first to
+    last attestation) meet the range (held "yes"); when the rule office-holder presumed its
+    holder in an office the source names at an event in the range (held "presumed",
+    status inferred); or when the range falls outside its dates but within its bounds
+    (not_before, not_after: held "possibly"; status inferred where the bound is). Nothing
+    else is presumed: an attested tenure is not stretched to other dates.
+
     An entity's few tenures are asked for one by one. Many tenures (an organization at
     the hub of the graph, or no entity) are ordered from a list of every tenure in the
     date range first, and only those on the requested page are asked for in full.
     """
     if post is not None and not normalize(post):
         raise UnresolvedName(f"no post named {post!r}: give words of its name")
-    params: dict[str, object] = {"postText": normalize(post or ""), "from": start, "to": end}
+    # roles' own date filter knows only a tenure's dates; bounds and presumption are
+    # weighed here, so the details are asked for without dates.
+    params: dict[str, object] = {"postText": normalize(post or "")}
+    dated = start is not None or end is not None
+    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
+    presumed: dict[str, str] = {}  # tenure -> the inference that presumes it in the range
+    if dated:
+        for r in run(store, "presumed-tenures", **{"from": start, "to": end}):
+            presumed.setdefault(_v(r, "tenure"), _v(r, "inference"))
+    record = _role_on(low, high, presumed) if dated else _role
+
+    def shown(r: Row) -> bool:
+        outer = outer_days(r)
+        return not dated or _v(r, "tenure") in presumed or (outer[1] >= low and outer[0] <= high)
+
     tenures = None
     if entity is not None:
         tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
         if len(tenures) <= query.MANY_KEYS:
-            rows = sorted(run_each(store, "roles", "tenure", tenures, params), key=role_key)
-            return _cut(rows, offset, limit, _role)
+            rows = [r for r in run_each(store, "roles", "tenure", tenures, params) if shown(r)]
+            return _explain(store, _cut(sorted(rows, key=role_key), offset, limit, record))
     order = tenure_index(store, start, end)
+    if presumed:
+        listed = {t.tenure for t in order}
+        order += [t for t in tenure_index(store) if t.tenure in presumed and t.tenure not in listed]
+        order.sort(key=lambda t: (t.earliest, t.holder_label, t.post_label, t.tenure))
     if post is not None:
         named = {_v(r, "post") for r in run(store, "posts-named", postText=normalize(post))}
         order = [t for t in order if t.post in named]
@@ -283,10 +308,30 @@ def roles(
     page = order[offset : offset + limit] if limit else order[offset:]
     keys = [NamedNode(t.tenure) for t in page]
     rows = sorted(run_each(store, "roles", "tenure", keys, params), key=role_key)
-    return Rows(list(map(_role, rows)), len(order), offset)
+    return _explain(store, Rows(list(map(record, rows)), len(order), offset))
+
+
+def _bound(r: Row, stated: str, inferred: str, tighter: Callable[..., str]) -> tuple[str, bool]:
+    """A tenure's bound on one side as shown (the tighter of stated and inferred), and
+    whether it is the inferred one."""
+    a, b = _v(r, stated), _v(r, inferred)
+    if a and b:
+        return (b, True) if tighter(a, b) == b and a != b else (a, False)
+    return (a, False) if a else (b, bool(b))
 
 
 def _role(r: Row) -> Record:
+    before, before_inferred = _bound(r, "notBefore", "inferredNotBefore", max)
+    after, after_inferred = _bound(r, "notAfter", "inferredNotAfter", min)
+    when = _when(_v(r, "start"), _v(r, "end"), _split(_v(r, "attested")))
+    bounds = [
+        f"{words} {date}{' (inferred)' if inferred else ''}"
+        for words, date, inferred in (
+            ("began no earlier than", before, before_inferred),
+            ("ended by", after, after_inferred),
+        )
+        if date
+    ]
     return {
         "person": _v(r, "holderLabel"),
         "post": _v(r, "postLabel"),
@@ -294,19 +339,50 @@ def _role(r: Row) -> Record:
         "start": _v(r, "start") or None,
         "end": _v(r, "end") or None,
         "attested": _split(_v(r, "attested")),
-        "when": _when(_v(r, "start"), _v(r, "end"), _split(_v(r, "attested"))),
+        "when": "; ".join([when, *bounds]) if when else "; ".join(bounds),
         **_source_fields(r),
         "person_iri": _v(r, "holder"),
         "post_iri": _v(r, "post"),
         "organization_iri": _v(r, "org"),
+        "not_before": before or None,
+        "not_after": after or None,
+        "held": None,
+        "status": "stated",
+        "because": [],  # filled by _explain
+        "_inferred": _split(_v(r, "bounds")) if before_inferred or after_inferred else [],
     }
+
+
+def _role_on(low: str, high: str, presumed: dict[str, str]) -> Callable[[Row], Record]:
+    """roles rows for a date range: held by their dates ("yes"), by the rule office-holder
+    ("presumed"), or within their bounds ("possibly"); inferred when a rule says so."""
+
+    def record(r: Row) -> Record:
+        rec = _role(r)
+        if _v(r, "latest") >= low and _v(r, "earliest") <= high:
+            rec["held"] = "yes"
+        elif _v(r, "tenure") in presumed:
+            rec.update(held="presumed", status="inferred")
+            rec["when"] += "; presumed held then"
+            rec["_inferred"] = [presumed[_v(r, "tenure")], *rec["_inferred"]]
+        else:
+            # Outside its dates, within its bounds: the bound on the side asked decides.
+            side = "not_before" if high < _v(r, "earliest") else "not_after"
+            word = "Before" if side == "not_before" else "After"
+            inferred = bool(_v(r, f"inferredNot{word}")) and (
+                _bound(r, f"not{word}", f"inferredNot{word}", max if word == "Before" else min)[1]
+            )
+            rec.update(held="possibly", status="inferred" if inferred else "stated")
+            rec["when"] += "; possibly held then"
+        return rec
+
+    return record
 
 
 def roles_of_tenures(store: Store, tenures: list[Term]) -> list[Record]:
     """roles rows of the given tenures, in roles' order (each asked for by its IRI)."""
-    return [
-        _role(r) for r in sorted(run_each(store, "roles", "tenure", tenures, many=-1), key=role_key)
-    ]
+    rows = sorted(run_each(store, "roles", "tenure", tenures, many=-1), key=role_key)
+    return list(_explain(store, Rows([_role(r) for r in rows])))
 
 
 def meetings_of_events(store: Store, events: list[Term]) -> list[Record]:

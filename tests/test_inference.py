@@ -134,3 +134,65 @@ def test_other_offices_in_events_have_no_attested_holder(kg: Any) -> None:
     ):
         rows = as_json(kg("who-met", "--person", office, "--format", "json"))
         assert rows and all(r["status"] == "stated" for r in rows), rows
+
+
+# ---------------------------------------------------------------------------- roles over time
+def _roles(kg: Any, *args: str) -> list[dict[str, Any]]:
+    return as_json(kg("roles", *args, "--format", "json"))  # type: ignore[no-any-return]
+
+
+def test_succession_bounds_aminian_by_kazemi_qomi(kg: Any) -> None:
+    # Lines 19, 23, 24: Aminian ambassador July-August 2022; line 28: Kazemi Qomi "by this
+    # point Iran's new ambassador" on 2023-02-14. The rule succession bounds both tenures.
+    rows = {r["person"]: r for r in _roles(kg, "--post", "Iranian Ambassador to")}
+    aminian, qomi = rows["Bahadur Aminian"], rows["Hassan Kazemi Qomi"]
+    assert (aminian["attested"], aminian["not_after"]) == (
+        ["2022-07-16", "2022-08-20"],
+        "2023-02-14",
+    ), aminian
+    assert (aminian["end"], aminian["status"], aminian["held"]) == (None, "stated", None)
+    assert [w["rule"] for w in aminian["because"]] == ["succession"], aminian
+    lines = [c["line"] for c in aminian["because"][0]["premises"]]
+    assert lines == [19, 23, 24, 28], lines
+    assert qomi["not_before"] == "2022-08-20" and "(inferred)" in qomi["when"], qomi
+
+
+def test_between_aminian_and_kazemi_qomi_either_may_hold_the_post(kg: Any) -> None:
+    # The weaker reading: after Aminian's last attestation (2022-08-20) and before Kazemi
+    # Qomi's first (2023-02-14) the change fell on a day the source does not give, so
+    # neither is presumed: both are listed as possibly holding it, marked inferred.
+    rows = _roles(kg, "--post", "Iranian Ambassador to", "--on", "2022-11-01")
+    got = [(r["person"], r["held"], r["status"]) for r in rows]
+    assert got == [
+        ("Bahadur Aminian", "possibly", "inferred"),
+        ("Hassan Kazemi Qomi", "possibly", "inferred"),
+    ], got
+    table = kg("roles", "--post", "Iranian Ambassador to", "--on", "2022-11-01").output
+    body, _, notes = table.partition("\n\n")
+    assert body.count("*") == 2 and "* inferred by rule succession" in notes, table
+    # On a day of their own dates, each holds it as stated; after the bound, Aminian not.
+    on = _roles(kg, "--post", "Iranian Ambassador to", "--on", "2022-08-20")
+    assert [(r["person"], r["held"], r["status"]) for r in on] == [
+        ("Bahadur Aminian", "yes", "stated"),
+        ("Hassan Kazemi Qomi", "possibly", "inferred"),  # no earlier than that day
+    ], on
+    # The bounds are inclusive: the change may have fallen on either attested day itself.
+    later = _roles(kg, "--post", "Iranian Ambassador to", "--on", "2023-02-14")
+    assert [(r["person"], r["held"]) for r in later] == [
+        ("Bahadur Aminian", "possibly"),
+        ("Hassan Kazemi Qomi", "yes"),
+    ], later
+    assert _roles(kg, "Aminian", "--on", "2023-02-15") == []
+
+
+def test_roles_on_the_day_an_event_names_the_office(kg: Any) -> None:
+    # Muttaqi is presumed foreign minister on 2022-08-14 (the visa talk names the office,
+    # line 22); on a day no event needs it, nothing is presumed (his role is attested once).
+    rows = _roles(kg, "--post", "Taliban Minister of Foreign", "--on", "2022-08-14")
+    assert [(r["person"], r["held"], r["status"]) for r in rows] == [
+        ("Amir Khan Muttaqi", "presumed", "inferred")
+    ], rows
+    assert [
+        {"rule": w["rule"], "premises": w["premises"]} for w in rows[0]["because"]
+    ] == [OFFICE_HOLDER]
+    assert _roles(kg, "--post", "Taliban Minister of Foreign", "--on", "2022-09-15") == []

@@ -164,7 +164,10 @@ def roles(
 
     NAME may be a person, a post or an organization (its sub-organizations included).
     Where the source shows a role only on some dates, those dates are listed under
-    `attested` and the role counts as held between the first and the last of them.
+    `attested` and the role counts as held between the first and the last of them. With
+    --on, a role is also listed, marked * when a rule says so, where its holder is presumed
+    in an office an event of that date names (held: presumed), or where the date is
+    outside its dates but within its bounds (held: possibly; e.g. before a successor).
 
     Example: kg roles --post ambassador --on 2022-08-20
     """
@@ -177,12 +180,7 @@ def roles(
         store, entity, *_bounds(on, on), post=post, offset=offset, limit=page_size(fmt, limit)
     )
     shown = page(rows, fmt, limit, offset)
-    emit(
-        fmt,
-        ROLE_COLUMNS,
-        shown,
-        "no roles match",
-    )
+    emit(fmt, ROLE_COLUMNS, shown, "no roles match", mark=("person",))
 
 
 @click.command("timeline")
