@@ -196,3 +196,50 @@ def test_roles_on_the_day_an_event_names_the_office(kg: Any) -> None:
         {"rule": w["rule"], "premises": w["premises"]} for w in rows[0]["because"]
     ] == [OFFICE_HOLDER]
     assert _roles(kg, "--post", "Taliban Minister of Foreign", "--on", "2022-09-15") == []
+
+
+# ---------------------------------------------------------------------------- the rule's limits
+OFFICE_EVENT = """source: mini
+events:
+  - id: office-talk
+    type: meeting
+    name: Aminian meets the foreign minister
+    date: 2022-09-01
+    sides:
+      iran: [bahadur-aminian]
+      taliban: [foreign-minister]
+    evidence: 2
+"""
+
+
+LATER_HOLDER = (
+    "  - {id: aminian-fm, holder: bahadur-aminian, post: foreign-minister,"
+    " attested: [2022-10-01], evidence: 1}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("later", "bounded", "presumed"),
+    [
+        ("", False, True),  # only Muttaqi attested (2022-07-16): presumed on 2022-09-01
+        (LATER_HOLDER, False, False),  # another holder attested after: a change between
+        ("", True, False),  # Muttaqi's tenure ended by 2022-08: a change is reported
+    ],
+    ids=["alone", "later-holder", "bounded"],
+)
+def test_office_holder_is_presumed_only_without_a_change(
+    build_mini: Any, mini: Path, later: str, bounded: bool, presumed: bool
+) -> None:
+    facts = mini / "facts" / "mini.yaml"
+    text = facts.read_text().replace("\nroles:\n", "\nroles:\n" + later, 1)
+    if bounded:
+        old = "    attested: [2022-07-16]\n"
+        text = text.replace(old, old + "    not_after: 2022-08\n", 1)
+    facts.write_text(text)
+    (mini / "facts" / "office.yaml").write_text(OFFICE_EVENT)
+    result = build_mini()
+    assert result.exit_code == 0, result.output
+    store = ["--store", str(mini / "build" / "store")]
+    who = CliRunner().invoke(main, [*store, "who-met", "-p", "muttaqi", "--format", "json"])
+    got = [(r["date"], r["status"]) for r in as_json(who) if r["date"] == "2022-09-01"]
+    assert got == ([("2022-09-01", "inferred")] if presumed else []), who.output

@@ -43,9 +43,10 @@ def build_view(store: Store) -> View:
         )
         for r in run(store, "graph-edges")
     ]
-    return _assemble(
-        run(store, "view-nodes"), list(who_met(store)), list(roles(store)), edges, style(store)
-    )
+    # The view draws what the source states: an inferred participant (an office's presumed
+    # holder) is who-met's, marked there; the view has no marks, so it leaves them out.
+    met = list(who_met(store, inferred=False))
+    return _assemble(run(store, "view-nodes"), met, list(roles(store)), edges, style(store))
 
 
 def _assemble(
