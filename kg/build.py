@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -56,15 +57,72 @@ def topic_slugs(topics: Graph) -> set[str]:
     }
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A build rule (ontology/rules/NN-NAME.rq): a CONSTRUCT, its name and what it means."""
+
+    name: str
+    means: str
+    text: str  # the query, its fragments ({{NAME ?var…}}, kg/queries/fragments) expanded
+
+    @property
+    def iri(self) -> str:
+        from kg.namespaces import ID
+
+        return str(ID[f"rule/{self.name}"])
+
+
+_RULE_HEADER = re.compile(r"^#\s*(rule|means)\s*:\s*(.+?)\s*$")
+
+
+def load_rules(rules_dir: Path) -> list[Rule]:
+    """The rules in the order the build applies them (by file name), with their headers.
+
+    Each file starts `# rule: NAME` and `# means: ONE LINE`: the rule's node in the graph
+    (kg:Rule, its name and definition) comes from them, and so what `who-met`
+    and `roles` show as the reason of an inferred row.
+    """
+    from kg.query import expand
+
+    rules = []
+    for path in sorted(rules_dir.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        head: dict[str, str] = {
+            m[1]: m[2] for line in text.splitlines() if (m := _RULE_HEADER.match(line))
+        }
+        if "rule" not in head or "means" not in head:
+            raise ValueError(f"{path}: a rule starts with '# rule: NAME' and '# means: ...'")
+        rules.append(Rule(head["rule"], head["means"], expand(text)))
+    return rules
+
+
 def apply_rules(store: Any, rules_dir: Path) -> int:
-    """Add what each CONSTRUCT rule in ontology/rules derives; return triples derived."""
+    """Add each rule's node and what its CONSTRUCT derives; return the triples derived.
+
+    A rule's query sees the variable ?rule bound (a VALUES block opening its WHERE clause;
+    pyoxigraph substitutes only projected variables) to its own node, which an inference it
+    makes names (kg:rule); the rules run in order, each on what the previous ones added.
+    """
     import pyoxigraph as ox
 
+    from kg.namespaces import KG, RDF, RDFS, SKOS
+    from kg.query import with_values
+
     added = 0
-    for rule in sorted(rules_dir.glob("*.rq")):
+    for rule in load_rules(rules_dir):
+        node = ox.NamedNode(rule.iri)
+        store.extend(
+            [
+                ox.Quad(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(KG.Rule))),
+                ox.Quad(node, ox.NamedNode(str(RDFS.label)), ox.Literal(rule.name)),
+                ox.Quad(
+                    node, ox.NamedNode(str(SKOS.definition)), ox.Literal(rule.means, language="en")
+                ),
+            ]
+        )
         new = [
             ox.Quad(t.subject, t.predicate, t.object)
-            for t in store.query(rule.read_text(encoding="utf-8"))
+            for t in store.query(with_values(rule.text, ["rule"], [[node]]))
         ]
         store.extend(new)
         added += len(new)

@@ -27,6 +27,7 @@ class Meeting(NamedTuple):
     # kind), so who-met without a person pages over the kinds asked for. The default lets
     # an index written before kinds were kept still load (its events then count as no kind).
     kind: str = ""
+    inferred: int = 0  # how many of those rows pair an inferred participant (--no-inferred)
 
 
 class Tenure(NamedTuple):
@@ -38,10 +39,29 @@ class Tenure(NamedTuple):
     holder_label: str
     post: str  # IRI
     post_label: str
+    # The days it may have been held within its bounds (not_before, not_after, stated or
+    # inferred: the tighter), YYYY-MM-DD; without a bound on a side, its own first or last.
+    outer_earliest: str = ""
+    outer_latest: str = ""
 
 
 def _v(row: Row, name: str) -> str:
     return value(row.get(name))
+
+
+def outer_days(r: Row) -> tuple[str, str]:
+    """The first and last day a roles or tenures row may have been held, within its bounds:
+    the later of its not-before bounds and the earlier of its not-after bounds (stated or
+    inferred), or its own earliest and latest where it has none. A bound of a month or year
+    counts all its days (kg:notBefore keeps the month, not an `early` in it)."""
+    from kg.facts.dates import parse_date
+
+    first = [parse_date(x).earliest for k in ("notBefore", "inferredNotBefore") if (x := _v(r, k))]
+    last = [parse_date(x).latest for k in ("notAfter", "inferredNotAfter") if (x := _v(r, k))]
+    return (
+        max(first).isoformat() if first else _v(r, "earliest"),
+        min(last).isoformat() if last else _v(r, "latest"),
+    )
 
 
 def role_key(r: Row) -> tuple[str, ...]:
@@ -57,9 +77,11 @@ def meeting_index(store: Store) -> list[Meeting]:
     """
     if (index := store.sidecar("meetings")) is not None:
         return [Meeting(*m) for m in index]
-    parts: dict[str, set[tuple[str, str]]] = {}
+    parts: dict[str, set[tuple[str, str, bool]]] = {}
     for r in run(store, "meeting-sides"):
-        parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side")))
+        parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side"), False))
+    for r in run(store, "meeting-inferred-sides"):
+        parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side"), True))
     topics: dict[str, set[str]] = {}
     for r in run(store, "meeting-topics"):
         topics.setdefault(_v(r, "event"), set()).add(_v(r, "topic"))
@@ -67,7 +89,12 @@ def meeting_index(store: Store) -> list[Meeting]:
     for r in run(store, "meeting-events"):
         event = _v(r, "event")
         actors = parts.get(event, set())
-        pairs = {(a, sa, b, sb) for a, sa in actors for b, sb in actors if sa < sb}
+        pairs = {
+            (a, sa, b, sb, ia or ib)
+            for a, sa, ia in actors
+            for b, sb, ib in actors
+            if sa < sb
+        }
         index.append(
             Meeting(
                 event,
@@ -77,6 +104,7 @@ def meeting_index(store: Store) -> list[Meeting]:
                 len(pairs),
                 sorted(topics.get(event, ())),
                 _v(r, "kind"),
+                sum(1 for p in pairs if p[4]),
             )
         )
     return sorted(index, key=lambda m: (m.earliest, m.label, m.event))
@@ -85,14 +113,20 @@ def meeting_index(store: Store) -> list[Meeting]:
 def tenure_index(
     store: Store, start: dt.date | None = None, end: dt.date | None = None
 ) -> list[Tenure]:
-    """The tenures that may have been held between start and end (default: all), in roles'
-    order.
+    """The tenures that may have been held between start and end (default: all), by their
+    dates or within their bounds, in roles' order.
 
     `kg build` stores all of them beside the store (tenures.json); other stores ask.
     """
     low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
     if (index := store.sidecar("tenures")) is not None:
-        return [t for t in map(Tenure._make, index) if t.latest >= low and t.earliest <= high]
-    fields = ("tenure", "earliest", "latest", "holderLabel", "post", "postLabel")
-    rows = sorted(run(store, "tenures", **{"from": start, "to": end}), key=role_key)
-    return [Tenure(*(_v(r, f) for f in fields)) for r in rows]
+        tenures = list(map(Tenure._make, index))
+    else:
+        fields = ("tenure", "earliest", "latest", "holderLabel", "post", "postLabel")
+        rows = sorted(run(store, "tenures"), key=role_key)
+        tenures = [Tenure._make([*(_v(r, f) for f in fields), *outer_days(r)]) for r in rows]
+    return [
+        t
+        for t in tenures
+        if (t.outer_latest or t.latest) >= low and (t.outer_earliest or t.earliest) <= high
+    ]

@@ -15,7 +15,7 @@ from pyoxigraph import NamedNode
 from kg import query
 from kg.eventkinds import resolve_kinds
 from kg.fuzzy import did_you_mean
-from kg.indexes import meeting_index, role_key, tenure_index
+from kg.indexes import Meeting, meeting_index, outer_days, role_key, tenure_index
 from kg.names import Entity, UnresolvedName
 from kg.prefixes import KG
 from kg.query import EARLIEST, LATEST, run, run_each
@@ -108,11 +108,16 @@ def who_met(
     offset: int = 0,
     limit: int | None = None,
     kinds: Sequence[str] = (),
+    inferred: bool = True,
 ) -> Rows:
     """Return who met whom: one row per pair of actors on opposite sides of an event.
 
     kinds: the event kinds to count, as `--kind` takes them (see eventkinds.resolve_kinds):
     none given, the kinds that count as meetings; "any", every kind.
+
+    A row whose actor kg inferred (an office's presumed holder: ontology/rules) has the
+    status "inferred" and says why (`because`: each rule and its premises' lines); every
+    other row is "stated". inferred=False leaves such rows out.
 
     With a person, its meetings are found from its anchors (itself, its sub-organizations,
     the posts it held while it held them) and from the side it is, each by an index lookup.
@@ -126,9 +131,38 @@ def who_met(
     elif with_ is not None:
         rows = [_turned(r) for r in _meetings_of(store, with_, None, topic, start, end)]
     else:
-        return _who_met_page(store, topic, start, end, offset, limit, wanted)
+        page = _who_met_page(store, topic, start, end, offset, limit, wanted, inferred)
+        return _explain(store, page)
     rows = [r for r in rows if wanted is None or _v(r, "kind") in wanted]
-    return _cut(sorted(rows, key=_meeting_key), offset, limit, _meeting)
+    rows = [r for r in rows if inferred or not _is_inferred(r)]
+    return _explain(store, _cut(sorted(rows, key=_meeting_key), offset, limit, _meeting))
+
+def _is_inferred(r: Row) -> bool:
+    """Whether a who-met row pairs a participant kg inferred (its participation has a rule)."""
+    return bool(_v(r, "aRule") or _v(r, "bRule"))
+
+
+def _explain(store: Store, rows: Rows) -> Rows:
+    """Fill each row's `because` from its inferred participations (rule, premises' lines)."""
+    nodes = sorted({n for r in rows for n in r["_inferred"]})
+    why: dict[str, Record] = {}
+    for r in run_each(store, "inferences", "node", [NamedNode(n) for n in nodes], many=-1):
+        rec = why.setdefault(
+            _v(r, "node"),
+            {
+                "rule": _v(r, "ruleName"),
+                "means": _v(r, "means"),
+                "premises": [],
+                "actor": _v(r, "actorLabel") or None,
+            },
+        )
+        if _v(r, "line"):
+            rec["premises"].append({"document": _v(r, "file"), "line": int(_v(r, "line"))})
+    for rec in why.values():
+        rec["premises"].sort(key=lambda c: (c["document"], c["line"]))
+    for row in rows:
+        row["because"] = [why[n] for n in row.pop("_inferred") if n in why]
+    return rows
 
 
 def _meetings_of(
@@ -173,13 +207,17 @@ def _meeting(r: Row) -> Record:
         "a_iri": _v(r, "a"),
         "b_iri": _v(r, "b"),
         "event_iri": _v(r, "event"),
+        "status": "inferred" if _is_inferred(r) else "stated",
+        "because": [],  # filled by _explain
+        "_inferred": [_v(r, p) for p, rule in (("pa", "aRule"), ("pb", "bRule")) if _v(r, rule)],
     }
 
 
 def _turned(r: Row) -> Row:
     """The same meeting row seen from the other side."""
-    names = ("", "Label", "Side", "SideLabel")
+    names = ("", "Label", "Side", "SideLabel", "Rule")
     swap = {**{f"a{n}": f"b{n}" for n in names}, **{f"b{n}": f"a{n}" for n in names}}
+    swap.update(pa="pb", pb="pa")
     return {swap.get(k, k): v for k, v in r.items()}
 
 
@@ -191,6 +229,7 @@ def _who_met_page(
     offset: int,
     limit: int | None,
     kinds: frozenset[str] | None,
+    inferred: bool = True,
 ) -> Rows:
     """who-met without a person or --with: the requested rows, found through the index
     (which knows each event's kind, so pages count only the kinds wanted; None: all)."""
@@ -198,28 +237,38 @@ def _who_met_page(
     if topic is not None:
         wanted = {_v(r, "narrower") for r in run(store, "narrower", topic=topic.iri)}
     low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
+    def count(m: Meeting) -> int:
+        return m.rows if inferred else m.rows - m.inferred
+
     chosen = [
         m
         for m in meeting_index(store)
-        if m.rows
+        if count(m)
         and (kinds is None or m.kind in kinds)
         and m.latest >= low
         and m.earliest <= high
         and (wanted is None or wanted.intersection(m.topics))
     ]
-    total = sum(m.rows for m in chosen)
+    total = sum(count(m) for m in chosen)
     stop = min(total, offset + limit) if limit else total
     seen, first = 0, 0
     keys: list[NamedNode] = []
     for m in chosen:
         if seen >= stop:
             break
-        if seen + m.rows > offset:
+        if seen + count(m) > offset:
             first = first if keys else seen
             keys.append(NamedNode(m.event))
-        seen += m.rows
+        seen += count(m)
     params: dict[str, object] = {"topic": topic and topic.iri, "from": start, "to": end}
-    rows = sorted(run_each(store, "who-met", "event", keys, params), key=_meeting_key)
+    rows = sorted(
+        (
+            r
+            for r in run_each(store, "who-met", "event", keys, params)
+            if inferred or not _is_inferred(r)
+        ),
+        key=_meeting_key,
+    )
     return Rows(list(map(_meeting, rows[offset - first : stop - first])), total, offset)
 
 
@@ -234,20 +283,45 @@ def roles(
 ) -> Rows:
     """Return who held which post, when; filtered by entity, a date range and post words.
 
+    With a date range, a tenure is listed when its own dates (start to end, or first to
+    last attestation) meet the range (held "yes"); when the rule office-holder presumed its
+    holder in an office the source names at an event in the range (held "presumed",
+    status inferred); or when the range falls outside its dates but within its bounds
+    (not_before, not_after: held "possibly"; status inferred where the bound is). Nothing
+    else is presumed: an attested tenure is not stretched to other dates.
+
     An entity's few tenures are asked for one by one. Many tenures (an organization at
     the hub of the graph, or no entity) are ordered from a list of every tenure in the
     date range first, and only those on the requested page are asked for in full.
     """
     if post is not None and not normalize(post):
         raise UnresolvedName(f"no post named {post!r}: give words of its name")
-    params: dict[str, object] = {"postText": normalize(post or ""), "from": start, "to": end}
+    # roles' own date filter knows only a tenure's dates; bounds and presumption are
+    # weighed here, so the details are asked for without dates.
+    params: dict[str, object] = {"postText": normalize(post or "")}
+    dated = start is not None or end is not None
+    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
+    presumed: dict[str, str] = {}  # tenure -> the inference that presumes it in the range
+    if dated:
+        for r in run(store, "presumed-tenures", **{"from": start, "to": end}):
+            presumed.setdefault(_v(r, "tenure"), _v(r, "inference"))
+    record = _role_on(low, high, presumed) if dated else _role
+
+    def shown(r: Row) -> bool:
+        outer = outer_days(r)
+        return not dated or _v(r, "tenure") in presumed or (outer[1] >= low and outer[0] <= high)
+
     tenures = None
     if entity is not None:
         tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
         if len(tenures) <= query.MANY_KEYS:
-            rows = sorted(run_each(store, "roles", "tenure", tenures, params), key=role_key)
-            return _cut(rows, offset, limit, _role)
+            rows = [r for r in run_each(store, "roles", "tenure", tenures, params) if shown(r)]
+            return _explain(store, _cut(sorted(rows, key=role_key), offset, limit, record))
     order = tenure_index(store, start, end)
+    if presumed:
+        listed = {t.tenure for t in order}
+        order += [t for t in tenure_index(store) if t.tenure in presumed and t.tenure not in listed]
+        order.sort(key=lambda t: (t.earliest, t.holder_label, t.post_label, t.tenure))
     if post is not None:
         named = {_v(r, "post") for r in run(store, "posts-named", postText=normalize(post))}
         order = [t for t in order if t.post in named]
@@ -257,10 +331,30 @@ def roles(
     page = order[offset : offset + limit] if limit else order[offset:]
     keys = [NamedNode(t.tenure) for t in page]
     rows = sorted(run_each(store, "roles", "tenure", keys, params), key=role_key)
-    return Rows(list(map(_role, rows)), len(order), offset)
+    return _explain(store, Rows(list(map(record, rows)), len(order), offset))
+
+
+def _bound(r: Row, stated: str, inferred: str, tighter: Callable[..., str]) -> tuple[str, bool]:
+    """A tenure's bound on one side as shown (the tighter of stated and inferred), and
+    whether it is the inferred one."""
+    a, b = _v(r, stated), _v(r, inferred)
+    if a and b:
+        return (b, True) if tighter(a, b) == b and a != b else (a, False)
+    return (a, False) if a else (b, bool(b))
 
 
 def _role(r: Row) -> Record:
+    before, before_inferred = _bound(r, "notBefore", "inferredNotBefore", max)
+    after, after_inferred = _bound(r, "notAfter", "inferredNotAfter", min)
+    when = _when(_v(r, "start"), _v(r, "end"), _split(_v(r, "attested")))
+    bounds = [
+        f"{words} {date}{' (inferred)' if inferred else ''}"
+        for words, date, inferred in (
+            ("began no earlier than", before, before_inferred),
+            ("ended by", after, after_inferred),
+        )
+        if date
+    ]
     return {
         "person": _v(r, "holderLabel"),
         "post": _v(r, "postLabel"),
@@ -268,25 +362,57 @@ def _role(r: Row) -> Record:
         "start": _v(r, "start") or None,
         "end": _v(r, "end") or None,
         "attested": _split(_v(r, "attested")),
-        "when": _when(_v(r, "start"), _v(r, "end"), _split(_v(r, "attested"))),
+        "when": "; ".join([when, *bounds]) if when else "; ".join(bounds),
         **_source_fields(r),
         "person_iri": _v(r, "holder"),
         "post_iri": _v(r, "post"),
         "organization_iri": _v(r, "org"),
+        "not_before": before or None,
+        "not_after": after or None,
+        "held": None,
+        "status": "stated",
+        "because": [],  # filled by _explain
+        "_inferred": _split(_v(r, "bounds")) if before_inferred or after_inferred else [],
     }
+
+
+def _role_on(low: str, high: str, presumed: dict[str, str]) -> Callable[[Row], Record]:
+    """roles rows for a date range: held by their dates ("yes"), by the rule office-holder
+    ("presumed"), or within their bounds ("possibly"); inferred when a rule says so."""
+
+    def record(r: Row) -> Record:
+        rec = _role(r)
+        if _v(r, "latest") >= low and _v(r, "earliest") <= high:
+            rec["held"] = "yes"
+        elif _v(r, "tenure") in presumed:
+            rec.update(held="presumed", status="inferred")
+            rec["when"] += "; presumed held then"
+            rec["_inferred"] = [presumed[_v(r, "tenure")], *rec["_inferred"]]
+        else:
+            # Outside its dates, within its bounds: the bound on the side asked decides.
+            side = "not_before" if high < _v(r, "earliest") else "not_after"
+            word = "Before" if side == "not_before" else "After"
+            inferred = bool(_v(r, f"inferredNot{word}")) and (
+                _bound(r, f"not{word}", f"inferredNot{word}", max if word == "Before" else min)[1]
+            )
+            rec.update(held="possibly", status="inferred" if inferred else "stated")
+            rec["when"] += "; possibly held then"
+        return rec
+
+    return record
 
 
 def roles_of_tenures(store: Store, tenures: list[Term]) -> list[Record]:
     """roles rows of the given tenures, in roles' order (each asked for by its IRI)."""
-    return [
-        _role(r) for r in sorted(run_each(store, "roles", "tenure", tenures, many=-1), key=role_key)
-    ]
+    rows = sorted(run_each(store, "roles", "tenure", tenures, many=-1), key=role_key)
+    return list(_explain(store, Rows([_role(r) for r in rows])))
 
 
 def meetings_of_events(store: Store, events: list[Term]) -> list[Record]:
     """who-met rows of the given events, every pair once, in who-met's order."""
-    rows = run_each(store, "who-met", "event", events, many=-1)
-    return [_meeting(r) for r in sorted(rows, key=_meeting_key)]
+    # The view, which asks, shows no statuses: it draws what the source states only.
+    rows = [r for r in run_each(store, "who-met", "event", events, many=-1) if not _is_inferred(r)]
+    return list(_explain(store, Rows([_meeting(r) for r in sorted(rows, key=_meeting_key)])))
 
 
 def timeline(

@@ -61,6 +61,7 @@ class KG(DefinedNamespace):
     Highway: URIRef
     Hospital: URIRef
     Implemented: URIRef
+    Inference: URIRef
     Inferred: URIRef
     Invitation: URIRef
     JointBody: URIRef
@@ -105,6 +106,7 @@ class KG(DefinedNamespace):
     River: URIRef
     Role: URIRef
     Roles: URIRef
+    Rule: URIRef
     SecurityDeal: URIRef
     SecurityOperation: URIRef
     Signatory: URIRef
@@ -152,6 +154,8 @@ class KG(DefinedNamespace):
     heading: URIRef
     hostileTo: URIRef
     hosts: URIRef
+    inferredBound: URIRef
+    inferredParticipation: URIRef
     latest: URIRef
     line: URIRef
     livedIn: URIRef
@@ -160,6 +164,8 @@ class KG(DefinedNamespace):
     measure: URIRef
     missionOf: URIRef
     mistreated: URIRef
+    notAfter: URIRef
+    notBefore: URIRef
     notCoveredBy: URIRef
     object: URIRef
     operatedBy: URIRef
@@ -176,6 +182,7 @@ class KG(DefinedNamespace):
     place: URIRef
     placeKind: URIRef
     post: URIRef
+    premise: URIRef
     projectKind: URIRef
     quantity: URIRef
     rank: URIRef
@@ -185,6 +192,7 @@ class KG(DefinedNamespace):
     recordLine: URIRef
     relation: URIRef
     role: URIRef
+    rule: URIRef
     searchKey: URIRef
     seeksRecognitionFrom: URIRef
     side: URIRef
@@ -193,6 +201,7 @@ class KG(DefinedNamespace):
     status: URIRef
     statusChange: URIRef
     subject: URIRef
+    successorOf: URIRef
     suppliedWeaponsTo: URIRef
     target: URIRef
     topic: URIRef

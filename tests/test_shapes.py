@@ -80,6 +80,13 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         " kg:participant ex:a, ex:b .",
         f'ex:e a kg:Meeting ; {FACT} ; kg:date "2022-07-16"^^xsd:date ; kg:participant ex:a .',
     ),
+    # An inferred participation (the rule office-holder): the rule and a premise, or not.
+    "InferenceShape": (
+        "ex:r a kg:Rule . ex:i a kg:Participation, kg:Inference ; kg:actor ex:a ;"
+        " kg:side ex:taliban ; kg:epistemicStatus kg:Inferred ; kg:rule ex:r ; kg:premise ex:t .",
+        "ex:r a kg:Rule . ex:i a kg:Participation, kg:Inference ; kg:actor ex:a ;"
+        " kg:side ex:taliban ; kg:epistemicStatus kg:Inferred ; kg:rule ex:r .",
+    ),
     "ParticipationShape": (
         "ex:pt a kg:Participation ; kg:actor ex:a ; kg:side ex:iran .",
         "ex:pt a kg:Participation ; kg:actor ex:a ; kg:side ex:b .",

@@ -87,6 +87,12 @@ def page(rows: list[Any], fmt: str, limit: int | None, offset: int) -> list[Any]
     help="Only events of this kind (repeat it, or a comma list: visit,message); `any`: every "
     "kind. Default: the kinds that count as meetings.",
 )
+@click.option(
+    "--no-inferred",
+    "no_inferred",
+    is_flag=True,
+    help="Leave out the rows kg inferred (an office's presumed holder), marked * otherwise.",
+)
 @format_option
 @paging
 @click.pass_context
@@ -98,6 +104,7 @@ def who_met(
     start: Any,
     end: Any,
     kinds: tuple[str, ...],
+    no_inferred: bool,
     fmt: str,
     limit: int | None,
     offset: int,
@@ -106,6 +113,8 @@ def who_met(
 
     A delegation of several institutions gives one row per institution. Dates match by
     overlap: an event known only to the month matches a filter on any day of that month.
+    Where the source names only an office, its presumed holder is a row too, marked * (a
+    footnote names the rule and the lines it rests on); --no-inferred leaves those out.
 
     Only events of a kind that counts as a meeting are listed unless --kind says otherwise:
     an invitation, a message or a handover has two sides but is not a meeting (`kg stats`
@@ -127,6 +136,7 @@ def who_met(
         offset=offset,
         limit=page_size(fmt, limit),
         kinds=kinds,
+        inferred=not no_inferred,
     )
     shown = page(rows, fmt, limit, offset)
     emit(
@@ -142,6 +152,7 @@ def who_met(
         ],
         shown,
         "no meetings match",
+        mark=("a", "b"),
     )
 
 
@@ -169,7 +180,10 @@ def roles(
 
     NAME may be a person, a post or an organization (its sub-organizations included).
     Where the source shows a role only on some dates, those dates are listed under
-    `attested` and the role counts as held between the first and the last of them.
+    `attested` and the role counts as held between the first and the last of them. With
+    --on, a role is also listed, marked * when a rule says so, where its holder is presumed
+    in an office an event of that date names (held: presumed), or where the date is
+    outside its dates but within its bounds (held: possibly; e.g. before a successor).
 
     Example: kg roles --post ambassador --on 2022-08-20
     """
@@ -182,12 +196,7 @@ def roles(
         store, entity, *_bounds(on, on), post=post, offset=offset, limit=page_size(fmt, limit)
     )
     shown = page(rows, fmt, limit, offset)
-    emit(
-        fmt,
-        ROLE_COLUMNS,
-        shown,
-        "no roles match",
-    )
+    emit(fmt, ROLE_COLUMNS, shown, "no roles match", mark=("person",))
 
 
 @click.command("timeline")

@@ -71,10 +71,41 @@ def documents(rows: Sequence[dict[str, Any]]) -> list[str]:
     return sorted(docs)
 
 
+def footnotes(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The reasons of the inferred rows (marked `*`): each rule once, with its premises."""
+    seen: dict[tuple[str, str], None] = {}
+    for r in rows:
+        for why in r.get("because") or []:
+            lines = ", ".join(f"{c['document']}:{c['line']}" for c in why["premises"])
+            seen[(why["rule"], f"{why['means']} Premises: {lines or 'none cited'}.")] = None
+    return [f"* inferred by rule {rule}: {text}" for rule, text in seen]
+
+
+def _marked(rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows whose status is inferred, with `*` after the inferred actor among `fields` (the
+    `actor` its reason names), or after the first of them."""
+    out = []
+    for r in rows:
+        if r.get("status") == "inferred":
+            actors = {w.get("actor") for w in r.get("because") or []}
+            hit = [f for f in fields if r.get(f) in actors] or list(fields[:1])
+            r = {**r, **{f: f"{cell(r.get(f))} *" for f in hit}}
+        out.append(r)
+    return out
+
+
 def emit(
-    fmt: str, columns: Sequence[tuple[str, str]], rows: list[dict[str, Any]], empty: str = "no rows"
+    fmt: str,
+    columns: Sequence[tuple[str, str]],
+    rows: list[dict[str, Any]],
+    empty: str = "no rows",
+    mark: Sequence[str] = (),
 ) -> None:
-    """Print rows in the chosen format."""
+    """Print rows in the chosen format.
+
+    mark: in a table, the fields of an inferred row (status "inferred") that may get a `*`, and
+    a footnote below names each rule and its premises' lines (json and csv: `because`).
+    """
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -89,13 +120,17 @@ def emit(
         if not rows:
             click.echo(f"({empty})")
             return
-        click.echo(table(columns, rows))
+        click.echo(table(columns, _marked(rows, mark) if mark else rows))
         docs = documents(rows)
         if docs:
             click.echo(f"\n{len(rows)} row(s); line numbers refer to {', '.join(docs)}")
+        for note in footnotes(rows) if mark else []:
+            click.echo(textwrap.fill(note, max(shutil.get_terminal_size((80, 24)).columns, 40)))
 
 
 def _csv_cell(value: Any) -> str:
+    if isinstance(value, dict) and "rule" in value:  # an inferred row's reason
+        return f"{value['rule']} ({_csv_cell(value['premises'])})"
     if isinstance(value, dict) and "line" in value:
         return f"{value['document']}:{value['line']}"
     if isinstance(value, list):

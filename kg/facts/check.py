@@ -112,6 +112,23 @@ class _Checker:
     def check_all(self) -> None:
         for rec in self.records.values():
             self.check_record(rec, self.schema.kinds[rec.kind])
+        for rec in self.records.values():
+            self.check_same(rec, self.schema.kinds[rec.kind])
+
+    def check_same(self, rec: Record, kind: KindSpec) -> None:
+        """A reference declared `same: F` names a record with the same F (a role succeeds
+        a role in the same post)."""
+        for f in kind.fields.values():
+            ref = rec.values.get(f.name)
+            if not f.same or not isinstance(ref, str) or ref not in self.records:
+                continue
+            mine, theirs = rec.values.get(f.same), self.records[ref].values.get(f.same)
+            if mine is not None and theirs is not None and mine != theirs:
+                self.err(
+                    rec.file,
+                    rec.line_of(f.name),
+                    f"'{f.name}' names '{ref}', whose {f.same} is '{theirs}', not '{mine}'",
+                )
 
     def check_record(self, rec: Record, kind: KindSpec) -> None:
         allowed = [*COMMON_FIELDS, *kind.fields]
@@ -146,6 +163,12 @@ class _Checker:
         """A date declared `after` another (an end after its start) is not before it."""
         for f in kind.fields.values():
             late, early = rec.values.get(f.name), rec.values.get(f.after or "")
+            # Either may be a list of dates (attested): its first must not be before the
+            # other's day, and the other's last must not be after it.
+            if isinstance(late, list) and late and f.after:
+                late = min(late, key=lambda d: d.latest if isinstance(d, FuzzyDate) else d)
+            if isinstance(early, list) and early and f.after:
+                early = max(early, key=lambda d: d.earliest if isinstance(d, FuzzyDate) else d)
             if (
                 isinstance(late, FuzzyDate)
                 and isinstance(early, FuzzyDate)
@@ -154,7 +177,7 @@ class _Checker:
                 self.err(
                     rec.file,
                     rec.line_of(f.name),
-                    f"{f.name} {late.text} is before {f.after} {early.text}",
+                    f"{f.name} {late.shown} is before {f.after} {early.shown}",
                 )
 
     # ------------------------------------------------------------------ for the value types

@@ -7,8 +7,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+# The forms' message stays short; `early`/`mid`/`late` before a month are documented in
+# records.yaml and the README.
 ACCEPTED_FORMS = "YYYY, YYYY-MM or YYYY-MM-DD (e.g. 1998, 2021-10, 2022-05-13)"
-_FORMS = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_FORMS = re.compile(r"^(?:(early|mid|late)\s+)?(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+# "Early", "mid" and "late" a month narrow its days (the precision stays the month's): the
+# source's "early September" is the 1st to the 10th, not a guessed day.
+PART_OF_MONTH = {"early": (1, 10), "mid": (11, 20), "late": (21, 31)}
 
 
 @dataclass(frozen=True, order=True)
@@ -17,8 +22,14 @@ class FuzzyDate:
 
     earliest: dt.date
     latest: dt.date
-    text: str
+    text: str  # as an XML Schema literal: YYYY, YYYY-MM or YYYY-MM-DD
     precision: str
+    part: str | None = None  # early, mid or late (a month's precision, narrower days)
+
+    @property
+    def shown(self) -> str:
+        """The date as the facts write it (`early 2022-09`)."""
+        return f"{self.part} {self.text}" if self.part else self.text
 
     @property
     def xsd(self) -> str:
@@ -27,12 +38,19 @@ class FuzzyDate:
 
 
 def parse_date(value: object) -> FuzzyDate:
-    """Parse a curated date; raise ValueError naming the accepted forms."""
+    """Parse a curated date; raise ValueError naming the accepted forms.
+
+    `early 2022-09` is September 2022 (xsd:gYearMonth "2022-09") on its 1st to 10th day;
+    `mid` the 11th to 20th, `late` the 21st to the month's end. Only a month takes them.
+    """
     text = str(value).strip() if isinstance(value, (str, int)) else None
     match = _FORMS.match(text) if text is not None and not isinstance(value, bool) else None
     if text is None or match is None:
         raise ValueError(f"bad date {value!r}: use {ACCEPTED_FORMS}")
-    year, month, day = match.groups()
+    part, year, month, day = match.groups()
+    if part is not None and (month is None or day is not None):
+        raise ValueError(f"bad date {value!r}: '{part}' narrows a month (e.g. {part} 2022-09)")
+    text = text if part is None else text.split()[-1]
     y = int(year)
     try:
         if day is not None:
@@ -41,7 +59,10 @@ def parse_date(value: object) -> FuzzyDate:
         if month is not None:
             m = int(month)
             last = calendar.monthrange(y, m)[1]
-            return FuzzyDate(dt.date(y, m, 1), dt.date(y, m, last), text, "month")
+            first_day, last_day = PART_OF_MONTH[part] if part else (1, last)
+            return FuzzyDate(
+                dt.date(y, m, first_day), dt.date(y, m, min(last_day, last)), text, "month", part
+            )
         if y < 1:
             raise ValueError
         return FuzzyDate(dt.date(y, 1, 1), dt.date(y, 12, 31), text, "year")

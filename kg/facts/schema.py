@@ -31,7 +31,9 @@ _KIND_KEYS = {
     "evidence", "label_field", "type_field", "types", "add_base_class", "relation_field",
     "plain_triple_when", "fields",
 }  # fmt: skip
-_FIELD_KEYS = {"type", "predicate", "required", "to", "values", "lang", "bounds", "after"}
+_FIELD_KEYS = {
+    "type", "predicate", "required", "to", "values", "lang", "bounds", "after", "same"
+}
 _CATEGORY_KEYS = {"label", "color", "shape"}
 
 
@@ -218,6 +220,7 @@ class _Reader:
             lang=spec.get("lang"),
             bounds=bool(spec.get("bounds", True)),
             after=spec.get("after"),
+            same=spec.get("same"),
             line=line,
         )
 
@@ -336,6 +339,8 @@ class _Reader:
             for f in kind.fields.values():
                 if f.after and f.after not in kind.fields:
                     self.err(f.line, f"field '{f.name}' of '{kind.name}': no field '{f.after}'")
+                if f.same and f.same not in kind.fields:
+                    self.err(f.line, f"field '{f.name}' of '{kind.name}': no field '{f.same}'")
                 for target in f.to:
                     if target != "topics" and target not in kinds:
                         self.err(

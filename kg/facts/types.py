@@ -73,6 +73,7 @@ class FieldSpec:
     lang: str | None = None
     bounds: bool = True  # whether its dates count towards the node's earliest/latest
     after: str | None = None  # a date field this one must not be before (end after start)
+    same: str | None = None  # a field the referenced record must share (a successor's post)
     line: int = 0  # where records.yaml declares it
 
     @property

@@ -47,14 +47,12 @@ def build_view(store: Store) -> View:
         )
         for r in run(store, "graph-edges")
     ]
+    # Every kind with two sides is drawn (ego_view draws the meeting index's events), as
+    # the source states it: an inferred participant (an office's presumed holder) is
+    # who-met's, marked there; the view has no marks, so it leaves them out.
+    met = list(who_met(store, kinds=(ANY,), inferred=False))
     return _assemble(
-        run(store, "view-nodes"),
-        # Every kind with two sides is drawn (ego_view draws the meeting index's events).
-        list(who_met(store, kinds=(ANY,))),
-        list(roles(store)),
-        edges,
-        style(store),
-        _claims(store),
+        run(store, "view-nodes"), met, list(roles(store)), edges, style(store), _claims(store)
     )
 
 
