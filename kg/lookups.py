@@ -162,6 +162,8 @@ def _explain(store: Store, rows: Rows) -> Rows:
         rec["premises"].sort(key=lambda c: (c["document"], c["line"]))
     for row in rows:
         row["because"] = [why[n] for n in row.pop("_inferred") if n in why]
+        # Who asserts the row: the source's author, or kg itself by the rules in `because`.
+        row["asserted_by"] = INFERRER if row["status"] == "inferred" else AUTHOR
     return rows
 
 
@@ -467,6 +469,7 @@ def _timeline_key(r: Row) -> tuple[str, ...]:
 # What a fact record (an event, a role, an agreement) says, the source states in its
 # author's voice; only claims carry another status (kg claims).
 AUTHOR = "the author"
+INFERRER = "kg"  # who asserts what a rule infers (its row names the rule and premises)
 STATED: Record = {"status": "stated", "asserted_by": AUTHOR}
 
 

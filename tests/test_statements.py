@@ -170,3 +170,26 @@ def test_the_primary_citation_comes_first(kg: Any) -> None:
     ], rows
     card = _json(kg, "show", "Iran hands the Afghan embassy in Tehran to Taliban diplomats")
     assert [c["line"] for c in card["sources"]] == [7, 5, 34]
+
+
+def test_every_lookup_row_says_how_the_source_puts_it(kg: Any) -> None:
+    """who-met, roles, timeline, path and agreements rows carry status and asserted_by: the
+    author for what a record states, kg for what a rule inferred (line 22's office)."""
+    met = _json(kg, "who-met", "--person", "muttaqi", "--kind", "any")
+    assert {(r["date"], r["status"], r["asserted_by"]) for r in met} == {
+        ("2022-07-16", "stated", "the author"),
+        ("2022-08-14", "inferred", "kg"),
+    }, met
+    held = _json(kg, "roles", "--on", "2022-08-14")
+    assert ("Amir Khan Muttaqi", "inferred", "kg") in {
+        (r["person"], r["status"], r["asserted_by"]) for r in held
+    }, held
+    for args in (["timeline"], ["path", "muttaqi", "Saif al-Adel"]):
+        rows = _json(kg, *args)
+        assert rows and {(r["status"], r["asserted_by"]) for r in rows} == {
+            ("stated", "the author")
+        }
+    deals = _json(kg, "agreements")
+    assert deals and {(r["epistemic_status"], r["asserted_by"]) for r in deals} == {
+        ("stated", "the author")
+    }
