@@ -368,3 +368,37 @@ def test_long_error_lists_are_capped_and_counted(build_mini: BuildRunner, mini: 
     assert "build failed: 30 error(s)" in result.stderr
     every = build_mini("--max-errors", "0")
     assert len([ln for ln in every.stderr.splitlines() if ln.startswith("many.yaml:")]) == 30
+
+
+def _laughs(levels: int = 9) -> str:
+    """The "billion laughs": each level an anchor of nine aliases of the one before."""
+    lines = ['lol0: &lol0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, levels):
+        lines.append(f"lol{i}: &lol{i} [" + ", ".join([f"*lol{i - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "what"),
+    [
+        (_laughs(), 1, "anchor 'lol0'"),  # 9**9 strings once expanded: gigabytes
+        ("people: &me [*me]\n", 1, "anchor 'me'"),  # a list that contains itself
+        ("source: mini\npeople:\n  - id: a\n    name: *nobody\n", 4, "alias 'nobody'"),
+        ("source: mini\npeople:\n  - &p\n    id: a\n    name: A\n    evidence: 1\n", 3, "anchor"),
+    ],
+    ids=["billion-laughs", "recursive", "alias", "anchor"],
+)
+def test_yaml_anchors_and_aliases_are_refused(
+    build_mini: BuildRunner, mini: Path, text: str, line: int, what: str
+) -> None:
+    import time
+
+    (mini / "facts" / "extra.yaml").write_text(text, encoding="utf-8")
+    start = time.monotonic()
+    result = build_mini()
+    assert time.monotonic() - start < 30
+    assert result.exit_code == 1, result.output
+    assert f"extra.yaml:{line}: YAML {what}" in result.stderr, result.stderr
+    assert "not allowed" in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert not (mini / "build" / "kg.ttl").exists()

@@ -35,6 +35,30 @@ def _scalar(node: yaml.ScalarNode, constructor: yaml.constructor.SafeConstructor
     return constructor.construct_object(node)
 
 
+def _refuse_anchors(text: str, rel: str, loader: Any) -> None:
+    """Raise FactsError at the first YAML anchor or alias (&name, *name) in text.
+
+    Curated facts need neither, and an alias is how a few hundred bytes expand to
+    gigabytes (the "billion laughs") or to a value that contains itself. Checked on the
+    parser's events, before anything is composed or expanded.
+    """
+    if "&" not in text and "*" not in text:
+        return  # neither can occur: no need to parse twice
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            what = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
+            raise FactsError(
+                [
+                    Diagnostic(
+                        rel,
+                        event.start_mark.line + 1,
+                        f"YAML {what} '{event.anchor}' not allowed: facts write every value out "
+                        "(no &anchors or *aliases)",
+                    )
+                ]
+            )
+
+
 def _convert(node: yaml.Node, rel: str, constructor: yaml.constructor.SafeConstructor) -> Any:
     line = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -80,7 +104,9 @@ def parse_yaml(text: str, rel: str) -> Any:
     """Parse YAML text read from `rel`; raise FactsError with file:line when malformed."""
     try:
         # libyaml's parser when present (about 10x faster; it keeps line marks too).
-        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        _refuse_anchors(text, rel, loader)
+        node = yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
