@@ -45,14 +45,15 @@ def _refuse_anchors(text: str, rel: str, loader: Any) -> None:
     if "&" not in text and "*" not in text:
         return  # neither can occur: no need to parse twice
     for event in yaml.parse(text, Loader=loader):
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:  # an alias event, or a node that declares an anchor
             what = "alias" if isinstance(event, yaml.AliasEvent) else "anchor"
             raise FactsError(
                 [
                     Diagnostic(
                         rel,
-                        event.start_mark.line + 1,
-                        f"YAML {what} '{event.anchor}' not allowed: facts write every value out "
+                        event.start_mark.line + 1 if event.start_mark else 0,
+                        f"YAML {what} '{anchor}' not allowed: facts write every value out "
                         "(no &anchors or *aliases)",
                     )
                 ]
