@@ -402,3 +402,30 @@ def test_yaml_anchors_and_aliases_are_refused(
     assert "not allowed" in result.stderr, result.stderr
     assert "Traceback" not in result.output
     assert not (mini / "build" / "kg.ttl").exists()
+
+
+@pytest.mark.parametrize(
+    ("file", "expected"),
+    [
+        ("/etc/passwd", "must be a plain relative path inside the sources folder"),
+        ("../../../../../../etc/passwd", "must be a plain relative path"),
+        ("sub/../../mini/facts/mini.yaml", "must be a plain relative path"),
+        ("..\\\\facts\\\\mini.yaml", "must be a plain relative path"),
+        ("outside.txt", "leads outside the sources folder"),  # a link out of the folder
+        ("binary.txt", "is not UTF-8 text"),
+    ],
+    ids=["absolute", "dotdot", "inner-dotdot", "backslash", "symlink-out", "binary"],
+)
+def test_source_files_stay_inside_the_sources_folder(
+    build_mini: BuildRunner, mini: Path, file: str, expected: str
+) -> None:
+    (mini / "secret.txt").write_text("root:x:0:0\n" * 5, encoding="utf-8")
+    (mini / "sources" / "outside.txt").symlink_to(mini / "secret.txt")
+    (mini / "sources" / "binary.txt").write_bytes(b"\xff\xfe\x00\x00binary\n" * 5)
+    _edit(mini / "facts", "    file: mini.txt", f'    file: "{file}"')
+    result = build_mini()
+    assert result.exit_code == 1, result.output
+    assert f"{F}:7: source file" in result.stderr and expected in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert not (mini / "build" / "kg.ttl").exists()
+

@@ -224,12 +224,42 @@ class _Checker:
         if src.id in self._source_lines:
             return str(fname), self._source_lines[src.id]
         lines = None
-        if isinstance(fname, str):
+        if isinstance(fname, str) and not _plain_relative(fname):
+            self.err(
+                src.file,
+                src.line_of("file"),
+                f"source file {fname!r} must be a plain relative path inside the sources "
+                "folder (no leading /, no '..')",
+            )
+        elif isinstance(fname, str):
             for folder in self.source_dirs:
                 path = folder / fname
-                if path.is_file():
-                    lines = path.read_text(encoding="utf-8").splitlines()
+                if not path.is_file():
+                    continue
+                # Deny by default: a link inside the folder that leads out of it is refused
+                # too, so a facts file can never make the build read the rest of the machine.
+                if not path.resolve().is_relative_to(folder.resolve()):
+                    self.err(
+                        src.file,
+                        src.line_of("file"),
+                        f"source file {fname} leads outside the sources folder {folder}",
+                    )
                     break
+                try:
+                    lines = path.read_text(encoding="utf-8").splitlines()
+                except UnicodeDecodeError as exc:
+                    self.err(
+                        src.file,
+                        src.line_of("file"),
+                        f"source file {fname} is not UTF-8 text ({exc.reason})",
+                    )
+                except OSError as exc:
+                    self.err(
+                        src.file,
+                        src.line_of("file"),
+                        f"source file {fname} cannot be read: {exc.strerror}",
+                    )
+                break
             else:
                 self.err(
                     src.file,
@@ -241,6 +271,16 @@ class _Checker:
                 )
         self._source_lines[src.id] = lines
         return str(fname), lines
+
+
+def _plain_relative(name: str) -> bool:
+    """Whether a source's `file:` is a relative path that stays below its folder."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    if not name or "\0" in name or PureWindowsPath(name).drive:
+        return False
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    return bool(parts) and not name.startswith(("/", "\\")) and ".." not in parts
 
 
 def fact_files(facts_dir: Path) -> list[Path]:
