@@ -28,11 +28,80 @@ class BuildBusy(KgError):
     """Another build holds the lock on the build folder."""
 
 
+MARKER = ".kg-build"  # in every folder kg build writes: what it may replace or delete
+# What kg build itself makes in its folder: a folder without the marker but holding only
+# these (a build by an older kg) is adopted; anything else there is someone else's.
+_OURS = (
+    "kg.ttl",
+    STORE_LINK,
+    "current",
+    ".lock",
+    "gen-*",
+    "store-*",
+    ".staging-*",
+    ".trash-*",
+    ".*.link",
+)
+
+
+class BuildFolderError(KgError):
+    """The --out folder is not one kg build may write: a file, someone else's, unwritable."""
+
+    exit_code = 2
+
+
+def _claim(build_dir: Path) -> None:
+    """Make build_dir a kg build folder (marked), or refuse it with one line.
+
+    A build replaces and deletes what is in its folder, so it only ever writes into a new
+    or empty folder, or one a kg build made (the marker says so): never `--out /` or a
+    folder of someone's files.
+    """
+    if build_dir.exists() or build_dir.is_symlink():
+        if not build_dir.is_dir():
+            raise BuildFolderError(f"--out {build_dir} is not a folder")
+        if not (build_dir / MARKER).is_file():
+            try:
+                foreign = sorted(
+                    p.name
+                    for p in build_dir.iterdir()
+                    if not any(p.match(pattern) for pattern in _OURS)
+                )
+                legacy = (build_dir / ".lock").is_file()
+                empty = not any(build_dir.iterdir())
+            except OSError as exc:
+                raise BuildFolderError(f"cannot read --out {build_dir}: {exc.strerror}") from None
+            if foreign or not (legacy or empty):
+                raise BuildFolderError(
+                    f"--out {build_dir} is not empty and not a kg build folder (no {MARKER} "
+                    f"in it; it holds {', '.join(foreign[:3]) or 'other files'}): give a new "
+                    "or empty folder"
+                )
+    try:
+        build_dir.mkdir(parents=True, exist_ok=True)
+        marker = build_dir / MARKER
+        if not marker.is_file():
+            marker.write_text(
+                "This folder is written by `kg build`, which replaces what is in it.\n",
+                encoding="utf-8",
+            )
+    except OSError as exc:
+        raise BuildFolderError(
+            f"cannot write the build folder {build_dir}: {exc.strerror or exc}"
+        ) from None
+
+
 @contextlib.contextmanager
 def build_lock(build_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock on the build folder, refusing if another build holds it."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / ".lock", "a+") as fh:
+    _claim(build_dir)
+    try:
+        fh = open(build_dir / ".lock", "a+")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise BuildFolderError(
+            f"cannot write the build folder {build_dir}: {exc.strerror}"
+        ) from None
+    with fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:

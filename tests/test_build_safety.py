@@ -1,0 +1,115 @@
+"""`kg build` writes only into its own folder, and a generation is used only when whole."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from kg.cli import main
+from kg.publish import MARKER
+
+
+def _build(mini: Path, out: Path | str) -> Result:
+    return CliRunner().invoke(
+        main,
+        [
+            "build",
+            "--facts",
+            str(mini / "facts"),
+            "--out",
+            str(out),
+            "--sources",
+            str(mini / "sources"),
+        ],
+    )
+
+
+def _one_line_error(result: Result, *words: str) -> None:
+    assert result.exit_code in (1, 2), result.output
+    assert "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and all(w in lines[0] for w in words), result.stderr
+
+
+# What a kg build would make, in a folder that is someone else's (`--out /` used to
+# remove /store).
+FOREIGN = ["store/data.db", "gen-1/keep.txt", "store-old/keep.txt", "kg.ttl", "notes.txt"]
+
+
+def test_a_folder_of_someone_elses_files_is_refused_and_kept(mini: Path, tmp_path: Path) -> None:
+    out = tmp_path / "theirs"
+    for name in FOREIGN:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text("mine", encoding="utf-8")
+    (out / "current").symlink_to("gen-1")
+    result = _build(mini, out)
+    _one_line_error(result, str(out), "not a kg build folder")
+    assert result.exit_code == 2
+    kept = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    assert kept == sorted([*FOREIGN, "current", "gen-1", "store", "store-old"]), kept
+    assert all((out / n).read_text() == "mine" for n in FOREIGN)
+
+
+def test_a_marked_folder_rebuilds_and_a_new_or_empty_one_is_claimed(
+    mini: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "empty").mkdir()
+    for out in (tmp_path / "new" / "build", tmp_path / "empty"):
+        first = _build(mini, out)
+        assert first.exit_code == 0, first.output
+        assert (out / MARKER).is_file()
+        again = _build(mini, out)
+        assert again.exit_code == 0, again.output
+        assert (out / "kg.ttl").is_file()
+
+
+def test_the_readme_default_build_folder(mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(mini)
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["build", "--sources", "sources"])
+        assert result.exit_code == 0, result.output
+    assert (mini / "build" / MARKER).is_file()
+
+
+def test_a_build_folder_of_an_older_kg_is_adopted(mini: Path) -> None:
+    assert _build(mini, mini / "build").exit_code == 0
+    (mini / "build" / MARKER).unlink()  # as an older kg left it: only what kg makes
+    result = _build(mini, mini / "build")
+    assert result.exit_code == 0, result.output
+    assert (mini / "build" / MARKER).is_file()
+
+
+def _bad_out(tmp: Path, case: str) -> str:
+    (tmp / "afile").write_text("x", encoding="utf-8")
+    return {
+        "file": str(tmp / "afile"),
+        "below-a-file": str(tmp / "afile" / "sub"),
+        "dev-null": os.devnull,
+        "root": "/",
+    }[case]
+
+
+@pytest.mark.parametrize("case", ["file", "below-a-file", "dev-null", "root"])
+def test_an_out_that_cannot_be_a_build_folder_is_one_line(
+    mini: Path, tmp_path: Path, case: str
+) -> None:
+    out = _bad_out(tmp_path, case)
+    result = _build(mini, out)
+    _one_line_error(result, out)
+    assert (tmp_path / "afile").read_text() == "x"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_out_is_one_line(mini: Path, tmp_path: Path) -> None:
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        _one_line_error(_build(mini, ro / "build"), "cannot write")
+        _one_line_error(_build(mini, ro), "cannot write")
+    finally:
+        ro.chmod(0o755)
