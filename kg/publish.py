@@ -221,16 +221,17 @@ def _write_outputs(
     for name, data in sorted(sidecars.items()):
         digest.update(b"\0" + name.encode("utf-8") + b"\0" + data)
     gen = build_dir / f"gen-{digest.hexdigest()[:16]}"
-    if not gen.is_dir():
+    if not is_complete(gen):
         (staging / "kg.ttl").write_bytes(turtle)
         for name, data in sorted(sidecars.items()):
             (staging / f"{name}.json").write_bytes(data)
+        _seal(staging)
+        if gen.exists():
+            # Left half-made or half-deleted (a build killed while removing it): never
+            # reused; moved aside first, so the rename below cannot fail on it.
+            _discard(gen, force=True)
         os.replace(staging, gen)
-    for name, data in sorted(sidecars.items()):
-        if not (gen / f"{name}.json").is_file():  # made by an older kg: add it
-            tmp = gen / f".{name}.{os.getpid()}.tmp"
-            tmp.write_bytes(data)
-            os.replace(tmp, gen / f"{name}.json")
+        _fsync(build_dir)
     _link(gen.name, build_dir / "current")
     for name in ("kg.ttl", STORE_LINK):
         link = build_dir / name
@@ -240,5 +241,85 @@ def _write_outputs(
             _link(f"current/{name}", link)
     for old in [*build_dir.glob("gen-*"), *build_dir.glob("store-*")]:
         if old != gen:
-            shutil.rmtree(old, ignore_errors=True)
+            _discard(old)
+    for trash in build_dir.glob(".trash-*"):  # a build killed while deleting one
+        _discard(trash)
     return build_dir / STORE_LINK
+
+
+COMPLETE = ".complete"  # written last into a generation: what it holds, file by file
+
+
+def _manifest(folder: Path) -> dict[str, int]:
+    """Every file below folder but the seal, with its size."""
+    return {
+        p.relative_to(folder).as_posix(): p.stat().st_size
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink() and p != folder / COMPLETE
+    }
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _seal(folder: Path) -> None:
+    """Mark a generation complete: its files on disk first, then the seal listing them."""
+    import json
+
+    manifest = _manifest(folder)
+    for rel in manifest:
+        _fsync(folder / rel)
+    for sub in {(folder / rel).parent for rel in manifest}:
+        _fsync(sub)
+    seal = folder / COMPLETE
+    with open(seal, "w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    _fsync(folder)
+
+
+def is_complete(gen: Path) -> bool:
+    """Whether a generation is whole: sealed, and every file the seal lists there, same size."""
+    import json
+
+    try:
+        manifest = json.loads((gen / COMPLETE).read_text(encoding="utf-8"))
+        return bool(manifest) and all(
+            (gen / rel).stat().st_size == size for rel, size in manifest.items()
+        )
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _discard(folder: Path, force: bool = False) -> None:
+    """Delete a generation: its seal first (a half-deleted one is never taken for whole),
+    renamed aside in one step, then removed. One a reader holds open (a shared lock on its
+    seal, see kg.store) is left for a later build, unless force (it is broken anyway).
+    """
+    seal = folder / COMPLETE
+    fh = None
+    try:
+        if not force:
+            with contextlib.suppress(OSError):
+                fh = open(seal, "rb")  # noqa: SIM115 (closed below)
+            if fh is not None:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    return  # a reader has it open: a later build removes it
+        with contextlib.suppress(FileNotFoundError):
+            seal.unlink()
+        trash = folder
+        if not folder.name.startswith(".trash-"):
+            trash = folder.with_name(f".trash-{folder.name}-{os.getpid()}")
+            os.replace(folder, trash)
+    finally:
+        if fh is not None:
+            fh.close()
+    shutil.rmtree(trash, ignore_errors=True)

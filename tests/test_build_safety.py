@@ -113,3 +113,40 @@ def test_a_read_only_out_is_one_line(mini: Path, tmp_path: Path) -> None:
         _one_line_error(_build(mini, ro), "cannot write")
     finally:
         ro.chmod(0o755)
+
+
+@pytest.mark.parametrize("seal", ["kept", "removed"])
+@pytest.mark.parametrize("lost", ["kg.ttl", "store", "aggregates.json"])
+def test_a_half_deleted_generation_is_rebuilt_not_reused(
+    mini: Path, seal: str, lost: str
+) -> None:
+    """A build killed while deleting a generation leaves part of it: the same facts built
+    again must not publish what is left."""
+    import shutil
+
+    from kg.lookups import who_met
+    from kg.publish import COMPLETE
+    from kg.store import EmbeddedStore
+
+    out = mini / "build"
+    assert _build(mini, out).exit_code == 0
+    before = (out / "kg.ttl").read_bytes()
+    gen = (out / "current").resolve()
+    (out / "current").unlink()  # as a build switching to other facts would have left it
+    if seal == "removed":
+        (gen / COMPLETE).unlink()
+    if lost == "store":  # half of the store's files gone
+        for f in sorted((gen / "store").iterdir())[::2]:
+            f.unlink()
+    elif (gen / lost).is_dir():
+        shutil.rmtree(gen / lost)
+    else:
+        (gen / lost).unlink()
+    result = _build(mini, out)
+    assert result.exit_code == 0, result.output
+    assert (out / "current").resolve() == gen
+    assert (out / "kg.ttl").read_bytes() == before
+    assert (gen / "aggregates.json").is_file()
+    store = EmbeddedStore.open(out / "store")
+    assert who_met(store), "no meetings in the rebuilt store"
+    assert not [p.name for p in out.iterdir() if p.name.startswith((".trash-", ".staging-"))]
