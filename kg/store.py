@@ -58,17 +58,36 @@ class EmbeddedStore:
     _sidecars: dict[str, Any] = field(default_factory=dict)
     _has_files: bool = True  # False for a store being built: it has no sidecar files yet
 
+    _guard: Any = None  # a shared lock on the generation's seal while this store is open
+
     @classmethod
     def open(cls, path: Path | None = None) -> EmbeddedStore:
-        """Open the store read-only; raise StoreError when there is none."""
+        """Open the store read-only; raise StoreError when there is none.
+
+        build/store leads through build/current, which a build switches: the generation is
+        resolved once and opened by its real path (its sidecars too), holding a shared lock
+        on its seal so that no build deletes it while it is read; a generation swapped
+        away meanwhile is resolved again.
+        """
+        import time
+
         path = path or default_store_path()
-        if not path.is_dir():
-            raise StoreError(f"no graph at {path}: run `kg build` first (or pass --store)")
-        try:
-            store = ox.Store.read_only(str(path))
-        except OSError as exc:
-            raise StoreError(f"cannot open the graph at {path}: {exc}") from None
-        return cls(path, store)
+        for attempt in range(50):
+            if not path.is_dir():
+                raise StoreError(f"no graph at {path}: run `kg build` first (or pass --store)")
+            real = Path(os.path.realpath(path))
+            guard = _hold(real.parent, last=attempt == 49)
+            if guard is False:
+                time.sleep(0.01 * (attempt + 1))
+                continue
+            try:
+                store = ox.Store.read_only(str(real))
+            except OSError as exc:
+                if guard is not None:
+                    guard.close()
+                raise StoreError(f"cannot open the graph at {path}: {exc}") from None
+            return cls(real, store, _guard=guard)
+        raise StoreError(f"cannot open the graph at {path}: it keeps being rebuilt")
 
     @classmethod
     def in_memory(cls, store: Any) -> EmbeddedStore:
@@ -115,6 +134,32 @@ class EmbeddedStore:
             raise StoreError(f"query failed: {exc}") from None
 
 
+def _hold(gen: Path, last: bool) -> Any:
+    """A shared lock on a build generation's seal (kg.publish), so no build deletes it.
+
+    Returns the open seal, None when the folder is no sealed generation (a store made
+    otherwise, or by an older kg: opened as it is), or False when the generation is being
+    swapped away (resolve build/current again).
+    """
+    import fcntl
+
+    seal = gen / ".complete"  # kg.publish.COMPLETE (not imported: lookups stay light)
+    try:
+        fh = open(seal, "rb")  # noqa: SIM115 (held while the store is open)
+    except FileNotFoundError:
+        return False if gen.name.startswith("gen-") and not last else None
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        if os.fstat(fh.fileno()).st_ino != os.stat(seal).st_ino:
+            raise FileNotFoundError(seal)  # unsealed and replaced while we opened it
+    except OSError:
+        fh.close()
+        return None if last else False
+    return fh
+
+
 def value(term: Term | None) -> str:
     """Return a term's lexical value ('' for unbound)."""
     return "" if term is None else str(term.value)
@@ -152,4 +197,3 @@ def decode_rows(rows: list[dict[str, list[str]]]) -> list[Row]:
                 dec[k] = ox.Literal(val, language=extra or None)
         out.append(dec)
     return out
-

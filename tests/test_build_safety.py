@@ -150,3 +150,59 @@ def test_a_half_deleted_generation_is_rebuilt_not_reused(
     store = EmbeddedStore.open(out / "store")
     assert who_met(store), "no meetings in the rebuilt store"
     assert not [p.name for p in out.iterdir() if p.name.startswith((".trash-", ".staging-"))]
+
+
+@pytest.mark.slow
+def test_lookups_racing_builds_never_fail(mini: Path) -> None:
+    """Lookups while builds of alternating facts switch build/current under them: each
+    lookup opens one whole generation (never a store being swapped or deleted)."""
+    import shutil
+    import subprocess
+    import sys
+    import threading
+
+    from kg.lookups import who_met
+    from kg.store import EmbeddedStore
+
+    other = mini / "facts-b"
+    shutil.copytree(mini / "facts", other)
+    path = other / "mini.yaml"
+    path.write_text(path.read_text().replace("name: A deal", "name: Another deal"))
+    out = mini / "build"
+    assert _build(mini, out).exit_code == 0
+    builds = 6
+    done = threading.Event()
+    build_errors: list[str] = []
+
+    def builder() -> None:
+        try:
+            for i in range(builds):
+                facts = other if i % 2 == 0 else mini / "facts"
+                cmd = [sys.executable, "-m", "kg", "build", "--facts", str(facts)]
+                cmd += ["--out", str(out), "--sources", str(mini / "sources")]
+                proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+                if proc.returncode != 0:
+                    build_errors.append(proc.stderr)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=builder)
+    thread.start()
+    lookups, failures = 0, []
+    while not done.is_set() or lookups < 300:
+        try:
+            store = EmbeddedStore.open(out / "store")
+            rows = who_met(store)
+            assert rows, "no meetings"
+            labels = store.select(
+                "SELECT ?l WHERE { ?a a <https://w3id.org/kg/ont#Agreement> ; "
+                "<http://www.w3.org/2004/02/skos/core#prefLabel> ?l }"
+            )
+            assert len(labels) == 1, labels
+        except Exception as exc:  # every failure counted, none hidden
+            failures.append(repr(exc))
+        lookups += 1
+    thread.join()
+    assert build_errors == [], build_errors
+    assert failures == [], (len(failures), lookups, failures[:3])
+    assert lookups >= 300, lookups
