@@ -428,4 +428,3 @@ def test_source_files_stay_inside_the_sources_folder(
     assert f"{F}:7: source file" in result.stderr and expected in result.stderr, result.stderr
     assert "Traceback" not in result.output
     assert not (mini / "build" / "kg.ttl").exists()
-

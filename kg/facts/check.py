@@ -304,4 +304,3 @@ def check_facts(
     if errors:
         raise FactsError(errors + warnings)
     return Facts(checker.records, warnings, topics)
-
