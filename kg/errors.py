@@ -12,3 +12,7 @@ class KgError(Exception):
     """An error a user can cause and fix: a missing build, an unknown name, a busy build…"""
 
     exit_code = 1  # what `kg` exits with when a command raises it
+
+
+class OutputError(KgError):
+    """An output (kg export -o, kg view -o) cannot be written where it was asked."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import re
@@ -12,6 +13,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.errors import OutputError
 from kg.prefixes import PREFIXES
 from kg.store import Store
 
@@ -32,12 +34,35 @@ _SKIP = {
 } | {PREFIXES["prov"] + "wasDerivedFrom"}
 
 
+CSV_MARKER = ".kg-export"  # in a csv folder kg export made: the only kind it replaces
+
+
 def _atomic_file(target: Path, data: bytes) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write a file whole or not at all (a temporary file renamed over it); one line if not."""
+    if target.is_dir():
+        raise OutputError(f"-o {target} is a folder; this format writes one file")
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
     return target
+
+
+def _check_csv_folder(folder: Path) -> None:
+    """Refuse a csv target that is a file, or a folder of files kg export did not make."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise OutputError(f"-o {folder} is a file; csv writes a folder of files")
+    if folder.is_dir() and not (folder / CSV_MARKER).is_file() and any(folder.iterdir()):
+        raise OutputError(
+            f"-o {folder} is a folder kg export did not make (no {CSV_MARKER}); "
+            "give a new or empty folder"
+        )
 
 
 def triples(store: Store) -> list[Any]:
@@ -146,9 +171,34 @@ def csv_tables(store: Store, folder: Path) -> Path:
             continue
         text = labels.get(o.value, o.value) if isinstance(o, ox.NamedNode) else o.value
         props[s][_local(p)].append(text)
+    _check_csv_folder(folder)
     tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+        (tmp / CSV_MARKER).write_text("Written by `kg export --format csv`.\n", encoding="utf-8")
+        _write_tables(tmp, classes, props, labels)
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+    except OSError as exc:
+        if old.exists() and not folder.exists():
+            os.replace(old, folder)  # put the previous export back
+        raise OutputError(f"cannot write {folder}: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return folder
+
+
+def _write_tables(
+    tmp: Path,
+    classes: dict[str, set[str]],
+    props: dict[str, dict[str, list[str]]],
+    labels: dict[str, str],
+) -> None:
+    """Write one CSV file per class into tmp."""
     for cls, members in sorted(classes.items()):
         if cls in ("Citation", "Participation"):
             continue
@@ -164,13 +214,6 @@ def csv_tables(store: Store, folder: Path) -> Path:
                         *("; ".join(sorted(props[m].get(c, []))) for c in columns),
                     ]
                 )
-    old = folder.with_name(f".{folder.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if folder.exists():
-        os.replace(folder, old)
-    os.replace(tmp, folder)
-    shutil.rmtree(old, ignore_errors=True)
-    return folder
 
 
 def _local(iri: str) -> str:

@@ -117,9 +117,7 @@ def test_a_read_only_out_is_one_line(mini: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("seal", ["kept", "removed"])
 @pytest.mark.parametrize("lost", ["kg.ttl", "store", "aggregates.json"])
-def test_a_half_deleted_generation_is_rebuilt_not_reused(
-    mini: Path, seal: str, lost: str
-) -> None:
+def test_a_half_deleted_generation_is_rebuilt_not_reused(mini: Path, seal: str, lost: str) -> None:
     """A build killed while deleting a generation leaves part of it: the same facts built
     again must not publish what is left."""
     import shutil
@@ -206,3 +204,81 @@ def test_lookups_racing_builds_never_fail(mini: Path) -> None:
     assert build_errors == [], build_errors
     assert failures == [], (len(failures), lookups, failures[:3])
     assert lookups >= 300, lookups
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("9" * 5000, "mini.yaml:11: unsupported YAML: cannot read the value 9999"),
+        ("'" + "a" * (17 * 1024 * 1024) + "'", "mini.yaml:11: unsupported YAML: a value of"),
+    ],
+    ids=["5000-digit-integer", "17-MiB-literal"],
+)
+def test_huge_values_are_one_line(mini: Path, value: str, expected: str) -> None:
+    path = mini / "facts" / "mini.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "    name: Amir Khan Muttaqi\n" in text
+    path.write_text(text.replace("    name: Amir Khan Muttaqi\n", f"    name: {value}\n"))
+    result = _build(mini, mini / "build")
+    assert result.exit_code == 1, result.output
+    assert expected in result.stderr, result.stderr[:300]
+    assert "Traceback" not in result.output
+    assert not (mini / "build" / "kg.ttl").exists()
+
+
+@pytest.fixture(scope="module")
+def mini_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import shutil
+
+    from tests.conftest import MINI
+
+    mini = tmp_path_factory.mktemp("outputs") / "mini"
+    shutil.copytree(MINI, mini)
+    assert _build(mini, mini / "build").exit_code == 0
+    return mini / "build" / "store"
+
+
+def _out(tmp: Path, case: str) -> Path:
+    (tmp / "afile").write_text("mine", encoding="utf-8")
+    (tmp / "adir").mkdir(exist_ok=True)
+    (tmp / "adir" / "theirs.txt").write_text("mine", encoding="utf-8")
+    return {
+        "existing-file": tmp / "afile",
+        "existing-folder": tmp / "adir",
+        "below-a-file": tmp / "afile" / "out",
+    }[case]
+
+
+@pytest.mark.parametrize("case", ["existing-file", "existing-folder", "below-a-file"])
+@pytest.mark.parametrize("command", ["export-csv", "export-turtle", "view"])
+def test_outputs_never_replace_what_kg_did_not_make(
+    mini_store: Path, tmp_path: Path, command: str, case: str
+) -> None:
+    target = _out(tmp_path, case)
+    args = {
+        "export-csv": ["export", "--format", "csv", "-o", str(target)],
+        "export-turtle": ["export", "--format", "turtle", "-o", str(target)],
+        "view": ["view", "-o", str(target)],
+    }[command]
+    result = CliRunner().invoke(main, ["--store", str(mini_store), *args])
+    if case == "existing-file" and command != "export-csv":
+        assert result.exit_code == 0, result.output  # a file replaced by a file, as asked
+    elif case == "existing-folder" and command == "view":  # click's own usage error
+        assert result.exit_code == 2 and "is a directory" in result.output, result.output
+    else:
+        _one_line_error(result, str(target))
+        assert (tmp_path / "adir" / "theirs.txt").read_text() == "mine"
+        if case != "existing-file" or command == "export-csv":
+            assert (tmp_path / "afile").read_text() == "mine"
+    left = [p.name for p in tmp_path.iterdir() if p.name.endswith((".old", ".tmp"))]
+    assert left == [], left
+
+
+def test_a_csv_export_replaces_its_own_folder(mini_store: Path, tmp_path: Path) -> None:
+    target = tmp_path / "csv"
+    for _ in range(2):
+        args = ["--store", str(mini_store), "export", "--format", "csv", "-o", str(target)]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+    assert (target / "Person.csv").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["csv"]

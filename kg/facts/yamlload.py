@@ -24,15 +24,34 @@ class LList(list[Any]):
     lines: list[int]
 
 
+MAX_SCALAR = 1 << 20  # characters in one value: a curated fact needs far fewer
+
 # Scalars are kept as YAML 1.1 resolves them, except timestamps: a date must stay the text
 # the analyst typed, so that its precision (year, month, day) is not lost.
 _KEEP_AS_TEXT = {"tag:yaml.org,2002:timestamp"}
 
 
 def _scalar(node: yaml.ScalarNode, constructor: yaml.constructor.SafeConstructor) -> Any:
+    if len(node.value) > MAX_SCALAR:
+        # pyoxigraph refuses a literal over 16 MiB (a MemoryError deep in the build)
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"a value of {len(node.value):,} characters (at most {MAX_SCALAR:,})",
+            node.start_mark,
+        )
     if node.tag in _KEEP_AS_TEXT or node.tag == "tag:yaml.org,2002:str":
         return node.value
-    return constructor.construct_object(node)
+    try:
+        return constructor.construct_object(node)
+    except ValueError as exc:
+        # e.g. an integer of more digits than Python converts (4,300): one line, not a crash
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"cannot read the value {node.value[:20]}…: {exc}".split(";")[0],
+            node.start_mark,
+        ) from None
 
 
 def _refuse_anchors(text: str, rel: str, loader: Any) -> None:

@@ -297,9 +297,19 @@ def render(view: View) -> str:
 
 def write(view: View, path: Path) -> Path:
     """Write the page to path atomically (a temporary file renamed into place)."""
+    from kg.errors import OutputError
+
     html = render(view)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise OutputError(f"-o {path} is a folder; a view is one HTML file")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
     return path
