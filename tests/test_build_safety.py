@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from kg.cli import main
 from kg.publish import MARKER
+from tests.conftest import MINI
 
 
 def _build(mini: Path, out: Path | str) -> Result:
@@ -282,3 +284,24 @@ def test_a_csv_export_replaces_its_own_folder(mini_store: Path, tmp_path: Path) 
         assert result.exit_code == 0, result.output
     assert (target / "Person.csv").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["csv"]
+
+
+def test_the_shipped_build_folder_is_a_kg_build_folder(tmp_path: Path) -> None:
+    """A fresh clone's build/ holds only the marker, so the README's `kg build` writes there."""
+    import subprocess
+
+    from tests.conftest import ROOT
+
+    tracked = subprocess.run(
+        ["git", "ls-files", "build"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert tracked == ["build/.kg-build"], tracked
+    out = tmp_path / "build"
+    out.mkdir()
+    shutil.copy(ROOT / "build" / ".kg-build", out / ".kg-build")
+    result = CliRunner().invoke(
+        main,
+        ["build", "--facts", str(MINI / "facts"), "--out", str(out),
+         "--sources", str(MINI / "sources")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
