@@ -86,13 +86,50 @@ _FORBIDDEN = re.compile(
 )
 
 
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_SERVICE = re.compile("service", re.IGNORECASE)
+
+
+def unescape(query: str) -> str:
+    """Return the query with its \\uXXXX and \\UXXXXXXXX escapes replaced, as a parser sees it.
+
+    SPARQL replaces these escapes everywhere before parsing (SPARQL 1.1 §19.2), so
+    `\\u0053ERVICE` is the keyword SERVICE. Replaced until nothing changes: an escape that
+    spells another escape is undone too (stricter than one pass, never looser).
+    """
+
+    def one(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF else match.group(0)
+
+    while True:
+        done = _CODEPOINT.sub(one, query)
+        if done == query:
+            return done
+        query = done
+
+
+def mentions_service(query: str) -> bool:
+    """Tell whether the word SERVICE appears anywhere in the query, in any case or escape.
+
+    Deliberately blunt: no attempt to tell the keyword from a string, IRI, comment or name
+    that contains it, because any tokeniser of ours can disagree with the engine's (escaped
+    IRIs, non-ASCII spaces, escaped local names). A literal that says "service" is refused
+    too; that false positive is the price of never fetching another host.
+    """
+    return _SERVICE.search(unescape(query)) is not None
+
+
 def forbidden(query: str) -> str | None:
     """Return the keyword that makes a query unacceptable here, or None.
 
-    Strings, IRIs and comments are blanked first, so a literal that mentions SERVICE is
-    fine; the keyword itself, anywhere in the query, is not.
+    SERVICE is refused wherever the word appears (see mentions_service). For the update
+    keywords, which the read-only engine refuses anyway, strings, IRIs and comments are
+    blanked first, so a literal that mentions LOAD is fine.
     """
-    code = _STRIP.sub(" ", query)
+    if mentions_service(query):
+        return "SERVICE"
+    code = _STRIP.sub(" ", unescape(query))
     match = _FORBIDDEN.search(code)
     return match.group(1).upper() if match else None
 
@@ -258,7 +295,11 @@ class Handler(BaseHTTPRequestHandler):
             return
         word = forbidden(query)
         if word == "SERVICE":
-            self.fail(403, "SERVICE is refused: this endpoint does not query other hosts")
+            self.fail(
+                403,
+                "SERVICE is refused: this endpoint does not query other hosts "
+                "(the word is refused anywhere in a query, even in a string)",
+            )
             return
         if word is not None:
             self.fail(403, f"{word} is refused: this endpoint is read-only")
