@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import queue
 import re
 import shutil
 import signal
@@ -134,6 +135,68 @@ def forbidden(query: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
+# Nesting and operator chains the engine's parser and evaluator recurse on: past a few
+# thousand levels Oxigraph 0.5 overflows its stack and the whole server aborts (measured:
+# 3,000 nested `{`, 10,000 `(`, 30,000 `!`, 10,000 `+` terms, 2,000 MINUS or 3,000 BIND
+# in one group). Real queries stay far below both limits.
+MAX_DEPTH = 200
+MAX_CHAIN = 1000
+_CHAIN_WORDS = {"OPTIONAL", "MINUS", "UNION", "BIND", "FILTER", "VALUES", "GRAPH"}
+_TOKEN = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*(?:"""|\Z)'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*(?:'''|\Z)"
+    r'|"(?:[^"\\\n\r]|\\.)*"?'
+    r"|'(?:[^'\\\n\r]|\\.)*'?"
+    r"|#[^\n\r]*"
+    r'|<[^<>"{}|^`\\\x00-\x20]*>'
+    r"|[?$]\w+"
+    r"|(?:[A-Za-z][\w.-]*)?:(?:[\w:.-]|%[0-9A-Fa-f]{2}|\\[_~.!$&'()*+,;=/?#@%-])*"
+    r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"
+    r"|[A-Za-z_]\w*"
+    r"|\^\^|&&|\|\||!=|<=|>=|[!+\-*/|^=<>]"
+    r"|\s+|.",
+    re.DOTALL,
+)
+_OPERATOR = re.compile(r"&&|\|\||!=|<=|>=|[!+\-*/|^=<>]")
+_OPEN, _CLOSE = "{([", "})]"
+
+
+def too_complex(query: str) -> str | None:
+    """Return why a query nests too deep or chains too many operators for the engine, or None.
+
+    Brackets are counted outside strings and comments, after \\u escapes are undone; those
+    inside an IRI count too (a `<` the engine reads as less-than must not hide them). The
+    chain is the number of operators and of OPTIONAL, MINUS, UNION, BIND, FILTER, VALUES
+    and GRAPH in one bracketed group. A query that fools this count and still crashes the
+    engine is caught by the watchdog (Backend.revive), which restarts it.
+    """
+    chains = [0]
+    for match in _TOKEN.finditer(unescape(query)):
+        tok = match.group(0)
+        if tok[0] in "\"'#" or tok.isspace():
+            continue
+        # brackets, and an IRI or what looks like one (its brackets count, see above)
+        if tok in _OPEN or tok in _CLOSE or (tok[0] == "<" and len(tok) > 1):
+            brackets = tok
+        else:
+            brackets = ""
+            if _OPERATOR.fullmatch(tok) or tok.upper() in _CHAIN_WORDS:
+                chains[-1] += 1
+                if chains[-1] > MAX_CHAIN:
+                    return (
+                        f"query too complex: over {MAX_CHAIN} operators or "
+                        "OPTIONAL/MINUS/UNION/BIND/FILTER in one group"
+                    )
+        for ch in brackets:
+            if ch in _OPEN:
+                chains.append(0)
+                if len(chains) > MAX_DEPTH + 1:
+                    return f"query nested too deeply: over {MAX_DEPTH} levels of brackets"
+            elif ch in _CLOSE and len(chains) > 1:
+                chains.pop()
+    return None
+
+
 def negotiate(accept: str, offered: dict[str, Any], default: str) -> str | None:
     """Pick the offered media type the Accept header prefers (None: nothing acceptable)."""
     if not accept.strip():
@@ -210,13 +273,64 @@ def start_oxigraph(store: Path, timeout: float) -> tuple[subprocess.Popen[bytes]
     raise ServeError("oxigraph did not start within 20 s")
 
 
+class Backend:
+    """The Oxigraph child: started, watched, and started again when it has died."""
+
+    def __init__(self, store: Path, timeout: float) -> None:
+        self.store, self.timeout = store, timeout
+        self.lock = threading.Lock()
+        self.proc, self.url = start_oxigraph(store, timeout)
+        # The child dies with the thread that started it (PR_SET_PDEATHSIG follows the
+        # thread, not the process), so restarts are done by one thread that lives as long
+        # as the server, never by a request's thread.
+        self._asks: queue.Queue[queue.Queue[Any]] = queue.Queue()
+        threading.Thread(target=self._spawner, daemon=True).start()
+
+    def _spawner(self) -> None:
+        while True:
+            answer = self._asks.get()
+            try:
+                answer.put(start_oxigraph(self.store, self.timeout))
+            except ServeError as exc:
+                answer.put(exc)
+
+    def revive(self, grace: float = 0.0) -> bool:
+        """Start the child again if it has died (waiting up to GRACE s for it to); say if so."""
+        proc = self.proc
+        if grace:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=grace)
+        with self.lock:
+            if self.proc is not proc:  # another request has started it again already
+                return True
+            if proc.poll() is None:
+                return False
+            if proc.stderr:
+                proc.stderr.close()
+            answer: queue.Queue[Any] = queue.Queue()
+            self._asks.put(answer)
+            started = answer.get()
+            if isinstance(started, ServeError):
+                raise started
+            self.proc, self.url = started
+            return True
+
+    def stop(self) -> None:
+        """Stop the child."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
 # ------------------------------------------------------------------------------ HTTP
 class Handler(BaseHTTPRequestHandler):
     """One request to the endpoint."""
 
     server_version = "kg-serve"
     config: ServerConfig
-    backend: str
+    backend: Backend
     page: bytes
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -304,10 +418,22 @@ class Handler(BaseHTTPRequestHandler):
         if word is not None:
             self.fail(403, f"{word} is refused: this endpoint is read-only")
             return
+        why = too_complex(query)
+        if why is not None:
+            self.fail(400, why)
+            return
+        try:
+            if self.backend.revive():
+                self.fail(502, "backend crashed, restarted: send the query again")
+                return
+        except ServeError as exc:
+            self.fail(502, f"backend crashed and did not restart: {exc}")
+            return
         graphs: dict[str, list[str]] = {
             k: params[k] for k in ("default-graph-uri", "named-graph-uri") if k in params
         }
-        url = self.backend + ("?" + urllib.parse.urlencode(graphs, doseq=True) if graphs else "")
+        query_string = "?" + urllib.parse.urlencode(graphs, doseq=True) if graphs else ""
+        url = self.backend.url + query_string
         req = urllib.request.Request(
             url,
             data=query.encode("utf-8"),
@@ -325,8 +451,12 @@ class Handler(BaseHTTPRequestHandler):
             detail = exc.read(4000).decode("utf-8", "replace").strip()
             self.fail(400 if exc.code < 500 else 502, detail or exc.reason)
             return
-        except (urllib.error.URLError, TimeoutError, OSError):
-            self.fail(503, f"query exceeded the time limit of {cfg.timeout:g} s")
+        except (urllib.error.URLError, OSError) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            if isinstance(reason, TimeoutError):
+                self.fail(503, f"query exceeded the time limit of {cfg.timeout:g} s")
+            else:
+                self.backend_failed(reason)
             return
         if len(body) > cfg.max_answer_bytes:
             self.fail(
@@ -338,6 +468,18 @@ class Handler(BaseHTTPRequestHandler):
             self.fail(503, f"query exceeded the time limit of {cfg.timeout:g} s")
             return
         self.reply(body, rtype)
+
+    def backend_failed(self, reason: object) -> None:
+        """Answer 502 for a query the engine dropped, restarting it if it has died."""
+        try:
+            revived = self.backend.revive(grace=2.0)
+        except ServeError as exc:
+            self.fail(502, f"backend crashed and did not restart: {exc}")
+            return
+        if revived:
+            self.fail(502, "backend crashed, restarted: this query is not run again")
+        else:
+            self.fail(502, f"backend unreachable: {reason}")
 
     def reply(self, body: bytes, rtype: str) -> None:
         cfg = self.config
@@ -411,14 +553,14 @@ def query_page() -> bytes:
 
 def serve(config: ServerConfig, ready: threading.Event | None = None) -> None:
     """Run the endpoint until interrupted (or until the process gets SIGTERM)."""
-    proc, backend = start_oxigraph(config.store, config.timeout)
+    backend = Backend(config.store, config.timeout)
     handler = type(
         "KgHandler", (Handler,), {"config": config, "backend": backend, "page": query_page()}
     )
     try:
         httpd = ThreadingHTTPServer((config.host, config.port), handler)
     except OSError as exc:
-        proc.terminate()
+        backend.stop()
         raise ServeError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
     httpd.daemon_threads = True
 
@@ -440,8 +582,4 @@ def serve(config: ServerConfig, ready: threading.Event | None = None) -> None:
         pass
     finally:
         httpd.server_close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        backend.stop()
