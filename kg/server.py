@@ -374,7 +374,14 @@ class Handler(BaseHTTPRequestHandler):
         if url.path not in ("/sparql", "/query", "/update"):
             self.fail(404, "not found: the endpoint is /sparql")
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        lengths = self.headers.get_all("Content-Length") or []
+        if not lengths:
+            self.fail(411, "a POST needs a Content-Length (chunked bodies are not read)")
+            return
+        if len(set(lengths)) > 1 or not re.fullmatch(r"[0-9]{1,18}", lengths[0].strip()):
+            self.fail(400, "Content-Length must be one whole number of bytes")
+            return
+        length = int(lengths[0])
         if length > self.config.max_query_bytes:
             self.fail(413, f"query too long: over {self.config.max_query_bytes} bytes")
             return

@@ -8,8 +8,10 @@ page in a browser) are refused.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -183,3 +185,48 @@ def test_a_crashed_engine_is_restarted(own_server: tuple[str, subprocess.Popen[b
     status, _, body = post(base, "ASK {}")
     assert status == 200 and b'"boolean":true' in body, (status, body)
     assert child_of(proc.pid) != child
+
+
+def raw(base: str, request: bytes, half_close: bool = True, wait: float = 10) -> bytes:
+    """Send REQUEST as bytes on a fresh connection; return all that comes back."""
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=wait) as s:
+        s.sendall(request)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
+        chunks = []
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            while chunk := s.recv(65536):
+                chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def post_with(length_headers: bytes, body: bytes = b"ASK {}") -> bytes:
+    return (
+        b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/sparql-query\r\n" + length_headers + b"\r\n" + body
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "want"),
+    [
+        (b"Content-Length: -1\r\n", b"ASK {} #" + b"x" * 70_000, b"HTTP/1.0 400"),
+        (b"Content-Length: abc\r\n", b"ASK {}", b"HTTP/1.0 400"),
+        (b"Content-Length: 6\r\nContent-Length: 60\r\n", b"ASK {}", b"HTTP/1.0 400"),
+        (b"Content-Length: 1_0\r\n", b"ASK {}", b"HTTP/1.0 400"),
+        (b"", b"ASK {}", b"HTTP/1.0 411"),
+        (b"Transfer-Encoding: chunked\r\n", b"6\r\nASK {}\r\n0\r\n\r\n", b"HTTP/1.0 411"),
+        (b"Content-Length: 6\r\n", b"ASK {}", b"HTTP/1.0 200"),
+    ],
+    ids=["negative", "not-a-number", "two-lengths", "underscore", "none", "chunked", "good"],
+)
+def test_content_length(
+    own_server: tuple[str, subprocess.Popen[bytes]], headers: bytes, body: bytes, want: bytes
+) -> None:
+    base, _ = own_server
+    start = time.monotonic()
+    got = raw(base, post_with(headers, body))
+    assert got.startswith(want), got[:300]
+    assert time.monotonic() - start < 5
+    assert post(base, "ASK {}")[0] == 200
