@@ -67,6 +67,8 @@ class ServerConfig:
     max_results: int = 10_000
     max_query_bytes: int = 64 * 1024
     max_answer_bytes: int = 64 * 1024 * 1024
+    idle_timeout: float = 10.0  # seconds a connection may wait between bytes
+    max_connections: int = 64
 
 
 # ------------------------------------------------------------------------------ policy
@@ -535,6 +537,43 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, out, f"{media}; charset=utf-8")
 
 
+class Server(ThreadingHTTPServer):
+    """The threading HTTP server, with a cap on the connections it serves at once."""
+
+    daemon_threads = True
+    BUSY = (
+        b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 45\r\n\r\n"
+        b"too many connections at once: try again soon\n"
+    )
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[Handler], max_connections: int
+    ) -> None:
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            # over the cap: answer at once and close, rather than queue without bound
+            with contextlib.suppress(OSError):
+                request.settimeout(1)
+                request.sendall(self.BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
 def query_page() -> bytes:
     """Return the offline query page, with examples drawn from kg's named queries."""
     from kg.prefixes import PREFIXES
@@ -562,14 +601,21 @@ def serve(config: ServerConfig, ready: threading.Event | None = None) -> None:
     """Run the endpoint until interrupted (or until the process gets SIGTERM)."""
     backend = Backend(config.store, config.timeout)
     handler = type(
-        "KgHandler", (Handler,), {"config": config, "backend": backend, "page": query_page()}
+        "KgHandler",
+        (Handler,),
+        {
+            "config": config,
+            "backend": backend,
+            "page": query_page(),
+            # a socket timeout per read: an idle or half-sent request is dropped
+            "timeout": config.idle_timeout,
+        },
     )
     try:
-        httpd = ThreadingHTTPServer((config.host, config.port), handler)
+        httpd = Server((config.host, config.port), handler, config.max_connections)
     except OSError as exc:
         backend.stop()
         raise ServeError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
-    httpd.daemon_threads = True
 
     def stop(*_: Any) -> None:
         threading.Thread(target=httpd.shutdown, daemon=True).start()

@@ -50,7 +50,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def start_kg_serve(
-    store: Path, timeout: int, max_results: int
+    store: Path, timeout: int, max_results: int, *extra: str
 ) -> tuple[str, subprocess.Popen[bytes]]:
     """Start `kg serve` on a free loopback port; return its base URL and process."""
     port = free_port()
@@ -68,6 +68,7 @@ def start_kg_serve(
             str(timeout),
             "--max-results",
             str(max_results),
+            *extra,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,

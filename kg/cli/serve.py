@@ -38,9 +38,29 @@ from kg.cli.common import store_path
     show_default=True,
     help="Most rows or triples an answer may have (HTTP 422 beyond).",
 )
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a connection may wait between bytes before it is dropped (slow clients).",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Connections served at once; one more gets HTTP 503 at once.",
+)
 @click.pass_context
 def serve_cmd(
-    ctx: click.Context, host: str, port: int, query_timeout: float, max_results: int
+    ctx: click.Context,
+    host: str,
+    port: int,
+    query_timeout: float,
+    max_results: int,
+    idle_timeout: float,
+    max_connections: int,
 ) -> None:
     """Serve the built graph as a read-only SPARQL 1.1 endpoint, with a query page at /.
 
@@ -54,7 +74,13 @@ def serve_cmd(
     from kg.store import default_store_path
 
     config = ServerConfig(
-        store_path(ctx) or default_store_path(), host, port, query_timeout, max_results
+        store_path(ctx) or default_store_path(),
+        host,
+        port,
+        query_timeout,
+        max_results,
+        idle_timeout=idle_timeout,
+        max_connections=max_connections,
     )
     serve(config)
 
