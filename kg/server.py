@@ -69,6 +69,14 @@ class ServerConfig:
     max_answer_bytes: int = 64 * 1024 * 1024
     idle_timeout: float = 10.0  # seconds a connection may wait between bytes
     max_connections: int = 64
+    allow_hosts: tuple[str, ...] = ()  # names besides loopback that requests may be sent to
+
+    def host_names(self) -> set[str]:
+        """The names a request's Host (and a browser's Origin) may carry, lower case."""
+        names = {"localhost", "127.0.0.1", "::1", *(h.lower() for h in self.allow_hosts)}
+        if self.host not in ("", "0.0.0.0", "::"):
+            names.add(self.host.lower().strip("[]"))
+        return names
 
 
 # ------------------------------------------------------------------------------ policy
@@ -327,6 +335,16 @@ class Backend:
 
 
 # ------------------------------------------------------------------------------ HTTP
+def _hostname(url: str) -> str | None:
+    """The host name of URL in lower case (an IPv6 address without brackets), or None."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    return parts.hostname
+
+
 class Handler(BaseHTTPRequestHandler):
     """One request to the endpoint."""
 
@@ -354,7 +372,31 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self.do_GET()
 
+    def misdirected(self) -> bool:
+        """Refuse (and say True) a request for another site: DNS rebinding, foreign pages.
+
+        A page on another site that rebinds its name to this address sends its own name
+        as Host: only loopback names and --host/--allow-host are served. A browser sends
+        Origin with a script's request: only these names may be its host.
+        """
+        names = self.config.host_names()
+        host = self.headers.get("Host")
+        if host is not None and (
+            any(c in host for c in "@/?#\\") or _hostname("//" + host.strip()) not in names
+        ):
+            self.fail(421, "this server does not answer for that Host (see kg serve --allow-host)")
+            return True
+        origin = self.headers.get("Origin")
+        if origin is not None and (
+            not origin.startswith(("http://", "https://")) or _hostname(origin) not in names
+        ):
+            self.fail(403, "requests from pages of other sites are refused")
+            return True
+        return False
+
     def do_GET(self) -> None:
+        if self.misdirected():
+            return
         url = urllib.parse.urlsplit(self.path)
         if url.path in ("/", "/index.html"):
             self.send(200, self.page, "text/html; charset=utf-8")
@@ -372,6 +414,8 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(params["query"][0], params)
 
     def do_POST(self) -> None:
+        if self.misdirected():
+            return
         url = urllib.parse.urlsplit(self.path)
         if url.path not in ("/sparql", "/query", "/update"):
             self.fail(404, "not found: the endpoint is /sparql")

@@ -258,3 +258,48 @@ def test_idle_and_half_sent_connections_are_dropped(shipped_build: Path) -> None
         assert post(base, "ASK {}")[0] == 200
     finally:
         stop(proc)
+
+
+def get_with(headers: bytes, method: bytes = b"GET") -> bytes:
+    if method == b"POST":
+        return post_with(b"Content-Length: 6\r\n" + headers).replace(b"Host: 127.0.0.1\r\n", b"", 1)
+    return b"GET /sparql?query=ASK%7B%7D HTTP/1.1\r\n" + headers + b"\r\n"
+
+
+@pytest.mark.parametrize(
+    ("headers", "method", "want"),
+    [
+        (b"Host: evil.example\r\n", b"GET", b"HTTP/1.0 421"),
+        (b"Host: evil.example:7878\r\n", b"GET", b"HTTP/1.0 421"),
+        (b"Host: 127.0.0.1.evil.example\r\n", b"GET", b"HTTP/1.0 421"),
+        (b"Host: localhost.evil.example\r\n", b"POST", b"HTTP/1.0 421"),
+        (b"Host: evil.example@127.0.0.1\r\n", b"GET", b"HTTP/1.0 421"),
+        (b"Host: 127.0.0.1:x\r\n", b"GET", b"HTTP/1.0 421"),
+        (b"Host: 127.0.0.1\r\nOrigin: http://evil.example\r\n", b"GET", b"HTTP/1.0 403"),
+        (b"Host: 127.0.0.1\r\nOrigin: http://evil.example\r\n", b"POST", b"HTTP/1.0 403"),
+        (b"Host: 127.0.0.1\r\nOrigin: null\r\n", b"POST", b"HTTP/1.0 403"),
+        (b"Host: 127.0.0.1\r\nOrigin: http://127.0.0.1.evil.example\r\n", b"GET", b"HTTP/1.0 403"),
+        # what must still work: loopback names with any port, no Host, a same-site page
+        (b"Host: localhost:7878\r\n", b"GET", b"HTTP/1.0 200"),
+        (b"Host: [::1]:7878\r\n", b"POST", b"HTTP/1.0 200"),
+        (b"", b"GET", b"HTTP/1.0 200"),
+        (b"Host: 127.0.0.1\r\nOrigin: http://localhost:3000\r\n", b"POST", b"HTTP/1.0 200"),
+    ],
+)
+def test_other_sites_are_refused(
+    own_server: tuple[str, subprocess.Popen[bytes]], headers: bytes, method: bytes, want: bytes
+) -> None:
+    base, _ = own_server
+    got = raw(base, get_with(headers, method))
+    assert got.startswith(want), got[:300]
+
+
+def test_allowed_host_names() -> None:
+    from kg.server import ServerConfig
+
+    names = ServerConfig(Path("s")).host_names()
+    assert names == {"localhost", "127.0.0.1", "::1"}, names
+    names = ServerConfig(Path("s"), host="0.0.0.0", allow_hosts=("KG.example",)).host_names()
+    assert names == {"localhost", "127.0.0.1", "::1", "kg.example"}, names
+    assert "10.0.0.5" in ServerConfig(Path("s"), host="10.0.0.5").host_names()
+    assert "::1" in ServerConfig(Path("s"), host="[::1]").host_names()

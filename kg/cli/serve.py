@@ -52,6 +52,14 @@ from kg.cli.common import store_path
     show_default=True,
     help="Connections served at once; one more gets HTTP 503 at once.",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A name clients use to reach the server, besides localhost, 127.0.0.1, [::1] and "
+    "--host (requests naming another Host get 421). Repeatable.",
+)
 @click.pass_context
 def serve_cmd(
     ctx: click.Context,
@@ -61,6 +69,7 @@ def serve_cmd(
     max_results: int,
     idle_timeout: float,
     max_connections: int,
+    allow_hosts: tuple[str, ...],
 ) -> None:
     """Serve the built graph as a read-only SPARQL 1.1 endpoint, with a query page at /.
 
@@ -81,6 +90,7 @@ def serve_cmd(
         max_results,
         idle_timeout=idle_timeout,
         max_connections=max_connections,
+        allow_hosts=allow_hosts,
     )
     serve(config)
 
