@@ -335,6 +335,9 @@ class Backend:
 
 
 # ------------------------------------------------------------------------------ HTTP
+_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+
 def _hostname(url: str) -> str | None:
     """The host name of URL in lower case (an IPv6 address without brackets), or None."""
     try:
@@ -352,6 +355,10 @@ class Handler(BaseHTTPRequestHandler):
     config: ServerConfig
     backend: Backend
     page: bytes
+    # What a query's relative IRIs resolve against: this endpoint's own URL. Sent as the
+    # query's first BASE (one of its own overrides it): otherwise the engine resolves them
+    # against its private URL, and its port would leak into answers.
+    base_iri: str = ""
 
     def log_message(self, format: str, *args: Any) -> None:
         sys.stderr.write(f"{self.address_string()} {format % args}\n")
@@ -489,7 +496,7 @@ class Handler(BaseHTTPRequestHandler):
         url = self.backend.url + query_string
         req = urllib.request.Request(
             url,
-            data=query.encode("utf-8"),
+            data=(f"BASE <{self.base_iri}>\n" + query).encode("utf-8"),
             method="POST",
             headers={
                 "Content-Type": "application/sparql-query; charset=utf-8",
@@ -502,6 +509,9 @@ class Handler(BaseHTTPRequestHandler):
                 rtype = resp.headers.get("Content-Type", "")
         except urllib.error.HTTPError as exc:
             detail = exc.read(4000).decode("utf-8", "replace").strip()
+            # positions as in the query sent, without the BASE line put before it
+            detail = _POSITION.sub(lambda m: f"error at {int(m[1]) - 1}:{m[2]}", detail)
+            detail = detail.replace(self.backend.url, self.base_iri)
             self.fail(400 if exc.code < 500 else 502, detail or exc.reason)
             return
         except (urllib.error.URLError, OSError) as exc:
@@ -644,7 +654,7 @@ def query_page() -> bytes:
 def serve(config: ServerConfig, ready: threading.Event | None = None) -> None:
     """Run the endpoint until interrupted (or until the process gets SIGTERM)."""
     backend = Backend(config.store, config.timeout)
-    handler = type(
+    handler: type[Handler] = type(
         "KgHandler",
         (Handler,),
         {
@@ -666,6 +676,7 @@ def serve(config: ServerConfig, ready: threading.Event | None = None) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     host, port = config.host, int(httpd.server_address[1])
+    handler.base_iri = f"http://{f'[{host}]' if ':' in host else host}:{port}/sparql"
     print(
         f"serving {config.store} at http://{host}:{port}/sparql (query page: "
         f"http://{host}:{port}/); read-only; Ctrl-C stops",

@@ -303,3 +303,35 @@ def test_allowed_host_names() -> None:
     assert names == {"localhost", "127.0.0.1", "::1", "kg.example"}, names
     assert "10.0.0.5" in ServerConfig(Path("s"), host="10.0.0.5").host_names()
     assert "::1" in ServerConfig(Path("s"), host="[::1]").host_names()
+
+
+def test_the_engine_port_never_leaks(own_server: tuple[str, subprocess.Popen[bytes]]) -> None:
+    base, proc = own_server
+    child = child_of(proc.pid)
+    bind = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+    port = bind[bind.index(b"--bind") + 1].rsplit(b":", 1)[1]
+    assert port.isdigit() and port not in base.encode(), (port, base)
+    queries = [
+        "SELECT (<> AS ?x) WHERE {}",
+        'SELECT (IRI("relative") AS ?x) WHERE {}',
+        "CONSTRUCT { <a> <b> <c> } WHERE {}",
+        "DESCRIBE <>",
+        "SELECT ?x WHERE { ?x ",
+        "ASK {}",
+        "SELECT (<x> AS ?x) WHERE {} ORDER BY",
+    ]
+    leaks = {}
+    for q in queries:
+        status, ctype, body = post(base, q)
+        if port in body or port in ctype.encode():
+            leaks[q] = (status, body[:200])
+    assert leaks == {}, leaks
+    status, _, body = post(base, "SELECT (<> AS ?x) WHERE {}")
+    assert status == 200 and f"{base}/sparql".encode() in body, body
+    # a query's own BASE still wins, and error positions are the query's own
+    status, _, body = post(base, "BASE <urn:b/> SELECT (<x> AS ?x) WHERE {}")
+    assert status == 200 and b"urn:b/x" in body, body
+    status, _, body = post(base, "SELECT ?x WHERE {\n ?x ")
+    assert status == 400 and b"error at 2:" in body, body
+    whole = raw(base, b"GET /sparql?query=SELECT%20(%3C%3E%20AS%20%3Fx)%7B%7D HTTP/1.0\r\n\r\n")
+    assert whole.startswith(b"HTTP/1.0 200") and port not in whole, whole
