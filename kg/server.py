@@ -7,7 +7,9 @@ engine. In front of it, this small stdlib server adds what Oxigraph lacks for sh
 graph safely: it refuses updates, LOAD and SERVICE (Oxigraph would fetch other hosts),
 turns a timed-out query into a clear HTTP error (Oxigraph answers 200 with a cut-off
 body), caps the size of queries and results, negotiates the result formats, and serves an
-offline query page at `/`.
+offline query page at `/`. It also refuses queries nested deep enough to crash the engine
+(and restarts it if one does), requests for other Hosts or from other sites' pages, and
+drops idle connections; the README's "Security of kg serve" says what and why.
 """
 
 from __future__ import annotations

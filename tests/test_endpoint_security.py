@@ -335,3 +335,22 @@ def test_the_engine_port_never_leaks(own_server: tuple[str, subprocess.Popen[byt
     assert status == 400 and b"error at 2:" in body, body
     whole = raw(base, b"GET /sparql?query=SELECT%20(%3C%3E%20AS%20%3Fx)%7B%7D HTTP/1.0\r\n\r\n")
     assert whole.startswith(b"HTTP/1.0 200") and port not in whole, whole
+
+
+def test_readme_says_what_is_refused() -> None:
+    from kg.server import MAX_CHAIN, MAX_DEPTH
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Security of `kg serve`", 1)[1].split("\n## ", 1)[0]
+    wanted = [
+        f"over {MAX_DEPTH} nested brackets",
+        f"over {MAX_CHAIN:,} operators",
+        "`--allow-host NAME`",
+        "`--idle-timeout`",
+        "`--max-connections`",
+        "egress rule",
+        '`"customer service"` is a false positive',
+    ]
+    assert [w for w in wanted if w not in section] == []
+    assert "`--allow-service`" in readme

@@ -75,7 +75,9 @@ def serve_cmd(
 
     SPARQL runs in a real Oxigraph server over the same store; kg serve refuses updates,
     LOAD and SERVICE, enforces the timeout and result cap with clear HTTP errors, and
-    negotiates JSON, XML, CSV and TSV results and Turtle or N-Triples graphs.
+    negotiates JSON, XML, CSV and TSV results and Turtle or N-Triples graphs. It answers
+    only for loopback names, --host and --allow-host, refuses other sites' pages and
+    queries nested deep enough to crash the engine, and drops idle connections.
 
     Example: kg serve --port 7878   (then: curl 'http://127.0.0.1:7878/sparql?query=ASK{}')
     """
