@@ -354,3 +354,19 @@ def test_readme_says_what_is_refused() -> None:
     ]
     assert [w for w in wanted if w not in section] == []
     assert "`--allow-service`" in readme
+
+
+def test_a_bomb_that_fools_the_count_is_caught_by_the_restart(
+    own_server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    from kg.server import too_complex
+
+    base, _ = own_server
+    # `<-#>` is an IRI to kg's count, which then reads ''' as a string to the end; to the
+    # engine it is `< -` and a comment, and the 10,000 ( below are code (README: residual)
+    q = "ASK { FILTER(?a<-#>'''\n" + "(" * 10_000 + "1" + ")" * 10_000 + "\n) }"
+    assert too_complex(q) is None  # if this starts failing, the count got better: good
+    status, _, body = post(base, q)
+    assert status == 502 and b"backend crashed, restarted" in body, (status, body)
+    status, _, body = post(base, "ASK {}")
+    assert status == 200 and b'"boolean":true' in body, (status, body)
