@@ -7,7 +7,9 @@ engine. In front of it, this small stdlib server adds what Oxigraph lacks for sh
 graph safely: it refuses updates, LOAD and SERVICE (Oxigraph would fetch other hosts),
 turns a timed-out query into a clear HTTP error (Oxigraph answers 200 with a cut-off
 body), caps the size of queries and results, negotiates the result formats, and serves an
-offline query page at `/`.
+offline query page at `/`. It also refuses queries nested deep enough to crash the engine
+(and restarts it if one does), requests for other Hosts or from other sites' pages, and
+drops idle connections; the README's "Security of kg serve" says what and why.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import queue
 import re
 import shutil
 import signal
@@ -66,6 +69,16 @@ class ServerConfig:
     max_results: int = 10_000
     max_query_bytes: int = 64 * 1024
     max_answer_bytes: int = 64 * 1024 * 1024
+    idle_timeout: float = 10.0  # seconds a connection may wait between bytes
+    max_connections: int = 64
+    allow_hosts: tuple[str, ...] = ()  # names besides loopback that requests may be sent to
+
+    def host_names(self) -> set[str]:
+        """The names a request's Host (and a browser's Origin) may carry, lower case."""
+        names = {"localhost", "127.0.0.1", "::1", *(h.lower() for h in self.allow_hosts)}
+        if self.host not in ("", "0.0.0.0", "::"):
+            names.add(self.host.lower().strip("[]"))
+        return names
 
 
 # ------------------------------------------------------------------------------ policy
@@ -86,15 +99,114 @@ _FORBIDDEN = re.compile(
 )
 
 
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_SERVICE = re.compile("service", re.IGNORECASE)
+
+
+def unescape(query: str) -> str:
+    """Return the query with its \\uXXXX and \\UXXXXXXXX escapes replaced, as a parser sees it.
+
+    SPARQL replaces these escapes everywhere before parsing (SPARQL 1.1 §19.2), so
+    `\\u0053ERVICE` is the keyword SERVICE. Replaced until nothing changes: an escape that
+    spells another escape is undone too (stricter than one pass, never looser).
+    """
+
+    def one(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF else match.group(0)
+
+    while True:
+        done = _CODEPOINT.sub(one, query)
+        if done == query:
+            return done
+        query = done
+
+
+def mentions_service(query: str) -> bool:
+    """Tell whether the word SERVICE appears anywhere in the query, in any case or escape.
+
+    Deliberately blunt: no attempt to tell the keyword from a string, IRI, comment or name
+    that contains it, because any tokeniser of ours can disagree with the engine's (escaped
+    IRIs, non-ASCII spaces, escaped local names). A literal that says "service" is refused
+    too; that false positive is the price of never fetching another host.
+    """
+    return _SERVICE.search(unescape(query)) is not None
+
+
 def forbidden(query: str) -> str | None:
     """Return the keyword that makes a query unacceptable here, or None.
 
-    Strings, IRIs and comments are blanked first, so a literal that mentions SERVICE is
-    fine; the keyword itself, anywhere in the query, is not.
+    SERVICE is refused wherever the word appears (see mentions_service). For the update
+    keywords, which the read-only engine refuses anyway, strings, IRIs and comments are
+    blanked first, so a literal that mentions LOAD is fine.
     """
-    code = _STRIP.sub(" ", query)
+    if mentions_service(query):
+        return "SERVICE"
+    code = _STRIP.sub(" ", unescape(query))
     match = _FORBIDDEN.search(code)
     return match.group(1).upper() if match else None
+
+
+# Nesting and operator chains the engine's parser and evaluator recurse on: past a few
+# thousand levels Oxigraph 0.5 overflows its stack and the whole server aborts (measured:
+# 3,000 nested `{`, 10,000 `(`, 30,000 `!`, 10,000 `+` terms, 2,000 MINUS or 3,000 BIND
+# in one group). Real queries stay far below both limits.
+MAX_DEPTH = 200
+MAX_CHAIN = 1000
+_CHAIN_WORDS = {"OPTIONAL", "MINUS", "UNION", "BIND", "FILTER", "VALUES", "GRAPH"}
+_TOKEN = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*(?:"""|\Z)'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*(?:'''|\Z)"
+    r'|"(?:[^"\\\n\r]|\\.)*"?'
+    r"|'(?:[^'\\\n\r]|\\.)*'?"
+    r"|#[^\n\r]*"
+    r'|<[^<>"{}|^`\\\x00-\x20]*>'
+    r"|[?$]\w+"
+    r"|(?:[A-Za-z][\w.-]*)?:(?:[\w:.-]|%[0-9A-Fa-f]{2}|\\[_~.!$&'()*+,;=/?#@%-])*"
+    r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"
+    r"|[A-Za-z_]\w*"
+    r"|\^\^|&&|\|\||!=|<=|>=|[!+\-*/|^=<>]"
+    r"|\s+|.",
+    re.DOTALL,
+)
+_OPERATOR = re.compile(r"&&|\|\||!=|<=|>=|[!+\-*/|^=<>]")
+_OPEN, _CLOSE = "{([", "})]"
+
+
+def too_complex(query: str) -> str | None:
+    """Return why a query nests too deep or chains too many operators for the engine, or None.
+
+    Brackets are counted outside strings and comments, after \\u escapes are undone; those
+    inside an IRI count too (a `<` the engine reads as less-than must not hide them). The
+    chain is the number of operators and of OPTIONAL, MINUS, UNION, BIND, FILTER, VALUES
+    and GRAPH in one bracketed group. A query that fools this count and still crashes the
+    engine is caught by the watchdog (Backend.revive), which restarts it.
+    """
+    chains = [0]
+    for match in _TOKEN.finditer(unescape(query)):
+        tok = match.group(0)
+        if tok[0] in "\"'#" or tok.isspace():
+            continue
+        # brackets, and an IRI or what looks like one (its brackets count, see above)
+        if tok in _OPEN or tok in _CLOSE or (tok[0] == "<" and len(tok) > 1):
+            brackets = tok
+        else:
+            brackets = ""
+            if _OPERATOR.fullmatch(tok) or tok.upper() in _CHAIN_WORDS:
+                chains[-1] += 1
+                if chains[-1] > MAX_CHAIN:
+                    return (
+                        f"query too complex: over {MAX_CHAIN} operators or "
+                        "OPTIONAL/MINUS/UNION/BIND/FILTER in one group"
+                    )
+        for ch in brackets:
+            if ch in _OPEN:
+                chains.append(0)
+                if len(chains) > MAX_DEPTH + 1:
+                    return f"query nested too deeply: over {MAX_DEPTH} levels of brackets"
+            elif ch in _CLOSE and len(chains) > 1:
+                chains.pop()
+    return None
 
 
 def negotiate(accept: str, offered: dict[str, Any], default: str) -> str | None:
@@ -173,14 +285,82 @@ def start_oxigraph(store: Path, timeout: float) -> tuple[subprocess.Popen[bytes]
     raise ServeError("oxigraph did not start within 20 s")
 
 
+class Backend:
+    """The Oxigraph child: started, watched, and started again when it has died."""
+
+    def __init__(self, store: Path, timeout: float) -> None:
+        self.store, self.timeout = store, timeout
+        self.lock = threading.Lock()
+        self.proc, self.url = start_oxigraph(store, timeout)
+        # The child dies with the thread that started it (PR_SET_PDEATHSIG follows the
+        # thread, not the process), so restarts are done by one thread that lives as long
+        # as the server, never by a request's thread.
+        self._asks: queue.Queue[queue.Queue[Any]] = queue.Queue()
+        threading.Thread(target=self._spawner, daemon=True).start()
+
+    def _spawner(self) -> None:
+        while True:
+            answer = self._asks.get()
+            try:
+                answer.put(start_oxigraph(self.store, self.timeout))
+            except ServeError as exc:
+                answer.put(exc)
+
+    def revive(self, grace: float = 0.0) -> bool:
+        """Start the child again if it has died (waiting up to GRACE s for it to); say if so."""
+        proc = self.proc
+        if grace:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=grace)
+        with self.lock:
+            if self.proc is not proc:  # another request has started it again already
+                return True
+            if proc.poll() is None:
+                return False
+            if proc.stderr:
+                proc.stderr.close()
+            answer: queue.Queue[Any] = queue.Queue()
+            self._asks.put(answer)
+            started = answer.get()
+            if isinstance(started, ServeError):
+                raise started
+            self.proc, self.url = started
+            return True
+
+    def stop(self) -> None:
+        """Stop the child."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
 # ------------------------------------------------------------------------------ HTTP
+_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+
+def _hostname(url: str) -> str | None:
+    """The host name of URL in lower case (an IPv6 address without brackets), or None."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:
+        return None
+    return parts.hostname
+
+
 class Handler(BaseHTTPRequestHandler):
     """One request to the endpoint."""
 
     server_version = "kg-serve"
     config: ServerConfig
-    backend: str
+    backend: Backend
     page: bytes
+    # What a query's relative IRIs resolve against: this endpoint's own URL. Sent as the
+    # query's first BASE (one of its own overrides it): otherwise the engine resolves them
+    # against its private URL, and its port would leak into answers.
+    base_iri: str = ""
 
     def log_message(self, format: str, *args: Any) -> None:
         sys.stderr.write(f"{self.address_string()} {format % args}\n")
@@ -201,7 +381,31 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self.do_GET()
 
+    def misdirected(self) -> bool:
+        """Refuse (and say True) a request for another site: DNS rebinding, foreign pages.
+
+        A page on another site that rebinds its name to this address sends its own name
+        as Host: only loopback names and --host/--allow-host are served. A browser sends
+        Origin with a script's request: only these names may be its host.
+        """
+        names = self.config.host_names()
+        host = self.headers.get("Host")
+        if host is not None and (
+            any(c in host for c in "@/?#\\") or _hostname("//" + host.strip()) not in names
+        ):
+            self.fail(421, "this server does not answer for that Host (see kg serve --allow-host)")
+            return True
+        origin = self.headers.get("Origin")
+        if origin is not None and (
+            not origin.startswith(("http://", "https://")) or _hostname(origin) not in names
+        ):
+            self.fail(403, "requests from pages of other sites are refused")
+            return True
+        return False
+
     def do_GET(self) -> None:
+        if self.misdirected():
+            return
         url = urllib.parse.urlsplit(self.path)
         if url.path in ("/", "/index.html"):
             self.send(200, self.page, "text/html; charset=utf-8")
@@ -219,11 +423,20 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(params["query"][0], params)
 
     def do_POST(self) -> None:
+        if self.misdirected():
+            return
         url = urllib.parse.urlsplit(self.path)
         if url.path not in ("/sparql", "/query", "/update"):
             self.fail(404, "not found: the endpoint is /sparql")
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        lengths = self.headers.get_all("Content-Length") or []
+        if not lengths:
+            self.fail(411, "a POST needs a Content-Length (chunked bodies are not read)")
+            return
+        if len(set(lengths)) > 1 or not re.fullmatch(r"[0-9]{1,18}", lengths[0].strip()):
+            self.fail(400, "Content-Length must be one whole number of bytes")
+            return
+        length = int(lengths[0])
         if length > self.config.max_query_bytes:
             self.fail(413, f"query too long: over {self.config.max_query_bytes} bytes")
             return
@@ -258,18 +471,34 @@ class Handler(BaseHTTPRequestHandler):
             return
         word = forbidden(query)
         if word == "SERVICE":
-            self.fail(403, "SERVICE is refused: this endpoint does not query other hosts")
+            self.fail(
+                403,
+                "SERVICE is refused: this endpoint does not query other hosts "
+                "(the word is refused anywhere in a query, even in a string)",
+            )
             return
         if word is not None:
             self.fail(403, f"{word} is refused: this endpoint is read-only")
             return
+        why = too_complex(query)
+        if why is not None:
+            self.fail(400, why)
+            return
+        try:
+            if self.backend.revive():
+                self.fail(502, "backend crashed, restarted: send the query again")
+                return
+        except ServeError as exc:
+            self.fail(502, f"backend crashed and did not restart: {exc}")
+            return
         graphs: dict[str, list[str]] = {
             k: params[k] for k in ("default-graph-uri", "named-graph-uri") if k in params
         }
-        url = self.backend + ("?" + urllib.parse.urlencode(graphs, doseq=True) if graphs else "")
+        query_string = "?" + urllib.parse.urlencode(graphs, doseq=True) if graphs else ""
+        url = self.backend.url + query_string
         req = urllib.request.Request(
             url,
-            data=query.encode("utf-8"),
+            data=(f"BASE <{self.base_iri}>\n" + query).encode("utf-8"),
             method="POST",
             headers={
                 "Content-Type": "application/sparql-query; charset=utf-8",
@@ -282,10 +511,17 @@ class Handler(BaseHTTPRequestHandler):
                 rtype = resp.headers.get("Content-Type", "")
         except urllib.error.HTTPError as exc:
             detail = exc.read(4000).decode("utf-8", "replace").strip()
+            # positions as in the query sent, without the BASE line put before it
+            detail = _POSITION.sub(lambda m: f"error at {int(m[1]) - 1}:{m[2]}", detail)
+            detail = detail.replace(self.backend.url, self.base_iri)
             self.fail(400 if exc.code < 500 else 502, detail or exc.reason)
             return
-        except (urllib.error.URLError, TimeoutError, OSError):
-            self.fail(503, f"query exceeded the time limit of {cfg.timeout:g} s")
+        except (urllib.error.URLError, OSError) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            if isinstance(reason, TimeoutError):
+                self.fail(503, f"query exceeded the time limit of {cfg.timeout:g} s")
+            else:
+                self.backend_failed(reason)
             return
         if len(body) > cfg.max_answer_bytes:
             self.fail(
@@ -297,6 +533,18 @@ class Handler(BaseHTTPRequestHandler):
             self.fail(503, f"query exceeded the time limit of {cfg.timeout:g} s")
             return
         self.reply(body, rtype)
+
+    def backend_failed(self, reason: object) -> None:
+        """Answer 502 for a query the engine dropped, restarting it if it has died."""
+        try:
+            revived = self.backend.revive(grace=2.0)
+        except ServeError as exc:
+            self.fail(502, f"backend crashed and did not restart: {exc}")
+            return
+        if revived:
+            self.fail(502, "backend crashed, restarted: this query is not run again")
+        else:
+            self.fail(502, f"backend unreachable: {reason}")
 
     def reply(self, body: bytes, rtype: str) -> None:
         cfg = self.config
@@ -345,6 +593,43 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, out, f"{media}; charset=utf-8")
 
 
+class Server(ThreadingHTTPServer):
+    """The threading HTTP server, with a cap on the connections it serves at once."""
+
+    daemon_threads = True
+    BUSY = (
+        b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 45\r\n\r\n"
+        b"too many connections at once: try again soon\n"
+    )
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[Handler], max_connections: int
+    ) -> None:
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            # over the cap: answer at once and close, rather than queue without bound
+            with contextlib.suppress(OSError):
+                request.settimeout(1)
+                request.sendall(self.BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
 def query_page() -> bytes:
     """Return the offline query page, with examples drawn from kg's named queries."""
     from kg.prefixes import PREFIXES
@@ -370,22 +655,30 @@ def query_page() -> bytes:
 
 def serve(config: ServerConfig, ready: threading.Event | None = None) -> None:
     """Run the endpoint until interrupted (or until the process gets SIGTERM)."""
-    proc, backend = start_oxigraph(config.store, config.timeout)
-    handler = type(
-        "KgHandler", (Handler,), {"config": config, "backend": backend, "page": query_page()}
+    backend = Backend(config.store, config.timeout)
+    handler: type[Handler] = type(
+        "KgHandler",
+        (Handler,),
+        {
+            "config": config,
+            "backend": backend,
+            "page": query_page(),
+            # a socket timeout per read: an idle or half-sent request is dropped
+            "timeout": config.idle_timeout,
+        },
     )
     try:
-        httpd = ThreadingHTTPServer((config.host, config.port), handler)
+        httpd = Server((config.host, config.port), handler, config.max_connections)
     except OSError as exc:
-        proc.terminate()
+        backend.stop()
         raise ServeError(f"cannot listen on {config.host}:{config.port}: {exc.strerror}") from None
-    httpd.daemon_threads = True
 
     def stop(*_: Any) -> None:
         threading.Thread(target=httpd.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     host, port = config.host, int(httpd.server_address[1])
+    handler.base_iri = f"http://{f'[{host}]' if ':' in host else host}:{port}/sparql"
     print(
         f"serving {config.store} at http://{host}:{port}/sparql (query page: "
         f"http://{host}:{port}/); read-only; Ctrl-C stops",
@@ -399,8 +692,4 @@ def serve(config: ServerConfig, ready: threading.Event | None = None) -> None:
         pass
     finally:
         httpd.server_close()
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        backend.stop()

@@ -9,8 +9,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -48,7 +50,7 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def start_kg_serve(
-    store: Path, timeout: int, max_results: int
+    store: Path, timeout: int, max_results: int, *extra: str
 ) -> tuple[str, subprocess.Popen[bytes]]:
     """Start `kg serve` on a free loopback port; return its base URL and process."""
     port = free_port()
@@ -66,6 +68,7 @@ def start_kg_serve(
             str(timeout),
             "--max-results",
             str(max_results),
+            *extra,
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -102,3 +105,45 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(proc)
+
+
+class Canary:
+    """A loopback HTTP listener that records every request it gets: nothing may reach it."""
+
+    def __init__(self) -> None:
+        hits: list[str] = []
+
+        class Record(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self.answer()
+
+            def do_POST(self) -> None:
+                self.answer()
+
+            def answer(self) -> None:
+                hits.append(f"{self.command} {self.path}")
+                body = b'{"head":{"vars":[]},"results":{"bindings":[{}]}}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.hits = hits
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Record)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/sparql"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def canary() -> Iterator[Canary]:
+    """A listener on 127.0.0.1 that counts the requests it gets (see Canary)."""
+    c = Canary()
+    try:
+        yield c
+    finally:
+        c.httpd.shutdown()
+        c.httpd.server_close()

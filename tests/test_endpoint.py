@@ -166,11 +166,12 @@ def test_refusals(kg_server: str, how: str, status: int, message: str) -> None:
 
 
 def test_keywords_inside_strings_and_names_are_fine(kg_server: str) -> None:
-    status, _, body = get(kg_server, 'SELECT ?x WHERE { BIND("SERVICE LOAD DROP" AS ?x) }')
-    assert status == 200 and b"SERVICE LOAD DROP" in body
+    # SERVICE is the exception: refused anywhere (tests/test_endpoint_security.py).
+    status, _, body = get(kg_server, 'SELECT ?x WHERE { BIND("LOAD DROP" AS ?x) }')
+    assert status == 200 and b"LOAD DROP" in body
     q = (
-        "PREFIX copy: <https://w3id.org/kg/ont#> SELECT ?load ?service WHERE { "
-        "?load a copy:Person ; copy:evidence ?service } # DROP ALL"
+        "PREFIX copy: <https://w3id.org/kg/ont#> SELECT ?load ?drop WHERE { "
+        "?load a copy:Person ; copy:evidence ?drop } # DROP ALL"
     )
     status, _, body = get(kg_server, q)
     assert status == 200 and b"amir-khan-muttaqi" in body, body[:200]

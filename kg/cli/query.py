@@ -14,23 +14,36 @@ from kg.cli.output import format_option, table
 @click.command("query")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @format_option
+@click.option(
+    "--allow-service",
+    is_flag=True,
+    help="Let the query use SERVICE, which fetches from other hosts (refused otherwise).",
+)
 @click.pass_context
-def query_cmd(ctx: click.Context, file: Any, fmt: str) -> None:
+def query_cmd(ctx: click.Context, file: Any, fmt: str, allow_service: bool) -> None:
     """Run a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE) from FILE, or - for stdin.
 
-    The usual prefixes (kg, skos, org, prov, dcterms, foaf, schema, rdf, rdfs, owl, xsd,
-    id, topic, cameo) are predeclared. --format json prints the SPARQL 1.1 JSON results format
-    (JSON-LD for CONSTRUCT/DESCRIBE); csv prints SPARQL CSV results (N-Triples for graphs);
-    table prints a table (Turtle for graphs). The store is opened read-only: updates fail.
+        The usual prefixes (kg, skos, org, prov, dcterms, foaf, schema, rdf, rdfs, owl, xsd,
+        id, topic, cameo) are predeclared. --format json prints the SPARQL 1.1 JSON results format
+        (JSON-LD for CONSTRUCT/DESCRIBE); csv prints SPARQL CSV results (N-Triples for graphs);
+        table prints a table (Turtle for graphs). The store is opened read-only: updates fail.
+    A query that mentions SERVICE anywhere (which would make kg fetch from another host) is
+    refused unless --allow-service is given.
 
-    Example: echo 'SELECT ?p WHERE { ?p a kg:Person }' | kg query -
+        Example: echo 'SELECT ?p WHERE { ?p a kg:Person }' | kg query -
     """
     import pyoxigraph as ox
 
     from kg.prefixes import PREFIXES
+    from kg.server import mentions_service
     from kg.store import StoreError
 
     text = file.read()
+    if not allow_service and mentions_service(text):
+        raise StoreError(
+            "the query mentions SERVICE, which fetches from other hosts: refused "
+            "(pass --allow-service if you mean it; the word counts even in a string)"
+        )
     store = open_store(ctx)
     try:
         result = store.raw(text, prefixes=PREFIXES)

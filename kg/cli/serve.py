@@ -38,15 +38,46 @@ from kg.cli.common import store_path
     show_default=True,
     help="Most rows or triples an answer may have (HTTP 422 beyond).",
 )
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds a connection may wait between bytes before it is dropped (slow clients).",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Connections served at once; one more gets HTTP 503 at once.",
+)
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME",
+    help="A name clients use to reach the server, besides localhost, 127.0.0.1, [::1] and "
+    "--host (requests naming another Host get 421). Repeatable.",
+)
 @click.pass_context
 def serve_cmd(
-    ctx: click.Context, host: str, port: int, query_timeout: float, max_results: int
+    ctx: click.Context,
+    host: str,
+    port: int,
+    query_timeout: float,
+    max_results: int,
+    idle_timeout: float,
+    max_connections: int,
+    allow_hosts: tuple[str, ...],
 ) -> None:
     """Serve the built graph as a read-only SPARQL 1.1 endpoint, with a query page at /.
 
     SPARQL runs in a real Oxigraph server over the same store; kg serve refuses updates,
     LOAD and SERVICE, enforces the timeout and result cap with clear HTTP errors, and
-    negotiates JSON, XML, CSV and TSV results and Turtle or N-Triples graphs.
+    negotiates JSON, XML, CSV and TSV results and Turtle or N-Triples graphs. It answers
+    only for loopback names, --host and --allow-host, refuses other sites' pages and
+    queries nested deep enough to crash the engine, and drops idle connections.
 
     Example: kg serve --port 7878   (then: curl 'http://127.0.0.1:7878/sparql?query=ASK{}')
     """
@@ -54,7 +85,14 @@ def serve_cmd(
     from kg.store import default_store_path
 
     config = ServerConfig(
-        store_path(ctx) or default_store_path(), host, port, query_timeout, max_results
+        store_path(ctx) or default_store_path(),
+        host,
+        port,
+        query_timeout,
+        max_results,
+        idle_timeout=idle_timeout,
+        max_connections=max_connections,
+        allow_hosts=allow_hosts,
     )
     serve(config)
 
