@@ -14,6 +14,7 @@ import pyoxigraph as ox
 
 from kg.prefixes import PREFIXES
 from kg.store import Store
+from kg.text import csv_safe
 
 EXTENSIONS = {
     "turtle": "ttl",
@@ -157,13 +158,12 @@ def csv_tables(store: Store, folder: Path) -> Path:
             writer = csv.writer(fh)
             writer.writerow(["iri", "label", *columns])
             for m in sorted(members):
-                writer.writerow(
-                    [
-                        m,
-                        labels.get(m, ""),
-                        *("; ".join(sorted(props[m].get(c, []))) for c in columns),
-                    ]
-                )
+                cells = [
+                    m,
+                    labels.get(m, ""),
+                    *("; ".join(sorted(props[m].get(c, []))) for c in columns),
+                ]
+                writer.writerow([csv_safe(c) for c in cells])
     old = folder.with_name(f".{folder.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if folder.exists():

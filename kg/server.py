@@ -34,6 +34,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import KgError
+from kg.text import solutions_csv
 
 RESULT_TYPES = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -341,7 +342,13 @@ class Handler(BaseHTTPRequestHandler):
                 "text/tab-separated-values",
             )
             return
-        out = result.serialize(format=RESULT_TYPES[media]) or b""
+        if media in ("text/csv", "text/tab-separated-values") and isinstance(
+            result, ox.QuerySolutions
+        ):
+            # Spreadsheets open these: cells that would run as formulas are neutralised.
+            out = solutions_csv(result, tsv=media != "text/csv")
+        else:
+            out = result.serialize(format=RESULT_TYPES[media]) or b""
         self.send(200, out, f"{media}; charset=utf-8")
 
 

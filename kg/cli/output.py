@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from kg.text import cell
+from kg.text import cell, csv_safe
 
 FORMATS = ("table", "json", "csv")
 
@@ -114,7 +114,7 @@ def emit(
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(keys)
         for r in rows:
-            writer.writerow([_csv_cell(r.get(k)) for k in keys])
+            writer.writerow([csv_safe(_csv_cell(r.get(k))) for k in keys])
         click.echo(buf.getvalue(), nl=False)
     else:
         if not rows:

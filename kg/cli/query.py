@@ -29,6 +29,7 @@ def query_cmd(ctx: click.Context, file: Any, fmt: str) -> None:
 
     from kg.prefixes import PREFIXES
     from kg.store import StoreError
+    from kg.text import solutions_csv
 
     text = file.read()
     store = open_store(ctx)
@@ -47,8 +48,10 @@ def query_cmd(ctx: click.Context, file: Any, fmt: str) -> None:
             rows = [{n: _show(sol[n]) for n in names} for sol in result]
             click.echo(table([(n, n) for n in names], rows) if rows else "(no rows)")
             return
-        rfmt = ox.QueryResultsFormat.JSON if fmt == "json" else ox.QueryResultsFormat.CSV
-        out.write(result.serialize(format=rfmt) or b"")
+        if fmt == "csv":
+            out.write(solutions_csv(result))  # formula-safe cells, see README
+        else:
+            out.write(result.serialize(format=ox.QueryResultsFormat.JSON) or b"")
     elif isinstance(result, ox.QueryBoolean):
         if fmt == "table":
             click.echo("true" if bool(result) else "false")
