@@ -102,3 +102,28 @@ def solutions_csv(solutions: Any, tsv: bool = False) -> bytes:
     writer.writerow(names)
     writer.writerows(rows)
     return buf.getvalue().encode("utf-8")
+
+
+# Characters a terminal obeys rather than shows: C0 and C1 controls and DEL (ESC starts
+# colour, cursor and OSC 8 hyperlink sequences; CR rewrites the line; BEL rings), line and
+# paragraph separators, and the bidi controls that reorder what is shown (Trojan Source,
+# CVE-2021-42574). ZWJ and ZWNJ are not here: Persian writing needs them.
+_BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_UNSHOWN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + _BIDI + "]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def visible(text: str, keep_newlines: bool = False) -> str:
+    """Return text for a terminal: control characters written as escapes (`\\x1b`, `\\u202e`).
+
+    For every human-facing output (tables, cards, build diagnostics, error messages), so that
+    text from facts or from a server cannot colour, move, hyperlink or reorder what is shown.
+    keep_newlines keeps line feeds (a message of several lines); tabs are escaped too.
+    """
+    if keep_newlines:
+        return "\n".join(_UNSHOWN.sub(_escape, part) for part in text.split("\n"))
+    return _UNSHOWN.sub(_escape, text)

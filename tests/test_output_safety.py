@@ -8,9 +8,11 @@ TSV) prefixes such a cell with `'`; JSON keeps the exact value.
 from __future__ import annotations
 
 import csv
+import http.server
 import io
 import json
 import shutil
+import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,9 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from kg.text import csv_safe
+from kg.cli.output import table
+from kg.diagnostics import Diagnostic
+from kg.text import csv_safe, visible
 from tests.conftest import MINI
 from tests.servers import start_kg_serve, stop
 
@@ -48,6 +52,11 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text = text.replace(
             where, f"{key}: {json.dumps(value)}" + ("\n" if where.endswith("\n") else "")
         )
+    # Bidi controls are legal text (not C0), so the card must show them as escapes.
+    text = text.replace(
+        "    name: Amir Khan Muttaqi\n",
+        '    name: Amir Khan Muttaqi\n    aliases: ["\\u202eikattoM"]\n    note: "\\u202eeton"\n',
+    )
     facts.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(
         main,
@@ -154,3 +163,112 @@ def test_server_csv_and_tsv_are_neutralised(hostile_server: str, media: str) -> 
     assert got == sorted("'" + v for v in [*QUERY_CELLS, "-2"]), got
     lines = body.decode().splitlines()[1:]
     assert not [c for c in lines if c.strip('"')[:1] in ("=", "+", "-", "@", "\t", "\r")], lines
+
+
+# ---------------------------------------------------------------------------- terminals
+# What a terminal obeys: colour, an OSC 8 hyperlink (click's ANSI stripping leaves OSC),
+# the bell, a carriage return that rewrites the line, a right-to-left override, C1 CSI.
+TERMINAL = {
+    "\x1b[31mred\x1b[0m": "\\x1b[31mred\\x1b[0m",
+    "\x1b]8;;http://evil.example/\x07click\x1b]8;;\x07": (
+        "\\x1b]8;;http://evil.example/\\x07click\\x1b]8;;\\x07"
+    ),
+    "ring\x07": "ring\\x07",
+    "fake\rAmir": "fake\\x0dAmir",
+    "\u202eevil": "\\u202eevil",
+    "c1\x9b31m": "c1\\x9b31m",
+}
+RAW = ("\x1b", "\x07", "\r", "\u202e", "\x9b")
+
+
+def test_visible() -> None:
+    got = {t: visible(t) for t in TERMINAL}
+    assert got == TERMINAL, got
+    assert visible("a\nb\tc", keep_newlines=True) == "a\nb\\x09c"
+    assert visible("متقی\u200cها") == "متقی\u200cها"  # ZWNJ is Persian spelling, kept
+
+
+def _tv(value: str) -> str:
+    # A SPARQL string literal: JSON escapes \\u001b and \\r, which SPARQL reads back.
+    return json.dumps(value)
+
+
+def test_query_table_shows_controls_as_escapes(hostile: Path) -> None:
+    query = f"SELECT ?x WHERE {{ VALUES ?x {{ {' '.join(_tv(t) for t in TERMINAL)} }} }}"
+    out = _kg(hostile, "query", "-", input=query)
+    assert not [c for c in RAW if c in out], repr(out)
+    for shown in TERMINAL.values():
+        assert shown[:10] in out, (shown, out)  # the table may wrap long cells
+
+
+def test_table_escapes_headers_and_cells() -> None:
+    out = table([("\x1b[2Jhead", "k")], [{"k": t} for t in TERMINAL])
+    assert not [c for c in RAW if c in out], repr(out)
+    assert "\\x1b[2Jhead" in out, out
+
+
+def test_build_diagnostics_show_controls(hostile: Path, tmp_path: Path) -> None:
+    facts = tmp_path / "facts"
+    shutil.copytree(hostile / "facts", facts)
+    mini = facts / "mini.yaml"
+    mini.write_text(
+        mini.read_text(encoding="utf-8").replace(
+            "holder: amir-khan-muttaqi", 'holder: "\\e]8;;http://evil.example/\\a\\r\\u202ex"'
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "--facts",
+            str(facts),
+            "--out",
+            str(tmp_path / "b"),
+            "--sources",
+            str(hostile / "sources"),
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    assert not [c for c in RAW if c in result.stderr], repr(result.stderr)
+    assert "\\x1b]8;;http://evil.example/\\x07\\x0d\\u202ex" in result.stderr, result.stderr
+    diag = Diagnostic("f.yaml", 3, "bad \x1b[31m\nnext")
+    assert str(diag) == "f.yaml:3: bad \\x1b[31m\nnext", str(diag)
+
+
+class _Hostile(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        body = "\x1b]8;;http://evil.example/\x07boom\x1b]8;;\x07\r\u202eerror\x07".encode()
+        self.send_response(500)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def hostile_endpoint() -> Iterator[str]:
+    """A loopback HTTP server whose every answer is a 500 full of terminal controls."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hostile)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/sparql"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_server_error_text_is_shown_as_escapes(hostile_endpoint: str) -> None:
+    result = CliRunner().invoke(main, ["--endpoint", hostile_endpoint, "who-met"])
+    assert result.exit_code == 1, result.output
+    assert not [c for c in RAW if c in result.stderr], repr(result.stderr)
+    assert "answered 500: \\x1b]8;;http://evil.example/\\x07boom" in result.stderr, result.stderr
+
+
+def test_card_shows_bidi_controls_as_escapes(hostile: Path) -> None:
+    out = _kg(hostile, "show", "muttaqi")
+    assert "\u202e" not in out, repr(out)
+    assert "also: \\u202eikattoM" in out and "note: \\u202eeton" in out, out
