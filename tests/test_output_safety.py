@@ -12,11 +12,13 @@ import http.server
 import io
 import json
 import shutil
+import subprocess
 import threading
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import networkx as nx
 import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
@@ -25,7 +27,7 @@ from kg.cli import main
 from kg.cli.output import table
 from kg.diagnostics import Diagnostic
 from kg.text import csv_safe, visible
-from tests.conftest import MINI
+from tests.conftest import MINI, BuildRunner
 from tests.servers import start_kg_serve, stop
 
 # The names a hostile source could give, and where the mini facts take them.
@@ -272,3 +274,88 @@ def test_card_shows_bidi_controls_as_escapes(hostile: Path) -> None:
     out = _kg(hostile, "show", "muttaqi")
     assert "\u202e" not in out, repr(out)
     assert "also: \\u202eikattoM" in out and "note: \\u202eeton" in out, out
+
+
+# ---------------------------------------------------------------------------- XML and RDF
+# (field line in mini.yaml, value as a YAML double-quoted scalar): all refused at build.
+REFUSED = [
+    ("    name: Bahadur Aminian\n", "name", '"Bahadur\\e[31m"', "U+001B"),
+    ("    name: Bahadur Aminian\n", "name", '"Bahadur\\tAminian"', "U+0009"),
+    ("    name: Bahadur Aminian\n", "name", '"Bahadur\\nAminian"', "U+000A"),
+    ("    name: Bahadur Aminian\n", "note", '"ring\\a"', "U+0007"),
+    ("    name: Bahadur Aminian\n", "note", '"over\\rwrite"', "U+000D"),
+    ("    name: Bahadur Aminian\n", "note", '"stop\\uFFFEhere"', "U+FFFE"),
+    ("    name: Bahadur Aminian\n", "aliases", '["x\\uFDD0"]', "U+FDD0"),
+    ("    name: A meeting\n", "name", '"meet\\U0010FFFF"', "U+10FFFF"),
+    ("    name: A meeting\n", "name", '"nul\\0"', "U+0000"),
+]
+
+
+@pytest.mark.parametrize(("where", "key", "value", "code"), REFUSED)
+def test_build_refuses_controls_and_noncharacters(
+    mini: Path, build_mini: BuildRunner, where: str, key: str, value: str, code: str
+) -> None:
+    facts = mini / "facts" / "mini.yaml"
+    text = facts.read_text(encoding="utf-8")
+    assert where in text, where
+    new = f"    {key}: {value}\n" if key == "name" else where + f"    {key}: {value}\n"
+    facts.write_text(text.replace(where, new), encoding="utf-8")
+    line = text[: text.index(where)].count("\n") + 1 + (key != "name")
+    result = build_mini()
+    assert result.exit_code == 1, result.output
+    assert f"mini.yaml:{line}: '{key}' has " in result.stderr, result.stderr
+    assert code in result.stderr, result.stderr
+
+
+def test_notes_keep_tabs_and_line_breaks(mini: Path, build_mini: BuildRunner) -> None:
+    facts = mini / "facts" / "mini.yaml"
+    facts.write_text(
+        facts.read_text(encoding="utf-8").replace(
+            "    name: Bahadur Aminian\n", '    name: Bahadur Aminian\n    note: "a\\tb\\nc"\n'
+        ),
+        encoding="utf-8",
+    )
+    result = build_mini()
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture
+def bad_store(hostile: Path, tmp_path: Path) -> Path:
+    """A copy of the hostile store with labels no kg build allows (a store filled otherwise)."""
+    store = tmp_path / "store"
+    shutil.copytree(hostile / "build" / "store", store)
+    db = ox.Store(str(store))
+    db.update(
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
+        "DELETE { ?p skos:prefLabel ?l } "
+        'INSERT { ?p skos:prefLabel "Bad\\u0001\\u001B\\uFFFEname\\uFFFF"@en } '
+        'WHERE { ?p skos:prefLabel ?l FILTER(STRSTARTS(?l, "Amir")) }'
+    )
+    db.flush()
+    del db
+    return store
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_xml_exports_stay_well_formed(bad_store: Path, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"kg.{fmt}"
+    result = CliRunner().invoke(
+        main, ["--store", str(bad_store), "export", "--format", fmt, "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    graph = nx.read_graphml(out) if fmt == "graphml" else nx.read_gexf(out)
+    labels = [str(d.get("label", "")) for _, d in graph.nodes(data=True)]
+    assert "Bad\ufffd\ufffd\ufffdname\ufffd" in labels, labels
+    assert any(lb.startswith("=HYPERLINK") for lb in labels), labels  # the rest kept exact
+
+
+@pytest.mark.skipif(shutil.which("rapper") is None, reason="rapper (raptor2-utils) missing")
+def test_turtle_export_reads_whole_in_rapper(hostile: Path, tmp_path: Path) -> None:
+    out = tmp_path / "kg.ttl"
+    _kg(hostile, "export", "--format", "turtle", "-o", str(out))
+    want = len(list(ox.parse(path=str(out), format=ox.RdfFormat.TURTLE)))
+    done = subprocess.run(
+        ["rapper", "-i", "turtle", "-c", str(out)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"returned {want} triples" in done.stderr, (want, done.stderr)
