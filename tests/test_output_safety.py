@@ -11,9 +11,12 @@ import csv
 import http.server
 import io
 import json
+import random
 import shutil
 import subprocess
+import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,8 +29,9 @@ from click.testing import CliRunner
 from kg.cli import main
 from kg.cli.output import table
 from kg.diagnostics import Diagnostic
+from kg.fuzzy import closest
 from kg.text import csv_safe, visible
-from tests.conftest import MINI, BuildRunner
+from tests.conftest import MINI, ROOT, BuildRunner
 from tests.servers import start_kg_serve, stop
 
 # The names a hostile source could give, and where the mini facts take them.
@@ -359,3 +363,35 @@ def test_turtle_export_reads_whole_in_rapper(hostile: Path, tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     assert f"returned {want} triples" in done.stderr, (want, done.stderr)
+
+
+# ---------------------------------------------------------------------------- fuzzy names
+def _random_name(length: int) -> str:
+    rng = random.Random(17)
+    return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz-") for _ in range(length))
+
+
+def test_an_over_long_unknown_name_answers_at_once(shipped_build: Path) -> None:
+    # Before: about 10 s for 10,000 characters on the shipped graph (O(length x names)).
+    name = _random_name(100_000)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "kg", "--store", str(shipped_build / "store"), "show", name],
+        capture_output=True,
+        text=True,
+        timeout=20,  # a guard against hanging only; the answer takes well under a second
+        cwd=ROOT,
+    )
+    took = time.monotonic() - started
+    assert done.returncode == 1, (done.returncode, done.stderr[:300])
+    assert done.stderr.startswith(f"error: no entity named '{name[:40]}"), done.stderr[:300]
+    assert "did you mean" not in done.stderr and "Traceback" not in done.stderr
+    print(f"100,000-character unknown name answered in {took:.2f} s")
+
+
+def test_suggestions_still_found() -> None:
+    names = [f"person-{i}-{_random_name(12)}" for i in range(2000)] + ["amir-khan-muttaqi"]
+    assert closest("mutaqi", names) == ["amir-khan-muttaqi"]
+    assert closest("amir-khan-mutaqi", names)[0] == "amir-khan-muttaqi"
+    assert closest(_random_name(100_000), names) == []
+    assert closest("x" * 201, ["x" * 201]) == []  # past MAX_WORD: no suggestion at all
