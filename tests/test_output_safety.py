@@ -30,6 +30,8 @@ from kg.cli import main
 from kg.cli.output import table
 from kg.diagnostics import Diagnostic
 from kg.fuzzy import closest
+from kg.remote import push
+from kg.store import StoreError
 from kg.text import csv_safe, visible
 from tests.conftest import MINI, ROOT, BuildRunner
 from tests.servers import start_kg_serve, stop
@@ -395,3 +397,102 @@ def test_suggestions_still_found() -> None:
     assert closest("amir-khan-mutaqi", names)[0] == "amir-khan-muttaqi"
     assert closest(_random_name(100_000), names) == []
     assert closest("x" * 201, ["x" * 201]) == []  # past MAX_WORD: no suggestion at all
+
+
+# ---------------------------------------------------------------------------- hostile servers
+class _Evil(http.server.BaseHTTPRequestHandler):
+    """Answers by path: /huge (2 MiB, no length), /drip (a byte a second, forever), /slowhead
+    (headers a byte a second), /garbage (not HTTP), /badjson (broken results), /elsewhere
+    (a redirect to another host), /here (a redirect on the same host, to /badjson)."""
+
+    protocol_version = "HTTP/1.0"
+
+    def _answer(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path = self.path.split("?")[0]
+        try:
+            if path == "/garbage":
+                self.wfile.write(b"HELLO THERE\r\n\r\n\x00\x01")
+            elif path == "/slowhead":
+                for _ in range(30):
+                    self.wfile.write(b"H")
+                    self.wfile.flush()
+                    time.sleep(1)
+            elif path in ("/elsewhere", "/here"):
+                port = self.server.server_address[1]
+                target = "127.0.0.2" if path == "/elsewhere" else "127.0.0.1"
+                # 302 is what urllib follows for a POST (as a GET); 307 it does not.
+                self.send_response(302 if path == "/elsewhere" else 307)
+                self.send_header("Location", f"http://{target}:{port}/badjson")
+                self.end_headers()
+            else:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.end_headers()
+                if path == "/huge":
+                    for _ in range(32):
+                        self.wfile.write(b" " * 65536)
+                elif path == "/drip":
+                    for _ in range(30):
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(1)
+                else:  # /badjson
+                    self.wfile.write(b'{"head":{"vars":["x"]},"results":{"bindings":[{"x":{"ty')
+        except OSError:
+            pass  # the client gave up, as it should
+
+    do_POST = _answer
+    do_PUT = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def evil() -> Iterator[str]:
+    """A hostile HTTP server on loopback; yields its base URL."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Evil)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/huge", "sent over 1048576 bytes"),
+        ("/drip", "timed out after 3 s without a complete answer"),
+        ("/slowhead", "timed out after 3 s without a complete answer"),
+        ("/garbage", "answered malformed HTTP"),
+        ("/badjson", "sent an unreadable answer"),
+        ("/elsewhere", "kg follows no redirect to another scheme, host or port"),
+        # Same host: allowed, but urllib does not re-send a POST on 307 (nor does kg).
+        ("/here", "answered 307"),
+    ],
+)
+def test_hostile_endpoint_gives_one_line(
+    evil: str, path: str, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("kg.remote.MAX_BODY", 1 << 20)
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["--endpoint", evil + path, "--timeout", "3", "stats"])
+    took = time.monotonic() - started
+    assert result.exit_code == 1, (result.exit_code, result.output, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert message in lines[0], lines[0]
+    assert took < 15, took  # guards against hanging only (the deadline is 3 s)
+
+
+def test_push_to_a_dripping_server_stops_at_its_deadline(evil: str, tmp_path: Path) -> None:
+    turtle = tmp_path / "kg.ttl"
+    turtle.write_text("<http://x/a> <http://x/b> <http://x/c> .\n", encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(StoreError, match="timed out after 2 s"):
+        push(turtle, evil + "/drip", None, timeout=2)
+    assert time.monotonic() - started < 15
