@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
 import urllib.error
@@ -136,9 +137,22 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)
 
 
+def oxigraph_binary() -> str | None:
+    """Where the `oxigraph` server is: beside this Python first, then on PATH.
+
+    `pip install oxigraph` puts it in the environment's scripts folder, beside the
+    interpreter; a venv used without being activated has that folder off PATH.
+    """
+    for folder in (Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))):
+        found = shutil.which("oxigraph", path=str(folder))
+        if found is not None:
+            return found
+    return shutil.which("oxigraph")
+
+
 def start_oxigraph(store: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
     """Start `oxigraph serve-read-only` on a private port; return it and its query URL."""
-    exe = shutil.which("oxigraph")
+    exe = oxigraph_binary()
     if exe is None:
         raise ServeError("the oxigraph server is not installed (pip install oxigraph)")
     if not store.is_dir():

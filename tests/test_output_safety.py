@@ -31,6 +31,7 @@ from kg.cli.output import table
 from kg.diagnostics import Diagnostic
 from kg.fuzzy import closest
 from kg.remote import push
+from kg.server import ServeError, oxigraph_binary, start_oxigraph
 from kg.store import StoreError
 from kg.text import csv_safe, visible
 from tests.conftest import MINI, ROOT, BuildRunner
@@ -496,3 +497,23 @@ def test_push_to_a_dripping_server_stops_at_its_deadline(evil: str, tmp_path: Pa
     with pytest.raises(StoreError, match="timed out after 2 s"):
         push(turtle, evil + "/drip", None, timeout=2)
     assert time.monotonic() - started < 15
+
+
+# ---------------------------------------------------------------------------- kg serve
+def test_oxigraph_found_beside_the_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A venv used without activating it: its bin/ holds python and oxigraph, PATH has neither.
+    venv_bin = tmp_path / "venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    exe = venv_bin / "oxigraph"
+    exe.write_text("#!/bin/sh\n", encoding="utf-8")
+    exe.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(venv_bin / "python"))
+    monkeypatch.setattr("sysconfig.get_path", lambda name: str(tmp_path / "nowhere"))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert oxigraph_binary() == str(exe)
+    exe.unlink()
+    assert oxigraph_binary() is None
+    with pytest.raises(ServeError, match="the oxigraph server is not installed"):
+        start_oxigraph(tmp_path, 1.0)
