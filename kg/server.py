@@ -21,7 +21,6 @@ import signal
 import socket
 import subprocess
 import sys
-import sysconfig
 import threading
 import time
 import urllib.error
@@ -143,11 +142,8 @@ def oxigraph_binary() -> str | None:
     `pip install oxigraph` puts it in the environment's scripts folder, beside the
     interpreter; a venv used without being activated has that folder off PATH.
     """
-    for folder in (Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))):
-        found = shutil.which("oxigraph", path=str(folder))
-        if found is not None:
-            return found
-    return shutil.which("oxigraph")
+    beside = shutil.which("oxigraph", path=str(Path(sys.executable).parent))
+    return beside if beside is not None else shutil.which("oxigraph")
 
 
 def start_oxigraph(store: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:

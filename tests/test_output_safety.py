@@ -510,7 +510,6 @@ def test_oxigraph_found_beside_the_interpreter(
     exe.write_text("#!/bin/sh\n", encoding="utf-8")
     exe.chmod(0o755)
     monkeypatch.setattr(sys, "executable", str(venv_bin / "python"))
-    monkeypatch.setattr("sysconfig.get_path", lambda name: str(tmp_path / "nowhere"))
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     assert oxigraph_binary() == str(exe)
     exe.unlink()
