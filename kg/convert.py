@@ -162,5 +162,19 @@ def to_rdf(schema: Schema, facts: Facts) -> tuple[set[Triple], dict[str, Origin]
 
 
 def ntriples(triples: set[Triple]) -> bytes:
-    """N-Triples of rdflib terms, each written by rdflib's own escaping (term.n3())."""
-    return "".join(f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in triples).encode("utf-8")
+    """N-Triples of rdflib terms: IRIs by rdflib's n3(), literals by pyoxigraph's escaping.
+
+    rdflib's Literal.n3() is Turtle: a value with a line break becomes a \"\"\"long string\"\"\"
+    that N-Triples does not allow (a note of two lines stopped the build with a traceback).
+    """
+    import pyoxigraph as ox
+
+    def term(t: Term) -> str:
+        if not isinstance(t, Literal):
+            return str(t.n3())
+        if t.language:
+            return str(ox.Literal(str(t), language=t.language))
+        dtype = ox.NamedNode(str(t.datatype)) if t.datatype else None
+        return str(ox.Literal(str(t), datatype=dtype))
+
+    return "".join(f"{term(s)} {term(p)} {term(o)} .\n" for s, p, o in triples).encode("utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kg.errors import KgError
+from kg.text import visible
 
 
 @dataclass(frozen=True, order=True)
@@ -19,7 +20,8 @@ class Diagnostic:
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
         prefix = "" if self.severity == "error" else "warning: "
-        return f"{where}: {prefix}{self.message}"
+        # The message quotes facts: their control characters are shown, not obeyed.
+        return visible(f"{where}: {prefix}{self.message}", keep_newlines=True)
 
 
 class FactsError(KgError):

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 from kg.errors import OutputError
 from kg.prefixes import PREFIXES
 from kg.store import Store
+from kg.text import csv_safe
 
 EXTENSIONS = {
     "turtle": "ttl",
@@ -113,14 +114,19 @@ def actor_graph_file(store: Store, fmt: str) -> bytes:
 
     multi = actor_network(store)
     graph = nx.MultiGraph()
-    graph.add_nodes_from(sorted(multi.nodes(data=True)))
+    graph.add_nodes_from(
+        sorted(
+            (_xml_safe(n), {k: _xml_safe(v) for k, v in d.items()})
+            for n, d in multi.nodes(data=True)
+        )
+    )
     for i, (a, b, data) in enumerate(
         sorted(multi.edges(data=True), key=lambda e: (e[0], e[1], sorted(e[2].items())))
     ):
-        attrs = {k: v for k, v in data.items() if v is not None}
+        attrs = {k: _xml_safe(v) for k, v in data.items() if v is not None}
         if fmt == "gexf":
             attrs["id"] = str(i)
-        graph.add_edge(a, b, key=i, **attrs)
+        graph.add_edge(_xml_safe(a), _xml_safe(b), key=i, **attrs)
     buf = io.BytesIO()
     if fmt == "graphml":
         nx.write_graphml(graph, buf, encoding="utf-8", prettyprint=True)
@@ -131,6 +137,17 @@ def actor_graph_file(store: Store, fmt: str) -> bytes:
         # networkx stamps today's date in <meta>; drop it so the same facts give the same file.
         return re.sub(rb' lastmodifieddate="[^"]*"', b"", buf.getvalue(), count=1)
     return buf.getvalue()
+
+
+# What XML 1.0 does not allow (its Char production): most C0 controls, surrogates, U+FFFE
+# and U+FFFF. The build refuses them in facts; a store built otherwise still gives
+# well-formed GraphML and GEXF, with U+FFFD in their place.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_safe(value: Any) -> Any:
+    """Return value with the characters XML 1.0 forbids replaced by U+FFFD (strings only)."""
+    return _NOT_XML.sub("\ufffd", value) if isinstance(value, str) else value
 
 
 def csv_tables(store: Store, folder: Path) -> Path:
@@ -207,13 +224,12 @@ def _write_tables(
             writer = csv.writer(fh)
             writer.writerow(["iri", "label", *columns])
             for m in sorted(members):
-                writer.writerow(
-                    [
-                        m,
-                        labels.get(m, ""),
-                        *("; ".join(sorted(props[m].get(c, []))) for c in columns),
-                    ]
-                )
+                cells = [
+                    m,
+                    labels.get(m, ""),
+                    *("; ".join(sorted(props[m].get(c, []))) for c in columns),
+                ]
+                writer.writerow([csv_safe(c) for c in cells])
 
 
 def _local(iri: str) -> str:

@@ -8,7 +8,9 @@ for the embedded store.
 
 from __future__ import annotations
 
+import http.client
 import re
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,6 +25,83 @@ from kg.query import values_block
 from kg.store import Row, StoreError, Term
 
 DEFAULT_TIMEOUT = 30.0
+# The most kg reads from a server's answer: beyond, an error rather than all the memory.
+MAX_BODY = 256 * 1024 * 1024
+_CHUNK = 1 << 16
+
+
+class _SameOrigin(urllib.request.HTTPRedirectHandler):
+    """Follow a redirect only to the scheme, host and port the user gave."""
+
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> Any:
+        old, new = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(newurl)
+        if (old.scheme, old.netloc) != (new.scheme, new.netloc):
+            raise StoreError(
+                f"{req.full_url} redirected to {newurl}: kg follows no redirect to another "
+                "scheme, host or port"
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_SameOrigin)
+
+
+def fetch(
+    req: urllib.request.Request, timeout: float, limit: int | None = None
+) -> tuple[bytes, str]:
+    """Send req; return the body (at most limit bytes) and its Content-Type, within timeout.
+
+    timeout bounds the whole exchange, not each socket read: a server sending a byte every
+    second cannot keep kg waiting. An error status raises urllib.error.HTTPError; a bad
+    answer (malformed HTTP, too long, too slow, a redirect elsewhere) raises StoreError.
+    """
+    limit = MAX_BODY if limit is None else limit
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            with _OPENER.open(req, timeout=timeout) as resp:
+                parts, size = [], 0
+                while chunk := resp.read1(_CHUNK):
+                    size += len(chunk)
+                    if size > limit:
+                        raise StoreError(
+                            f"{req.full_url} sent over {limit} bytes: kg stopped reading"
+                        )
+                    parts.append(chunk)
+                outcome.append((b"".join(parts), resp.headers.get("Content-Type", "")))
+        except urllib.error.HTTPError as exc:
+            # Its start only, read here under the same deadline: the caller quotes it.
+            try:
+                detail = exc.read(4000).decode("utf-8", "replace")
+            except (OSError, http.client.HTTPException):
+                detail = ""
+            exc.kg_detail = detail  # type: ignore[attr-defined]
+            outcome.append(exc)
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome.append(exc)
+
+    # A daemon thread: when the deadline passes, kg answers and exits without waiting for it.
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        raise StoreError(
+            f"cannot reach {req.full_url} in time: timed out after {timeout:g} s "
+            "without a complete answer"
+        )
+    result = outcome[0]
+    if isinstance(result, BaseException):
+        if isinstance(result, http.client.HTTPException):
+            name = type(result).__name__
+            raise StoreError(f"{req.full_url} answered malformed HTTP ({name})") from None
+        raise result
+    body, ctype = result
+    return body, ctype
+
+
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 _PREFIX = re.compile(r"^\s*PREFIX\s+([\w-]*):", re.IGNORECASE | re.MULTILINE)
 
@@ -66,10 +145,9 @@ class RemoteStore:
             headers={"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept},
         )
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return resp.read(), resp.headers.get("Content-Type", "")
+            return fetch(req, self.timeout)
         except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace").strip().splitlines()
+            detail = _error_text(exc).strip().splitlines()
             raise StoreError(
                 f"{self.endpoint} answered {exc.code}: {detail[0][:300] if detail else exc.reason}"
             ) from None
@@ -85,6 +163,9 @@ class RemoteStore:
         )
         try:
             if "sparql-results+json" in ctype or ctype.startswith("application/json"):
+                problem = _unreadable(body)
+                if problem is not None:
+                    raise StoreError(f"{self.endpoint} sent an unreadable answer: {problem}")
                 return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
             if "n-triples" in ctype:
                 return list(ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
@@ -111,6 +192,24 @@ class RemoteStore:
         return [{n: sol[n] for n in names} for sol in result]
 
 
+def _unreadable(body: bytes) -> str | None:
+    """Why SPARQL JSON results do not parse, or None: read to the end, since parsing is lazy
+    (garbage must fail here, as one error line, not half-way through printing a table)."""
+    try:
+        result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        if isinstance(result, ox.QuerySolutions):
+            for _ in result:
+                pass
+    except (SyntaxError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
+def _error_text(exc: urllib.error.HTTPError) -> str:
+    """The start of an error answer's body, as fetch read it (at most 4,000 bytes)."""
+    return str(getattr(exc, "kg_detail", ""))
+
+
 def gsp_url(endpoint: str) -> str:
     """Guess the Graph Store Protocol URL of a query endpoint (Oxigraph: /query -> /store)."""
     for tail in ("/query", "/sparql"):
@@ -132,11 +231,10 @@ def push(turtle: Path, store_url: str, graph: str | None, timeout: float = 300.0
         url, data=data, method="PUT", headers={"Content-Type": "text/turtle; charset=utf-8"}
     )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            resp.read()
+        fetch(req, timeout, limit=1 << 20)
     except urllib.error.HTTPError as exc:
         # One line, whatever the server sent (some answer with a whole HTML page).
-        detail = " ".join(exc.read().decode("utf-8", "replace").split())[:200]
+        detail = " ".join(_error_text(exc).split())[:200]
         raise StoreError(f"{store_url} refused the graph ({exc.code}): {detail}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise StoreError(f"cannot reach {store_url}: {getattr(exc, 'reason', exc)}") from None

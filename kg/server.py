@@ -37,6 +37,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import KgError
+from kg.text import solutions_csv
 
 RESULT_TYPES = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -247,9 +248,19 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)
 
 
+def oxigraph_binary() -> str | None:
+    """Where the `oxigraph` server is: beside this Python first, then on PATH.
+
+    `pip install oxigraph` puts it in the environment's scripts folder, beside the
+    interpreter; a venv used without being activated has that folder off PATH.
+    """
+    beside = shutil.which("oxigraph", path=str(Path(sys.executable).parent))
+    return beside if beside is not None else shutil.which("oxigraph")
+
+
 def start_oxigraph(store: Path, timeout: float) -> tuple[subprocess.Popen[bytes], str]:
     """Start `oxigraph serve-read-only` on a private port; return it and its query URL."""
-    exe = shutil.which("oxigraph")
+    exe = oxigraph_binary()
     if exe is None:
         raise ServeError("the oxigraph server is not installed (pip install oxigraph)")
     if not store.is_dir():
@@ -589,7 +600,13 @@ class Handler(BaseHTTPRequestHandler):
                 "text/tab-separated-values",
             )
             return
-        out = result.serialize(format=RESULT_TYPES[media]) or b""
+        if media in ("text/csv", "text/tab-separated-values") and isinstance(
+            result, ox.QuerySolutions
+        ):
+            # Spreadsheets open these: cells that would run as formulas are neutralised.
+            out = solutions_csv(result, tsv=media != "text/csv")
+        else:
+            out = result.serialize(format=RESULT_TYPES[media]) or b""
         self.send(200, out, f"{media}; charset=utf-8")
 
 

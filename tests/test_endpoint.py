@@ -435,9 +435,11 @@ def test_serve_errors(shipped_build: Path, tmp_path: Path) -> None:
     from tests.conftest import ROOT
     from tests.servers import start_kg_serve, stop
 
-    def serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def serve(
+        *args: str, env: dict[str, str] | None = None, python: str = sys.executable
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "kg", *args],
+            [python, "-m", "kg", *args],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -449,13 +451,17 @@ def test_serve_errors(shipped_build: Path, tmp_path: Path) -> None:
     missing = serve("--store", str(tmp_path / "none"), "serve", "--port", "0")
     assert missing.returncode == 1
     assert f"error: no graph at {tmp_path / 'none'}: run `kg build` first" in missing.stderr
+    # No oxigraph on PATH nor beside the interpreter (kg looks there first): a link to
+    # Python in a folder of its own.
+    (tmp_path / "python").symlink_to(sys.executable)
     no_server = serve(
         "--store",
         str(shipped_build / "store"),
         "serve",
         "--port",
         "0",
-        env={"PATH": str(tmp_path), "HOME": str(tmp_path)},
+        env={"PATH": str(tmp_path), "HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        python=str(tmp_path / "python"),
     )
     assert no_server.returncode == 1
     assert "error: the oxigraph server is not installed (pip install oxigraph)" in (

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from kg.errors import KgError
+from kg.text import visible
 
 if TYPE_CHECKING:
     from kg.store import Store
@@ -25,7 +26,8 @@ class KgGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KgError as exc:
-            click.echo(f"error: {exc}", err=True)
+            # Messages quote facts, names typed and servers' answers: show their controls.
+            click.echo(f"error: {visible(str(exc), keep_newlines=True)}", err=True)
             sys.exit(exc.exit_code)
 
 

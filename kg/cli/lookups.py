@@ -9,6 +9,7 @@ import click
 
 from kg.cli.common import DATE, open_store
 from kg.cli.output import emit, format_option, table
+from kg.text import visible
 
 # Table columns (header, field) of roles and events, in the commands and on the card.
 ROLE_COLUMNS = [
@@ -334,14 +335,15 @@ def _more(shown: int, total: int, what: str, command: str) -> None:
 
 
 def _print_card(card: dict[str, Any], headings: dict[str, str]) -> None:
-    click.echo(f"{card['label']}  ({', '.join(card['types'])})")
-    click.echo(f"  {card['iri']}")
+    # Text from facts is shown with its control characters as escapes (kg.text.visible).
+    click.echo(visible(f"{card['label']}  ({', '.join(card['types'])})"))
+    click.echo(visible(f"  {card['iri']}"))
     if card["aliases"]:
-        click.echo(f"  also: {', '.join(card['aliases'])}")
+        click.echo(visible(f"  also: {', '.join(card['aliases'])}"))
     for note in card["notes"]:
-        click.echo(f"  note: {note}")
+        click.echo(visible(f"  note: {note}", keep_newlines=True))
     lines = ", ".join(f"{s['document']}:{s['line']}" for s in card["sources"])
-    click.echo(f"  sources: {lines}")
+    click.echo(visible(f"  sources: {lines}"))
     # The card's roles and events read as `kg roles NAME` and `kg timeline NAME` do.
     card_roles = [c for c in ROLE_COLUMNS if c[0] != "organization"]
     for key, columns, command in (
@@ -359,7 +361,7 @@ def _print_card(card: dict[str, Any], headings: dict[str, str]) -> None:
         groups.setdefault((st["status"], st["asserted_by"]), []).append(st)
     for status, asserter in sorted(groups, key=lambda k: (k[0] != "stated", k)):
         heading = headings.get(status, status).replace("{asserter}", asserter)
-        click.echo(f"\n{heading[:1].upper()}{heading[1:]}")
+        click.echo(visible(f"\n{heading[:1].upper()}{heading[1:]}", keep_newlines=True))
         rows = [
             {
                 **st,
@@ -477,7 +479,8 @@ def topics(ctx: click.Context, fmt: str) -> None:
             alts = f"  [{', '.join(r['alt_labels'])}]" if r["alt_labels"] else ""
             related = ", ".join(r["related"])
             related = f"  (related, not included: {related})" if related else ""
-            click.echo(f"{'  ' * depth}{r['label']} ({r['id']}, {r['tagged']}){alts}{related}")
+            line = f"{'  ' * depth}{r['label']} ({r['id']}, {r['tagged']}){alts}{related}"
+            click.echo(visible(line))
             walk(r["id"], depth + 1)
 
     walk(None, 0)

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from kg.text import cell
+from kg.text import cell, csv_safe, visible
 
 FORMATS = ("table", "json", "csv")
 
@@ -36,8 +36,9 @@ def _fit(widths: list[int], total: int) -> list[int]:
 
 def table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]]) -> str:
     """Return rows as an aligned text table no wider than the terminal (80 when piped)."""
-    heads = [h for h, _ in columns]
-    cells = [[cell(r.get(k)).replace("\n", " ") for _, k in columns] for r in rows]
+    # Control characters shown as escapes: a fact cannot colour, move or reorder the screen.
+    heads = [visible(h) for h, _ in columns]
+    cells = [[visible(cell(r.get(k)).replace("\n", " ")) for _, k in columns] for r in rows]
     widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(heads)]
     total = shutil.get_terminal_size((80, 24)).columns
     widths = _fit(widths, max(total, 40))
@@ -114,7 +115,7 @@ def emit(
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(keys)
         for r in rows:
-            writer.writerow([_csv_cell(r.get(k)) for k in keys])
+            writer.writerow([csv_safe(_csv_cell(r.get(k))) for k in keys])
         click.echo(buf.getvalue(), nl=False)
     else:
         if not rows:
@@ -123,9 +124,13 @@ def emit(
         click.echo(table(columns, _marked(rows, mark) if mark else rows))
         docs = documents(rows)
         if docs:
-            click.echo(f"\n{len(rows)} row(s); line numbers refer to {', '.join(docs)}")
+            click.echo(
+                visible(f"\n{len(rows)} row(s); line numbers refer to {', '.join(docs)}", True)
+            )
         for note in footnotes(rows) if mark else []:
-            click.echo(textwrap.fill(note, max(shutil.get_terminal_size((80, 24)).columns, 40)))
+            click.echo(
+                textwrap.fill(visible(note), max(shutil.get_terminal_size((80, 24)).columns, 40))
+            )
 
 
 def _csv_cell(value: Any) -> str:

@@ -37,6 +37,7 @@ def query_cmd(ctx: click.Context, file: Any, fmt: str, allow_service: bool) -> N
     from kg.prefixes import PREFIXES
     from kg.server import mentions_service
     from kg.store import StoreError
+    from kg.text import solutions_csv
 
     text = file.read()
     if not allow_service and mentions_service(text):
@@ -60,8 +61,10 @@ def query_cmd(ctx: click.Context, file: Any, fmt: str, allow_service: bool) -> N
             rows = [{n: _show(sol[n]) for n in names} for sol in result]
             click.echo(table([(n, n) for n in names], rows) if rows else "(no rows)")
             return
-        rfmt = ox.QueryResultsFormat.JSON if fmt == "json" else ox.QueryResultsFormat.CSV
-        out.write(result.serialize(format=rfmt) or b"")
+        if fmt == "csv":
+            out.write(solutions_csv(result))  # formula-safe cells, see README
+        else:
+            out.write(result.serialize(format=ox.QueryResultsFormat.JSON) or b"")
     elif isinstance(result, ox.QueryBoolean):
         if fmt == "table":
             click.echo("true" if bool(result) else "false")

@@ -11,7 +11,7 @@ from kg.diagnostics import Diagnostic, FactsError, a
 from kg.facts.dates import FuzzyDate
 from kg.facts.records import Citation, Facts, Quantity, Record
 from kg.facts.schema import COMMON_FIELDS, EVIDENCE, KindSpec, Schema
-from kg.facts.types import CITATIONS
+from kg.facts.types import CITATIONS, text_problem
 from kg.facts.yamlload import LDict, LList, load_yaml
 from kg.fuzzy import did_you_mean
 
@@ -152,7 +152,9 @@ class _Checker:
                 rec.values[spec.name] = value
         note = rec.raw.get("note")
         if note is not None:
-            if isinstance(note, str):
+            if isinstance(note, str) and (problem := text_problem(note)) is not None:
+                self.err(rec.file, rec.line_of("note"), f"'note' {problem}")
+            elif isinstance(note, str):
                 rec.note = note.strip()
             else:
                 self.err(rec.file, rec.line_of("note"), "'note' must be text")

@@ -163,6 +163,32 @@ class Many(ValueType[list[V]]):
         return self.one.shape(f)
 
 
+# Characters a text value may not hold: C0 controls (tab and line feed allowed in free text,
+# not in names), surrogates, and Unicode noncharacters (U+FDD0..U+FDEF, U+xFFFE, U+xFFFF),
+# which XML 1.0 forbids or tools reject (rapper stops at U+FFFE). Checked at build, file:line.
+_NONCHARACTERS = "\ud800-\udfff\ufdd0-\ufdef" + "".join(
+    f"{chr(p + 0xFFFE)}{chr(p + 0xFFFF)}" for p in range(0, 0x110000, 0x10000)
+)
+_NOT_IN_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f{_NONCHARACTERS}]")
+_NOT_IN_NAMES = re.compile(f"[\x00-\x1f{_NONCHARACTERS}]")
+_NAME_PREDICATES = ("skos:prefLabel", "skos:altLabel")
+
+
+def text_problem(text: str, name: bool = False) -> str | None:
+    """Say what is wrong with a text value's characters ('has a control character (U+001B)
+    at character 8: …'), or return None. name: a name, which may not hold tab or line feed."""
+    bad = (_NOT_IN_NAMES if name else _NOT_IN_TEXT).search(text)
+    if bad is None:
+        return None
+    what = "a control character" if bad.group() < "\x80" else "a noncharacter"
+    allowed = "no control characters" if name else "of the controls, tab and line feed only"
+    return (
+        f"has {what} (U+{ord(bad.group()):04X}) at character {bad.start() + 1}: "
+        f"{'names' if name else 'text'} may not hold one ({allowed}; "
+        "they break terminals, XML exports and RDF tools)"
+    )
+
+
 class Text(ValueType[str]):
     """Free text, tagged with the field's language when it declares one (a name@en)."""
 
@@ -175,6 +201,11 @@ class Text(ValueType[str]):
         text = str(raw).strip()
         if not text:
             cx.err(rec.file, line, f"'{f.name}' is empty")
+            return None
+        names = f.name in ("name", "aliases") or f.predicate in _NAME_PREDICATES
+        problem = text_problem(text, names)
+        if problem is not None:
+            cx.err(rec.file, line, f"'{f.name}' {problem}")
             return None
         return text
 
@@ -586,6 +617,9 @@ class History(ValueType[list[StatusChange]]):
             if (ref := check_ref(cx, rec, f.name, f.to, x, ln)) is not None
         ]
         note = item.get("note")
+        if note is not None and (problem := text_problem(str(note))) is not None:
+            cx.err(rec.file, where.get("note", line), f"'note' {problem}")
+            return None
         if status is None or not cites:
             return None
         return StatusChange(
@@ -749,6 +783,9 @@ class Citations(ValueType[list[Citation]]):
             if not text[number - 1].strip():
                 cx.err(rec.file, line, f"evidence line {number} of {fname} is blank")
                 return None
+        if note is not None and (problem := text_problem(str(note))) is not None:
+            cx.err(rec.file, line, f"'note' {problem}")
+            return None
         return Citation(str(source), number, str(note).strip() if note is not None else None)
 
     def emit(
