@@ -102,8 +102,8 @@ def page_data(view: View) -> dict[str, Any]:
     if any(e.get("claim") for e in edges):
         legend.append(
             {
-                "label": "claim, not a plain fact: reported, a party's view, the author's "
-                "judgement, or true only for a period",
+                # (reported, a party's view, the author's judgement, or true for a while)
+                "label": "claim, not a plain fact",
                 "color": st["claim_edge"]["color"],
                 "shape": "dashes",
                 "toggle": "claims",
