@@ -105,8 +105,12 @@ def test_an_out_that_cannot_be_a_build_folder_is_one_line(
     assert (tmp_path / "afile").read_text() == "x"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
 def test_a_read_only_out_is_one_line(mini: Path, tmp_path: Path) -> None:
+    # Root writes into a folder whose mode says read-only, so as root (CI) the unwritable
+    # place is /proc, where no one may make a folder.
+    if os.geteuid() == 0:
+        _one_line_error(_build(mini, Path("/proc/kg-no-such-build")), "cannot write")
+        return
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o555)
