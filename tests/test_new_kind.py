@@ -51,13 +51,19 @@ def _kg(built: Path, *args: str) -> Result:
     return result
 
 
-def test_a_bad_reference_is_reported_at_its_line(tmp_path: Path) -> None:
+def _edited(tmp_path: Path, old: str, new: str) -> Result:
+    """Build the fixture's facts with one text of sanctions.yaml replaced."""
     facts = tmp_path / "facts"
     shutil.copytree(NEWKIND / "facts", facts)
     path = facts / "sanctions.yaml"
-    path.write_text(path.read_text().replace("imposed_by: [iran]", "imposed_by: [irn]"))
+    path.write_text(path.read_text().replace(old, new))
     result = _build(facts, tmp_path / "build")
     assert result.exit_code == 1, result.output
+    return result
+
+
+def test_a_bad_reference_is_reported_at_its_line(tmp_path: Path) -> None:
+    result = _edited(tmp_path, "imposed_by: [iran]", "imposed_by: [irn]")
     assert (
         "sanctions.yaml:6: unknown organization or person 'irn' in 'imposed_by' "
         "(did you mean 'iran'?)" in result.output
@@ -65,12 +71,7 @@ def test_a_bad_reference_is_reported_at_its_line(tmp_path: Path) -> None:
 
 
 def test_a_missing_required_field_is_reported(tmp_path: Path) -> None:
-    facts = tmp_path / "facts"
-    shutil.copytree(NEWKIND / "facts", facts)
-    path = facts / "sanctions.yaml"
-    path.write_text(path.read_text().replace("    imposed_by: [iran]\n", ""))
-    result = _build(facts, tmp_path / "build")
-    assert result.exit_code == 1, result.output
+    result = _edited(tmp_path, "    imposed_by: [iran]\n", "")
     assert "sanctions.yaml:3: sanction 'asset-freeze' has no 'imposed_by'" in result.output
 
 
