@@ -86,6 +86,19 @@ class Rows(list[Record]):
         self.total = len(rows) if total is None else total
         self.offset = offset
 
+    def to_pandas(self) -> Any:
+        """Return the rows as a pandas DataFrame, one column per field (pandas is optional).
+
+        Fields holding lists or dicts (sources, topics) stay Python objects in their cells.
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError(
+                "Rows.to_pandas() needs pandas, which kg does not install: pip install pandas"
+            ) from None
+        return pd.DataFrame.from_records(list(self))
+
 
 def _cut(rows: list[Row], offset: int, limit: int | None, record: Callable[[Row], Record]) -> Rows:
     """The page of rows asked for (limit 0 or None: all the rest), as records."""
