@@ -109,3 +109,13 @@ def test_import_kg_stays_light() -> None:
         check=True,
     )
     assert out.stdout.split() == ["[]", "True"], out
+
+
+def test_open_an_endpoint_gives_the_same_answers(g: kg.api.Graph, kg_server: str) -> None:
+    remote = kg.open(f"{kg_server}/sparql")
+    assert type(remote.store).__name__ == "RemoteStore", remote
+    want = g.roles(on="2022-08-20", post="ambassador")
+    assert want and remote.roles(on="2022-08-20", post="ambassador") == want
+    assert remote.query("SELECT (COUNT(*) AS ?n) WHERE { ?p a kg:Person }") == g.query(
+        "SELECT (COUNT(*) AS ?n) WHERE { ?p a kg:Person }"
+    )
