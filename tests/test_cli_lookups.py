@@ -490,9 +490,23 @@ def test_paging_says_when_rows_were_cut(kg: Any) -> None:
     every = as_json(kg("who-met", "--format", "json"))
     result = ok(kg("who-met", "--format", "json", "--limit", "3", "--offset", "2"))
     assert json.loads(result.stdout) == every[2:5]
-    assert f"note: showing rows 3–5 of {len(every)}; use --offset/--limit" in result.stderr
+    assert f"note: showing rows 3–5 of {len(every)}; use --offset 5 for more" in result.stderr
     whole = ok(kg("timeline", "--limit", "0"))
     assert "note:" not in whole.stderr
+
+
+@pytest.mark.parametrize("command", ["who-met", "roles", "timeline"])
+def test_paging_notes_say_what_is_shown(kg: Any, command: str) -> None:
+    """The note names the rows shown, says when an offset is past the end, and suggests
+    more only when there are more."""
+    total = len(as_json(kg(command, "--format", "json")))
+    assert total >= 3, total
+    last = ok(kg(command, "--limit", "5", "--offset", str(total - 1)))
+    assert f"note: showing rows {total}–{total} of {total}\n" in last.stderr, last.stderr
+    assert "for more" not in last.stderr, last.stderr
+    beyond = ok(kg(command, "--offset", "100000"))
+    assert f"note: no rows at offset 100000: the answer has {total}\n" in beyond.stderr
+    assert "showing" not in beyond.stderr, beyond.stderr
 
 
 EMPTY = {"who-met": "no meetings match", "roles": "no roles match", "timeline": "no events match"}

@@ -56,14 +56,25 @@ def page(rows: list[Any], fmt: str, limit: int | None, offset: int) -> list[Any]
         shown = list(rows)
     else:
         shown = rows[offset : offset + limit] if limit else rows[offset:]
-    if len(shown) < total:
-        first = offset + 1 if shown else offset
-        click.echo(
-            f"note: showing rows {first}–{offset + len(shown)} of {total}; use "
-            "--offset/--limit for more",
-            err=True,
-        )
+    note = paging_note(offset, len(shown), total)
+    if note:
+        click.echo(f"note: {note}", err=True)
     return shown
+
+
+def paging_note(offset: int, shown: int, total: int) -> str | None:
+    """Say which rows of the answer a page shows, or None when it shows them all.
+
+    More rows are suggested only when there are more after this page.
+    """
+    if shown == total or total == 0:
+        return None
+    if not shown:
+        return f"no rows at offset {offset}: the answer has {total}"
+    note = f"showing rows {offset + 1}–{offset + shown} of {total}"
+    if offset + shown < total:
+        note += f"; use --offset {offset + shown} for more"
+    return note
 
 
 @click.command("who-met")
