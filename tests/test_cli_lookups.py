@@ -142,7 +142,9 @@ def test_messages_and_invitations_are_not_meetings(kg: Any) -> None:
         rows = as_json(kg("who-met", *kinds, "--format", "json"))
         assert {r["kind"] for r in rows} == {"invitation", "message"}, (kinds, rows)
         assert {VISA, HIGHER_EDUCATION} <= _events(rows)
-    by_label = as_json(kg("who-met", "-k", "Message or announcement", "--no-inferred", "--format", "json"))
+    by_label = as_json(
+        kg("who-met", "-k", "Message or announcement", "--no-inferred", "--format", "json")
+    )
     assert by_label == messages
 
 
@@ -648,3 +650,21 @@ def test_card_lists_the_first_rows_and_counts_them_all(
     table = ok(kg("show", "iran")).stdout
     total = whole["events_total"]
     assert f"(the first 3 of {total} events; `kg timeline NAME` lists them all)" in table
+
+
+@pytest.mark.parametrize("command", ["who-met", "timeline", "view"])
+def test_a_reversed_date_range_is_a_usage_error(kg: Any, command: str, tmp_path: Path) -> None:
+    """--from after --to would match nothing without a word: exit 2, one line naming both."""
+    out = tmp_path / "graph.html"
+    result = kg(
+        command, "--from", "2023", "--to", "2022-06", *(["-o", str(out)] * (command == "view"))
+    )
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert errors == ["Error: --from 2023 is after --to 2022-06: the range holds no date"], (
+        result.stderr
+    )
+    assert not out.exists()
+    # A range within one year, or of one day, is not reversed.
+    ok(kg("timeline", "--from", "2022-06", "--to", "2022"))
+    ok(kg("timeline", "--from", "2022-06-03", "--to", "2022-06-03"))
