@@ -361,6 +361,62 @@ def test_query_refuses_updates(kg: Any, shipped_build: Path) -> None:
     assert (shipped_build / "kg.ttl").read_bytes() == before
 
 
+def test_query_list_names_every_named_query(kg: Any) -> None:
+    from kg.query import QUERY_DIR
+
+    files = [p.stem for p in sorted(QUERY_DIR.glob("*.rq"))]
+    assert files, QUERY_DIR
+    listed = as_json(kg("query", "--list", "--format", "json"))
+    assert [q["name"] for q in listed] == files
+    table = ok(kg("query", "--list")).stdout
+    assert "who-met" in table and "Who met whom" in table, table
+
+
+def test_query_runs_a_named_query_with_its_defaults_bound(kg: Any) -> None:
+    """who-met.rq filters on its parameters: unbound, it returned nothing; now its defaults
+    are bound, by name or by file, and --param binds one."""
+    from kg.query import QUERY_DIR
+
+    by_name = as_json(kg("query", "who-met", "--format", "json"))["results"]["bindings"]
+    by_file = as_json(kg("query", str(QUERY_DIR / "who-met.rq"), "--format", "json"))
+    assert len(by_name) > 10, by_name
+    assert by_file["results"]["bindings"] == by_name
+    muttaqi = "https://w3id.org/kg/id/person/amir-khan-muttaqi"
+    args = ("--param", "person=id:person/amir-khan-muttaqi", "--param", "from=2022-01-01")
+    rows = as_json(kg("query", "who-met", *args, "--format", "json"))["results"]["bindings"]
+    assert rows, "no meetings of Muttaqi from 2022"
+    assert {r["person"]["value"] for r in rows} == {muttaqi}
+    assert all(r["date"]["value"][:4] >= "2022" for r in rows), rows
+    same = kg("query", "who-met", "--param", f"person=<{muttaqi}>", *args[2:], "--format", "json")
+    assert as_json(same)["results"]["bindings"] == rows
+    assert "Amir Khan" in ok(kg("query", "who-met", *args, "--format", "csv")).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ("who-met", "--param", "nope=1"),
+            "error: who-met has no parameter 'nope' (its parameters: person, with, topic, "
+            "from, to, event)",
+        ),
+        (
+            ("who-met", "--param", "from=2022"),
+            "error: who-met: from='2022' is not a day, YYYY-MM-DD",
+        ),
+        (
+            ("who-met", "--param", "person=muttaqi } ?x ?y"),
+            "error: who-met: person='muttaqi } ?x ?y' is not an IRI or prefix:name",
+        ),
+        (("no-such-query",), "error: no query file or named query 'no-such-query'"),
+    ],
+)
+def test_query_parameter_errors_are_one_line(kg: Any, args: tuple[str, ...], error: str) -> None:
+    result = kg("query", *args)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(error) and result.stderr.count("\n") == 1, result.stderr
+
+
 # ---------------------------------------------------------------------------- topics, stats
 def test_topics_tree(kg: Any) -> None:
     out = ok(kg("topics")).stdout
