@@ -242,6 +242,32 @@ def _expand_iri(text: str) -> str:
     return text
 
 
+# What is not query structure, blanked before looking for variables: comments, strings, IRIs.
+_NOT_CODE = re.compile(
+    r"""#[^\n]*|\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
+    r"""|<[^<>"{}|^`\\\s]*>"""
+)
+_SELECT_STAR = re.compile(r"\bSELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?\*", re.IGNORECASE)
+_VARIABLE = re.compile(r"[?$](\w+)")
+
+
+def column_order(query: str, names: Sequence[str]) -> list[str]:
+    """A SELECT's columns in the query's order.
+
+    pyoxigraph gives `SELECT *`'s variables sorted by name; a reader expects them in the
+    order the query first mentions them (as Jena and rdflib give them). Any other SELECT
+    already lists them in the query's order, and keeps it.
+    """
+    code = _NOT_CODE.sub(" ", query)
+    star = _SELECT_STAR.search(code)
+    if star is None:
+        return list(names)
+    first: dict[str, int] = {}
+    for m in _VARIABLE.finditer(code, star.end()):
+        first.setdefault(m[1], m.start())
+    return sorted(names, key=lambda n: first.get(n, len(code)))
+
+
 # Aggregates over the whole graph that `kg build` computes once and stores beside the store
 # (answers `kg stats`, `kg engagement` and `kg topics` without a scan of the graph).
 PRECOMPUTED = (

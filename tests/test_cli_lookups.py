@@ -328,6 +328,22 @@ def test_query_from_file_csv_and_table(kg: Any, tmp_path: Path) -> None:
     assert "58" in ok(kg("query", str(path))).stdout
 
 
+def test_query_select_star_keeps_the_query_order(kg: Any) -> None:
+    """pyoxigraph sorts SELECT *'s variables by name; the table and CSV keep the query's."""
+    q = (
+        "# ?comment is not a column\n"
+        'SELECT * WHERE { ?zperson a kg:Person ; skos:prefLabel ?middle . FILTER(?middle != "?x")'
+        " OPTIONAL { ?zperson kg:alias ?alias } } ORDER BY ?middle LIMIT 2"
+    )
+    rows = list(csv.reader(io.StringIO(ok(kg("query", "-", "--format", "csv", input=q)).stdout)))
+    assert rows[0] == ["zperson", "middle", "alias"], rows
+    assert rows[1][1] == "Abdul Baqi Haqqani", rows
+    head = ok(kg("query", "-", input=q)).stdout.splitlines()[0]
+    assert head.split() == ["zperson", "middle", "alias"], head
+    named = ok(kg("query", "-", "--format", "csv", input=q.replace("*", "?middle ?zperson", 1)))
+    assert named.stdout.splitlines()[0] == "middle,zperson", named.stdout
+
+
 def test_query_ask_and_construct(kg: Any) -> None:
     assert ok(kg("query", "-", input="ASK { ?x kg:line 34 }")).stdout.strip() == "true"
     data = as_json(kg("query", "-", "--format", "json", input="ASK { ?x kg:line 37 }"))

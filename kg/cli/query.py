@@ -58,7 +58,7 @@ def query_cmd(
     import pyoxigraph as ox
 
     from kg.prefixes import PREFIXES
-    from kg.query import all_queries, text_bindings
+    from kg.query import all_queries, column_order, text_bindings
     from kg.server import mentions_service
     from kg.store import StoreError
     from kg.text import solutions_csv
@@ -97,13 +97,14 @@ def query_cmd(
         raise
     out = sys.stdout.buffer
     if isinstance(result, ox.QuerySolutions):
+        # SELECT *: the query's order, not pyoxigraph's alphabetical one.
+        names = column_order(text, [v.value for v in result.variables])
         if fmt == "table":
-            names = [v.value for v in result.variables]
             rows = [{n: _show(sol[n]) for n in names} for sol in result]
             click.echo(table([(n, n) for n in names], rows) if rows else "(no rows)")
             return
         if fmt == "csv":
-            out.write(solutions_csv(result))  # formula-safe cells, see README
+            out.write(solutions_csv(result, names=names))  # formula-safe cells, see README
         else:
             out.write(result.serialize(format=ox.QueryResultsFormat.JSON) or b"")
     elif isinstance(result, ox.QueryBoolean):
