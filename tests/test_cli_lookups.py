@@ -740,3 +740,15 @@ def test_a_reversed_date_range_is_a_usage_error(kg: Any, command: str, tmp_path:
     # A range within one year, or of one day, is not reversed.
     ok(kg("timeline", "--from", "2022-06", "--to", "2022"))
     ok(kg("timeline", "--from", "2022-06-03", "--to", "2022-06-03"))
+
+
+def test_entity_names_win_over_claim_texts(kg: Any) -> None:
+    """'Sirajuddin' names a person and is in a claim's text: show means the person; the
+    claims about him are found with `kg claims`."""
+    claims = as_json(kg("claims", "--format", "json"))
+    assert any("sirajuddin" in c["claim"].lower() for c in claims), [c["claim"] for c in claims]
+    result = ok(kg("show", "Sirajuddin"))
+    assert result.stdout.startswith("Sirajuddin Haqqani"), result.stdout[:200]
+    assert "ambiguous" not in result.output
+    card = as_json(kg("show", "Sirajuddin", "--format", "json"))
+    assert card["iri"] == "https://w3id.org/kg/id/person/sirajuddin-haqqani", card["iri"]
