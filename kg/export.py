@@ -71,23 +71,31 @@ def triples(store: Store) -> list[Any]:
     return sorted(store.raw(ALL), key=str)
 
 
+# The formats that are one file (csv is a folder of them): these can go to stdout.
+SINGLE_FILE = ("turtle", "ntriples", "jsonld", "graphml", "gexf")
+
+
 def export(store: Store, fmt: str, target: Path) -> Path:
     """Write the graph in fmt to target (a folder for csv); return what was written."""
+    if fmt == "csv":
+        return csv_tables(store, target)
+    return _atomic_file(target, export_bytes(store, fmt))
+
+
+def export_bytes(store: Store, fmt: str) -> bytes:
+    """The graph in a single-file format (turtle, ntriples, jsonld, graphml, gexf)."""
     if fmt in ("turtle", "ntriples"):
         rdf_fmt = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
-        data = (
+        return (
             ox.serialize(
                 triples(store), format=rdf_fmt, prefixes=PREFIXES if fmt == "turtle" else None
             )
             or b""
         )
-        return _atomic_file(target, data)
     if fmt == "jsonld":
-        return _atomic_file(target, jsonld(store))
+        return jsonld(store)
     if fmt in ("graphml", "gexf"):
-        return _atomic_file(target, actor_graph_file(store, fmt))
-    if fmt == "csv":
-        return csv_tables(store, target)
+        return actor_graph_file(store, fmt)
     raise ValueError(fmt)
 
 

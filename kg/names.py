@@ -31,11 +31,22 @@ class UnresolvedName(KgError):
 
 
 def _entities(rows: list[Row]) -> list[Entity]:
+    """The nodes matched, by label; claims only when no entity matched.
+
+    A claim's text holds the names of what it is about ('Sirajuddin Haqqani met …'), so a
+    name would often match an entity and the claims about it: the entity is meant (`kg
+    claims --about` finds the claims).
+    """
     seen: dict[str, Entity] = {}
+    claims: set[str] = set()
     for r in rows:
         iri = value(r["entity"])
         if iri not in seen:
             seen[iri] = Entity(iri, value(r["label"]), value(r["typeLabel"]))
+        if value(r.get("isClaim")) == "true":
+            claims.add(iri)
+    if claims and len(claims) < len(seen):
+        seen = {iri: e for iri, e in seen.items() if iri not in claims}
     return sorted(seen.values(), key=lambda e: (e.label, e.iri))
 
 

@@ -34,7 +34,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.prefixes import KG, XSD
+from kg.errors import KgError
+from kg.prefixes import KG, PREFIXES, XSD
 from kg.store import Row, Store, Term
 
 QUERY_DIR = Path(__file__).resolve().parent / "queries"
@@ -173,9 +174,9 @@ def all_queries() -> list[NamedQuery]:
 
 
 def _term(param: Param, val: object) -> Term:
+    if isinstance(val, (ox.NamedNode, ox.Literal)):
+        return val  # bound already (kg query --param checked its type)
     if param.type == "iri":
-        if isinstance(val, ox.NamedNode):
-            return val
         text = str(val)
         if text == "kg:Any":
             return ANY
@@ -196,6 +197,75 @@ def bindings(query: NamedQuery, params: dict[str, object]) -> dict[str, Term]:
         for name, p in query.params.items()
         if params.get(name) is not None or p.default != FREE
     }
+
+
+class ParamError(KgError):
+    """A query parameter a user gave (`kg query --param`) is unknown or not of its type."""
+
+
+def read_query(name: str, text: str) -> NamedQuery:
+    """A query file's text (a named query's, or anyone's) with its header read and its
+    fragments expanded, so its parameters can be bound as a named query's are."""
+    try:
+        return parse_query(name, expand(text) if _USE.search(text) else text)
+    except FragmentError as exc:
+        raise ParamError(f"{name}: {exc}") from None
+
+
+def text_bindings(query: NamedQuery, given: Mapping[str, str]) -> dict[str, Term]:
+    """Bind a query's parameters from text values (KEY=VALUE on the command line), defaults
+    for the rest: an iri as <full IRI> or prefix:name, a date as YYYY-MM-DD, text as is."""
+    unknown = sorted(set(given) - set(query.params))
+    if unknown:
+        known = ", ".join(query.params) or "none"
+        raise ParamError(f"{query.name} has no parameter {unknown[0]!r} (its parameters: {known})")
+    values: dict[str, object] = {}
+    for key, text in given.items():
+        param = query.params[key]
+        try:
+            values[key] = _term(param, _expand_iri(text) if param.type == "iri" else text)
+        except ValueError:
+            form = {"iri": "an IRI or prefix:name", "date": "a day, YYYY-MM-DD"}.get(
+                param.type, "text"
+            )
+            raise ParamError(f"{query.name}: {key}={text!r} is not {form}") from None
+    return bindings(query, values)
+
+
+def _expand_iri(text: str) -> str:
+    """A prefixed name (id:person/x, kg:Any) in full, with kg's prefixes; <IRI> unwrapped."""
+    if text.startswith("<") and text.endswith(">"):
+        return text[1:-1]
+    prefix, sep, local = text.partition(":")
+    if sep and prefix in PREFIXES:
+        return PREFIXES[prefix] + local
+    return text
+
+
+# What is not query structure, blanked before looking for variables: comments, strings, IRIs.
+_NOT_CODE = re.compile(
+    r"""#[^\n]*|\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'"""
+    r"""|<[^<>"{}|^`\\\s]*>"""
+)
+_SELECT_STAR = re.compile(r"\bSELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?\*", re.IGNORECASE)
+_VARIABLE = re.compile(r"[?$](\w+)")
+
+
+def column_order(query: str, names: Sequence[str]) -> list[str]:
+    """A SELECT's columns in the query's order.
+
+    pyoxigraph gives `SELECT *`'s variables sorted by name; a reader expects them in the
+    order the query first mentions them (as Jena and rdflib give them). Any other SELECT
+    already lists them in the query's order, and keeps it.
+    """
+    code = _NOT_CODE.sub(" ", query)
+    star = _SELECT_STAR.search(code)
+    if star is None:
+        return list(names)
+    first: dict[str, int] = {}
+    for m in _VARIABLE.finditer(code, star.end()):
+        first.setdefault(m[1], m.start())
+    return sorted(names, key=lambda n: first.get(n, len(code)))
 
 
 # Aggregates over the whole graph that `kg build` computes once and stores beside the store

@@ -155,10 +155,16 @@ class RemoteStore:
             reason = getattr(exc, "reason", exc)
             raise StoreError(f"cannot reach {self.endpoint}: {reason}") from None
 
-    def raw(self, query: str, prefixes: Mapping[str, str] | None = None) -> Any:
-        """Run any read query; return solutions, a boolean or a list of triples."""
+    def raw(
+        self,
+        query: str,
+        prefixes: Mapping[str, str] | None = None,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> Any:
+        """Run any read query, variables bound by a VALUES block; return solutions, a boolean
+        or a list of triples."""
         body, ctype = self._post(
-            with_prefixes(query, prefixes or {}),
+            with_prefixes(bind_values(query, bindings or {}), prefixes or {}),
             "application/sparql-results+json, application/n-triples;q=0.9",
         )
         try:

@@ -30,8 +30,13 @@ class Store(Protocol):
         """Run a SELECT with variables bound to terms; return its rows."""
         ...
 
-    def raw(self, query: str, prefixes: Mapping[str, str] | None = None) -> Any:
-        """Run any read query; return solutions, a boolean or triples."""
+    def raw(
+        self,
+        query: str,
+        prefixes: Mapping[str, str] | None = None,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> Any:
+        """Run any read query, variables bound to terms; return solutions, a boolean or triples."""
         ...
 
     def sidecar(self, name: str) -> Any:
@@ -124,10 +129,17 @@ class EmbeddedStore:
         names = [v.value for v in result.variables]
         return [{n: sol[n] for n in names} for sol in result]
 
-    def raw(self, query: str, prefixes: Mapping[str, str] | None = None) -> Any:
-        """Run any read query and return pyoxigraph's result object (solutions, bool, triples)."""
+    def raw(
+        self,
+        query: str,
+        prefixes: Mapping[str, str] | None = None,
+        bindings: Mapping[str, Term] | None = None,
+    ) -> Any:
+        """Run any read query, variables bound to terms (never pasted into the text); return
+        pyoxigraph's result object (solutions, bool, triples)."""
+        subs = {ox.Variable(k): v for k, v in (bindings or {}).items()}
         try:
-            return self._store.query(query, prefixes=dict(prefixes or {}))
+            return self._store.query(query, prefixes=dict(prefixes or {}), substitutions=subs)
         except SyntaxError as exc:
             raise StoreError(f"SPARQL syntax error: {exc}") from None
         except (OSError, RuntimeError, ValueError) as exc:

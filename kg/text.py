@@ -52,16 +52,17 @@ _XSD = "http://www.w3.org/2001/XMLSchema#"
 _BARE = {_XSD + t for t in ("integer", "decimal", "double", "boolean")}
 
 
-def solutions_csv(solutions: Any, tsv: bool = False) -> bytes:
+def solutions_csv(solutions: Any, tsv: bool = False, names: list[str] | None = None) -> bytes:
     """Write SPARQL SELECT results as SPARQL 1.1 CSV (or TSV), every cell through csv_safe.
 
     CSV cells are the values (IRI, lexical form, _:blank); TSV cells are RDF terms, so a
     risky literal is written in full with the `'` inside its quotes ("'=x"@en), since a
-    spreadsheet takes the quotes off. solutions: pyoxigraph QuerySolutions.
+    spreadsheet takes the quotes off. solutions: pyoxigraph QuerySolutions; names: the
+    columns in order (default: the solutions' variables).
     """
     import pyoxigraph as ox
 
-    names = [v.value for v in solutions.variables]
+    names = names or [v.value for v in solutions.variables]
     rows: list[list[str]] = []
     for sol in solutions:
         row = []

@@ -177,6 +177,48 @@ def test_rdf_exports_read_back(
     assert isomorphic(got, Graph().parse(shipped_build / "kg.ttl"))
 
 
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("turtle", "kg.ttl"),
+        ("ntriples", "kg.nt"),
+        ("jsonld", "kg.jsonld"),
+        ("graphml", "kg.graphml"),
+        ("gexf", "kg.gexf"),
+    ],
+)
+def test_export_to_stdout_is_the_file(
+    kg: Any, exports: dict[str, Path], fmt: str, name: str, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """`-o -` writes a single-file format to stdout (the same bytes as the file), no `-`."""
+    monkeypatch.chdir(tmp_path)
+    result = kg("export", "--format", fmt, "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert result.stdout_bytes == exports[fmt].read_bytes()
+    assert "wrote" not in result.stdout
+    assert not (tmp_path / "-").exists()
+
+
+def test_export_to_stdout_turtle_and_graphml_read(kg: Any, shipped_build: Path) -> None:
+    turtle = kg("export", "--format", "turtle", "-o", "-")
+    assert "@prefix kg: <https://w3id.org/kg/ont#>" in turtle.stdout, turtle.stdout[:300]
+    got = Graph().parse(data=turtle.stdout, format="turtle")
+    assert isomorphic(got, Graph().parse(shipped_build / "kg.ttl"))
+    graphml = kg("export", "--format", "graphml", "-o", "-")
+    assert "<graphml" in graphml.stdout, graphml.stdout[:300]
+
+
+def test_export_csv_to_stdout_is_a_usage_error(
+    shipped_build: Path, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = str(shipped_build / "store")
+    result = CliRunner().invoke(main, ["--store", store, "export", "--format", "csv", "-o", "-"])
+    assert result.exit_code == 2, result.output
+    assert "Error: -o - cannot take csv: it writes a folder of files" in result.stderr
+    assert not (tmp_path / "-").exists()
+
+
 def test_jsonld_has_a_readable_context(exports: dict[str, Path]) -> None:
     doc = json.loads(exports["jsonld"].read_text())
     assert doc["@context"]["kg"] == "https://w3id.org/kg/ont#"

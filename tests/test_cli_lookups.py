@@ -142,7 +142,9 @@ def test_messages_and_invitations_are_not_meetings(kg: Any) -> None:
         rows = as_json(kg("who-met", *kinds, "--format", "json"))
         assert {r["kind"] for r in rows} == {"invitation", "message"}, (kinds, rows)
         assert {VISA, HIGHER_EDUCATION} <= _events(rows)
-    by_label = as_json(kg("who-met", "-k", "Message or announcement", "--no-inferred", "--format", "json"))
+    by_label = as_json(
+        kg("who-met", "-k", "Message or announcement", "--no-inferred", "--format", "json")
+    )
     assert by_label == messages
 
 
@@ -326,6 +328,22 @@ def test_query_from_file_csv_and_table(kg: Any, tmp_path: Path) -> None:
     assert "58" in ok(kg("query", str(path))).stdout
 
 
+def test_query_select_star_keeps_the_query_order(kg: Any) -> None:
+    """pyoxigraph sorts SELECT *'s variables by name; the table and CSV keep the query's."""
+    q = (
+        "# ?comment is not a column\n"
+        'SELECT * WHERE { ?zperson a kg:Person ; skos:prefLabel ?middle . FILTER(?middle != "?x")'
+        " OPTIONAL { ?zperson kg:alias ?alias } } ORDER BY ?middle LIMIT 2"
+    )
+    rows = list(csv.reader(io.StringIO(ok(kg("query", "-", "--format", "csv", input=q)).stdout)))
+    assert rows[0] == ["zperson", "middle", "alias"], rows
+    assert rows[1][1] == "Abdul Baqi Haqqani", rows
+    head = ok(kg("query", "-", input=q)).stdout.splitlines()[0]
+    assert head.split() == ["zperson", "middle", "alias"], head
+    named = ok(kg("query", "-", "--format", "csv", input=q.replace("*", "?middle ?zperson", 1)))
+    assert named.stdout.splitlines()[0] == "middle,zperson", named.stdout
+
+
 def test_query_ask_and_construct(kg: Any) -> None:
     assert ok(kg("query", "-", input="ASK { ?x kg:line 34 }")).stdout.strip() == "true"
     data = as_json(kg("query", "-", "--format", "json", input="ASK { ?x kg:line 37 }"))
@@ -357,6 +375,62 @@ def test_query_refuses_updates(kg: Any, shipped_build: Path) -> None:
     )
     assert int(count["results"]["bindings"][0]["n"]["value"]) > 3000
     assert (shipped_build / "kg.ttl").read_bytes() == before
+
+
+def test_query_list_names_every_named_query(kg: Any) -> None:
+    from kg.query import QUERY_DIR
+
+    files = [p.stem for p in sorted(QUERY_DIR.glob("*.rq"))]
+    assert files, QUERY_DIR
+    listed = as_json(kg("query", "--list", "--format", "json"))
+    assert [q["name"] for q in listed] == files
+    table = ok(kg("query", "--list")).stdout
+    assert "who-met" in table and "Who met whom" in table, table
+
+
+def test_query_runs_a_named_query_with_its_defaults_bound(kg: Any) -> None:
+    """who-met.rq filters on its parameters: unbound, it returned nothing; now its defaults
+    are bound, by name or by file, and --param binds one."""
+    from kg.query import QUERY_DIR
+
+    by_name = as_json(kg("query", "who-met", "--format", "json"))["results"]["bindings"]
+    by_file = as_json(kg("query", str(QUERY_DIR / "who-met.rq"), "--format", "json"))
+    assert len(by_name) > 10, by_name
+    assert by_file["results"]["bindings"] == by_name
+    muttaqi = "https://w3id.org/kg/id/person/amir-khan-muttaqi"
+    args = ("--param", "person=id:person/amir-khan-muttaqi", "--param", "from=2022-01-01")
+    rows = as_json(kg("query", "who-met", *args, "--format", "json"))["results"]["bindings"]
+    assert rows, "no meetings of Muttaqi from 2022"
+    assert {r["person"]["value"] for r in rows} == {muttaqi}
+    assert all(r["date"]["value"][:4] >= "2022" for r in rows), rows
+    same = kg("query", "who-met", "--param", f"person=<{muttaqi}>", *args[2:], "--format", "json")
+    assert as_json(same)["results"]["bindings"] == rows
+    assert "Amir Khan" in ok(kg("query", "who-met", *args, "--format", "csv")).stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (
+            ("who-met", "--param", "nope=1"),
+            "error: who-met has no parameter 'nope' (its parameters: person, with, topic, "
+            "from, to, event)",
+        ),
+        (
+            ("who-met", "--param", "from=2022"),
+            "error: who-met: from='2022' is not a day, YYYY-MM-DD",
+        ),
+        (
+            ("who-met", "--param", "person=muttaqi } ?x ?y"),
+            "error: who-met: person='muttaqi } ?x ?y' is not an IRI or prefix:name",
+        ),
+        (("no-such-query",), "error: no query file or named query 'no-such-query'"),
+    ],
+)
+def test_query_parameter_errors_are_one_line(kg: Any, args: tuple[str, ...], error: str) -> None:
+    result = kg("query", *args)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(error) and result.stderr.count("\n") == 1, result.stderr
 
 
 # ---------------------------------------------------------------------------- topics, stats
@@ -490,9 +564,23 @@ def test_paging_says_when_rows_were_cut(kg: Any) -> None:
     every = as_json(kg("who-met", "--format", "json"))
     result = ok(kg("who-met", "--format", "json", "--limit", "3", "--offset", "2"))
     assert json.loads(result.stdout) == every[2:5]
-    assert f"note: showing rows 3–5 of {len(every)}; use --offset/--limit" in result.stderr
+    assert f"note: showing rows 3–5 of {len(every)}; use --offset 5 for more" in result.stderr
     whole = ok(kg("timeline", "--limit", "0"))
     assert "note:" not in whole.stderr
+
+
+@pytest.mark.parametrize("command", ["who-met", "roles", "timeline"])
+def test_paging_notes_say_what_is_shown(kg: Any, command: str) -> None:
+    """The note names the rows shown, says when an offset is past the end, and suggests
+    more only when there are more."""
+    total = len(as_json(kg(command, "--format", "json")))
+    assert total >= 3, total
+    last = ok(kg(command, "--limit", "5", "--offset", str(total - 1)))
+    assert f"note: showing rows {total}–{total} of {total}\n" in last.stderr, last.stderr
+    assert "for more" not in last.stderr, last.stderr
+    beyond = ok(kg(command, "--offset", "100000"))
+    assert f"note: no rows at offset 100000: the answer has {total}\n" in beyond.stderr
+    assert "showing" not in beyond.stderr, beyond.stderr
 
 
 EMPTY = {"who-met": "no meetings match", "roles": "no roles match", "timeline": "no events match"}
@@ -634,3 +722,33 @@ def test_card_lists_the_first_rows_and_counts_them_all(
     table = ok(kg("show", "iran")).stdout
     total = whole["events_total"]
     assert f"(the first 3 of {total} events; `kg timeline NAME` lists them all)" in table
+
+
+@pytest.mark.parametrize("command", ["who-met", "timeline", "view"])
+def test_a_reversed_date_range_is_a_usage_error(kg: Any, command: str, tmp_path: Path) -> None:
+    """--from after --to would match nothing without a word: exit 2, one line naming both."""
+    out = tmp_path / "graph.html"
+    result = kg(
+        command, "--from", "2023", "--to", "2022-06", *(["-o", str(out)] * (command == "view"))
+    )
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert errors == ["Error: --from 2023 is after --to 2022-06: the range holds no date"], (
+        result.stderr
+    )
+    assert not out.exists()
+    # A range within one year, or of one day, is not reversed.
+    ok(kg("timeline", "--from", "2022-06", "--to", "2022"))
+    ok(kg("timeline", "--from", "2022-06-03", "--to", "2022-06-03"))
+
+
+def test_entity_names_win_over_claim_texts(kg: Any) -> None:
+    """'Sirajuddin' names a person and is in a claim's text: show means the person; the
+    claims about him are found with `kg claims`."""
+    claims = as_json(kg("claims", "--format", "json"))
+    assert any("sirajuddin" in c["claim"].lower() for c in claims), [c["claim"] for c in claims]
+    result = ok(kg("show", "Sirajuddin"))
+    assert result.stdout.startswith("Sirajuddin Haqqani"), result.stdout[:200]
+    assert "ambiguous" not in result.output
+    card = as_json(kg("show", "Sirajuddin", "--format", "json"))
+    assert card["iri"] == "https://w3id.org/kg/id/person/sirajuddin-haqqani", card["iri"]

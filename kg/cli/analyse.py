@@ -165,7 +165,8 @@ def engagement_cmd(ctx: click.Context, by: str, fmt: str) -> None:
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="File to write (a folder for csv); default build/export/kg.<ext>.",
+    help="File to write (a folder for csv; `-`: stdout, not for csv); "
+    "default build/export/kg.<ext>.",
 )
 @click.pass_context
 def export_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None:
@@ -177,10 +178,19 @@ def export_cmd(ctx: click.Context, fmt: str, output: Path | None) -> None:
     edges; the GEXF is 1.2 with dated edges, so Gephi's timeline works. csv writes one
     spreadsheet-ready file per class, names in place of IRIs and source lines included.
 
+    `-o -` writes a single-file format to stdout (kg export --format turtle -o - | rapper …).
+
     Example: kg export --format gexf -o kg.gexf
     """
-    from kg.export import EXTENSIONS, export
+    from kg.export import EXTENSIONS, export, export_bytes
 
+    if output is not None and str(output) == "-":
+        if fmt == "csv":
+            raise click.UsageError(
+                "-o - cannot take csv: it writes a folder of files; give a folder"
+            )
+        click.echo(export_bytes(open_store(ctx), fmt), nl=False)
+        return
     target = output or Path("build/export") / ("csv" if fmt == "csv" else f"kg.{EXTENSIONS[fmt]}")
     written = export(open_store(ctx), fmt, target)
     click.echo(f"wrote {written}")

@@ -50,6 +50,19 @@ class FuzzyDateType(click.ParamType):  # type: ignore[type-arg]
 DATE = FuzzyDateType()
 
 
+def date_range(start: Any, end: Any) -> tuple[Any, Any]:
+    """The first and last day a --from/--to pair covers (None where not given).
+
+    A reversed range (`--from 2023 --to 2022`) would match nothing without a word: it is a
+    usage error naming both dates.
+    """
+    if start and end and start.earliest > end.latest:
+        raise click.UsageError(
+            f"--from {start.text} is after --to {end.text}: the range holds no date"
+        )
+    return (start.earliest if start else None, end.latest if end else None)
+
+
 def store_path(ctx: click.Context) -> Path | None:
     """Return the --store given to `kg`, if any."""
     root = ctx.find_root()

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from kg.cli.common import DATE, open_store
+from kg.cli.common import DATE, date_range, open_store
 from kg.cli.output import emit, format_option, table
 from kg.text import visible
 
@@ -20,10 +20,6 @@ ROLE_COLUMNS = [
     ("line", "sources"),
 ]
 EVENT_COLUMNS = [("date", "date"), ("type", "type"), ("event", "event"), ("line", "sources")]
-
-
-def _bounds(start: Any, end: Any) -> tuple[Any, Any]:
-    return (start.earliest if start else None, end.latest if end else None)
 
 
 def paging(func: Any) -> Any:
@@ -56,14 +52,25 @@ def page(rows: list[Any], fmt: str, limit: int | None, offset: int) -> list[Any]
         shown = list(rows)
     else:
         shown = rows[offset : offset + limit] if limit else rows[offset:]
-    if len(shown) < total:
-        first = offset + 1 if shown else offset
-        click.echo(
-            f"note: showing rows {first}–{offset + len(shown)} of {total}; use "
-            "--offset/--limit for more",
-            err=True,
-        )
+    note = paging_note(offset, len(shown), total)
+    if note:
+        click.echo(f"note: {note}", err=True)
     return shown
+
+
+def paging_note(offset: int, shown: int, total: int) -> str | None:
+    """Say which rows of the answer a page shows, or None when it shows them all.
+
+    More rows are suggested only when there are more after this page.
+    """
+    if shown == total or total == 0:
+        return None
+    if not shown:
+        return f"no rows at offset {offset}: the answer has {total}"
+    note = f"showing rows {offset + 1}–{offset + shown} of {total}"
+    if offset + shown < total:
+        note += f"; use --offset {offset + shown} for more"
+    return note
 
 
 @click.command("who-met")
@@ -126,14 +133,15 @@ def who_met(
     from kg import lookups
     from kg.names import resolve, resolve_topic
 
+    first, last = date_range(start, end)
     store = open_store(ctx)
     rows = lookups.who_met(
         store,
         person=resolve(store, person) if person else None,
         with_=resolve(store, with_) if with_ else None,
         topic=resolve_topic(store, topic) if topic else None,
-        start=_bounds(start, end)[0],
-        end=_bounds(start, end)[1],
+        start=first,
+        end=last,
         offset=offset,
         limit=page_size(fmt, limit),
         kinds=kinds,
@@ -194,7 +202,7 @@ def roles(
     store = open_store(ctx)
     entity = resolve(store, name) if name else None
     rows = lookups.roles(
-        store, entity, *_bounds(on, on), post=post, offset=offset, limit=page_size(fmt, limit)
+        store, entity, *date_range(on, on), post=post, offset=offset, limit=page_size(fmt, limit)
     )
     shown = page(rows, fmt, limit, offset)
     emit(fmt, ROLE_COLUMNS, shown, "no roles match", mark=("person",))
@@ -223,11 +231,10 @@ def timeline(
     from kg import lookups
     from kg.names import resolve
 
+    first, last = date_range(start, end)
     store = open_store(ctx)
     entity = resolve(store, name) if name else None
-    rows = lookups.timeline(
-        store, entity, *_bounds(start, end), offset=offset, limit=page_size(fmt, limit)
-    )
+    rows = lookups.timeline(store, entity, first, last, offset=offset, limit=page_size(fmt, limit))
     shown = page(rows, fmt, limit, offset)
     emit(
         fmt,

@@ -3,25 +3,47 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
 
 from kg.cli.common import open_store
-from kg.cli.output import format_option, table
+from kg.cli.output import emit, format_option, table
 
 
 @click.command("query")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("query", metavar="FILE|NAME", required=False)
 @format_option
+@click.option(
+    "--param",
+    "-P",
+    "params",
+    metavar="KEY=VALUE",
+    multiple=True,
+    help="Bind a parameter of the query's header (repeat it); omitted ones take their default.",
+)
+@click.option("--list", "list_", is_flag=True, help="List the named queries and stop.")
 @click.option(
     "--allow-service",
     is_flag=True,
     help="Let the query use SERVICE, which fetches from other hosts (refused otherwise).",
 )
 @click.pass_context
-def query_cmd(ctx: click.Context, file: Any, fmt: str, allow_service: bool) -> None:
-    """Run a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE) from FILE, or - for stdin.
+def query_cmd(
+    ctx: click.Context,
+    query: str | None,
+    fmt: str,
+    params: tuple[str, ...],
+    list_: bool,
+    allow_service: bool,
+) -> None:
+    """Run a SPARQL query (SELECT, ASK, CONSTRUCT or DESCRIBE) from FILE, - for stdin, or
+    a named query (kg/queries/NAME.rq; `kg query --list` lists them).
+
+    A query's header (`# param from: date = 0001-01-01`) declares its parameters: --param
+    KEY=VALUE binds one (an iri as prefix:name or <IRI>, a date as YYYY-MM-DD), and every
+    one omitted is bound to its default. Values are bound, never pasted into the query.
 
         The usual prefixes (kg, skos, org, prov, dcterms, foaf, schema, rdf, rdfs, owl, xsd,
         id, topic, cameo) are predeclared. --format json prints the SPARQL 1.1 JSON results format
@@ -31,15 +53,34 @@ def query_cmd(ctx: click.Context, file: Any, fmt: str, allow_service: bool) -> N
     refused unless --allow-service is given.
 
         Example: echo 'SELECT ?p WHERE { ?p a kg:Person }' | kg query -
+        Example: kg query who-met --param person=id:person/amir-khan-muttaqi
     """
     import pyoxigraph as ox
 
     from kg.prefixes import PREFIXES
+    from kg.query import all_queries, column_order, text_bindings
     from kg.server import mentions_service
     from kg.store import StoreError
     from kg.text import solutions_csv
 
-    text = file.read()
+    if list_:
+        named = [
+            {"name": q.name, "title": q.title, "parameters": ", ".join(q.params)}
+            for q in all_queries()
+        ]
+        emit(fmt, [("name", "name"), ("title", "title"), ("parameters", "parameters")], named)
+        return
+    if query is None:
+        raise click.UsageError("give a query FILE, - for stdin, or NAME (see kg query --list)")
+    named_query = _read(query)
+    given: dict[str, str] = {}
+    for pair in params:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="'--param'")
+        given[key.strip()] = value
+    binds = text_bindings(named_query, given)
+    text = named_query.text
     if not allow_service and mentions_service(text):
         raise StoreError(
             "the query mentions SERVICE, which fetches from other hosts: refused "
@@ -47,7 +88,7 @@ def query_cmd(ctx: click.Context, file: Any, fmt: str, allow_service: bool) -> N
         )
     store = open_store(ctx)
     try:
-        result = store.raw(text, prefixes=PREFIXES)
+        result = store.raw(text, prefixes=PREFIXES, bindings=binds)
     except StoreError as exc:
         if "syntax error" in str(exc):
             raise StoreError(
@@ -56,13 +97,14 @@ def query_cmd(ctx: click.Context, file: Any, fmt: str, allow_service: bool) -> N
         raise
     out = sys.stdout.buffer
     if isinstance(result, ox.QuerySolutions):
+        # SELECT *: the query's order, not pyoxigraph's alphabetical one.
+        names = column_order(text, [v.value for v in result.variables])
         if fmt == "table":
-            names = [v.value for v in result.variables]
             rows = [{n: _show(sol[n]) for n in names} for sol in result]
             click.echo(table([(n, n) for n in names], rows) if rows else "(no rows)")
             return
         if fmt == "csv":
-            out.write(solutions_csv(result))  # formula-safe cells, see README
+            out.write(solutions_csv(result, names=names))  # formula-safe cells, see README
         else:
             out.write(result.serialize(format=ox.QueryResultsFormat.JSON) or b"")
     elif isinstance(result, ox.QueryBoolean):
@@ -90,3 +132,24 @@ def _show(term: Any) -> str:
     if term is None:
         return ""
     return str(term.value)
+
+
+def _read(query: str) -> Any:
+    """The query FILE, stdin (-) or named query NAME, header read and fragments expanded."""
+    from kg.query import QUERY_DIR, read_query
+    from kg.store import StoreError
+
+    if query == "-":
+        return read_query("stdin", click.get_text_stream("stdin").read())
+    path = Path(query)
+    if not path.is_file() and "/" not in query and not query.endswith(".rq"):
+        path = QUERY_DIR / f"{query}.rq"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StoreError(
+            f"no query file or named query {query!r} (kg query --list names them)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"cannot read {query}: {exc}") from None
+    return read_query(path.stem, text)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from kg.cli.common import DATE, open_store
+from kg.cli.common import DATE, date_range, open_store
 
 
 @click.command("view")
@@ -76,14 +76,15 @@ def view_cmd(
     from kg.views import make_view
     from kg.views.render import write
 
+    first, last = date_range(start, end)
     # A view that cannot be drawn raises ViewError, a KgError the kg command reports.
     view = make_view(
         open_store(ctx),
         ego=ego,
         depth=depth,
         topic=topic,
-        start=start.earliest if start else None,
-        end=end.latest if end else None,
+        start=first,
+        end=last,
         path=path,
         max_nodes=max_nodes,
     )
