@@ -140,7 +140,7 @@ def _read(query: str) -> Any:
     from kg.store import StoreError
 
     if query == "-":
-        return read_query("stdin", click.get_text_stream("stdin").read())
+        return read_query("stdin", sys.stdin.read())
     path = Path(query)
     if not path.is_file() and "/" not in query and not query.endswith(".rq"):
         path = QUERY_DIR / f"{query}.rq"
