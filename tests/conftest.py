@@ -57,23 +57,28 @@ def mini(tmp_path: Path) -> Path:
 BuildRunner = Callable[..., Result]
 
 
+def run_build(dataset: Path, out: Path | str, *extra: str) -> Result:
+    """Run `kg build` on DATASET/facts (sources in DATASET/sources) into OUT."""
+    return CliRunner().invoke(
+        main,
+        [
+            "build",
+            "--facts",
+            str(dataset / "facts"),
+            "--out",
+            str(out),
+            "--sources",
+            str(dataset / "sources"),
+            *extra,
+        ],
+    )
+
+
 @pytest.fixture
 def build_mini(mini: Path) -> BuildRunner:
     """Run `kg build` on the mini dataset into mini/build; return the click Result."""
 
     def run(*extra: str) -> Result:
-        return CliRunner().invoke(
-            main,
-            [
-                "build",
-                "--facts",
-                str(mini / "facts"),
-                "--out",
-                str(mini / "build"),
-                "--sources",
-                str(mini / "sources"),
-                *extra,
-            ],
-        )
+        return run_build(mini, mini / "build", *extra)
 
     return run
