@@ -94,3 +94,11 @@ def test_readme_table_of_kinds_is_the_schema() -> None:
     table = kinds_table(load_schema())
     assert "| `people` | named people |" in table, table
     assert table in readme, "run python scripts/gen_kinds_table.py"
+
+
+def test_a_missing_schema_file_is_one_line(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.yaml"
+    result = _build(tmp_path, [MINI / "facts" / "mini.yaml"], "--schema", str(missing))
+    assert result.exit_code == 1, result.output
+    assert f"{missing}: schema file not found" in result.output, result.output
+    assert "Traceback" not in result.output
