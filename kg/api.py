@@ -348,7 +348,7 @@ class Graph:
         import pyoxigraph as ox
 
         from kg.prefixes import PREFIXES
-        from kg.server import mentions_service
+        from kg.query import mentions_service
         from kg.store import StoreError
 
         if not allow_service and mentions_service(sparql):

@@ -361,3 +361,38 @@ def run_each(
     for key in keys:
         rows += run(store, name, **{var: key}, **(params or {}))
     return rows
+
+
+# ---------------------------------------------------------------------------- SERVICE
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_SERVICE = re.compile("service", re.IGNORECASE)
+
+
+def unescape(query: str) -> str:
+    """Return the query with its \\uXXXX and \\UXXXXXXXX escapes replaced, as a parser sees it.
+
+    SPARQL replaces these escapes everywhere before parsing (SPARQL 1.1 §19.2), so
+    `\\u0053ERVICE` is the keyword SERVICE. Replaced until nothing changes: an escape that
+    spells another escape is undone too (stricter than one pass, never looser).
+    """
+
+    def one(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        return chr(code) if code <= 0x10FFFF else match.group(0)
+
+    while True:
+        done = _CODEPOINT.sub(one, query)
+        if done == query:
+            return done
+        query = done
+
+
+def mentions_service(query: str) -> bool:
+    """Tell whether the word SERVICE appears anywhere in the query, in any case or escape.
+
+    Deliberately blunt: no attempt to tell the keyword from a string, IRI, comment or name
+    that contains it, because any tokeniser of ours can disagree with the engine's (escaped
+    IRIs, non-ASCII spaces, escaped local names). A literal that says "service" is refused
+    too; that false positive is the price of never fetching another host.
+    """
+    return _SERVICE.search(unescape(query)) is not None

@@ -120,7 +120,7 @@ def test_kg_query_refuses_service_unless_allowed(
     ],
 )
 def test_unescape(text: str, want: str) -> None:
-    from kg.server import unescape
+    from kg.query import unescape
 
     assert unescape(text) == want
 

@@ -45,21 +45,21 @@ def query_cmd(
     KEY=VALUE binds one (an iri as prefix:name or <IRI>, a date as YYYY-MM-DD), and every
     one omitted is bound to its default. Values are bound, never pasted into the query.
 
-        The usual prefixes (kg, skos, org, prov, dcterms, foaf, schema, rdf, rdfs, owl, xsd,
-        id, topic, cameo) are predeclared. --format json prints the SPARQL 1.1 JSON results format
-        (JSON-LD for CONSTRUCT/DESCRIBE); csv prints SPARQL CSV results (N-Triples for graphs);
-        table prints a table (Turtle for graphs). The store is opened read-only: updates fail.
+    The usual prefixes (kg, skos, org, prov, dcterms, foaf, schema, rdf, rdfs, owl, xsd, id,
+    topic, cameo) are predeclared. --format json prints the SPARQL 1.1 JSON results format
+    (JSON-LD for CONSTRUCT/DESCRIBE); csv prints SPARQL CSV results (N-Triples for graphs);
+    table prints a table (Turtle for graphs). The store is opened read-only: updates fail.
     A query that mentions SERVICE anywhere (which would make kg fetch from another host) is
     refused unless --allow-service is given.
 
-        Example: echo 'SELECT ?p WHERE { ?p a kg:Person }' | kg query -
-        Example: kg query who-met --param person=id:person/amir-khan-muttaqi
+    Example: echo 'SELECT ?p WHERE { ?p a kg:Person }' | kg query -
+
+    Example: kg query who-met --param person=id:person/amir-khan-muttaqi
     """
     import pyoxigraph as ox
 
     from kg.prefixes import PREFIXES
-    from kg.query import all_queries, column_order, text_bindings
-    from kg.server import mentions_service
+    from kg.query import all_queries, column_order, mentions_service, text_bindings
     from kg.store import StoreError
     from kg.text import solutions_csv
 
