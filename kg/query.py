@@ -363,6 +363,19 @@ def run_each(
     return rows
 
 
+# ---------------------------------------------------------------------------- IRIs
+VOID = "http://rdfs.org/ns/void#"
+_SPACE = f"SELECT ?space WHERE {{ ?dataset <{VOID}uriSpace> ?space }} ORDER BY ?space LIMIT 1"
+
+
+def id_space(store: Store) -> str:
+    """The namespace of the graph's entity IRIs: the void:uriSpace its build recorded
+    (`kg build --base-iri`), else kg's own (https://w3id.org/kg/id/)."""
+    rows = store.select(_SPACE)
+    space = rows[0]["space"] if rows else None
+    return str(space.value) if space is not None else PREFIXES["id"]
+
+
 # ---------------------------------------------------------------------------- SERVICE
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _SERVICE = re.compile("service", re.IGNORECASE)
