@@ -218,17 +218,19 @@ def _owner(part: ox.NamedNode, space: str, entity: str) -> ox.NamedNode | None:
     return None if len(segments) <= 2 or owner == entity else ox.NamedNode(owner)
 
 
-def serialize(triples: Iterable[ox.Triple], media: str) -> bytes:
-    """The triples in an RDF media type of MEDIA (Turtle with kg's prefixes)."""
+def serialize(
+    triples: Iterable[ox.Triple], media: str, prefixes: Mapping[str, str] = PREFIXES
+) -> bytes:
+    """The triples in an RDF media type of MEDIA (Turtle and RDF/XML with `prefixes`)."""
     fmt = MEDIA[media]
     assert fmt is not None, media
-    prefixes = PREFIXES if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
-    return ox.serialize(list(triples), format=fmt, prefixes=prefixes) or b""
+    named = dict(prefixes) if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+    return ox.serialize(list(triples), format=fmt, prefixes=named) or b""
 
 
 def dereference(store_path: Path, path: str, accept: str) -> Answer:
     """Answer GET PATH (/id/<kind>/<slug>[.suffix]) with the Accept header given."""
-    from kg.query import id_space
+    from kg.query import id_space, prefixes_of
     from kg.store import EmbeddedStore
 
     vary = {"Vary": "Accept"}
@@ -257,7 +259,8 @@ def dereference(store_path: Path, path: str, accept: str) -> Answer:
         return Answer(
             200, body, "text/html; charset=utf-8", {**vary, "Content-Security-Policy": csp}
         )
-    return Answer(200, serialize(triples, media), f"{media}; charset=utf-8", vary)
+    body = serialize(triples, media, prefixes_of(store))
+    return Answer(200, body, f"{media}; charset=utf-8", vary)
 
 
 # ---------------------------------------------------------------------------- the page

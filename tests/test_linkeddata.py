@@ -291,3 +291,127 @@ def test_the_page_lists_what_kg_show_lists(kg_server: str, shipped_build: Path) 
         assert str(escape(st["value"])) in page, st
         lines = ", ".join(f"{c['document']}:{c['line']}" for c in st["sources"])
         assert lines in page, st
+
+
+# ---------------------------------------------------------------------------- --base-iri
+BASE = "https://example.org/kg/"
+
+
+@pytest.fixture(scope="module")
+def based(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shipped facts built with `--base-iri https://example.org/kg/`; the build folder."""
+    from tests.conftest import FACTS, SHARED_SOURCES
+
+    out = tmp_path_factory.mktemp("based") / "build"
+    args = ["build", "--facts", str(FACTS), "--sources", str(SHARED_SOURCES), "--base-iri", BASE]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_the_base_iri_names_the_entities_and_nothing_else(based: Path) -> None:
+    turtle = (based / "kg.ttl").read_text(encoding="utf-8")
+    assert f"@prefix id: <{BASE}id/> ." in turtle, turtle[:1500]
+    assert "w3id.org/kg/id/" not in turtle
+    g = Graph().parse(based / "kg.ttl")
+    me = URIRef(BASE + "id/person/amir-khan-muttaqi")
+    assert (me, RDF.type, KG.Person) in g  # the ontology keeps its namespace
+    assert (me, SKOS.prefLabel, Literal("Amir Khan Muttaqi", lang="en")) in g
+    void = Namespace("http://rdfs.org/ns/void#")
+    assert list(g.objects(None, void.uriSpace)) == [Literal(BASE + "id/")]
+    assert (URIRef(ID + "rule/succession"), None, None) not in g
+    assert (URIRef(BASE + "id/rule/succession"), RDF.type, KG.Rule) in g
+
+
+def test_same_facts_and_base_give_the_same_build(based: Path, tmp_path: Path) -> None:
+    from tests.conftest import FACTS, SHARED_SOURCES
+
+    args = ["build", "--facts", str(FACTS), "--sources", str(SHARED_SOURCES), "--base-iri", BASE]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "again")])
+    assert result.exit_code == 0, result.output
+    # kg.ttl and the sidecars (the store's RocksDB files and the seal listing them vary)
+    files = sorted(p.name for p in (based / "current").iterdir() if p.suffix in (".ttl", ".json"))
+    assert "kg.ttl" in files and "aggregates.json" in files, files
+    for name in files:
+        assert (based / "current" / name).read_bytes() == (
+            tmp_path / "again" / "current" / name
+        ).read_bytes(), name
+
+
+LOOKUPS = [
+    ["who-met", "--format", "json"],
+    ["show", "Muttaqi", "--format", "json"],
+    ["show", "Iran", "--format", "json"],
+    ["roles", "--on", "2022-08-20", "--format", "json"],
+    ["timeline", "Iran", "--format", "json"],
+    ["agreements", "--format", "json"],
+    ["claims", "--format", "json"],
+    ["path", "muttaqi", "Saif al-Adel", "--format", "json"],
+    ["rank", "--format", "json"],
+    ["communities", "--format", "json"],
+    ["stats", "--format", "json"],
+    ["topics", "--format", "json"],
+    ["query", "who-met", "--param", "person=id:person/amir-khan-muttaqi", "--format", "csv"],
+]
+
+
+@pytest.mark.parametrize("args", LOOKUPS, ids=lambda a: " ".join(a[:2]))
+def test_lookups_answer_the_same_under_another_base(
+    shipped_build: Path, based: Path, args: list[str]
+) -> None:
+    def ask(build: Path) -> str:
+        result = CliRunner().invoke(main, ["--store", str(build / "store"), *args])
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    want = ask(shipped_build).replace(ID, BASE + "id/")
+    assert BASE in want or args[0] in ("stats", "topics", "communities"), want[:300]
+    assert ask(based) == want
+
+
+def test_the_view_and_csv_export_under_another_base(
+    shipped_build: Path, based: Path, tmp_path: Path
+) -> None:
+    def run(build: Path, *args: str) -> None:
+        result = CliRunner().invoke(main, ["--store", str(build / "store"), *args])
+        assert result.exit_code == 0, result.output
+
+    for name, build in (("w3id", shipped_build), ("based", based)):
+        run(build, "view", "--ego", "muttaqi", "-o", str(tmp_path / f"{name}.html"))
+        run(build, "export", "--format", "csv", "-o", str(tmp_path / f"{name}-csv"))
+    page = (tmp_path / "w3id.html").read_text(encoding="utf-8").replace(ID, BASE + "id/")
+    assert (tmp_path / "based.html").read_text(encoding="utf-8") == page
+    people = (tmp_path / "w3id-csv" / "Person.csv").read_text(encoding="utf-8")
+    assert "Amir Khan Muttaqi" in people
+    assert (tmp_path / "based-csv" / "Person.csv").read_text(encoding="utf-8") == people.replace(
+        ID, BASE + "id/"
+    )
+
+
+def test_kg_serve_dereferences_the_base_iris(based: Path) -> None:
+    url, proc = start_kg_serve(based / "store", 5, 500)
+    try:
+        status, _, body = fetch(url, MUTTAQI, "text/turtle")
+        assert status == 200, body
+        g = graph(body, "turtle")
+        me = URIRef(BASE + "id/person/amir-khan-muttaqi")
+        assert (me, SKOS.prefLabel, Literal("Amir Khan Muttaqi", lang="en")) in g
+        assert not [t for t in g if ID in str(t[0]) or ID in str(t[2])]
+        page = fetch(url, MUTTAQI, BROWSER)[2].decode("utf-8")
+        assert f"<code>{BASE}id/person/amir-khan-muttaqi</code>" in page
+        assert 'href="/id/event/2022-07-16-muttaqi-aminian"' in page, page
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["https://example.org/kg", "ftp://example.org/", "https://example.org/k g/",
+     "https://example.org/kg/?x=/", "https://example.org/<kg>/", "example.org/kg/"],
+)
+def test_a_base_that_cannot_prefix_iris_is_a_usage_error(mini: Path, base: str) -> None:
+    result = run_build(mini, mini / "build", "--base-iri", base)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--base-iri'" in result.output, result.output
+    assert "ending in '/'" in result.output, result.output
+    assert not (mini / "build").exists()
