@@ -68,6 +68,7 @@ _PREF_LABEL = PREFIXES["skos"] + "prefLabel"
 _EVIDENCE = KG + "evidence"
 _CITED = KG + "citedSource"
 _NAMES = (_PREF_LABEL, PREFIXES["rdfs"] + "label")
+_TITLE = PREFIXES["dcterms"] + "title"  # a source's name
 # What is told of the record a mentioning part belongs to: what it is, when, who says so.
 _PROVENANCE = frozenset(
     {
@@ -126,6 +127,7 @@ def negotiate(accept: str, suffix: str | None = None) -> str | None:
                     q = float(f.split("=", 1)[1])
                 except ValueError:
                     q = 0.0
+                q = min(q, 1.0) if q > 0 else 0.0  # NaN and negatives too: not acceptable
         prefs.append((-q, i, fields[0].lower()))
     for negq, _, media in sorted(prefs):
         if negq >= 0:
@@ -314,8 +316,16 @@ def page(store: Store, iri: str, triples: list[ox.Triple], local: str) -> str:
             and isinstance(t.subject, ox.NamedNode)
             and isinstance(t.object, ox.Literal)
         }
+        title = names.get(iri) or next(
+            (
+                str(t.object.value)
+                for t in own
+                if t.predicate.value == _TITLE and isinstance(t.object, ox.Literal)
+            ),
+            local,
+        )
         return env.get_template("linkeddata.html").render(
-            iri=iri, slug=slug, formats=formats, card=None, title=local, triples=own, names=names
+            iri=iri, slug=slug, formats=formats, card=None, title=title, triples=own, names=names
         )
     card = lookups.show(store, Entity(iri, label))
     return env.get_template("linkeddata.html").render(

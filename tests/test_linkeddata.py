@@ -415,3 +415,44 @@ def test_a_base_that_cannot_prefix_iris_is_a_usage_error(mini: Path, base: str) 
     assert "Invalid value for '--base-iri'" in result.output, result.output
     assert "ending in '/'" in result.output, result.output
     assert not (mini / "build").exists()
+
+
+def test_the_readmes_curl_examples_answer(kg_server: str) -> None:
+    import re
+
+    from kg.linkeddata import MAX_MENTIONS
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Linked Data: every IRI answers", 1)[1].split("\n### ", 1)[0]
+    assert f"At most {MAX_MENTIONS}" in section
+    examples = re.findall(r"^curl (?:-H '([^']+)' )?http://127\.0\.0\.1:7878(\S+)$", section, re.M)
+    assert len(examples) >= 4, examples
+    for header, path in examples:
+        accept = header.split(": ", 1)[1] if header else None
+        status, headers, body = fetch(kg_server, path, accept)
+        ctype = headers["content-type"].split(";")[0]
+        want = accept or {"ttl": "text/turtle"}.get(path.rsplit(".", 1)[-1])
+        assert (status, ctype) == (200, want), (path, status, ctype, body[:200])
+
+
+def test_one_node_of_every_kind_dereferences(shipped_build: Path) -> None:
+    import pyoxigraph as ox
+
+    from kg.linkeddata import dereference
+
+    store = ox.Store.read_only(str(shipped_build / "store"))
+    first: dict[str, str] = {}
+    for sol in store.query("SELECT DISTINCT ?e WHERE { ?e a ?type } ORDER BY ?e"):
+        iri = sol["e"].value
+        if iri.startswith(ID) and iri.count("/") == ID.count("/") + 1:
+            first.setdefault(iri[len(ID) :].split("/")[0], iri)
+    del store
+    kinds = {"person", "org", "event", "claim", "agreement", "role", "source", "rule", "post"}
+    assert kinds <= set(first), first
+    for kind, iri in sorted(first.items()):
+        path = "/id/" + iri[len(ID) :]
+        page = dereference(shipped_build / "store", path, "text/html")
+        assert page.status == 200 and b"<h1>" in page.body, (kind, page.body[:300])
+        data = dereference(shipped_build / "store", path, "text/turtle")
+        assert (URIRef(iri), RDF.type, None) in graph(data.body, "turtle"), kind
