@@ -323,6 +323,7 @@ def test_the_base_iri_names_the_entities_and_nothing_else(based: Path) -> None:
     assert (URIRef(BASE + "id/rule/succession"), RDF.type, KG.Rule) in g
 
 
+@pytest.mark.slow  # a second build / a page per kind: seconds
 def test_same_facts_and_base_give_the_same_build(based: Path, tmp_path: Path) -> None:
     from tests.conftest import FACTS, SHARED_SOURCES
 
@@ -436,6 +437,7 @@ def test_the_readmes_curl_examples_answer(kg_server: str) -> None:
         assert (status, ctype) == (200, want), (path, status, ctype, body[:200])
 
 
+@pytest.mark.slow  # a second build / a page per kind: seconds
 def test_one_node_of_every_kind_dereferences(shipped_build: Path) -> None:
     import pyoxigraph as ox
 
