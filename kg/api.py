@@ -347,8 +347,7 @@ class Graph:
         """
         import pyoxigraph as ox
 
-        from kg.prefixes import PREFIXES
-        from kg.query import mentions_service
+        from kg.query import mentions_service, prefixes_of
         from kg.store import StoreError
 
         if not allow_service and mentions_service(sparql):
@@ -356,7 +355,7 @@ class Graph:
                 "the query mentions SERVICE, which fetches from other hosts: refused "
                 "(pass allow_service=True if you mean it)"
             )
-        result = self.store.raw(sparql, prefixes=PREFIXES)
+        result = self.store.raw(sparql, prefixes=prefixes_of(self.store))
         if not isinstance(result, ox.QuerySolutions):
             raise StoreError(
                 "query() runs SELECT queries; for ASK, CONSTRUCT or DESCRIBE use "

@@ -45,6 +45,24 @@ def default_source_dirs(facts_dir: Path) -> list[Path]:
     return dirs
 
 
+# Entity IRIs are <base>id/<kind>/<slug>; `kg build --base-iri` names another base, so a
+# deployment can serve its own namespace. The ontology (kg:), topics and CAMEO codes keep
+# theirs: they are kg's vocabulary, not the data.
+DEFAULT_BASE = "https://w3id.org/kg/"
+_NOT_IRI = r"\x00-\x20\x7f<>\"{}|\\^`#?"  # nor a query or fragment
+_BASE = re.compile(r"https?://[^/" + _NOT_IRI + r"]+(?:/[^" + _NOT_IRI + r"]*)?/")
+
+
+def check_base_iri(base: str) -> str | None:
+    """Say what is wrong with a base IRI for the entities (None: it will do)."""
+    if not _BASE.fullmatch(base):
+        return (
+            "a base IRI is an http(s) IRI ending in '/', with no query, fragment, spaces "
+            "or <>\"{}|\\^` (e.g. https://example.org/kg/)"
+        )
+    return None
+
+
 def topic_slugs(topics: Graph) -> set[str]:
     """Return the slugs of the SKOS concepts of the topic scheme."""
     from kg.namespaces import RDF, SKOS, TOPIC
@@ -65,11 +83,9 @@ class Rule:
     means: str
     text: str  # the query, its fragments ({{NAME ?var…}}, kg/queries/fragments) expanded
 
-    @property
-    def iri(self) -> str:
-        from kg.namespaces import ID
-
-        return str(ID[f"rule/{self.name}"])
+    def iri(self, space: str) -> str:
+        """The rule's node among the entities of the id space SPACE."""
+        return f"{space}rule/{self.name}"
 
 
 _RULE_HEADER = re.compile(r"^#\s*(rule|means)\s*:\s*(.+?)\s*$")
@@ -96,7 +112,7 @@ def load_rules(rules_dir: Path) -> list[Rule]:
     return rules
 
 
-def apply_rules(store: Any, rules_dir: Path) -> int:
+def apply_rules(store: Any, rules_dir: Path, space: str) -> int:
     """Add each rule's node and what its CONSTRUCT derives; return the triples derived.
 
     A rule's query sees the variable ?rule bound (a VALUES block opening its WHERE clause;
@@ -110,7 +126,7 @@ def apply_rules(store: Any, rules_dir: Path) -> int:
 
     added = 0
     for rule in load_rules(rules_dir):
-        node = ox.NamedNode(rule.iri)
+        node = ox.NamedNode(rule.iri(space))
         store.extend(
             [
                 ox.Quad(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(KG.Rule))),
@@ -130,7 +146,8 @@ def apply_rules(store: Any, rules_dir: Path) -> int:
 
 
 _COUNTS = """SELECT ?class (COUNT(DISTINCT ?x) AS ?n) WHERE {
-  ?x a ?class . FILTER(STRSTARTS(STR(?x), "https://w3id.org/kg/id/")) } GROUP BY ?class"""
+  ?dataset <http://rdfs.org/ns/void#uriSpace> ?space .
+  ?x a ?class . FILTER(STRSTARTS(STR(?x), ?space)) } GROUP BY ?class"""
 
 
 def class_counts(store: Any) -> dict[str, int]:
@@ -142,12 +159,13 @@ def class_counts(store: Any) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def serialize(nt: bytes) -> bytes:
+def serialize(nt: bytes, space: str = DEFAULT_BASE + "id/") -> bytes:
     """Serialise the graph's N-Triples as Turtle, byte-for-byte the same for the same triples.
 
     The N-Triples lines are sorted as bytes (a C sort; sorting term objects in Python took
     6 s at a million triples) and pyoxigraph writes them as Turtle in that order, so
-    subjects group the same way every time; the graph has no blank nodes.
+    subjects group the same way every time; the graph has no blank nodes. `id:` is the
+    graph's id space.
     """
     import pyoxigraph as ox
 
@@ -155,7 +173,8 @@ def serialize(nt: bytes) -> bytes:
 
     lines = b"\n".join(sorted(line for line in nt.splitlines() if line))
     triples = ox.parse(lines, format=ox.RdfFormat.N_TRIPLES)
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=PREFIXES) or b""
+    prefixes = {**PREFIXES, "id": space}
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
 
 
 def precompute(store: Any) -> dict[str, bytes]:
@@ -201,13 +220,18 @@ def build(
     validator: str = "auto",
     progress: Callable[[str], None] | None = None,
     schema_files: list[Path] | None = None,
+    base_iri: str = DEFAULT_BASE,
 ) -> BuildResult:
     """Build the knowledge graph; raise FactsError (every problem) or BuildBusy.
 
     validator: "pyshacl", "sparql" or "auto" (pySHACL up to PYSHACL_LIMIT triples).
     progress: called with the name of each stage as it starts.
     schema_files: schema files whose kinds are added to ontology/records.yaml's.
+    base_iri: the entities' IRIs are <base_iri>id/<kind>/<slug> (see check_base_iri).
     """
+    problem = check_base_iri(base_iri)
+    if problem is not None:
+        raise ValueError(f"--base-iri {base_iri!r}: {problem}")
     import gc
 
     # A build makes millions of small objects (YAML nodes, records, terms) and no garbage
@@ -217,7 +241,9 @@ def build(
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(facts_dir, build_dir, source_dirs, validator, progress, schema_files or [])
+        return _build(
+            facts_dir, build_dir, source_dirs, validator, progress, schema_files or [], base_iri
+        )
     finally:
         if enabled:
             gc.enable()
@@ -261,8 +287,10 @@ def _load_ontology(schema_files: list[Path]) -> _Ontology:
     )
 
 
-def _to_store(onto: _Ontology, facts: Facts) -> tuple[Any, dict[str, Origin]]:
-    """Convert checked facts to RDF in an in-memory store, beside the ontology and topics.
+def _to_store(onto: _Ontology, facts: Facts, base: str) -> tuple[Any, dict[str, Origin]]:
+    """Convert checked facts to RDF in an in-memory store, beside the ontology and topics,
+    with the entities' IRIs under <base>id/ and that id space said in VoID (void:uriSpace),
+    where the lookups and any SPARQL client read it.
 
     Rules, search keys, validation and sorting all run on this store. The RDF made here is
     freed on return (the store has it): with the store written alongside validation, the
@@ -271,9 +299,15 @@ def _to_store(onto: _Ontology, facts: Facts) -> tuple[Any, dict[str, Origin]]:
     import pyoxigraph as ox
 
     from kg.convert import ntriples, to_rdf
+    from kg.namespaces import RDF
+    from kg.prefixes import PREFIXES
 
-    data, origins = to_rdf(onto.schema, facts)
+    data, origins = to_rdf(onto.schema, facts, base + "id/")
     store = ox.Store()
+    void = PREFIXES["void"]
+    dataset = ox.NamedNode(base)
+    store.add(ox.Quad(dataset, ox.NamedNode(str(RDF.type)), ox.NamedNode(void + "Dataset")))
+    store.add(ox.Quad(dataset, ox.NamedNode(void + "uriSpace"), ox.Literal(base + "id/")))
     nt = ox.RdfFormat.N_TRIPLES
     store.load(onto.ontology.serialize(format="nt", encoding="utf-8"), format=nt)
     store.load(onto.topics.serialize(format="nt", encoding="utf-8"), format=nt)
@@ -319,6 +353,7 @@ def _build(
     validator: str,
     progress: Callable[[str], None] | None,
     schema_files: list[Path],
+    base: str,
 ) -> BuildResult:
     import json
 
@@ -346,10 +381,10 @@ def _build(
 
     say("converting to RDF")
     with _timed(timings, "convert to RDF"):
-        store, origins = _to_store(onto, facts)
+        store, origins = _to_store(onto, facts, base)
         fact_warnings = facts.warnings
         del facts  # the store has them now (see _to_store)
-        apply_rules(store, onto.folder / "rules")
+        apply_rules(store, onto.folder / "rules", base + "id/")
         search_keys(store)
         triples = len(store)
 
@@ -364,7 +399,7 @@ def _build(
 
         say("serialising")
         with _timed(timings, "serialise"):
-            turtle = serialize(nt)
+            turtle = serialize(nt, base + "id/")
         with _timed(timings, "aggregates"):
             sidecars = precompute(store)
             # The schema's view categories and the schema files added to kg's, so the

@@ -62,9 +62,10 @@ Triple = tuple[URIRef, URIRef, Term]
 class Converter:
     """Builds the data graph from records, remembering which record made each node."""
 
-    def __init__(self, schema: Schema, facts: Facts) -> None:
+    def __init__(self, schema: Schema, facts: Facts, space: str = str(ID)) -> None:
         self.schema = schema
         self.facts = facts
+        self.space = space  # the namespace of entity IRIs (kg build --base-iri)
         self.triples: set[Triple] = set()
         self.origins: dict[str, Origin] = {}
         self._declared = schema_terms(schema)
@@ -78,7 +79,7 @@ class Converter:
         if ref in self.facts.topics:
             return URIRef(TOPIC[ref])
         rec = self.facts.records[ref]
-        return URIRef(ID[self.schema.kinds[rec.kind].iri.format(id=ref)])
+        return URIRef(self.space + self.schema.kinds[rec.kind].iri.format(id=ref))
 
     def expand(self, curie: str) -> URIRef:
         return expand(curie, self._declared)
@@ -155,9 +156,12 @@ def _plain(kind: KindSpec, rec: Record) -> bool:
     return True
 
 
-def to_rdf(schema: Schema, facts: Facts) -> tuple[set[Triple], dict[str, Origin]]:
-    """Convert checked facts to triples of rdflib terms, with the origin of every node."""
-    conv = Converter(schema, facts)
+def to_rdf(
+    schema: Schema, facts: Facts, space: str = str(ID)
+) -> tuple[set[Triple], dict[str, Origin]]:
+    """Convert checked facts to triples of rdflib terms, with the origin of every node; the
+    entities' IRIs are SPACE + their kind's path (kg's https://w3id.org/kg/id/ unless told)."""
+    conv = Converter(schema, facts, space)
     return conv.convert(), conv.origins
 
 

@@ -15,6 +15,7 @@ import pyoxigraph as ox
 
 from kg.errors import OutputError
 from kg.prefixes import PREFIXES
+from kg.query import id_space, prefixes_of
 from kg.store import Store
 from kg.text import csv_safe
 
@@ -27,7 +28,6 @@ EXTENSIONS = {
     "csv": "csv",
 }
 ALL = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
-ID = PREFIXES["id"]
 # Bookkeeping that a spreadsheet reader does not need.
 _SKIP = {
     PREFIXES["kg"] + n
@@ -88,7 +88,9 @@ def export_bytes(store: Store, fmt: str) -> bytes:
         rdf_fmt = ox.RdfFormat.TURTLE if fmt == "turtle" else ox.RdfFormat.N_TRIPLES
         return (
             ox.serialize(
-                triples(store), format=rdf_fmt, prefixes=PREFIXES if fmt == "turtle" else None
+                triples(store),
+                format=rdf_fmt,
+                prefixes=prefixes_of(store) if fmt == "turtle" else None,
             )
             or b""
         )
@@ -105,7 +107,7 @@ def jsonld(store: Store) -> bytes:
 
     nt = ox.serialize(triples(store), format=ox.RdfFormat.N_TRIPLES) or b""
     graph = Graph().parse(data=nt, format="nt")
-    context = {k: v for k, v in PREFIXES.items()}
+    context = prefixes_of(store)
     out = graph.serialize(
         format="json-ld", context=context, auto_compact=True, indent=1, sort_keys=True
     )
@@ -161,6 +163,7 @@ def _xml_safe(value: Any) -> Any:
 def csv_tables(store: Store, folder: Path) -> Path:
     """One CSV per class: a row per node, a column per property, names for IRIs."""
     all_triples = triples(store)
+    space = id_space(store)  # the entities' namespace: each is a row
     labels: dict[str, str] = {}
     lines: dict[str, tuple[str, str]] = {}
     cited: dict[str, str] = {}
@@ -180,7 +183,7 @@ def csv_tables(store: Store, folder: Path) -> Path:
     props: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for t in all_triples:
         s = t.subject.value
-        if not s.startswith(ID) or not isinstance(t.subject, ox.NamedNode):
+        if not s.startswith(space) or not isinstance(t.subject, ox.NamedNode):
             continue
         p = t.predicate.value
         if p == PREFIXES["rdf"] + "type":

@@ -23,4 +23,6 @@ PREFIXES = {
     "id": "https://w3id.org/kg/id/",
     "topic": "https://w3id.org/kg/topic/",
     "cameo": "https://w3id.org/kg/cameo/",
+    # VoID: the build says the graph's id space (void:uriSpace, see kg build --base-iri)
+    "void": "http://rdfs.org/ns/void#",
 }

@@ -212,9 +212,12 @@ def read_query(name: str, text: str) -> NamedQuery:
         raise ParamError(f"{name}: {exc}") from None
 
 
-def text_bindings(query: NamedQuery, given: Mapping[str, str]) -> dict[str, Term]:
+def text_bindings(
+    query: NamedQuery, given: Mapping[str, str], prefixes: Mapping[str, str] = PREFIXES
+) -> dict[str, Term]:
     """Bind a query's parameters from text values (KEY=VALUE on the command line), defaults
-    for the rest: an iri as <full IRI> or prefix:name, a date as YYYY-MM-DD, text as is."""
+    for the rest: an iri as <full IRI> or prefix:name (of `prefixes`), a date as YYYY-MM-DD,
+    text as is."""
     unknown = sorted(set(given) - set(query.params))
     if unknown:
         known = ", ".join(query.params) or "none"
@@ -223,7 +226,8 @@ def text_bindings(query: NamedQuery, given: Mapping[str, str]) -> dict[str, Term
     for key, text in given.items():
         param = query.params[key]
         try:
-            values[key] = _term(param, _expand_iri(text) if param.type == "iri" else text)
+            iri = param.type == "iri"
+            values[key] = _term(param, _expand_iri(text, prefixes) if iri else text)
         except ValueError:
             form = {"iri": "an IRI or prefix:name", "date": "a day, YYYY-MM-DD"}.get(
                 param.type, "text"
@@ -232,13 +236,13 @@ def text_bindings(query: NamedQuery, given: Mapping[str, str]) -> dict[str, Term
     return bindings(query, values)
 
 
-def _expand_iri(text: str) -> str:
+def _expand_iri(text: str, prefixes: Mapping[str, str] = PREFIXES) -> str:
     """A prefixed name (id:person/x, kg:Any) in full, with kg's prefixes; <IRI> unwrapped."""
     if text.startswith("<") and text.endswith(">"):
         return text[1:-1]
     prefix, sep, local = text.partition(":")
-    if sep and prefix in PREFIXES:
-        return PREFIXES[prefix] + local
+    if sep and prefix in prefixes:
+        return prefixes[prefix] + local
     return text
 
 
@@ -361,6 +365,26 @@ def run_each(
     for key in keys:
         rows += run(store, name, **{var: key}, **(params or {}))
     return rows
+
+
+# ---------------------------------------------------------------------------- IRIs
+_SPACE = (
+    f"SELECT ?space WHERE {{ ?dataset <{PREFIXES['void']}uriSpace> ?space }} "
+    "ORDER BY ?space LIMIT 1"
+)
+
+
+def id_space(store: Store) -> str:
+    """The namespace of the graph's entity IRIs: the void:uriSpace its build recorded
+    (`kg build --base-iri`), else kg's own (https://w3id.org/kg/id/)."""
+    rows = store.select(_SPACE)
+    space = rows[0]["space"] if rows else None
+    return str(space.value) if space is not None else PREFIXES["id"]
+
+
+def prefixes_of(store: Store) -> dict[str, str]:
+    """kg's prefixes, `id:` being the store's id space (see id_space)."""
+    return {**PREFIXES, "id": id_space(store)}
 
 
 # ---------------------------------------------------------------------------- SERVICE

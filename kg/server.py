@@ -346,9 +346,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         sys.stderr.write(f"{self.address_string()} {format % args}\n")
 
-    def send(self, status: int, body: bytes, ctype: str) -> None:
+    def send(
+        self, status: int, body: bytes, ctype: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
+        for name, text in (headers or {}).items():
+            self.send_header(name, text)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("X-Content-Type-Options", "nosniff")
         self.send_header("Cache-Control", "no-store")
@@ -390,6 +394,12 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         if url.path in ("/", "/index.html"):
             self.send(200, self.page, "text/html; charset=utf-8")
+            return
+        if url.path.startswith("/id/"):  # an entity's IRI (Linked Data): kg/linkeddata.py
+            from kg.linkeddata import dereference
+
+            got = dereference(self.config.store, url.path, self.headers.get("Accept", ""))
+            self.send(got.status, got.body, got.media, got.headers)
             return
         if url.path not in ("/sparql", "/query"):
             self.fail(404, "not found: the endpoint is /sparql")

@@ -41,6 +41,15 @@ import click
     metavar="FILE",
     help="A schema file (shaped like ontology/records.yaml) whose kinds are added to kg's.",
 )
+@click.option(
+    "--base-iri",
+    default="https://w3id.org/kg/",
+    show_default=True,
+    metavar="IRI",
+    callback=lambda _ctx, _param, value: _check_base(value),
+    help="The entities' IRIs are IRI + id/<kind>/<slug>, for a deployment that serves its "
+    "own namespace (kg serve answers /id/…); the ontology's kg: terms keep theirs.",
+)
 @click.option("--timings", is_flag=True, help="Also print how long each stage took.")
 @click.option(
     "--max-errors",
@@ -54,6 +63,7 @@ def build_cmd(
     build_dir: Path,
     source_dirs: tuple[Path, ...],
     schema_files: tuple[Path, ...],
+    base_iri: str,
     timings: bool,
     max_errors: int,
 ) -> None:
@@ -84,6 +94,7 @@ def build_cmd(
             list(source_dirs) or None,
             progress=progress,
             schema_files=list(schema_files),
+            base_iri=base_iri,
         )
     except FactsError as exc:
         errors = [d for d in exc.diagnostics if d.severity == "error"]
@@ -108,3 +119,13 @@ def build_cmd(
     if timings:
         for stage, seconds in result.timings.items():
             click.echo(f"  {stage:<22} {seconds:7.3f} s")
+
+
+def _check_base(value: str) -> str:
+    """A usage error (exit 2) for a base IRI that cannot prefix the entities' IRIs."""
+    from kg.build import check_base_iri
+
+    problem = check_base_iri(value)
+    if problem is not None:
+        raise click.BadParameter(f"{value!r}: {problem}", param_hint="'--base-iri'")
+    return value

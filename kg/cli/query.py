@@ -46,9 +46,10 @@ def query_cmd(
     one omitted is bound to its default. Values are bound, never pasted into the query.
 
     The usual prefixes (kg, skos, org, prov, dcterms, foaf, schema, rdf, rdfs, owl, xsd, id,
-    topic, cameo) are predeclared. --format json prints the SPARQL 1.1 JSON results format
-    (JSON-LD for CONSTRUCT/DESCRIBE); csv prints SPARQL CSV results (N-Triples for graphs);
-    table prints a table (Turtle for graphs). The store is opened read-only: updates fail.
+    topic, cameo, void) are predeclared; id: is the graph's id space (kg build --base-iri).
+    --format json prints the SPARQL 1.1 JSON results format (JSON-LD for CONSTRUCT/DESCRIBE);
+    csv prints SPARQL CSV results (N-Triples for graphs); table prints a table (Turtle for
+    graphs). The store is opened read-only: updates fail.
     A query that mentions SERVICE anywhere (which would make kg fetch from another host) is
     refused unless --allow-service is given.
 
@@ -58,8 +59,7 @@ def query_cmd(
     """
     import pyoxigraph as ox
 
-    from kg.prefixes import PREFIXES
-    from kg.query import all_queries, column_order, mentions_service, text_bindings
+    from kg.query import all_queries, column_order, mentions_service, prefixes_of, text_bindings
     from kg.store import StoreError
     from kg.text import solutions_csv
 
@@ -79,7 +79,7 @@ def query_cmd(
         if not sep or not key:
             raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="'--param'")
         given[key.strip()] = value
-    binds = text_bindings(named_query, given)
+    text_bindings(named_query, given)  # a bad parameter is refused before the store opens
     text = named_query.text
     if not allow_service and mentions_service(text):
         raise StoreError(
@@ -87,8 +87,10 @@ def query_cmd(
             "(pass --allow-service if you mean it; the word counts even in a string)"
         )
     store = open_store(ctx)
+    prefixes = prefixes_of(store)  # id: is the store's id space (kg build --base-iri)
+    binds = text_bindings(named_query, given, prefixes)
     try:
-        result = store.raw(text, prefixes=PREFIXES, bindings=binds)
+        result = store.raw(text, prefixes=prefixes, bindings=binds)
     except StoreError as exc:
         if "syntax error" in str(exc):
             raise StoreError(
@@ -120,7 +122,7 @@ def query_cmd(
             "csv": ox.RdfFormat.N_TRIPLES,
         }[fmt]
         # Vocabulary prefixes only: entity IRIs read better in full than as id:person\/x.
-        vocab = {k: v for k, v in PREFIXES.items() if k not in ("id", "topic")}
+        vocab = {k: v for k, v in prefixes.items() if k not in ("id", "topic")}
         data = ox.serialize(result, format=gfmt, prefixes=vocab if fmt == "table" else None)
         out.write(data or b"")
     out.flush()

@@ -77,7 +77,9 @@ def serve_cmd(
     LOAD and SERVICE, enforces the timeout and result cap with clear HTTP errors, and
     negotiates JSON, XML, CSV and TSV results and Turtle or N-Triples graphs. It answers
     only for loopback names, --host and --allow-host, refuses other sites' pages and
-    queries nested deep enough to crash the engine, and drops idle connections.
+    queries nested deep enough to crash the engine, and drops idle connections. Each
+    entity's IRI path, /id/<kind>/<slug>, answers with its card (HTML) or its description
+    (Turtle, JSON-LD, N-Triples, RDF/XML), as the Accept header asks.
 
     Example: kg serve --port 7878   (then: curl 'http://127.0.0.1:7878/sparql?query=ASK{}')
     """
