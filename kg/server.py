@@ -6,11 +6,13 @@ private loopback port with its own query timeout, which cancels a long query ins
 engine. In front of it, this small stdlib server adds what Oxigraph lacks for sharing a
 graph safely: it refuses updates, LOAD and SERVICE (Oxigraph would fetch other hosts),
 turns a timed-out query into a clear HTTP error (Oxigraph answers 200 with a cut-off
-body), caps the size of queries and results, negotiates the result formats, and serves an
-offline query page at `/`. It also refuses queries nested deep enough to crash the engine
-(and restarts it if one does), requests for other Hosts or from other sites' pages, and
-drops idle connections; the README's "Security of kg serve" says what and why.
-"""
+body), caps the size of queries and results, gives every answer in the format a client
+asks for (kg.serve_formats: Accept or format=), predeclares kg's prefixes, describes
+itself (a SPARQL 1.1 Service Description), follows `kg build` to each new generation of
+the store between queries, and serves an offline query page at `/`. It also refuses
+queries nested deep enough to crash the engine (and restarts it if one does), requests
+for other Hosts or from pages of sites CORS does not let in, and drops idle connections;
+the README's "Security of kg serve" says what and why."""
 
 from __future__ import annotations
 

@@ -377,6 +377,9 @@ def test_readme_says_what_is_refused() -> None:
         "`--max-connections`",
         "egress rule",
         '`"customer service"` is a false positive',
+        "`--no-cors`",
+        "`--cors https://yasgui.example`",
+        "any page you open while `kg serve` runs can read the\ngraph",
     ]
     assert [w for w in wanted if w not in section] == []
     assert "`--allow-service`" in readme
