@@ -278,6 +278,57 @@ def test_keep_alive_serves_several_requests_on_one_connection(kg_server: str) ->
         conn.close()
 
 
+def test_pipelined_requests_are_answered_in_order(kg_server: str) -> None:
+    from tests.test_endpoint_security import raw
+
+    ask = "GET /sparql?query={} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    requests = (
+        ask.format(urllib.parse.quote("ASK { ?c kg:line 34 }"))
+        + ask.format(urllib.parse.quote("ASK { ?c kg:line -1 }"))
+        + "GET /sparql?query=ASK%7B%7D HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    got = raw(kg_server, requests.encode(), half_close=False)
+    answers = [a.split(b"\r\n\r\n", 1)[1] for a in got.split(b"HTTP/1.1 200 OK\r\n")[1:]]
+    assert [json.loads(a)["boolean"] for a in answers] == [True, False, True], got
+
+
+@pytest.mark.slow
+def test_an_idle_kept_alive_connection_is_dropped(shipped_build: Path) -> None:
+    url, proc = start_kg_serve(
+        shipped_build / "store", 2, 500, "--idle-timeout", "1", "--max-connections", "2"
+    )
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    try:
+        assert answered(url), "the port probe's connection still holds a slot"
+        kept = []
+        for _ in range(2):
+            conn = HTTPConnection(host, int(port), timeout=30)
+            conn.request("GET", "/sparql?query=ASK%7B%7D")
+            assert conn.getresponse().read() == b'{"head":{},"boolean":true}'
+            kept.append(conn)
+        # both slots are held by connections kept alive...
+        assert get(url, "ASK {}")[0] == 503
+        # ...until each has been idle for --idle-timeout: then the server closes them
+        for conn in kept:
+            assert conn.sock is not None
+            conn.sock.settimeout(30)
+            assert conn.sock.recv(100) == b"", "the server sent something instead of closing"
+            conn.close()
+        assert answered(url), "the dropped connections' slots were not freed"
+    finally:
+        stop(proc)
+
+
+def answered(url: str) -> bool:
+    """Whether ASK {} gets 200 within 10 s (a slot is freed as a server thread ends)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if get(url, "ASK {}")[0] == 200:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_a_body_that_is_not_read_closes_the_connection(kg_server: str) -> None:
     # A POST refused before its body is read (here, too long) must not leave the body to
     # be read as the next request: the answer says Connection: close.
