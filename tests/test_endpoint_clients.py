@@ -94,7 +94,7 @@ def test_sparqlwrapper_ask(kg_server: str, fmt: str | None) -> None:
 
 # SPARQLWrapper's graph formats: None is its default (RDF/XML); json asks with */* and
 # format=json, which means JSON-LD for a graph.
-GRAPH_FORMATS = [None, "xml", "rdf+xml", "turtle", "n3", "json-ld", "json"]
+GRAPH_FORMATS = [None, "xml", "rdf", "rdf+xml", "turtle", "n3", "json-ld", "json"]
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -122,6 +122,7 @@ def test_sparqlwrapper_negotiates_the_media_type_it_asked_for(kg_server: str) ->
     want = {
         None: "application/rdf+xml",
         "xml": "application/rdf+xml",
+        "rdf": "application/rdf+xml",
         "rdf+xml": "application/rdf+xml",
         "turtle": "text/turtle",
         "n3": "text/n3",
