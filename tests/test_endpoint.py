@@ -383,7 +383,7 @@ def test_failing_server_gives_one_line(kg_server: str) -> None:
     ("method", "path", "body", "ctype", "accept", "status", "message"),
     [
         ("GET", "/nowhere", None, "", "", 404, "not found: the endpoint is /sparql"),
-        ("GET", "/sparql", None, "", "", 400, "missing 'query' parameter"),
+        ("GET", "/sparql?format=html", None, "", "", 400, "unknown format 'html': use json, xml"),
         (
             "POST",
             "/sparql",
@@ -409,7 +409,19 @@ def test_failing_server_gives_one_line(kg_server: str) -> None:
             "application/sparql-query",
             "text/csv",
             406,
-            "graphs are served as text/turtle or application/n-triples",
+            "graphs are served as text/turtle, application/n-triples, application/rdf+xml, "
+            "application/ld+json, application/n-quads, application/trig or text/n3",
+        ),
+        (
+            "GET",
+            "/sparql?query=ASK%7B%7D&format=turtle",
+            None,
+            "",
+            "",
+            406,
+            "format=turtle does not apply here: results are served as "
+            "application/sparql-results+json, application/sparql-results+xml, text/csv or "
+            "text/tab-separated-values",
         ),
     ],
 )

@@ -212,13 +212,13 @@ def post_with(length_headers: bytes, body: bytes = b"ASK {}") -> bytes:
 @pytest.mark.parametrize(
     ("headers", "body", "want"),
     [
-        (b"Content-Length: -1\r\n", b"ASK {} #" + b"x" * 70_000, b"HTTP/1.0 400"),
-        (b"Content-Length: abc\r\n", b"ASK {}", b"HTTP/1.0 400"),
-        (b"Content-Length: 6\r\nContent-Length: 60\r\n", b"ASK {}", b"HTTP/1.0 400"),
-        (b"Content-Length: 1_0\r\n", b"ASK {}", b"HTTP/1.0 400"),
-        (b"", b"ASK {}", b"HTTP/1.0 411"),
-        (b"Transfer-Encoding: chunked\r\n", b"6\r\nASK {}\r\n0\r\n\r\n", b"HTTP/1.0 411"),
-        (b"Content-Length: 6\r\n", b"ASK {}", b"HTTP/1.0 200"),
+        (b"Content-Length: -1\r\n", b"ASK {} #" + b"x" * 70_000, b"HTTP/1.1 400"),
+        (b"Content-Length: abc\r\n", b"ASK {}", b"HTTP/1.1 400"),
+        (b"Content-Length: 6\r\nContent-Length: 60\r\n", b"ASK {}", b"HTTP/1.1 400"),
+        (b"Content-Length: 1_0\r\n", b"ASK {}", b"HTTP/1.1 400"),
+        (b"", b"ASK {}", b"HTTP/1.1 411"),
+        (b"Transfer-Encoding: chunked\r\n", b"6\r\nASK {}\r\n0\r\n\r\n", b"HTTP/1.1 411"),
+        (b"Content-Length: 6\r\n", b"ASK {}", b"HTTP/1.1 200"),
     ],
     ids=["negative", "not-a-number", "two-lengths", "underscore", "none", "chunked", "good"],
 )
@@ -247,7 +247,7 @@ def test_idle_and_half_sent_connections_are_dropped(shipped_build: Path) -> None
         # the cap: a fifth connection is answered 503 at once, not queued
         start = time.monotonic()
         busy = raw(base, b"GET /sparql?query=ASK%7B%7D HTTP/1.0\r\n\r\n")
-        assert busy.startswith(b"HTTP/1.0 503") and b"too many connections" in busy, busy
+        assert busy.startswith(b"HTTP/1.1 503") and b"too many connections" in busy, busy
         assert time.monotonic() - start < 2
         # the idle, the half-sent headers and the half-sent body are all dropped in ~1 s
         for s in held:
@@ -269,29 +269,55 @@ def get_with(headers: bytes, method: bytes = b"GET") -> bytes:
 @pytest.mark.parametrize(
     ("headers", "method", "want"),
     [
-        (b"Host: evil.example\r\n", b"GET", b"HTTP/1.0 421"),
-        (b"Host: evil.example:7878\r\n", b"GET", b"HTTP/1.0 421"),
-        (b"Host: 127.0.0.1.evil.example\r\n", b"GET", b"HTTP/1.0 421"),
-        (b"Host: localhost.evil.example\r\n", b"POST", b"HTTP/1.0 421"),
-        (b"Host: evil.example@127.0.0.1\r\n", b"GET", b"HTTP/1.0 421"),
-        (b"Host: 127.0.0.1:x\r\n", b"GET", b"HTTP/1.0 421"),
-        (b"Host: 127.0.0.1\r\nOrigin: http://evil.example\r\n", b"GET", b"HTTP/1.0 403"),
-        (b"Host: 127.0.0.1\r\nOrigin: http://evil.example\r\n", b"POST", b"HTTP/1.0 403"),
-        (b"Host: 127.0.0.1\r\nOrigin: null\r\n", b"POST", b"HTTP/1.0 403"),
-        (b"Host: 127.0.0.1\r\nOrigin: http://127.0.0.1.evil.example\r\n", b"GET", b"HTTP/1.0 403"),
+        (b"Host: evil.example\r\n", b"GET", b"HTTP/1.1 421"),
+        (b"Host: evil.example:7878\r\n", b"GET", b"HTTP/1.1 421"),
+        (b"Host: 127.0.0.1.evil.example\r\n", b"GET", b"HTTP/1.1 421"),
+        (b"Host: localhost.evil.example\r\n", b"POST", b"HTTP/1.1 421"),
+        (b"Host: evil.example@127.0.0.1\r\n", b"GET", b"HTTP/1.1 421"),
+        (b"Host: 127.0.0.1:x\r\n", b"GET", b"HTTP/1.1 421"),
+        (b"Host: 127.0.0.1\r\nOrigin: http://evil.example\r\n", b"GET", b"HTTP/1.1 403"),
+        (b"Host: 127.0.0.1\r\nOrigin: http://evil.example\r\n", b"POST", b"HTTP/1.1 403"),
+        (b"Host: 127.0.0.1\r\nOrigin: null\r\n", b"POST", b"HTTP/1.1 403"),
+        (b"Host: 127.0.0.1\r\nOrigin: http://127.0.0.1.evil.example\r\n", b"GET", b"HTTP/1.1 403"),
         # what must still work: loopback names with any port, no Host, a same-site page
-        (b"Host: localhost:7878\r\n", b"GET", b"HTTP/1.0 200"),
-        (b"Host: [::1]:7878\r\n", b"POST", b"HTTP/1.0 200"),
-        (b"", b"GET", b"HTTP/1.0 200"),
-        (b"Host: 127.0.0.1\r\nOrigin: http://localhost:3000\r\n", b"POST", b"HTTP/1.0 200"),
+        (b"Host: localhost:7878\r\n", b"GET", b"HTTP/1.1 200"),
+        (b"Host: [::1]:7878\r\n", b"POST", b"HTTP/1.1 200"),
+        (b"", b"GET", b"HTTP/1.1 200"),
+        (b"Host: 127.0.0.1\r\nOrigin: http://localhost:3000\r\n", b"POST", b"HTTP/1.1 200"),
     ],
 )
 def test_other_sites_are_refused(
-    own_server: tuple[str, subprocess.Popen[bytes]], headers: bytes, method: bytes, want: bytes
+    strict_server: str, headers: bytes, method: bytes, want: bytes
 ) -> None:
-    base, _ = own_server
-    got = raw(base, get_with(headers, method))
+    got = raw(strict_server, get_with(headers, method))
     assert got.startswith(want), got[:300]
+
+
+@pytest.fixture(scope="module")
+def strict_server(shipped_build: Path) -> Iterator[str]:
+    """A kg serve on loopback with --no-cors: no page of another site may query it."""
+    url, proc = start_kg_serve(shipped_build / "store", 2, 500, "--no-cors")
+    try:
+        yield url
+    finally:
+        stop(proc)
+
+
+def test_cors_on_loopback_lets_any_page_read_but_not_rebind(
+    own_server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    # By default, on loopback, a page of any site may query (YASGUI's use): the answer
+    # says so to the browser. The Host check still refuses a rebound name.
+    base, _ = own_server
+    for origin in (b"http://evil.example", b"null", b"https://yasgui.example:8443"):
+        got = raw(base, get_with(b"Host: 127.0.0.1\r\nOrigin: " + origin + b"\r\n", b"POST"))
+        assert got.startswith(b"HTTP/1.1 200"), got[:300]
+        assert b"\r\nAccess-Control-Allow-Origin: *\r\n" in got, got[:400]
+    got = raw(base, get_with(b"Host: evil.example\r\nOrigin: http://evil.example\r\n"))
+    assert got.startswith(b"HTTP/1.1 421") and b"Access-Control" not in got, got[:300]
+    # a same-site request (no Origin) has no CORS headers: none are needed
+    got = raw(base, get_with(b"Host: 127.0.0.1\r\n"))
+    assert got.startswith(b"HTTP/1.1 200") and b"Access-Control" not in got, got[:300]
 
 
 def test_allowed_host_names() -> None:
@@ -334,7 +360,7 @@ def test_the_engine_port_never_leaks(own_server: tuple[str, subprocess.Popen[byt
     status, _, body = post(base, "SELECT ?x WHERE {\n ?x ")
     assert status == 400 and b"error at 2:" in body, body
     whole = raw(base, b"GET /sparql?query=SELECT%20(%3C%3E%20AS%20%3Fx)%7B%7D HTTP/1.0\r\n\r\n")
-    assert whole.startswith(b"HTTP/1.0 200") and port not in whole, whole
+    assert whole.startswith(b"HTTP/1.1 200") and port not in whole, whole
 
 
 def test_readme_says_what_is_refused() -> None:
@@ -351,6 +377,9 @@ def test_readme_says_what_is_refused() -> None:
         "`--max-connections`",
         "egress rule",
         '`"customer service"` is a false positive',
+        "`--no-cors`",
+        "`--cors https://yasgui.example`",
+        "any page you open while `kg serve` runs can read the\ngraph",
     ]
     assert [w for w in wanted if w not in section] == []
     assert "`--allow-service`" in readme

@@ -60,6 +60,19 @@ from kg.cli.common import store_path
     help="A name clients use to reach the server, besides localhost, 127.0.0.1, [::1] and "
     "--host (requests naming another Host get 421). Repeatable.",
 )
+@click.option(
+    "--cors",
+    "cors",
+    multiple=True,
+    metavar="ORIGIN",
+    help="An origin whose pages may query from a browser (https://yasgui.example, or * for "
+    "any). Repeatable. Default: any when listening on loopback, none otherwise.",
+)
+@click.option(
+    "--no-cors",
+    is_flag=True,
+    help="No page of another origin may query (they get 403), even on loopback.",
+)
 @click.pass_context
 def serve_cmd(
     ctx: click.Context,
@@ -70,21 +83,33 @@ def serve_cmd(
     idle_timeout: float,
     max_connections: int,
     allow_hosts: tuple[str, ...],
+    cors: tuple[str, ...],
+    no_cors: bool,
 ) -> None:
     """Serve the built graph as a read-only SPARQL 1.1 endpoint, with a query page at /.
 
     SPARQL runs in a real Oxigraph server over the same store; kg serve refuses updates,
     LOAD and SERVICE, enforces the timeout and result cap with clear HTTP errors, and
-    negotiates JSON, XML, CSV and TSV results and Turtle or N-Triples graphs. It answers
-    only for loopback names, --host and --allow-host, refuses other sites' pages and
-    queries nested deep enough to crash the engine, and drops idle connections. Each
-    entity's IRI path, /id/<kind>/<slug>, answers with its card (HTML) or its description
-    (Turtle, JSON-LD, N-Triples, RDF/XML), as the Accept header asks.
+    gives SPARQL JSON, XML, CSV and TSV results and Turtle, N-Triples, RDF/XML, JSON-LD,
+    N-Quads, TriG or N3 graphs (Accept, or format=json|xml|csv|tsv|turtle|…). kg's
+    prefixes are predeclared, as in kg query. After `kg build`, the next query is answered
+    from the new build. It answers only for loopback names, --host and --allow-host,
+    refuses pages of other sites unless CORS lets them in (--cors), refuses queries
+    nested deep enough to crash the engine, and drops idle connections.
+    Each entity's IRI path, /id/<kind>/<slug>, answers with its card (HTML) or its
+    description (Turtle, JSON-LD, N-Triples, RDF/XML), as the Accept header asks.
 
     Example: kg serve --port 7878   (then: curl 'http://127.0.0.1:7878/sparql?query=ASK{}')
     """
-    from kg.server import ServerConfig, serve
+    from kg.server import ServerConfig, cors_origin, serve
     from kg.store import default_store_path
+
+    if no_cors and cors:
+        raise click.UsageError("--cors and --no-cors contradict each other: give one")
+    try:
+        origins = tuple(cors_origin(c) for c in cors)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--cors'") from None
 
     config = ServerConfig(
         store_path(ctx) or default_store_path(),
@@ -95,6 +120,7 @@ def serve_cmd(
         idle_timeout=idle_timeout,
         max_connections=max_connections,
         allow_hosts=allow_hosts,
+        cors=() if no_cors else (origins or None),
     )
     serve(config)
 
