@@ -425,3 +425,68 @@ def test_claims_are_drawn_apart_and_can_be_hidden(views: dict[str, Path], open_p
     details = page.inner_text("#details")
     assert "claimed, not stated" in details.lower() and "Reported by unnamed sources" in details
     assert_clean(opened)
+
+
+# ------------------------------------------------------------------------------ cards
+def _card_entries(card: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(s, e["text"], e["cite"]) for s in ("meetings", "relations", "claims") for e in card[s]]
+
+
+def test_cards_list_each_fact_once(views: dict[str, Path]) -> None:
+    """A statement about a meeting was listed once per actor of the meeting (9 of
+    Aminian's 22 card items were repeats): every card of every shipped page lists each fact
+    once, and a fact about a meeting names what it links."""
+    import json
+
+    checked = 0
+    for name, page in sorted(views.items()):
+        text = page.read_text(encoding="utf-8")
+        raw = text.split('<script type="application/json" id="kg-data">', 1)[1]
+        data = json.loads(raw.split("</script>", 1)[0])
+        for node, card in data["cards"].items():
+            entries = _card_entries(card)
+            repeated = {e for e in entries if entries.count(e) > 1}
+            assert not repeated, (name, node, repeated)
+            checked += len(entries)
+    assert checked > 500, checked
+    whole = views["whole"].read_text(encoding="utf-8")
+    raw = whole.split('id="kg-data">', 1)[1].split("</script>", 1)[0]
+    cards = json.loads(raw)["cards"]
+    aminian = cards["https://w3id.org/kg/id/person/bahadur-aminian"]
+    texts = [t for _, t, _ in _card_entries(aminian)]
+    assert (
+        "2022-07-16: Muttaqi and Aminian agree on joint trade delegations — concerns → "
+        "Arrangement to set up joint trade delegations"
+    ) in texts, texts
+    assert (
+        "2022-08-20: Ebad and Aminian discuss hospitals and cancer-treatment training — with "
+        "Qalandar Ebad"
+    ) in texts, texts
+    # Who took part is the meeting itself, not also a "participant" relation beside it.
+    assert not any(t.endswith(("participant", "participant → Bahadur Aminian")) for t in texts)
+    tehran = [t for _, t, _ in _card_entries(cards["https://w3id.org/kg/id/place/tehran"])]
+    oil = "2022-07-23: Afghan delegation signs oil import contract in Tehran — place → Tehran"
+    assert tehran.count(oil) == 1, tehran
+
+
+def test_show_lists_each_fact_once(shipped_build: Path) -> None:
+    """kg show of every drawn entity: no statement, event or role twice."""
+    import json
+
+    from kg import lookups
+    from kg.names import Entity
+    from kg.store import EmbeddedStore
+    from kg.views import build_view
+
+    store = EmbeddedStore.open(shipped_build / "store")
+    nodes = build_view(store).nodes
+    assert len(nodes) > 100
+    for iri, node in sorted(nodes.items()):
+        card = lookups.show(store, Entity(iri, node.label, node.type))
+        for part in ("statements", "events", "roles"):
+            rows = [json.dumps(r, sort_keys=True) for r in card[part]]
+            assert len(rows) == len(set(rows)), (node.label, part, rows)
+    result = CliRunner().invoke(main, ["--store", str(shipped_build / "store"), "show", "aminian"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith(("←", "2022"))]
+    assert len(lines) == len(set(lines)) >= 8, lines

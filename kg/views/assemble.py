@@ -135,8 +135,11 @@ def _assemble(
     nodes = _nodes(node_rows, categories(st))
     items: list[Item] = []
     meetings: dict[str, set[str]] = {}
+    paired: set[tuple[str, str, str]] = set()  # (meeting, actor, actor on another side)
     for m in met:
         meetings.setdefault(m["event_iri"], set()).update((m["a_iri"], m["b_iri"]))
+        paired.add((m["event_iri"], m["a_iri"], m["b_iri"]))
+        paired.add((m["event_iri"], m["b_iri"], m["a_iri"]))
         ev = nodes.get(m["event_iri"])
         items.append(
             Item(
@@ -167,26 +170,47 @@ def _assemble(
                 None,
             )
         )
+    together: set[tuple[str, str, str]] = set()
     for edge in edges:
         s, o, rel = edge.s, edge.o, edge.relation
         cites = [{"document": d, "line": n} for d, n in edge.sources]
         for meeting, other in ((s, o), (o, s)):
-            if meeting in held and other in nodes:
-                ev = held[meeting]
-                for actor in sorted(meetings[meeting]):
-                    items.append(
-                        Item(
-                            "relation",
-                            f"{ev.date}: {ev.label} — {rel}",
-                            actor,
-                            other,
-                            cites,
-                            ev.earliest,
-                            ev.latest,
-                            set(ev.topics),
-                            event=ev.label,
-                        )
+            if meeting not in held or other not in nodes:
+                continue
+            ev = held[meeting]
+            when = f"{ev.date}: {ev.label}"
+            # The text names both ends of the statement, so that a card listing it from
+            # either end says what it links (and lists it once, not once per actor).
+            stated = (
+                f"{when} — {rel} → {nodes[other].label}"
+                if meeting == s
+                else f"{nodes[other].label} — {rel} → {when}"
+            )
+            for actor in sorted(a for a in meetings[meeting] if a in nodes and a != other):
+                text = stated
+                if other in meetings[meeting]:
+                    # A statement between a meeting and one of its own actors (who took
+                    # part, carried it out, received it): across sides it is the "met"
+                    # item already; on one side, the two are linked once per pair.
+                    pair = (meeting, min(actor, other), max(actor, other))
+                    if (meeting, actor, other) in paired or pair in together:
+                        continue
+                    together.add(pair)
+                    names = " and ".join(sorted((nodes[actor].label, nodes[other].label)))
+                    text = f"{when} — {names} on the same side"
+                items.append(
+                    Item(
+                        "relation",
+                        text,
+                        actor,
+                        other,
+                        cites,
+                        ev.earliest,
+                        ev.latest,
+                        set(ev.topics),
+                        event=ev.label,
                     )
+                )
         if s not in nodes or o not in nodes or s == o:
             continue
         fact = nodes[s]

@@ -140,21 +140,22 @@ def _cards(view: View, links: Links) -> dict[str, dict[str, Any]]:
             "relations": [],
             "claims": [],
         }
+    # A statement about a meeting (what it concerned, where it was) is an item from each of
+    # the meeting's actors to the other end, one edge each; the other end's card lists the
+    # statement once. An item's text names the statement, so equal text and lines are one fact.
+    listed: set[tuple[str, str, str, str]] = set()
     for a, b, claimed in sorted(links):
         for i in sorted(links[(a, b, claimed)], key=_item_order):
             for here, there in ((a, b), (b, a)):
-                other = view.nodes[there].label
+                section = {"met": "meetings", "claim": "claims"}.get(i.kind, "relations")
+                text = i.text + (f" — with {view.nodes[there].label}" if i.kind == "met" else "")
+                entry = (here, section, text, _cite(i.sources))
+                if entry in listed:
+                    continue
+                listed.add(entry)
                 docs = set(cards[here]["documents"]) | {c["document"] for c in i.sources}
                 cards[here]["documents"] = sorted(docs)
-                if i.kind == "met":
-                    cards[here]["meetings"].append(
-                        {"text": f"{i.text} — with {other}", "cite": _cite(i.sources)}
-                    )
-                elif i.kind == "claim":
-                    cards[here]["claims"].append({"text": i.text, "cite": _cite(i.sources)})
-                else:
-                    cards[here]["relations"].append({"text": i.text, "cite": _cite(i.sources)})
-
+                cards[here][section].append({"text": text, "cite": entry[3]})
     return cards
 
 
