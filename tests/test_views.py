@@ -490,3 +490,144 @@ def test_show_lists_each_fact_once(shipped_build: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = [line for line in result.output.splitlines() if line.startswith(("←", "2022"))]
     assert len(lines) == len(set(lines)) >= 8, lines
+
+
+# ------------------------------------------------------------------------------ search
+def _search(page: Any, text: str) -> str:
+    """Type text in the search box, press Enter; return the card's heading."""
+    page.fill("#search", text)
+    page.press("#search", "Enter")
+    return str(page.inner_text("#details h2"))
+
+
+def test_search_selects_what_kg_names(views: dict[str, Path], open_page: Any) -> None:
+    """The search box matched labels by substring, so "Iran" and "Taliban" selected an
+    agreement; it now matches as kg does: the state, then the rest."""
+    opened = open_page(views["whole"])
+    page = opened.page
+    assert _search(page, "Iran") == "Iran"
+    assert page.inner_text("#details .type").startswith("State")
+    assert _search(page, "Taliban") == "Taliban"
+    assert page.inner_text("#details .type").startswith("De facto authority")
+    assert _search(page, "  TALIBAN ") == "Taliban"
+    assert _search(page, "aminian") == "Bahadur Aminian"  # a surname
+    assert _search(page, "Kāzemi-QOMI") == "Hassan Kazemi Qomi"  # accents, case, hyphen
+    assert _search(page, "Islamic Emirate") == "Taliban"  # an alias
+    assert _search(page, "mutt") == "Amir Khan Muttaqi"  # half typed
+    # Two people named Haqqani: the first, then Enter again for the next.
+    assert _search(page, "haqqani") == "Abdul Baqi Haqqani"
+    assert "1 of 2 matches" in page.inner_text("#found")
+    page.press("#search", "Enter")
+    assert page.inner_text("#details h2") == "Sirajuddin Haqqani"
+    page.fill("#search", "no such name")
+    page.press("#search", "Enter")
+    assert page.inner_text("#found") == "no match"
+    assert_clean(opened)
+
+
+def test_search_agrees_with_name_matching(
+    shipped_build: Path, views: dict[str, Path], open_page: Any
+) -> None:
+    """Every search key of every drawn node, typed in the box, selects what `kg show` would
+    show; where kg finds several, the box's first is one of them."""
+    from kg.names import UnresolvedName, resolve
+    from kg.store import EmbeddedStore
+
+    store = EmbeddedStore.open(shipped_build / "store")
+    opened = open_page(views["whole"])
+    nodes = {n["id"]: n for n in data_of(opened)["nodes"]}
+    typed = sorted({k for n in nodes.values() for k in n["keys"]})
+    assert len(typed) > 200, len(typed)
+    firsts = opened.page.evaluate("ks => ks.map(k => window.kgSearch(k)[0])", typed)
+    unique = 0
+    for key, first in zip(typed, firsts, strict=True):
+        try:
+            wanted = {resolve(store, key).iri}
+        except UnresolvedName as exc:
+            wanted = {e.iri for e in exc.candidates}
+        if wanted & nodes.keys():
+            assert first in wanted, (key, first, wanted)
+            unique += len(wanted) == 1
+    assert unique > 150, unique
+
+
+FOLDED_NAMES = [
+    "Kāzemi QOMI",
+    "al-Zawahiri",
+    "Straße STRAẞE",
+    "ΣΊΣΥΦΟΣ",
+    "ＩＲＡＮ",
+    "snake_case--name",
+    "امیرخان متقی",
+    "محمد\u200cرضا",  # a zero-width non-joiner inside a Persian name
+    "اَمیرخان مُتقی",  # with short-vowel marks
+    "سراج‌الدين حقاني",
+    "ښاغلی ځدراڼ",  # Pashto letters
+    "Ꮳ ꮳ ᲀ",
+]
+
+
+def test_search_folds_names_as_kg_does(views: dict[str, Path], open_page: Any) -> None:
+    """The page folds what is typed as kg.text.normalize does: accents, case, punctuation,
+    Persian and Pashto script."""
+    from kg.text import normalize
+
+    opened = open_page(views["ego"])
+    got = opened.page.evaluate("ns => ns.map(n => window.kgFold(n))", FOLDED_NAMES)
+    assert got == [normalize(n) for n in FOLDED_NAMES]
+    assert got[:3] == ["kazemi qomi", "al zawahiri", "strasse strasse"]
+
+
+@pytest.mark.slow
+def test_search_folds_every_character_as_kg_does(
+    views: dict[str, Path], open_page: Any
+) -> None:
+    """The same for every assigned code point, one at a time."""
+    import unicodedata
+
+    from kg.text import normalize
+
+    opened = open_page(views["ego"])
+    points = [
+        cp for cp in range(0x110000) if unicodedata.category(chr(cp)) not in ("Cn", "Cs", "Co")
+    ]
+    assert len(points) > 100_000
+    got = opened.page.evaluate(
+        "cps => cps.map(cp => window.kgFold(String.fromCodePoint(cp)))", points
+    )
+    differ = [
+        (hex(cp), normalize(chr(cp)), g)
+        for cp, g in zip(points, got, strict=True)
+        if normalize(chr(cp)) != g
+    ]
+    assert differ == [], differ[:20]
+
+
+def test_search_finds_persian_and_pashto_names(
+    build_mini: BuildRunner, mini: Path, tmp_path: Path, open_page: Any
+) -> None:
+    """A person found by the Persian or Pashto spelling of the name, whole or in part, with
+    or without short-vowel marks; `kg show` finds the same person by the same text."""
+    facts = mini / "facts" / "mini.yaml"
+    facts.write_text(
+        facts.read_text().replace(
+            "    name: Amir Khan Muttaqi\n",
+            "    name: Amir Khan Muttaqi\n    name_fa: امیرخان متقی\n    name_ps: امير خان متقي\n",
+        )
+    )
+    assert build_mini().exit_code == 0
+    store = str(mini / "build" / "store")
+    page_file = tmp_path / "fa.html"
+    result = CliRunner().invoke(main, ["--store", store, "view", "-o", str(page_file)])
+    assert result.exit_code == 0, result.output
+    opened = open_page(page_file)
+    page = opened.page
+    for typed in ("امیرخان متقی", "متقی", "اَمیرخان مُتقی", "امير خان متقي", "متقي", "Muttaqi"):
+        assert _search(page, typed) == "Amir Khan Muttaqi", typed
+        shown = CliRunner().invoke(main, ["--store", store, "show", typed])
+        assert shown.exit_code == 0 and shown.output.startswith("Amir Khan Muttaqi"), (
+            typed,
+            shown.output,
+        )
+    assert _search(page, "Aminian") == "Bahadur Aminian"
+    assert_clean(opened)

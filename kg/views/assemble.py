@@ -52,7 +52,13 @@ def build_view(store: Store) -> View:
     # who-met's, marked there; the view has no marks, so it leaves them out.
     met = list(who_met(store, kinds=(ANY,), inferred=False))
     return _assemble(
-        run(store, "view-nodes"), met, list(roles(store)), edges, style(store), _claims(store)
+        run(store, "view-nodes"),
+        met,
+        list(roles(store)),
+        edges,
+        style(store),
+        _claims(store),
+        run(store, "search-keys"),
     )
 
 
@@ -69,9 +75,12 @@ def _claims(store: Store) -> list[Record]:
     return out
 
 
-def _nodes(node_rows: list[Row], drawn: dict[str, str]) -> dict[str, Node]:
+def _nodes(node_rows: list[Row], drawn: dict[str, str], key_rows: list[Row]) -> dict[str, Node]:
     """The view's nodes: the records of a kind with a view category (`drawn`: class IRI ->
-    category), each with its names, sources, dates and topics."""
+    category), each with its names, search keys, sources, dates and topics."""
+    keys: dict[str, list[str]] = {}
+    for r in key_rows:
+        keys.setdefault(value(r["node"]), []).append(value(r["key"]))
     nodes: dict[str, Node] = {}
     for r in node_rows:
         nid = value(r["node"])
@@ -89,6 +98,7 @@ def _nodes(node_rows: list[Row], drawn: dict[str, str]) -> dict[str, Node]:
             latest=value(r["latest"]) or None,
             date=value(r["date"]) or None,
             topics=set(filter(None, value(r["topics"]).split("|"))),
+            keys=sorted(set(keys.get(nid, []))),
         )
     return nodes
 
@@ -127,12 +137,13 @@ def _assemble(
     edges: list[Edge],
     st: dict[str, Any],
     claimed: list[Record],
+    key_rows: list[Row],
 ) -> View:
     """Make the view's nodes and items from the rows of the view queries; `st` is the view
     style, whose categories say which classes are drawn. A claim the graph does not hold
     as a plain triple (a report, a view, a judgement, a time-bound claim) between two drawn
     nodes becomes a "claim" item, drawn apart from stated relations."""
-    nodes = _nodes(node_rows, categories(st))
+    nodes = _nodes(node_rows, categories(st), key_rows)
     items: list[Item] = []
     meetings: dict[str, set[str]] = {}
     paired: set[tuple[str, str, str]] = set()  # (meeting, actor, actor on another side)
@@ -339,5 +350,6 @@ def ego_view(store: Store, center: str, depth: int) -> View:
         ],
         style(store),
         _claims(store),
+        run_each(store, "search-keys", "node", keys, many=-1),
     )
     return ego(local, center, depth)

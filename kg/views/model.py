@@ -30,6 +30,9 @@ class Node:
     latest: str | None = None
     date: str | None = None
     topics: set[str] = field(default_factory=set)
+    # Its folded names as name matching knows them (kg:searchKey: label, aliases, surname,
+    # slug), for the page's search box.
+    keys: list[str] = field(default_factory=list)
 
 
 @dataclass

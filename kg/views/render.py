@@ -17,8 +17,9 @@ from typing import Any
 
 import jinja2
 
+from kg.text import normalize
 from kg.views.layout import LAYOUT_LIMIT, SEED, layout
-from kg.views.model import Item, View, ViewError
+from kg.views.model import Item, Node, View, ViewError
 from kg.views.style import style
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
@@ -119,6 +120,9 @@ def page_data(view: View) -> dict[str, Any]:
         "legend": legend,
         "positioned": settled,
         "seed": SEED,
+        # The search box ranks equally good matches by category, in legend order (people
+        # and institutions before agreements, events and figures).
+        "search": {"categories": [c["id"] for c in st["categories"]]},
     }
 
 
@@ -159,6 +163,15 @@ def _cards(view: View, links: Links) -> dict[str, dict[str, Any]]:
     return cards
 
 
+def _search_keys(n: Node) -> list[str]:
+    """The node's search keys as name matching has them (kg:searchKey, made by kg build
+    with kg.text.normalize), and its label, aliases and slug folded the same way (a view
+    made without a store has only these)."""
+    slug = n.id.rstrip("/").rsplit("/", 1)[-1]
+    names = {normalize(x) for x in (n.label, *n.aliases, slug)}
+    return sorted((set(n.keys) | names) - {""})
+
+
 def _nodes(
     view: View, st: dict[str, Any], degree: dict[str, int], pos: dict[str, tuple[int, int]]
 ) -> list[dict[str, Any]]:
@@ -184,6 +197,7 @@ def _nodes(
         }
         if nid in pos:
             node["x"], node["y"] = pos[nid]
+        node["keys"] = _search_keys(n)
         nodes.append(node)
     return nodes
 
