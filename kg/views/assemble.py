@@ -243,6 +243,16 @@ def _assemble(
     return View(nodes, items, note="whole graph", style=st)
 
 
+def drawn_as_nodes(store: Store, iris: list[str]) -> set[str]:
+    """Which of these nodes a view draws as nodes: not a meeting (drawn as the edges of
+    those who met), nor what it does not draw at all (a role, a claim, a source)."""
+    held = {m.event for m in meeting_index(store) if m.rows}
+    drawn = categories(style(store))
+    keys = [ox.NamedNode(i) for i in sorted(set(iris) - held)]
+    rows = run_each(store, "view-nodes", "node", keys, many=-1)
+    return {value(r["node"]) for r in rows if value(r["type"]) in drawn}
+
+
 @dataclass
 class _Around:
     """What one node of an ego's neighbourhood touches, fetched once."""

@@ -62,6 +62,7 @@ class View:
     title: str = "kg"
     note: str = ""
     highlight: set[str] = field(default_factory=set)  # node ids and "a|b" pair keys
+    chain: list[dict[str, Any]] = field(default_factory=list)  # a marked chain's hops (kg path's)
     # How to draw it (kg.views.style): the node categories of the schema it was built with.
     style: dict[str, Any] = field(default_factory=dict)
 

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 
 from kg.text import normalize
+from kg.views.cut import chain_segments
 from kg.views.layout import LAYOUT_LIMIT, SEED, layout
 from kg.views.model import Item, Node, View, ViewError
 from kg.views.style import style
@@ -218,7 +219,12 @@ def _edges(view: View, st: dict[str, Any], links: Links) -> list[dict[str, Any]]
         elif rel:
             first = rel[0].text.split(" — ")[-1].split(" → ")[0]
             parts.append(first + (" …" if len(rel) > 1 else ""))
-        hl = f"{a}|{b}" in view.highlight and not claimed
+        # A chain's hop through a claim marks the claim's edge, when there is one.
+        key = f"{a}|{b}"
+        hl = key in view.highlight and (
+            (f"{key}|claim" in view.highlight) == claimed
+            or (a, b, not claimed) not in links
+        )
         color = (
             st["highlight"]["color"]
             if hl
@@ -246,6 +252,34 @@ def _edges(view: View, st: dict[str, Any], links: Links) -> list[dict[str, Any]]
         if claimed:
             edge["claim"] = True  # the page's toggle shows or hides these
         edges.append(edge)
+    # A step of a marked chain between two nodes the view draws no edge between (a role's
+    # organization, reached through the role): drawn for the chain alone.
+    for k, (a, b, hops) in enumerate(chain_segments(view)):
+        if any((*sorted((a, b)), c) in links for c in (False, True)):
+            continue
+        steps = [
+            f"{h['to']} — {h['relation']} → {h['from']}"
+            if h["inverse"]
+            else f"{h['from']} — {h['relation']} → {h['to']}"
+            for h in hops
+        ]
+        edges.append(
+            {
+                "id": f"p{k}",
+                "from": a,
+                "to": b,
+                "label": "path",
+                "width": 3,
+                "color": st["highlight"]["color"],
+                "dashes": True,
+                "tip": [
+                    f"{view.nodes[a].label} — {view.nodes[b].label} (the chain of kg path)",
+                    *(f"{t} ({_cite(h['sources'])})" for t, h in zip(steps, hops, strict=True)),
+                ],
+                "weight": 1,
+                "highlight": True,
+            }
+        )
     return edges
 
 
