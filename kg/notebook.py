@@ -90,8 +90,13 @@ def engagement_chart(data: dict[str, Any], title: str = "Engagements per month")
     fig, ax = plt.subplots(figsize=(9, 3.5))
     if counts:
         span = months_between(min(counts), max(counts))
+        ax.xaxis_date()
         ax.bar(
-            span, [counts.get(m, 0) for m in span], width=27, align="edge", color="#d62728"
+            mdates.date2num(span),
+            [counts.get(m, 0) for m in span],
+            width=27,
+            align="edge",
+            color="#d62728",
         )
         ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
         ax.xaxis.set_minor_locator(mdates.MonthLocator())
