@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from kg.lookups import Rows
     from kg.names import Entity
     from kg.store import Store
+    from kg.views import View
 
 When = str | dt.date
 
@@ -274,6 +275,41 @@ class Graph:
         from kg.chains import shortest_path
 
         return _rows(shortest_path(self.store, self.resolve(a), self.resolve(b)))
+
+    def view(
+        self,
+        ego: str | None = None,
+        depth: int = 1,
+        topic: str | None = None,
+        start: When | None = None,
+        end: When | None = None,
+        path: tuple[str, str] | None = None,
+        max_nodes: int | None = None,
+    ) -> View:
+        """What `kg view` draws, as a kg.views.View (the same arguments: an ego's
+        neighbourhood, a topic, a span of dates, a chain marked between two names).
+
+        Show it in a notebook with kg.notebook.view_inline, or write the page with
+        kg.views.render.write. Raises kg.views.ViewError when it cannot be drawn.
+
+        >>> v = g.view(ego="muttaqi", depth=2)
+        >>> v.title, "Bahadur Aminian" in {n.label for n in v.nodes.values()}
+        ('kg: Amir Khan Muttaqi', True)
+        >>> g.view(path=("muttaqi", "Saif al-Adel")).note
+        'whole graph; path Amir Khan Muttaqi → Saif al-Adel in blue (4 hops, as kg path)'
+        """
+        from kg.views import MAX_NODES, make_view
+
+        return make_view(
+            self.store,
+            ego=ego,
+            depth=depth,
+            topic=topic,
+            start=_day(start, end=False),
+            end=_day(end, end=True),
+            path=path,
+            max_nodes=MAX_NODES if max_nodes is None else max_nodes,
+        )
 
     def rank(self, by: str = "degree", kind: str | None = None) -> Rows:
         """Rank actors by a centrality measure (degree, betweenness, eigenvector…).

@@ -1,29 +1,45 @@
-"""`kg path`: the shortest chain of statements between two entities, each hop with its evidence.
+"""`kg path` and `kg view --path`: the chain of statements linking two entities.
 
-A search outward from both ends, one index lookup per node, answers on any size of graph
-in a few lookups; past a time budget, a networkx projection of every statement between
-named nodes answers instead. Every hop keeps the statement it follows and its source lines.
+One function, `shortest_path`, decides the chain for both. Of the chains of stored
+statements between the two (in either direction), it takes:
+
+1. the fewest hops, leaving out what a claim node is about, who asserts it and when it
+   holds (what hop-kind.rq calls "meta"), unless no chain exists without them;
+2. among those, the fewest hops through a claim node (a report, a party's view, a
+   judgement, a fact limited in time: "claim") — what is stated comes first;
+3. then the chain whose labels, read from the first entity, come first alphabetically (then
+   IRIs), so the same graph always gives the same chain.
+
+A statement touching a negative claim (a relation saying two things are not linked, as "no
+listed meeting covered ISKP", or a denied claim) links nothing. The search goes outward from
+both ends, one index lookup per node, so it answers in a few lookups on any size of graph;
+past a time budget, the same choice is made on a projection of every statement between
+named nodes. Every hop keeps the statement it follows and its source lines.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
 
 from kg.errors import KgError
-from kg.lookups import STATED, citations
+from kg.lookups import AUTHOR, STATED, status_slug
 from kg.names import Entity
 from kg.query import run, run_each
-from kg.store import Store, value
+from kg.store import Row, Store, value
+
+# How a hop links (hop-kind.rq), best first.
+KINDS = ("stated", "claim", "meta")
 
 
 @dataclass(frozen=True)
 class Statement:
-    """One stored statement between two named nodes."""
+    """One stored statement between two named nodes, and how it links them (KINDS)."""
 
     subject: str
     subject_label: str
@@ -31,62 +47,42 @@ class Statement:
     object: str
     object_label: str
     sources: tuple[tuple[str, int], ...]
+    kind: str = "stated"
+
+
+def _relation(r: Row) -> str:
+    return value(r["pLabel"]) or value(r["p"]).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
 def statements(store: Store) -> list[Statement]:
     """Return every statement linking two named nodes (the projection's edges)."""
+    from kg.lookups import citations
+
     out = []
     for r in run(store, "graph-edges"):
-        relation = value(r["pLabel"]) or value(r["p"]).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
         cites = tuple((c["document"], c["line"]) for c in citations(value(r["sources"])))
         out.append(
             Statement(
                 value(r["s"]),
                 value(r["sLabel"]),
-                relation,
+                _relation(r),
                 value(r["o"]),
                 value(r["oLabel"]),
                 cites,
+                value(r["kind"]) or "stated",
             )
         )
     return out
 
 
-def actor_graph(store: Store) -> Any:
-    """Build an undirected networkx graph whose edges carry their statements."""
-    import networkx as nx
-
-    graph = nx.Graph()
-    # Sorted insertion keeps breadth-first search, and so the path chosen, deterministic.
-    for st in sorted(statements(store), key=lambda s: (s.subject, s.relation, s.object)):
-        graph.add_node(st.subject, label=st.subject_label)
-        graph.add_node(st.object, label=st.object_label)
-        if graph.has_edge(st.subject, st.object):
-            graph.edges[st.subject, st.object]["statements"].append(st)
-        else:
-            graph.add_edge(st.subject, st.object, statements=[st])
-    return graph
+def arrowed(hop: dict[str, Any]) -> str:
+    """A hop's relation with the way its statement points, read from `from` to `to`:
+    'participant →', or '← participant' when the statement points from `to` to `from`."""
+    return f"← {hop['relation']}" if hop["inverse"] else f"{hop['relation']} →"
 
 
 class NoPath(KgError):
     """The two entities are not connected."""
-
-
-def _neighbours(store: Store, node: str) -> list[tuple[str, str, Statement]]:
-    """Named nodes one statement away from node: (neighbour, its label, the statement)."""
-    out = []
-    for direction in ("out", "in"):
-        for r in run(store, f"neighbours-{direction}", node=node):
-            other = value(r["other"])
-            relation = value(r["pLabel"]) or value(r["p"]).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-            # Sources are asked for only for the hops of the chain found (see _search).
-            if direction == "out":
-                st = Statement(node, "", relation, other, value(r["otherLabel"]), ())
-            else:
-                st = Statement(other, value(r["otherLabel"]), relation, node, "", ())
-            if other != node:
-                out.append((other, value(r["otherLabel"]), st))
-    return sorted(out, key=lambda x: (x[0], x[2].relation))
 
 
 class _OverBudget(Exception):
@@ -99,102 +95,187 @@ class _OverBudget(Exception):
 # the projection took 11 s.
 SEARCH_SECONDS = 1.0
 
+Link = tuple[str, str, Statement]  # (neighbour, its label, the statement)
+Neighbours = Callable[[str], list[Link]]
+
+
+def _store_neighbours(store: Store, deadline: float) -> Neighbours:
+    """Named nodes one statement away from a node, asked of the store (an index lookup)."""
+
+    def neighbours(node: str) -> list[Link]:
+        if time.monotonic() > deadline:
+            raise _OverBudget
+        out = []
+        for direction in ("out", "in"):
+            for r in run(store, f"neighbours-{direction}", node=node):
+                other, label = value(r["other"]), value(r["otherLabel"])
+                kind = value(r["kind"]) or "stated"
+                # Sources are asked for only for the hops of the chain found.
+                if direction == "out":
+                    st = Statement(node, "", _relation(r), other, label, (), kind)
+                else:
+                    st = Statement(other, label, _relation(r), node, "", (), kind)
+                if other != node:
+                    out.append((other, label, st))
+        return out
+
+    return neighbours
+
+
+def _projected_neighbours(store: Store) -> tuple[Neighbours, dict[str, str]]:
+    """The same, from a projection of every statement between named nodes (one query)."""
+    adjacent: dict[str, list[Link]] = {}
+    labels: dict[str, str] = {}
+    for st in statements(store):
+        labels[st.subject], labels[st.object] = st.subject_label, st.object_label
+        if st.subject != st.object:
+            adjacent.setdefault(st.subject, []).append((st.object, st.object_label, st))
+            adjacent.setdefault(st.object, []).append((st.subject, st.subject_label, st))
+    return (lambda node: adjacent.get(node, [])), labels
+
+
+def _better(st: Statement, than: Statement | None) -> bool:
+    """Of two statements linking the same two nodes, the one a chain follows."""
+    key = (KINDS.index(st.kind), st.relation, st.subject, st.object)
+    return than is None or key < (KINDS.index(than.kind), than.relation, than.subject, than.object)
+
+
+def _choose(
+    neighbours: Neighbours, a: str, b: str, max_hops: int, kinds: tuple[str, ...]
+) -> tuple[list[tuple[str, str, Statement]], dict[str, str]] | None:
+    """The best chain from a to b over statements of these kinds (see the module), as
+    (from, to, statement) hops with the labels met; None when there is none.
+
+    Breadth-first from both ends a whole layer at a time, always growing the smaller side,
+    until the two meet: the links seen then hold every shortest chain, and the best is
+    picked among them.
+    """
+    labels: dict[str, str] = {}
+    link: dict[tuple[str, str], Statement] = {}  # (node, node) sorted -> best statement
+    adjacent: dict[str, set[str]] = {}
+    dist: list[dict[str, int]] = [{a: 0}, {b: 0}]
+    frontier = [[a], [b]]
+    for _ in range(max_hops):
+        if any(n in dist[1] for n in dist[0]):
+            break
+        side = 0 if len(frontier[0]) <= len(frontier[1]) else 1
+        grown: list[str] = []
+        for node in sorted(frontier[side]):
+            for other, label, st in neighbours(node):
+                if st.kind not in kinds:
+                    continue
+                labels.setdefault(other, label)
+                pair = (node, other) if node < other else (other, node)
+                if _better(st, link.get(pair)):
+                    link[pair] = st
+                adjacent.setdefault(node, set()).add(other)
+                adjacent.setdefault(other, set()).add(node)
+                if other not in dist[side]:
+                    dist[side][other] = dist[side][node] + 1
+                    grown.append(other)
+        if not grown:
+            return None
+        frontier[side] = grown
+    else:
+        if not any(n in dist[1] for n in dist[0]):
+            return None
+    # Every shortest chain runs over the links seen (each side explored up to its radius,
+    # and the radii add up to at least the chain's length): measure both ends' distances
+    # over them, and pick, from b backwards, each node's best way on towards b.
+    da, db = _distances(adjacent, a), _distances(adjacent, b)
+    length = da[b]
+    # node -> (hops of each kind on its best way to b, the labels and IRIs along it)
+    best: dict[str, tuple[tuple[int, ...], tuple[str, ...], tuple[str, ...]]] = {
+        b: ((0,) * len(KINDS), (), ())
+    }
+    for step in range(length - 1, -1, -1):
+        for node in (n for n, d in da.items() if d == step and db.get(n) == length - step):
+            options = []
+            for other in adjacent[node]:
+                if other not in best or db.get(other) != length - step - 1:
+                    continue
+                st = link[(node, other) if node < other else (other, node)]
+                count, names, iris = best[other]
+                count = tuple(c + (KINDS[i] == st.kind) for i, c in enumerate(count))
+                # Fewer meta hops first, then fewer claim hops; then labels, then IRIs.
+                options.append((count[::-1], (labels.get(other, ""), *names), (other, *iris)))
+            if options:
+                worst_first, names, iris = min(options)
+                best[node] = (worst_first[::-1], names, iris)
+    nodes = [a, *best[a][2]]
+    hops = [
+        (here, there, link[(here, there) if here < there else (there, here)])
+        for here, there in itertools.pairwise(nodes)
+    ]
+    return hops, labels
+
+
+def _distances(adjacent: dict[str, set[str]], start: str) -> dict[str, int]:
+    dist = {start: 0}
+    frontier = [start]
+    while frontier:
+        grown = []
+        for node in frontier:
+            for other in adjacent.get(node, ()):
+                if other not in dist:
+                    dist[other] = dist[node] + 1
+                    grown.append(other)
+        frontier = grown
+    return dist
+
+
+def _best_chain(
+    neighbours: Neighbours, a: Entity, b: Entity, max_hops: int
+) -> tuple[list[tuple[str, str, Statement]], dict[str, str]]:
+    """The chain shortest_path returns, before its sources are fetched; NoPath when none."""
+    if a.iri == b.iri:
+        return [], {}
+    seen: dict[str, list[Link]] = {}
+
+    def cached(node: str) -> list[Link]:
+        if node not in seen:
+            seen[node] = sorted(neighbours(node), key=lambda x: (x[0], x[2].relation))
+        return seen[node]
+
+    for kinds in (KINDS[:2], KINDS):
+        found = _choose(cached, a.iri, b.iri, max_hops, kinds)
+        if found is not None:
+            hops, labels = found
+            return hops, {**labels, a.iri: a.label, b.iri: b.label}
+    raise NoPath(f"no chain of relations links {a.label} and {b.label} within {max_hops} hops")
+
 
 def shortest_path(store: Store, a: Entity, b: Entity, max_hops: int = 12) -> list[dict[str, Any]]:
-    """Return the hops of a shortest chain of statements from a to b (see _search).
+    """Return the hops of the chain of statements from a to b (see the module for which).
 
-    Searches outward from both ends with index lookups; if that takes longer than
-    SEARCH_SECONDS, answers from a projection of the whole graph instead.
+    Each hop has `from`, `relation`, `to` (labels), `inverse` (true when the statement points
+    from `to` to `from`), the IRIs, the `sources` of the statement, how the source puts it
+    (`status`, `asserted_by`) and `claim_iri`: the claim a hop goes through (its status
+    and asserter are the claim's), else None. Searches outward
+    from both ends with index lookups; past SEARCH_SECONDS, answers from a projection of
+    the whole graph instead (the same choice). Raises NoPath when none links them.
     """
     try:
-        return _search(store, a, b, max_hops)
-    except _OverBudget:
-        return _projected_path(store, a, b)
-
-
-def _projected_path(store: Store, a: Entity, b: Entity) -> list[dict[str, Any]]:
-    """Shortest chain on a networkx projection of every statement between named nodes."""
-    import networkx as nx
-
-    graph = actor_graph(store)
-    for e in (a, b):
-        if e.iri not in graph:
-            raise NoPath(f"{e.label} has no relations to follow")
-    try:
-        nodes = nx.shortest_path(graph, a.iri, b.iri)
-    except nx.NetworkXNoPath:
-        raise NoPath(f"no chain of relations links {a.label} and {b.label}") from None
-    hops = []
-    for here, there in itertools.pairwise(nodes):
-        st = graph.edges[here, there]["statements"][0]
-        hops.append(
-            {
-                "from": graph.nodes[here]["label"],
-                "relation": st.relation,
-                "to": graph.nodes[there]["label"],
-                "inverse": st.subject != here,
-                "sources": [{"document": d, "line": n} for d, n in st.sources],
-                "from_iri": here,
-                "to_iri": there,
-                **STATED,  # a chain follows plain triples only: what the source states
-            }
+        hops, labels = _best_chain(
+            _store_neighbours(store, time.monotonic() + SEARCH_SECONDS), a, b, max_hops
         )
-    return hops
-
-
-def _search(store: Store, a: Entity, b: Entity, max_hops: int) -> list[dict[str, Any]]:
-    """Return the hops of a shortest chain of statements from a to b.
-
-    A breadth-first search from both ends that asks the store for one node's neighbours
-    at a time (an index lookup each), always growing the smaller frontier, so a path costs
-    a few lookups, not a projection of the whole graph. Ties go to the lowest IRI, so the
-    same graph gives the same path. Each hop has `from`, `relation`, `to` (labels),
-    `inverse` (true when the statement points from `to` to `from`), the IRIs and the
-    `sources` of the statement.
-    """
-    if a.iri == b.iri:
-        return []
-    labels = {a.iri: a.label, b.iri: b.label}
-    # parent[side][node] = (previous node, statement linking them)
-    parent: list[dict[str, tuple[str, Statement] | None]] = [{a.iri: None}, {b.iri: None}]
-    frontier = [[a.iri], [b.iri]]
-    meet = None
-    deadline = time.monotonic() + SEARCH_SECONDS
-    for _ in range(max_hops):
-        side = 0 if len(frontier[0]) <= len(frontier[1]) else 1
-        nxt: list[str] = []
-        for node in sorted(frontier[side]):
-            if time.monotonic() > deadline:
-                raise _OverBudget
-            for other, label, st in _neighbours(store, node):
-                labels.setdefault(other, label)
-                if other in parent[side]:
-                    continue
-                parent[side][other] = (node, st)
-                nxt.append(other)
-                if other in parent[1 - side]:
-                    meet = other
-                    break
-            if meet:
-                break
-        if meet or not nxt:
-            break
-        frontier[side] = nxt
-    if meet is None:
-        raise NoPath(f"no chain of relations links {a.label} and {b.label} within {max_hops} hops")
-    chain: list[tuple[str, str, Statement]] = []  # (from, to, statement) from a to b
-    node = meet
-    while (link := parent[0][node]) is not None:
-        chain.insert(0, (link[0], node, link[1]))
-        node = link[0]
-    node = meet
-    while (link := parent[1][node]) is not None:
-        chain.append((node, link[0], link[1]))
-        node = link[0]
-    facts = sorted({ox.NamedNode(st.subject) for _, _, st in chain}, key=str)
+    except _OverBudget:
+        neighbours, labels = _projected_neighbours(store)
+        hops, found = _best_chain(neighbours, a, b, max_hops)
+        labels.update(found)
+    facts = sorted({ox.NamedNode(st.subject) for _, _, st in hops}, key=str)
     cites: dict[str, set[tuple[str, int]]] = {}
     for r in run_each(store, "evidence-of", "fact", facts, many=-1):
         cites.setdefault(value(r["fact"]), set()).add((value(r["file"]), int(value(r["line"]))))
+    claimed = sorted(
+        {ox.NamedNode(st.subject) for _, _, st in hops if st.kind != "stated"}, key=str
+    )
+    how: dict[str, dict[str, str]] = {}
+    for r in run_each(store, "claim-status", "claim", claimed, many=-1):
+        how[value(r["claim"])] = {
+            "status": status_slug(value(r["status"])),
+            "asserted_by": value(r["asserterLabel"]) or AUTHOR,
+        }
     return [
         {
             "from": labels.get(here, here),
@@ -204,7 +285,10 @@ def _search(store: Store, a: Entity, b: Entity, max_hops: int) -> list[dict[str,
             "sources": [{"document": d, "line": n} for d, n in sorted(cites.get(st.subject, ()))],
             "from_iri": here,
             "to_iri": there,
-            **STATED,
+            # A plain triple is what the source states; a hop through a claim is put as
+            # that claim is.
+            **how.get(st.subject, STATED),
+            "claim_iri": st.subject if st.subject in how else None,
         }
-        for here, there, st in chain
+        for here, there, st in hops
     ]

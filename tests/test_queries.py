@@ -19,7 +19,7 @@ FRAGMENT_FILES = sorted(FRAGMENT_DIR.glob("*.rq"))
 # What used to be spelled out in several queries (a pattern of it), and the one fragment that
 # now says it.
 SAID_ONCE = {
-    r"kg:notCoveredBy": "link-predicate",  # the predicates whose statements link nothing
+    r"kg:notCoveredBy": "negative-relations",  # the relations saying two things are not linked
     r"kg:citedSource/kg:file": "evidence",  # a fact's citations, their file and line
     r'CONCAT\(\?file, "#"': "sources",  # those packed in one cell (kg.lookups.citations reads)
     r"\?te\w* <= \?": "held-during",  # a post counts for its holder only while held

@@ -390,20 +390,24 @@ def _print_card(card: dict[str, Any], headings: dict[str, str]) -> None:
 def path(ctx: click.Context, a: str, b: str, fmt: str) -> None:
     """The shortest chain of relations between two entities, each hop with its evidence.
 
+    Of chains of equal length, the one with fewest hops through claims (reports, views,
+    judgements) wins, then the first by its labels; what a claim is about is followed only
+    when nothing else links the two, and a negative claim never. `kg view --path` marks
+    the same chain.
+
     Example: kg path muttaqi "Saif al-Adel"
     """
-    from kg.chains import shortest_path
+    from kg.chains import arrowed, shortest_path
     from kg.names import resolve
 
     store = open_store(ctx)
     hops = shortest_path(store, resolve(store, a), resolve(store, b))
-    rows = [
-        {**h, "relation": f"← {h['relation']}" if h["inverse"] else f"{h['relation']} →"}
-        if fmt == "table"
-        else h
-        for h in hops
-    ]
-    emit(fmt, [("from", "from"), ("relation", "relation"), ("to", "to"), ("line", "sources")], rows)
+    rows = [{**h, "relation": arrowed(h)} if fmt == "table" else h for h in hops]
+    columns = [("from", "from"), ("relation", "relation"), ("to", "to"), ("line", "sources")]
+    if fmt == "table" and any(h["claim_iri"] for h in hops):
+        # A hop through a claim says how the source puts it.
+        columns.insert(3, ("how", "status"))
+    emit(fmt, columns, rows)
 
 
 CLAIM_COLUMNS = [

@@ -52,7 +52,13 @@ def build_view(store: Store) -> View:
     # who-met's, marked there; the view has no marks, so it leaves them out.
     met = list(who_met(store, kinds=(ANY,), inferred=False))
     return _assemble(
-        run(store, "view-nodes"), met, list(roles(store)), edges, style(store), _claims(store)
+        run(store, "view-nodes"),
+        met,
+        list(roles(store)),
+        edges,
+        style(store),
+        _claims(store),
+        run(store, "search-keys"),
     )
 
 
@@ -69,9 +75,12 @@ def _claims(store: Store) -> list[Record]:
     return out
 
 
-def _nodes(node_rows: list[Row], drawn: dict[str, str]) -> dict[str, Node]:
+def _nodes(node_rows: list[Row], drawn: dict[str, str], key_rows: list[Row]) -> dict[str, Node]:
     """The view's nodes: the records of a kind with a view category (`drawn`: class IRI ->
-    category), each with its names, sources, dates and topics."""
+    category), each with its names, search keys, sources, dates and topics."""
+    keys: dict[str, list[str]] = {}
+    for r in key_rows:
+        keys.setdefault(value(r["node"]), []).append(value(r["key"]))
     nodes: dict[str, Node] = {}
     for r in node_rows:
         nid = value(r["node"])
@@ -89,6 +98,7 @@ def _nodes(node_rows: list[Row], drawn: dict[str, str]) -> dict[str, Node]:
             latest=value(r["latest"]) or None,
             date=value(r["date"]) or None,
             topics=set(filter(None, value(r["topics"]).split("|"))),
+            keys=sorted(set(keys.get(nid, []))),
         )
     return nodes
 
@@ -127,16 +137,20 @@ def _assemble(
     edges: list[Edge],
     st: dict[str, Any],
     claimed: list[Record],
+    key_rows: list[Row],
 ) -> View:
     """Make the view's nodes and items from the rows of the view queries; `st` is the view
     style, whose categories say which classes are drawn. A claim the graph does not hold
     as a plain triple (a report, a view, a judgement, a time-bound claim) between two drawn
     nodes becomes a "claim" item, drawn apart from stated relations."""
-    nodes = _nodes(node_rows, categories(st))
+    nodes = _nodes(node_rows, categories(st), key_rows)
     items: list[Item] = []
     meetings: dict[str, set[str]] = {}
+    paired: set[tuple[str, str, str]] = set()  # (meeting, actor, actor on another side)
     for m in met:
         meetings.setdefault(m["event_iri"], set()).update((m["a_iri"], m["b_iri"]))
+        paired.add((m["event_iri"], m["a_iri"], m["b_iri"]))
+        paired.add((m["event_iri"], m["b_iri"], m["a_iri"]))
         ev = nodes.get(m["event_iri"])
         items.append(
             Item(
@@ -167,26 +181,47 @@ def _assemble(
                 None,
             )
         )
+    together: set[tuple[str, str, str]] = set()
     for edge in edges:
         s, o, rel = edge.s, edge.o, edge.relation
         cites = [{"document": d, "line": n} for d, n in edge.sources]
         for meeting, other in ((s, o), (o, s)):
-            if meeting in held and other in nodes:
-                ev = held[meeting]
-                for actor in sorted(meetings[meeting]):
-                    items.append(
-                        Item(
-                            "relation",
-                            f"{ev.date}: {ev.label} — {rel}",
-                            actor,
-                            other,
-                            cites,
-                            ev.earliest,
-                            ev.latest,
-                            set(ev.topics),
-                            event=ev.label,
-                        )
+            if meeting not in held or other not in nodes:
+                continue
+            ev = held[meeting]
+            when = f"{ev.date}: {ev.label}"
+            # The text names both ends of the statement, so that a card listing it from
+            # either end says what it links (and lists it once, not once per actor).
+            stated = (
+                f"{when} — {rel} → {nodes[other].label}"
+                if meeting == s
+                else f"{nodes[other].label} — {rel} → {when}"
+            )
+            for actor in sorted(a for a in meetings[meeting] if a in nodes and a != other):
+                text = stated
+                if other in meetings[meeting]:
+                    # A statement between a meeting and one of its own actors (who took
+                    # part, carried it out, received it): across sides it is the "met"
+                    # item already; on one side, the two are linked once per pair.
+                    pair = (meeting, min(actor, other), max(actor, other))
+                    if (meeting, actor, other) in paired or pair in together:
+                        continue
+                    together.add(pair)
+                    names = " and ".join(sorted((nodes[actor].label, nodes[other].label)))
+                    text = f"{when} — {names} on the same side"
+                items.append(
+                    Item(
+                        "relation",
+                        text,
+                        actor,
+                        other,
+                        cites,
+                        ev.earliest,
+                        ev.latest,
+                        set(ev.topics),
+                        event=ev.label,
                     )
+                )
         if s not in nodes or o not in nodes or s == o:
             continue
         fact = nodes[s]
@@ -206,6 +241,16 @@ def _assemble(
     items = [i for i in items if i.a in nodes and i.b in nodes and i.a != i.b]
     items += _claim_items(nodes, edges, claimed)
     return View(nodes, items, note="whole graph", style=st)
+
+
+def drawn_as_nodes(store: Store, iris: list[str]) -> set[str]:
+    """Which of these nodes a view draws as nodes: not a meeting (drawn as the edges of
+    those who met), nor what it does not draw at all (a role, a claim, a source)."""
+    held = {m.event for m in meeting_index(store) if m.rows}
+    drawn = categories(style(store))
+    keys = [ox.NamedNode(i) for i in sorted(set(iris) - held)]
+    rows = run_each(store, "view-nodes", "node", keys, many=-1)
+    return {value(r["node"]) for r in rows if value(r["type"]) in drawn}
 
 
 @dataclass
@@ -315,5 +360,6 @@ def ego_view(store: Store, center: str, depth: int) -> View:
         ],
         style(store),
         _claims(store),
+        run_each(store, "search-keys", "node", keys, many=-1),
     )
     return ego(local, center, depth)

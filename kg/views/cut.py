@@ -6,8 +6,8 @@ Each works on a View alone (no store), so a view is cut the same however it was 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import replace
+from typing import Any
 
 from kg.views.model import Item, View
 
@@ -65,17 +65,41 @@ def by_dates(view: View, start: dt.date | None, end: dt.date | None) -> View:
     return _keep(view, items, dated, f"from {start or '…'} to {end or '…'}")
 
 
-def highlight_path(view: View, a: str, b: str) -> list[str]:
-    """Mark the shortest chain between a and b; return its node ids (empty when none)."""
-    import networkx as nx
+def chain_segments(view: View) -> list[tuple[str, str, list[dict[str, Any]]]]:
+    """The marked chain (view.chain) as the view draws it: (node, next node, the hops from
+    one to the other) for each pair of successive nodes the view draws.
 
-    graph = nx.Graph()
-    graph.add_nodes_from(sorted(view.nodes))
-    graph.add_edges_from(sorted({(i.a, i.b) for i in view.items}))
-    try:
-        path: list[str] = nx.shortest_path(graph, a, b)
-    except (nx.NetworkXNoPath, nx.NodeNotFound):
-        return []
-    view.highlight |= set(path)
-    view.highlight |= {"|".join(sorted(p)) for p in itertools.pairwise(path)}
-    return path
+    What the view does not draw as a node is passed over: a meeting (drawn as the edges of
+    those who met), a role (the holder's edge to the post), a claim (an edge of its own).
+    """
+    segments: list[tuple[str, str, list[dict[str, Any]]]] = []
+    last: str | None = None
+    between: list[dict[str, Any]] = []
+    for hop in view.chain:
+        if last is None and hop["from_iri"] in view.nodes:
+            last = hop["from_iri"]
+        between.append(hop)
+        if hop["to_iri"] in view.nodes:
+            if last is not None:
+                segments.append((last, hop["to_iri"], between))
+            last, between = hop["to_iri"], []
+    return segments
+
+
+def highlight_path(view: View, hops: list[dict[str, Any]]) -> list[str]:
+    """Mark a chain of statements on the view (kg.chains.shortest_path's hops, as `kg path`
+    gives them); return the ids of the nodes it draws, in order.
+
+    Each pair of successive drawn nodes has its edge marked: the claim's edge where the
+    chain goes through a claim, else the stated one; where the view draws no edge between
+    them (a role's organization), the page draws one for the chain (see render).
+    """
+    view.chain = list(hops)
+    segments = chain_segments(view)
+    drawn = [segments[0][0], *(y for _, y, _ in segments)] if segments else []
+    view.highlight |= set(drawn)
+    for x, y, between in segments:
+        key = "|".join(sorted((x, y)))
+        claimed = any(h.get("claim_iri") for h in between)
+        view.highlight |= {key, f"{key}|claim"} if claimed else {key}
+    return drawn

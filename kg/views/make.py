@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from kg.chains import NoPath, shortest_path
 from kg.names import resolve, resolve_topic
 from kg.query import run
 from kg.store import Store, value
-from kg.views.assemble import build_view, ego_view
+from kg.views.assemble import build_view, drawn_as_nodes, ego_view
 from kg.views.cut import by_dates, by_topic, highlight_path
 from kg.views.model import View, ViewError
 
@@ -41,7 +42,8 @@ def make_view(
     ego: only what lies within `depth` links of this name (built from it outward; the whole
     graph's view is never made). topic: only meetings and facts on it (narrower topics
     included) and who they involve. start, end: only what is dated within [start, end].
-    path: two names whose shortest chain is highlighted. Names are resolved as the lookups
+    path: two names whose chain (kg.chains.shortest_path, as `kg path` gives it) is
+    highlighted. Names are resolved as the lookups
     resolve them (kg.names.UnresolvedName when one matches nothing or several things).
     """
     if ego:
@@ -60,10 +62,25 @@ def make_view(
         view = by_dates(view, start, end)
     if path:
         a, b = (resolve(store, p) for p in path)
-        chain = highlight_path(view, a.iri, b.iri)
-        if not chain:
-            raise ViewError(f"no chain of relations links {a.label} and {b.label} in this view")
-        view.note += f"; path {a.label} → {b.label} in blue ({len(chain) - 1} hops)"
+        # The chain `kg path` gives (one function decides it for both), marked on the view.
+        try:
+            hops = shortest_path(store, a, b)
+        except NoPath as exc:
+            raise ViewError(str(exc)) from None
+        nodes = [a.iri, *(h["to_iri"] for h in hops)]
+        labels = {a.iri: a.label, **{h["to_iri"]: h["to"] for h in hops}}
+        drawable = drawn_as_nodes(store, nodes)
+        left_out = [labels[n] for n in nodes if n in drawable and n not in view.nodes]
+        if left_out:
+            raise ViewError(
+                f"the chain from {a.label} to {b.label} (see kg path) runs through "
+                f"{', '.join(left_out)}, which this view leaves out; widen or drop --ego, "
+                "--topic, --from/--to"
+            )
+        drawn = highlight_path(view, hops)
+        view.note += f"; path {a.label} → {b.label} in blue ({len(hops)} hops, as kg path)"
+        if len(drawn) < 2:
+            raise ViewError(f"{a.label} and {b.label} are not both drawn as nodes; pick actors")
     if len(view.nodes) > max_nodes:
         raise ViewError(
             f"the view has {len(view.nodes)} nodes, more than --max-nodes "

@@ -30,6 +30,9 @@ class Node:
     latest: str | None = None
     date: str | None = None
     topics: set[str] = field(default_factory=set)
+    # Its folded names as name matching knows them (kg:searchKey: label, aliases, surname,
+    # slug), for the page's search box.
+    keys: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +62,7 @@ class View:
     title: str = "kg"
     note: str = ""
     highlight: set[str] = field(default_factory=set)  # node ids and "a|b" pair keys
+    chain: list[dict[str, Any]] = field(default_factory=list)  # a marked chain's hops (kg path's)
     # How to draw it (kg.views.style): the node categories of the schema it was built with.
     style: dict[str, Any] = field(default_factory=dict)
 

@@ -17,8 +17,10 @@ from typing import Any
 
 import jinja2
 
+from kg.text import normalize
+from kg.views.cut import chain_segments
 from kg.views.layout import LAYOUT_LIMIT, SEED, layout
-from kg.views.model import Item, View, ViewError
+from kg.views.model import Item, Node, View, ViewError
 from kg.views.style import style
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
@@ -119,6 +121,9 @@ def page_data(view: View) -> dict[str, Any]:
         "legend": legend,
         "positioned": settled,
         "seed": SEED,
+        # The search box ranks equally good matches by category, in legend order (people
+        # and institutions before agreements, events and figures).
+        "search": {"categories": [c["id"] for c in st["categories"]]},
     }
 
 
@@ -140,22 +145,32 @@ def _cards(view: View, links: Links) -> dict[str, dict[str, Any]]:
             "relations": [],
             "claims": [],
         }
+    # A statement about a meeting (what it concerned, where it was) is an item from each of
+    # the meeting's actors to the other end, one edge each; the other end's card lists the
+    # statement once. An item's text names the statement, so equal text and lines are one fact.
+    listed: set[tuple[str, str, str, str]] = set()
     for a, b, claimed in sorted(links):
         for i in sorted(links[(a, b, claimed)], key=_item_order):
             for here, there in ((a, b), (b, a)):
-                other = view.nodes[there].label
+                section = {"met": "meetings", "claim": "claims"}.get(i.kind, "relations")
+                text = i.text + (f" — with {view.nodes[there].label}" if i.kind == "met" else "")
+                entry = (here, section, text, _cite(i.sources))
+                if entry in listed:
+                    continue
+                listed.add(entry)
                 docs = set(cards[here]["documents"]) | {c["document"] for c in i.sources}
                 cards[here]["documents"] = sorted(docs)
-                if i.kind == "met":
-                    cards[here]["meetings"].append(
-                        {"text": f"{i.text} — with {other}", "cite": _cite(i.sources)}
-                    )
-                elif i.kind == "claim":
-                    cards[here]["claims"].append({"text": i.text, "cite": _cite(i.sources)})
-                else:
-                    cards[here]["relations"].append({"text": i.text, "cite": _cite(i.sources)})
-
+                cards[here][section].append({"text": text, "cite": entry[3]})
     return cards
+
+
+def _search_keys(n: Node) -> list[str]:
+    """The node's search keys as name matching has them (kg:searchKey, made by kg build
+    with kg.text.normalize), and its label, aliases and slug folded the same way (a view
+    made without a store has only these)."""
+    slug = n.id.rstrip("/").rsplit("/", 1)[-1]
+    names = {normalize(x) for x in (n.label, *n.aliases, slug)}
+    return sorted((set(n.keys) | names) - {""})
 
 
 def _nodes(
@@ -183,6 +198,7 @@ def _nodes(
         }
         if nid in pos:
             node["x"], node["y"] = pos[nid]
+        node["keys"] = _search_keys(n)
         nodes.append(node)
     return nodes
 
@@ -203,7 +219,12 @@ def _edges(view: View, st: dict[str, Any], links: Links) -> list[dict[str, Any]]
         elif rel:
             first = rel[0].text.split(" — ")[-1].split(" → ")[0]
             parts.append(first + (" …" if len(rel) > 1 else ""))
-        hl = f"{a}|{b}" in view.highlight and not claimed
+        # A chain's hop through a claim marks the claim's edge, when there is one.
+        key = f"{a}|{b}"
+        hl = key in view.highlight and (
+            (f"{key}|claim" in view.highlight) == claimed
+            or (a, b, not claimed) not in links
+        )
         color = (
             st["highlight"]["color"]
             if hl
@@ -231,6 +252,34 @@ def _edges(view: View, st: dict[str, Any], links: Links) -> list[dict[str, Any]]
         if claimed:
             edge["claim"] = True  # the page's toggle shows or hides these
         edges.append(edge)
+    # A step of a marked chain between two nodes the view draws no edge between (a role's
+    # organization, reached through the role): drawn for the chain alone.
+    for k, (a, b, hops) in enumerate(chain_segments(view)):
+        if any((*sorted((a, b)), c) in links for c in (False, True)):
+            continue
+        steps = [
+            f"{h['to']} — {h['relation']} → {h['from']}"
+            if h["inverse"]
+            else f"{h['from']} — {h['relation']} → {h['to']}"
+            for h in hops
+        ]
+        edges.append(
+            {
+                "id": f"p{k}",
+                "from": a,
+                "to": b,
+                "label": "path",
+                "width": 3,
+                "color": st["highlight"]["color"],
+                "dashes": True,
+                "tip": [
+                    f"{view.nodes[a].label} — {view.nodes[b].label} (the chain of kg path)",
+                    *(f"{t} ({_cite(h['sources'])})" for t, h in zip(steps, hops, strict=True)),
+                ],
+                "weight": 1,
+                "highlight": True,
+            }
+        )
     return edges
 
 
