@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from kg.cli.common import DATE, date_range, open_store
-from kg.cli.output import emit, format_option, table
+from kg.cli.output import Page, emit, format_option, table
 from kg.text import visible
 
 # Table columns (header, field) of roles and events, in the commands and on the card.
@@ -55,7 +55,7 @@ def page(rows: list[Any], fmt: str, limit: int | None, offset: int) -> list[Any]
     note = paging_note(offset, len(shown), total)
     if note:
         click.echo(f"note: {note}", err=True)
-    return shown
+    return Page(shown, total, offset)
 
 
 def paging_note(offset: int, shown: int, total: int) -> str | None:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from kg.cli.common import open_store
-from kg.cli.output import emit, format_option, table
+from kg.cli.output import emit, format_option, row_count, table
 
 
 @click.command("query")
@@ -101,7 +101,11 @@ def query_cmd(
         names = column_order(text, [v.value for v in result.variables])
         if fmt == "table":
             rows = [{n: _show(sol[n]) for n in names} for sol in result]
-            click.echo(table([(n, n) for n in names], rows) if rows else "(no rows)")
+            if not rows:
+                click.echo("(no rows)")
+                return
+            click.echo(table([(n, n) for n in names], rows))
+            click.echo(f"\n{row_count(len(rows))}")
             return
         if fmt == "csv":
             out.write(solutions_csv(result, names=names))  # formula-safe cells, see README
