@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +72,77 @@ def test_tables_end_with_the_row_count(kg: Any) -> None:
     assert ok(kg("rank", "--limit", "1")).stdout.splitlines()[-1] == "1 row"
     q = "SELECT ?p WHERE { ?p a kg:Person }"
     assert ok(kg("query", "-", input=q)).stdout.splitlines()[-1] == "14 rows"
+
+
+# ---------------------------------------------------------------------------- one-table CSV
+def read_csv(text: str) -> Any:
+    import pandas as pd
+
+    return pd.read_csv(io.StringIO(text))
+
+
+@pytest.mark.parametrize(
+    ("which", "columns", "key", "want"),
+    [
+        ("classes", ["class", "count"], ("class", "Person"), ("count", 14)),
+        (
+            "kinds",
+            ["kind", "label", "counts_as_meeting", "events", "with_two_sides"],
+            ("kind", "message"),
+            ("events", 3),  # lines 22, 25, 28
+        ),
+        ("months", ["month", "count"], ("month", "2022-08"), ("count", 2)),  # lines 21, 23
+        ("topics", ["topic", "count"], ("topic", "Energy"), ("count", 1)),
+        ("pairs", ["a", "b", "count"], ("a", "Afghanistan"), ("count", 1)),
+    ],
+)
+def test_stats_csv_is_one_table_pandas_reads(
+    kg: Any, which: str, columns: list[str], key: tuple[str, str], want: tuple[str, int]
+) -> None:
+    """stats --format csv was five `# name` sections in one file: pandas could not read it."""
+    df = read_csv(ok(kg("stats", "--table", which, "--format", "csv")).stdout)
+    assert list(df.columns) == columns, df
+    row = df[df[key[0]] == key[1]]
+    assert row[want[0]].tolist() == [want[1]], df
+    # The same table as json: its rows, as in the whole object.
+    rows = json.loads(ok(kg("stats", "--table", which, "--format", "json")).stdout)
+    assert len(rows) == len(df) and rows[0][columns[0]] == df[columns[0]][0]
+
+
+def test_stats_csv_without_table_is_the_first_and_names_the_others(kg: Any) -> None:
+    result = ok(kg("stats", "--format", "csv"))
+    df = read_csv(result.stdout)
+    assert list(df.columns) == ["class", "count"], df
+    assert "note: csv holds one table, classes; --table kinds, months, topics, pairs" in (
+        result.stderr
+    )
+    kinds = read_csv(ok(kg("stats", "--table", "kinds", "--format", "csv")).stdout)
+    assert kinds["counts_as_meeting"].dtype == bool, kinds.dtypes
+    assert sorted(kinds[kinds["counts_as_meeting"]]["kind"]) == [
+        "dialogue", "engagement", "meeting", "signing", "visit"
+    ]  # fmt: skip
+    table = ok(kg("stats", "--table", "pairs")).stdout
+    assert "Classes" not in table and table.splitlines()[-1] == "2 rows", table
+    bad = kg("stats", "--table", "nope")
+    assert bad.exit_code == 2 and "'classes', 'kinds', 'months', 'topics', 'pairs'" in bad.stderr
+
+
+def test_engagement_csv_has_the_reported_figures(kg: Any) -> None:
+    """engagement --format csv printed the curated counts only: the source's own figures
+    (67 meetings; 4th of 58, line 13) were not in it at all."""
+    df = read_csv(ok(kg("engagement", "--table", "reported", "--format", "csv")).stdout)
+    assert {"statistic", "figure", "value", "rank", "out_of", "sources"} <= set(df.columns)
+    meetings = df[df["statistic"] == "Iran–Taliban meetings reported up to March 2023"]
+    assert meetings["value"].tolist() == [67], df
+    rank = df[df["rank"].notna()]
+    assert (rank["rank"].tolist(), rank["out_of"].tolist()) == ([4], [58]), df
+    assert set(df["sources"]) == {f"{DOC}:13"}
+    # Without --table: the curated counts, and a note naming the other tables.
+    counts = ok(kg("engagement", "--by", "pair", "--format", "csv"))
+    df = read_csv(counts.stdout)
+    assert list(df.columns) == ["a", "b", "count"] and df["count"].sum() == 9, df
+    assert "--table kinds, reported" in counts.stderr
+    kinds = read_csv(ok(kg("engagement", "--table", "kinds", "--format", "csv")).stdout)
+    assert kinds[kinds["kind"] == "message"]["count"].tolist() == [3]
+    rows = json.loads(ok(kg("engagement", "--table", "reported", "--format", "json")).stdout)
+    assert [r["value"] for r in rows if r["value"]] == ["67", "4"], rows

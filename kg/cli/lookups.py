@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from kg.cli.common import DATE, date_range, open_store
-from kg.cli.output import Page, emit, format_option, table
+from kg.cli.output import Page, emit, format_option, one_table, table
 from kg.text import visible
 
 # Table columns (header, field) of roles and events, in the commands and on the card.
@@ -493,10 +493,35 @@ def topics(ctx: click.Context, fmt: str) -> None:
     walk(None, 0)
 
 
+# stats --table NAME: each table of `kg stats`, its key in the JSON and its columns.
+STATS_TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "classes": ("classes", [("class", "class"), ("count", "count")]),
+    "kinds": (
+        "events_per_kind",
+        [
+            ("kind", "kind"),
+            ("meeting", "counts_as_meeting"),
+            ("events", "events"),
+            ("with two sides", "with_two_sides"),
+        ],
+    ),
+    "months": ("meetings_per_month", [("month", "month"), ("count", "count")]),
+    "topics": ("meetings_per_topic", [("topic", "topic"), ("count", "count")]),
+    "pairs": ("meetings_per_pair", [("a", "a"), ("b", "b"), ("count", "count")]),
+}
+
+
 @click.command("stats")
+@click.option(
+    "--table",
+    "which",
+    type=click.Choice(list(STATS_TABLES)),
+    help="Only this table: classes, kinds (events per kind), months, topics or pairs "
+    "(meetings per month, topic, pair of sides). csv holds one table: classes unless told.",
+)
 @format_option
 @click.pass_context
-def stats(ctx: click.Context, fmt: str) -> None:
+def stats(ctx: click.Context, which: str | None, fmt: str) -> None:
     """Counts per class and per event kind; meetings per month, per topic and per pair of sides.
 
     A meeting here is an event of a kind that counts as a meeting (listed under meeting
@@ -504,40 +529,24 @@ def stats(ctx: click.Context, fmt: str) -> None:
     count includes events tagged with a narrower topic. Events per kind counts every event
     of each kind, and those with actors on two sides.
 
-    Example: kg stats
+    --table NAME prints one of the tables (json: its list of rows); csv is always one
+    table, which pandas.read_csv reads: classes unless --table says which.
+
+    Example: kg stats --table months --format csv
     """
     from kg import lookups
 
     data = lookups.stats(open_store(ctx))
+    which = one_table(fmt, which, list(STATS_TABLES))
+    if which is not None:
+        key, cols = STATS_TABLES[which]
+        emit(fmt, cols, data[key], f"no {key.replace('_', ' ')}")
+        return
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    data = {**data, "meeting_kinds": [{"kind": k} for k in data["meeting_kinds"]]}
-    sections = [
-        ("classes", [("class", "class"), ("count", "count")]),
-        (
-            "events_per_kind",
-            [
-                ("kind", "kind"),
-                ("meeting", "counts_as_meeting"),
-                ("events", "events"),
-                ("with two sides", "with_two_sides"),
-            ],
-        ),
-        ("meetings_per_month", [("month", "month"), ("count", "count")]),
-        ("meetings_per_topic", [("topic", "topic"), ("count", "count")]),
-        ("meetings_per_pair", [("a", "a"), ("b", "b"), ("count", "count")]),
-    ]
-    for i, (key, cols) in enumerate(sections):
-        if fmt == "csv":
-            click.echo(f"# {key}")
-            emit("csv", cols, data[key])
-            continue
+    for i, (key, cols) in enumerate(STATS_TABLES.values()):
         click.echo(("\n" if i else "") + key.replace("_", " ").capitalize())
         click.echo(table(cols, data[key]))
-    if fmt == "csv":
-        click.echo("# meeting_kinds")
-        emit("csv", [("kind", "kind")], data["meeting_kinds"])
-    else:
-        kinds = ", ".join(k["kind"] for k in data["meeting_kinds"])
-        click.echo(f"\nMeetings are the events of these kinds: {kinds}")
+    kinds = ", ".join(data["meeting_kinds"])
+    click.echo(f"\nMeetings are the events of these kinds: {kinds}")

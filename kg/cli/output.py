@@ -102,9 +102,7 @@ def table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]]) ->
         for r in rows
     ]
     widths = _fit(heads, cells, max(terminal_width(), 40))
-    hyphens = [
-        w < _longest([heads[i]] + [c[i] for c in cells]) for i, w in enumerate(widths)
-    ]
+    hyphens = [w < _longest([heads[i]] + [c[i] for c in cells]) for i, w in enumerate(widths)]
 
     def line(values: list[str]) -> str:
         # Wrap rather than cut: an analyst must see every word of a name or a source.
@@ -146,6 +144,16 @@ def row_count(shown: int, total: int | None = None, offset: int = 0) -> str:
     if total is not None and total != shown and shown:
         return f"rows {offset + 1}–{offset + shown} of {total}"
     return f"{shown} row" if shown == 1 else f"{shown} rows"
+
+
+def one_table(fmt: str, which: str | None, tables: Sequence[str]) -> str | None:
+    """The table to print of a command made of several: --table, or for csv (which holds
+    one table) the first, with a note on stderr naming the others."""
+    if which is None and fmt == "csv":
+        which = tables[0]
+        others = ", ".join(tables[1:])
+        click.echo(f"note: csv holds one table, {which}; --table {others} for another", err=True)
+    return which
 
 
 def documents(rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -218,6 +226,8 @@ def emit(
 
 
 def _csv_cell(value: Any) -> str:
+    if isinstance(value, bool):  # what pandas.read_csv and spreadsheets read as booleans
+        return "true" if value else "false"
     if isinstance(value, dict) and "rule" in value:  # an inferred row's reason
         return f"{value['rule']} ({_csv_cell(value['premises'])})"
     if isinstance(value, dict) and "line" in value:
