@@ -53,6 +53,31 @@ def default_store_path() -> Path:
     return Path(os.environ.get("KG_STORE", "build/store"))
 
 
+def store_dir(path: Path | None = None) -> Path:
+    """The store folder to open: path, else $KG_STORE or build/store.
+
+    A build folder (one holding store/) stands for its store, so `--store build` and
+    `--store build/current` work as `--store build/store` does.
+    """
+    path = path or default_store_path()
+    if (path / "store").is_dir() and not (path / _STORE_MARK).exists():
+        return path / "store"
+    return path
+
+
+# A file every Oxigraph (RocksDB) store folder holds: a folder without it is no store.
+_STORE_MARK = "CURRENT"
+
+
+def missing_store(path: Path) -> str:
+    """Why there is no graph at path, the path in full, and how to get one."""
+    return (
+        f"no graph at {Path(os.path.abspath(path))}: run `kg build` first, in the folder that "
+        "holds facts/ (lookups read build/store there; or cd into a built project), or pass "
+        "--store DIR"
+    )
+
+
 @dataclass
 class EmbeddedStore:
     """A read-only pyoxigraph store on disk, as written by `kg build`."""
@@ -76,10 +101,10 @@ class EmbeddedStore:
         """
         import time
 
-        path = path or default_store_path()
+        path = store_dir(path)
         for attempt in range(50):
             if not path.is_dir():
-                raise StoreError(f"no graph at {path}: run `kg build` first (or pass --store)")
+                raise StoreError(missing_store(path))
             real = Path(os.path.realpath(path))
             guard = _hold(real.parent, last=attempt == 49)
             if guard is False:
@@ -90,6 +115,13 @@ class EmbeddedStore:
             except OSError as exc:
                 if guard is not None:
                     guard.close()
+                if not (real / _STORE_MARK).exists():
+                    # Not a store at all (RocksDB's own message names a missing CURRENT).
+                    raise StoreError(
+                        f"{Path(os.path.abspath(path))} is not a kg store (no Oxigraph store "
+                        "there): pass --store the folder `kg build` wrote (build, or "
+                        "build/store), or run `kg build` first"
+                    ) from None
                 raise StoreError(f"cannot open the graph at {path}: {exc}") from None
             return cls(real, store, _guard=guard)
         raise StoreError(f"cannot open the graph at {path}: it keeps being rebuilt")

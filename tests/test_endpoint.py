@@ -482,7 +482,10 @@ def test_push_errors(kg_server: str, tmp_path: Path) -> None:
     missing = CliRunner().invoke(
         main, ["push", "--endpoint", f"{kg_server}/sparql", "--turtle", str(tmp_path / "kg.ttl")]
     )
-    assert one_line_error(missing) == f"error: no {tmp_path / 'kg.ttl'}: run `kg build` first"
+    assert one_line_error(missing) == (
+        f"error: no {tmp_path / 'kg.ttl'}: run `kg build` first, in the folder that holds "
+        "facts/ (or cd into a built project), or pass --turtle FILE"
+    )
     (tmp_path / "kg.ttl").write_text("<urn:a> <urn:b> <urn:c> .\n")
     refused = CliRunner().invoke(
         main, ["push", "--endpoint", f"{kg_server}/sparql", "--turtle", str(tmp_path / "kg.ttl")]

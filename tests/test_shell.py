@@ -146,3 +146,50 @@ def test_engagement_csv_has_the_reported_figures(kg: Any) -> None:
     assert kinds[kinds["kind"] == "message"]["count"].tolist() == [3]
     rows = json.loads(ok(kg("engagement", "--table", "reported", "--format", "json")).stdout)
     assert [r["value"] for r in rows if r["value"]] == ["67", "4"], rows
+
+
+# ---------------------------------------------------------------------------- not found
+def test_build_outside_the_project_names_the_path_and_the_fix(tmp_path: Path) -> None:
+    """`kg build` from another folder said only 'facts: facts folder not found'."""
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path) as here:
+        result = runner.invoke(main, ["build"])
+    assert result.exit_code == 1, result.output
+    assert (
+        f"facts: facts folder not found (looked for {Path(here) / 'facts'}): run `kg build` in "
+        "the folder that holds facts/ (cd into the project), or pass --facts DIR"
+    ) in result.stderr, result.stderr
+    (tmp_path / "file.yaml").write_text("a: 1\n")
+    result = runner.invoke(main, ["build", "--facts", str(tmp_path / "file.yaml")])
+    assert "file.yaml: is a file, not a facts folder" in result.stderr, result.stderr
+
+
+def test_a_lookup_before_any_build_names_the_path_and_the_fix(tmp_path: Path) -> None:
+    runner = CliRunner(env={"KG_STORE": None, "KG_ENDPOINT": None})
+    with runner.isolated_filesystem(temp_dir=tmp_path) as here:
+        result = runner.invoke(main, ["show", "muttaqi"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"error: no graph at {Path(here) / 'build' / 'store'}: run `kg build` first, in the "
+        "folder that holds facts/ (lookups read build/store there; or cd into a built "
+        "project), or pass --store DIR\n"
+    ), result.stderr
+
+
+def test_store_may_name_the_build_folder(shipped_build: Path) -> None:
+    """--store build gave RocksDB's 'IO error: No such file or directory: …/CURRENT'."""
+    for store in (shipped_build, shipped_build / "current", shipped_build / "store"):
+        result = CliRunner().invoke(main, ["--store", str(store), "show", "muttaqi"])
+        assert result.exit_code == 0, (store, result.output)
+        assert result.stdout.startswith("Amir Khan Muttaqi  (Person)"), result.stdout
+
+
+def test_a_folder_that_is_no_store_says_what_was_expected(tmp_path: Path) -> None:
+    (tmp_path / "facts").mkdir()
+    result = CliRunner().invoke(main, ["--store", str(tmp_path / "facts"), "who-met"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"error: {tmp_path / 'facts'} is not a kg store (no Oxigraph store there): pass --store "
+        "the folder `kg build` wrote (build, or build/store), or run `kg build` first\n"
+    ), result.stderr
+    assert "RocksDB" not in result.stderr and "CURRENT" not in result.stderr

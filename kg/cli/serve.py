@@ -82,10 +82,13 @@ def serve_cmd(
     Example: kg serve --port 7878   (then: curl 'http://127.0.0.1:7878/sparql?query=ASK{}')
     """
     from kg.server import ServerConfig, serve
-    from kg.store import default_store_path
+    from kg.store import StoreError, missing_store, store_dir
 
+    store = store_dir(store_path(ctx))
+    if not store.is_dir():
+        raise StoreError(missing_store(store))
     config = ServerConfig(
-        store_path(ctx) or default_store_path(),
+        store,
         host,
         port,
         query_timeout,
@@ -132,7 +135,10 @@ def push_cmd(endpoint: str, store_url: str | None, graph: str | None, turtle: Pa
     from kg.store import StoreError
 
     if not turtle.is_file():
-        raise StoreError(f"no {turtle}: run `kg build` first")
+        raise StoreError(
+            f"no {turtle.absolute()}: run `kg build` first, in the folder that holds facts/ "
+            "(or cd into a built project), or pass --turtle FILE"
+        )
     target = store_url or gsp_url(endpoint)
     if sys.stderr.isatty():  # progress on a terminal only; quiet when piped
         click.echo(
