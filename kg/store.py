@@ -178,6 +178,38 @@ class EmbeddedStore:
             raise StoreError(f"query failed: {exc}") from None
 
 
+# Every graph `kg build` writes holds the kg ontology's own node: one ASK tells a graph
+# with kg's data from an empty or foreign one (asked only once an answer came back empty).
+_KG_MARK = "ASK { <https://w3id.org/kg/ont> a <http://www.w3.org/2002/07/owl#Ontology> }"
+
+
+def no_kg_data(store: Store) -> str | None:
+    """Say where the store is and how to fix it if it holds no kg data; None when it does
+    (or when asking fails: the answer already given stands)."""
+    try:
+        if bool(store.raw(_KG_MARK)):
+            return None
+    except (KgError, OSError, ValueError):
+        return None
+    endpoint = getattr(store, "endpoint", None)
+    if endpoint is None:
+        path = getattr(store, "path", "?")
+        return f"the store at {path} holds no kg data: build one with `kg build`"
+    graph = getattr(store, "graph", None)
+    where = f"graph <{graph}>" if graph else "the default graph: no --graph given"
+    return (
+        f"the graph at {endpoint} ({where}) holds no kg data: check KG_GRAPH / --graph "
+        "names the graph `kg push --graph IRI` loaded, or load it with kg push"
+    )
+
+
+def require_kg_data(store: Store) -> None:
+    """Raise StoreError when the store holds no kg data (see no_kg_data)."""
+    problem = no_kg_data(store)
+    if problem is not None:
+        raise StoreError(problem)
+
+
 def _hold(gen: Path, last: bool) -> Any:
     """A shared lock on a build generation's seal (kg.publish), so no build deletes it.
 

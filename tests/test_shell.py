@@ -193,3 +193,96 @@ def test_a_folder_that_is_no_store_says_what_was_expected(tmp_path: Path) -> Non
         "the folder `kg build` wrote (build, or build/store), or run `kg build` first\n"
     ), result.stderr
     assert "RocksDB" not in result.stderr and "CURRENT" not in result.stderr
+
+
+# ---------------------------------------------------------------------------- a graph without kg data
+GRAPH = "https://example.org/kg-shell"
+
+
+@pytest.fixture(scope="module")
+def endpoint(oxigraph_server: str, shipped_build: Path) -> str:
+    """An Oxigraph server holding the shipped graph in GRAPH only; its default graph empty."""
+    url = f"{oxigraph_server}/query"
+    result = CliRunner().invoke(
+        main, ["push", "--endpoint", url, "--graph", GRAPH, "--turtle", str(shipped_build / "kg.ttl")]
+    )
+    assert result.exit_code == 0, result.output
+    return url
+
+
+def remote(url: str, graph: str | None, *args: str, input: str | None = None) -> Result:
+    options = ["--endpoint", url] + (["--graph", graph] if graph else [])
+    return CliRunner(env={"KG_GRAPH": None}).invoke(main, [*options, *args], input=input)
+
+
+def test_an_empty_endpoint_says_it_holds_no_kg_data(oxigraph_server: str) -> None:
+    """An endpoint holding nothing answered "no topic named 'energy'"."""
+    url = f"{oxigraph_server}/query"
+    for args in (["who-met", "--topic", "energy"], ["show", "muttaqi"], ["who-met"], ["stats"]):
+        result = remote(url, None, *args)
+        assert result.exit_code == 1, (args, result.output)
+        assert result.stderr == (
+            f"error: the graph at {url} (the default graph: no --graph given) holds no kg "
+            "data: check KG_GRAPH / --graph names the graph `kg push --graph IRI` loaded, or "
+            "load it with kg push\n"
+        ), (args, result.stderr)
+
+
+def test_a_wrong_or_missing_graph_says_so(endpoint: str) -> None:
+    """With the data in a named graph, a missing or wrong KG_GRAPH gave "no topic named"."""
+    wrong = remote(endpoint, "https://example.org/nope", "who-met", "--topic", "energy")
+    assert wrong.exit_code == 1, wrong.output
+    assert wrong.stderr.startswith(
+        f"error: the graph at {endpoint} (graph <https://example.org/nope>) holds no kg data: "
+        "check KG_GRAPH"
+    ), wrong.stderr
+    missing = remote(endpoint, None, "roles", "--on", "2022-08-20")
+    assert missing.exit_code == 1 and "(the default graph: no --graph given)" in missing.stderr
+    right = remote(endpoint, GRAPH, "who-met", "--topic", "energy", "--format", "json")
+    assert right.exit_code == 0 and len(json.loads(right.stdout)) == 6, right.output
+    # A name kg's graph does not hold is still that, not "no kg data".
+    unknown = remote(endpoint, GRAPH, "show", "Nobody Atall")
+    assert unknown.exit_code == 1 and "no entity named 'Nobody Atall'" in unknown.stderr
+    empty = remote(endpoint, GRAPH, "who-met", "--from", "1900", "--to", "1901")
+    assert empty.exit_code == 0 and "no meetings match" in empty.stdout, empty.output
+
+
+def test_kg_query_on_a_graph_without_kg_data_notes_it(endpoint: str) -> None:
+    """kg query may ask any graph: an empty answer there is a note, not an error."""
+    q = "SELECT ?p WHERE { ?p a kg:Person }"
+    result = remote(endpoint, None, "query", "-", input=q)
+    assert result.exit_code == 0 and result.stdout == "(no rows)\n", result.output
+    assert result.stderr.startswith(f"note: the graph at {endpoint} (the default graph"), (
+        result.stderr
+    )
+    found = remote(endpoint, GRAPH, "query", "-", "--format", "csv", input=q)
+    assert found.exit_code == 0 and found.stderr == "" and len(found.stdout.split()) == 15
+
+
+def test_a_store_without_kg_data_says_so(tmp_path: Path) -> None:
+    import pyoxigraph as ox
+
+    store = ox.Store(str(tmp_path / "other"))
+    store.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.Literal("c")))
+    store.flush()
+    del store
+    result = CliRunner().invoke(main, ["--store", str(tmp_path / "other"), "show", "Iran"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"error: the store at {tmp_path / 'other'} holds no kg data: build one with `kg build`\n"
+    ), result.stderr
+
+
+# ---------------------------------------------------------------------------- kg query --format json
+def test_query_json_keeps_the_select_star_order(kg: Any) -> None:
+    """SELECT *'s variables came out sorted by name in json (z after a) while the table and
+    csv kept the query's order."""
+    q = "SELECT * WHERE { ?zeta a kg:Person ; skos:prefLabel ?alpha } ORDER BY ?alpha LIMIT 2"
+    data = json.loads(ok(kg("query", "-", "--format", "json", input=q)).stdout)
+    assert data["head"]["vars"] == ["zeta", "alpha"], data
+    assert [list(b) for b in data["results"]["bindings"]] == [["zeta", "alpha"]] * 2, data
+    assert data["results"]["bindings"][0]["alpha"] == {
+        "type": "literal", "value": "Abdul Baqi Haqqani", "xml:lang": "en"
+    }  # fmt: skip
+    csv_head = ok(kg("query", "-", "--format", "csv", input=q)).stdout.splitlines()[0]
+    assert csv_head == "zeta,alpha"

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kg.analytics import MEASURES
-from kg.cli.common import open_store
+from kg.cli.common import empty_answer, open_store
 from kg.cli.output import emit, format_option, one_table, table
 
 # The meanings live with the measures (kg.analytics imports no heavy library at load).
@@ -134,6 +134,8 @@ def engagement_cmd(ctx: click.Context, by: str, which: str | None, fmt: str) -> 
     from kg.lookups import engagement
 
     data = engagement(open_store(ctx), by)
+    if not data["rows"] and not data["reported"]:
+        empty_answer()
     cols = {
         "month": [("month", "month")],
         "topic": [("topic", "topic")],

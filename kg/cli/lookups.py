@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from kg.cli.common import DATE, date_range, open_store
+from kg.cli.common import DATE, date_range, empty_answer, open_store
 from kg.cli.output import Page, emit, format_option, one_table, table
 from kg.text import visible
 
@@ -474,8 +474,8 @@ def topics(ctx: click.Context, fmt: str) -> None:
     from kg import lookups
 
     rows = lookups.topics(open_store(ctx))
-    if fmt != "table":
-        emit(fmt, [], rows)
+    if fmt != "table" or not rows:
+        emit(fmt, [], rows, "no topics")
         return
     children: dict[str | None, list[dict[str, Any]]] = {}
     for r in rows:
@@ -537,6 +537,8 @@ def stats(ctx: click.Context, which: str | None, fmt: str) -> None:
     from kg import lookups
 
     data = lookups.stats(open_store(ctx))
+    if not data["classes"]:
+        empty_answer()
     which = one_table(fmt, which, list(STATS_TABLES))
     if which is not None:
         key, cols = STATS_TABLES[which]

@@ -200,6 +200,10 @@ def emit(
     mark: in a table, the fields of an inferred row (status "inferred") that may get a `*`, and
     a footnote below names each rule and its premises' lines (json and csv: `because`).
     """
+    if not rows:
+        from kg.cli.common import empty_answer
+
+        empty_answer()
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif fmt == "csv":
