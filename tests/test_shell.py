@@ -286,3 +286,29 @@ def test_query_json_keeps_the_select_star_order(kg: Any) -> None:
     }  # fmt: skip
     csv_head = ok(kg("query", "-", "--format", "csv", input=q)).stdout.splitlines()[0]
     assert csv_head == "zeta,alpha"
+
+
+# ---------------------------------------------------------------------------- --param dates
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        # Python's date.fromisoformat took these two as days: no reader means them so.
+        ("20220101", "is not a day, YYYY-MM-DD (e.g. 2022-08-20)"),
+        ("2022-W01-1", "is not a day, YYYY-MM-DD (e.g. 2022-08-20)"),
+        ("2022-08", "is not a day, YYYY-MM-DD (e.g. 2022-08-20)"),
+        ("2022-13-01", "is not a day, YYYY-MM-DD (month must be in 1..12)"),
+        ("2022-02-30", "is not a day, YYYY-MM-DD (day is out of range for month)"),
+    ],
+)
+def test_a_date_parameter_takes_a_day_only(kg: Any, value: str, error: str) -> None:
+    result = kg("query", "who-met", "--param", f"from={value}")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == f"error: who-met: from={value!r} {error}\n", result.stderr
+
+
+def test_a_date_parameter_binds_a_day(kg: Any) -> None:
+    rows = json.loads(
+        ok(kg("query", "who-met", "--param", "from=2022-11-01", "--format", "json")).stdout
+    )["results"]["bindings"]
+    dates = {r["date"]["value"] for r in rows}
+    assert "2022-11-15" in dates and min(dates) >= "2022-11", dates  # line 26 onwards
