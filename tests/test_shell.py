@@ -312,3 +312,17 @@ def test_a_date_parameter_binds_a_day(kg: Any) -> None:
     )["results"]["bindings"]
     dates = {r["date"]["value"] for r in rows}
     assert "2022-11-15" in dates and min(dates) >= "2022-11", dates  # line 26 onwards
+
+
+# ---------------------------------------------------------------------------- --version
+def test_version_is_the_package_version() -> None:
+    import tomllib
+
+    import kg as package
+    from tests.conftest import ROOT
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert package.__version__ == version
+    for flag in ("--version", "-V"):
+        result = CliRunner().invoke(main, [flag])
+        assert result.exit_code == 0 and result.stdout == f"kg, version {version}\n", result.output
