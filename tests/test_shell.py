@@ -326,3 +326,84 @@ def test_version_is_the_package_version() -> None:
     for flag in ("--version", "-V"):
         result = CliRunner().invoke(main, [flag])
         assert result.exit_code == 0 and result.stdout == f"kg, version {version}\n", result.output
+
+
+# ---------------------------------------------------------------------------- completion
+def complete(words: str, shell: str = "bash", **env: str | None) -> Result:
+    """What `kg` offers on Tab after `words`, through click's completion machinery."""
+    cword = len(words.split()) - (0 if words.endswith(" ") else 1)
+    return CliRunner(env={"KG_STORE": None, "KG_ENDPOINT": None, **env}).invoke(
+        main,
+        [],
+        prog_name="kg",
+        env={
+            "_KG_COMPLETE": f"{shell}_complete",
+            "COMP_WORDS": words,
+            "COMP_CWORD": str(cword),
+        },
+    )
+
+
+def offered(result: Result) -> list[str]:
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    return [line.split(",", 1)[1] for line in result.stdout.splitlines() if line]
+
+
+def test_completion_offers_names_and_topics_from_the_store(shipped_build: Path) -> None:
+    store = str(shipped_build / "store")
+    names = offered(complete(f"kg --store {store} show mutt"))
+    # A word of the name starts so: the person, and the event named after him (line 19).
+    assert names == ["2022-07-16-muttaqi-aminian", "amir-khan-muttaqi"], names
+    assert offered(complete(f"kg --store {store} who-met --topic ener")) == ["energy"]
+    assert "amir-khan-muttaqi" in offered(complete("kg who-met --person ", KG_STORE=store))
+    both = offered(complete(f"kg --store {store} path iran qat"))
+    assert both[0] == "qatar", both  # its slug starts so: first
+    assert "iran" in offered(complete(f"kg --store {store} agreements --party ira"))
+    everything = offered(complete(f"kg --store {store} show "))
+    assert len(everything) > 100 and "iran" in everything and "energy" not in everything
+    # Named queries, without a store.
+    assert offered(complete("kg query who-m")) == ["who-met", "who-met-of", "who-met-side"]
+    # zsh shows each label beside its slug.
+    zsh = complete(f"kg --store {store} show amir", shell="zsh").stdout.splitlines()
+    assert zsh[:3] == ["plain", "amir-khan-muttaqi", "Amir Khan Muttaqi"], zsh
+    # What is offered resolves to the entity it names.
+    shown = CliRunner().invoke(main, ["--store", store, "show", "amir-khan-muttaqi"])
+    assert shown.stdout.startswith("Amir Khan Muttaqi  (Person)"), shown.output
+
+
+def test_completion_is_silent_without_a_build_or_with_an_endpoint(tmp_path: Path) -> None:
+    assert offered(complete(f"kg --store {tmp_path / 'none'} show mutt")) == []
+    assert offered(complete(f"kg --store {tmp_path} who-met --topic e")) == []
+    # An endpoint is not asked on every Tab (it could be slow or far away).
+    assert offered(complete("kg show mutt", KG_ENDPOINT="http://127.0.0.1:9/query")) == []
+
+
+def test_the_readme_bash_line_completes_names(shipped_build: Path, tmp_path: Path) -> None:
+    """The README's `eval "$(_KG_COMPLETE=bash_source kg)"`, in a real bash."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    bash = shutil.which("bash")
+    assert bash, "bash is needed for this test"
+    exe = tmp_path / "bin" / "kg"
+    exe.parent.mkdir()
+    # This checkout's kg, whatever `kg` the machine has installed.
+    exe.write_text(f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m kg "$@"\n')
+    exe.chmod(0o755)
+    script = (
+        'eval "$(_KG_COMPLETE=bash_source kg)"\n'
+        "COMP_WORDS=(kg show kazemi); COMP_CWORD=2; _kg_completion kg\n"
+        'printf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    env = {**os.environ, "PATH": f"{exe.parent}:{os.environ['PATH']}",
+           "KG_STORE": str(shipped_build / "store")}  # fmt: skip
+    env.pop("KG_ENDPOINT", None)
+    proc = subprocess.run(
+        [bash, "--norc", "-c", script], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "hassan-kazemi-qomi" in proc.stdout.splitlines(), proc.stdout

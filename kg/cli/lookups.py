@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from kg.cli import complete
 from kg.cli.common import DATE, date_range, empty_answer, open_store
 from kg.cli.output import Page, emit, format_option, one_table, table
 from kg.text import visible
@@ -78,11 +79,22 @@ def paging_note(offset: int, shown: int, total: int) -> str | None:
     "--person",
     "-p",
     metavar="NAME",
+    shell_complete=complete.names,
     help="An actor on one side (person, institution, post or state).",
 )
-@click.option("--with", "with_", metavar="NAME", help="An actor on the other side.")
 @click.option(
-    "--topic", "-t", metavar="TOPIC", help="A topic; narrower topics match too (energy finds oil)."
+    "--with",
+    "with_",
+    metavar="NAME",
+    shell_complete=complete.names,
+    help="An actor on the other side.",
+)
+@click.option(
+    "--topic",
+    "-t",
+    metavar="TOPIC",
+    shell_complete=complete.topics,
+    help="A topic; narrower topics match too (energy finds oil).",
 )
 @click.option("--from", "start", type=DATE, help="From this date (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--to", "end", type=DATE, help="Up to this date.")
@@ -166,7 +178,7 @@ def who_met(
 
 
 @click.command("roles")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete.names)
 @click.option(
     "--on", "on", type=DATE, help="Held on this date (a month or year: at some time in it)."
 )
@@ -209,7 +221,7 @@ def roles(
 
 
 @click.command("timeline")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete.names)
 @click.option("--from", "start", type=DATE, help="From this date.")
 @click.option("--to", "end", type=DATE, help="Up to this date.")
 @format_option
@@ -252,6 +264,7 @@ def timeline(
     "--party",
     "-p",
     metavar="NAME",
+    shell_complete=complete.names,
     help="Only acts with NAME as a party (or a part of it, a post in it, a state it governs).",
 )
 @click.option(
@@ -261,7 +274,11 @@ def timeline(
     help="The status each act had on this date (its latest change by then).",
 )
 @click.option(
-    "--topic", "-t", metavar="TOPIC", help="A topic; narrower topics match too (energy finds oil)."
+    "--topic",
+    "-t",
+    metavar="TOPIC",
+    shell_complete=complete.topics,
+    help="A topic; narrower topics match too (energy finds oil).",
 )
 @format_option
 @click.pass_context
@@ -312,7 +329,7 @@ def agreements(
 
 
 @click.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=complete.names)
 @format_option
 @click.pass_context
 def show(ctx: click.Context, name: str, fmt: str) -> None:
@@ -383,8 +400,8 @@ def _print_card(card: dict[str, Any], headings: dict[str, str]) -> None:
 
 
 @click.command("path")
-@click.argument("a")
-@click.argument("b")
+@click.argument("a", shell_complete=complete.names)
+@click.argument("b", shell_complete=complete.names)
 @format_option
 @click.pass_context
 def path(ctx: click.Context, a: str, b: str, fmt: str) -> None:
@@ -416,7 +433,12 @@ CLAIM_COLUMNS = [
 
 
 @click.command("claims")
-@click.option("--about", metavar="NAME", help="Only claims about this entity.")
+@click.option(
+    "--about",
+    metavar="NAME",
+    shell_complete=complete.names,
+    help="Only claims about this entity.",
+)
 @click.option(
     "--status",
     metavar="STATUS",

@@ -9,12 +9,13 @@ from typing import Any
 
 import click
 
+from kg.cli import complete
 from kg.cli.common import empty_answer, open_store
 from kg.cli.output import emit, format_option, row_count, table
 
 
 @click.command("query")
-@click.argument("query", metavar="FILE|NAME", required=False)
+@click.argument("query", metavar="FILE|NAME", required=False, shell_complete=complete.queries)
 @format_option
 @click.option(
     "--param",
