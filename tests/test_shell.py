@@ -407,3 +407,117 @@ def test_the_readme_bash_line_completes_names(shipped_build: Path, tmp_path: Pat
     )
     assert proc.returncode == 0, proc.stderr
     assert "hassan-kazemi-qomi" in proc.stdout.splitlines(), proc.stdout
+
+
+# ---------------------------------------------------------------------------- progress
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_draws_the_share_and_the_time_left_on_a_terminal() -> None:
+    from kg.progress import Progress
+
+    now = [100.0]
+    term = FakeTerminal()
+    bar = Progress(200, "[1M]", stream=term, clock=lambda: now[0])
+    now[0] += 30
+    bar.update(50, "build 1/3")
+    assert bar.line() == "[1M] build 1/3   25%  0:30 elapsed, about 1:30 left", bar.line()
+    now[0] += 30
+    bar.update(150, "who-met")
+    drawn = term.getvalue().split("\r")
+    # Each redraw starts at the line's start and covers what the longer one before left.
+    assert drawn == [
+        "",
+        "[1M] build 1/3   25%  0:30 elapsed, about 1:30 left",
+        "[1M] who-met   75%  1:00 elapsed, about 0:20 left  ",
+    ], drawn
+    bar.close("done")
+    assert term.getvalue().split("\r")[3:] == [" " * 49, "done\n"], repr(term.getvalue())
+    # Piped (not a terminal): nothing at all.
+    piped = io.StringIO()
+    quiet = Progress(10, "x", stream=piped)
+    quiet.update(5, "half")
+    quiet.close("done")
+    assert piped.getvalue() == ""
+
+
+def run_in_pty(args: list[str], timeout: float = 600) -> tuple[int, str, str]:
+    """Run a command with stderr on a pseudo-terminal; return its code, stdout, stderr."""
+    import os
+    import pty
+    import subprocess
+
+    from tests.conftest import ROOT
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=slave, env={**os.environ, "PYTHONPATH": str(ROOT)}
+    )
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the command closed the terminal (it exited)
+            break
+        if not chunk:
+            break
+        err += chunk
+    out = proc.stdout.read().decode() if proc.stdout else ""
+    proc.wait(timeout=timeout)
+    os.close(master)
+    return proc.returncode, out, err.decode("utf-8", "replace")
+
+
+def test_push_shows_progress_on_a_terminal_only(oxigraph_server: str, shipped_build: Path) -> None:
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "kg", "push", "--endpoint", f"{oxigraph_server}/query",
+            "--graph", "https://example.org/progress", "--turtle", str(shipped_build / "kg.ttl")]  # fmt: skip
+    code, out, err = run_in_pty(args)
+    assert code == 0, err
+    size = (shipped_build / "kg.ttl").stat().st_size
+    assert f"pushing kg.ttl (sent; the server is loading it)  {size / 1024:.1f} of " in err, err
+    assert "100%" in err and "elapsed" in err, err
+    assert out.startswith(f"pushed {size} bytes"), out
+    piped = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert piped.returncode == 0 and piped.stderr == "", piped.stderr
+
+
+@pytest.mark.slow
+def test_scale_benchmark_shows_progress_on_a_terminal(tmp_path: Path) -> None:
+    """The README's scale command ran for half an hour without a word; piped, it stays
+    quiet (tests/test_benchmarks.py)."""
+    import sys
+
+    code, out, err = run_in_pty(
+        [sys.executable, "benchmarks/scale.py", "--sizes", "10k", "--runs", "1",
+         "--out", str(tmp_path)]  # fmt: skip
+    )
+    assert code == 0, err
+    for text in (
+        "scale.py [10k] generating facts",
+        "scale.py [10k] kg build 1/1",
+        "scale.py [10k] kg who-met --person 1/1",
+        "scale.py [10k] plain rdflib baseline 1/1",
+        "elapsed, about",
+        "100%",
+    ):
+        assert text in err, (text, err)
+    assert "| triples |" in out, out
+
+
+def test_scale_benchmark_names_its_sizes() -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/scale.py", "--sizes", "2k"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2 and "unknown size '2k' (sizes: 10k, 100k, 1M, 5M)" in proc.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -139,13 +138,20 @@ def push_cmd(endpoint: str, store_url: str | None, graph: str | None, turtle: Pa
             f"no {turtle.absolute()}: run `kg build` first, in the folder that holds facts/ "
             "(or cd into a built project), or pass --turtle FILE"
         )
+    from kg.progress import Progress, size_text
+
     target = store_url or gsp_url(endpoint)
-    if sys.stderr.isatty():  # progress on a terminal only; quiet when piped
-        click.echo(
-            f"sending {turtle} to {target}" + (f" as graph {graph}" if graph else "") + " …",
-            err=True,
-        )
-    sent = push(turtle, target, graph)
+    # Progress on a terminal only (stderr); quiet when piped. The server loads the graph
+    # once it has it all: the line then says so, as that may take a while too.
+    bar = Progress(turtle.stat().st_size, f"pushing {turtle.name}", show=size_text)
+
+    def sent_so_far(done: int) -> None:
+        bar.update(done, "(sent; the server is loading it)" if done >= bar.total else None)
+
+    try:
+        sent = push(turtle, target, graph, progress=sent_so_far if bar.enabled else None)
+    finally:
+        bar.close()
     click.echo(
         f"pushed {sent} bytes of Turtle to {target}"
         + (f" (graph {graph})" if graph else " (default graph)")
