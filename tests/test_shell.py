@@ -119,8 +119,12 @@ def test_stats_csv_without_table_is_the_first_and_names_the_others(kg: Any) -> N
     kinds = read_csv(ok(kg("stats", "--table", "kinds", "--format", "csv")).stdout)
     assert kinds["counts_as_meeting"].dtype == bool, kinds.dtypes
     assert sorted(kinds[kinds["counts_as_meeting"]]["kind"]) == [
-        "dialogue", "engagement", "meeting", "signing", "visit"
-    ]  # fmt: skip
+        "dialogue",
+        "engagement",
+        "meeting",
+        "signing",
+        "visit",
+    ]
     table = ok(kg("stats", "--table", "pairs")).stdout
     assert "Classes" not in table and table.splitlines()[-1] == "2 rows", table
     bad = kg("stats", "--table", "nope")
@@ -204,7 +208,8 @@ def endpoint(oxigraph_server: str, shipped_build: Path) -> str:
     """An Oxigraph server holding the shipped graph in GRAPH only; its default graph empty."""
     url = f"{oxigraph_server}/query"
     result = CliRunner().invoke(
-        main, ["push", "--endpoint", url, "--graph", GRAPH, "--turtle", str(shipped_build / "kg.ttl")]
+        main,
+        ["push", "--endpoint", url, "--graph", GRAPH, "--turtle", str(shipped_build / "kg.ttl")],
     )
     assert result.exit_code == 0, result.output
     return url
@@ -282,8 +287,10 @@ def test_query_json_keeps_the_select_star_order(kg: Any) -> None:
     assert data["head"]["vars"] == ["zeta", "alpha"], data
     assert [list(b) for b in data["results"]["bindings"]] == [["zeta", "alpha"]] * 2, data
     assert data["results"]["bindings"][0]["alpha"] == {
-        "type": "literal", "value": "Abdul Baqi Haqqani", "xml:lang": "en"
-    }  # fmt: skip
+        "type": "literal",
+        "value": "Abdul Baqi Haqqani",
+        "xml:lang": "en",
+    }
     csv_head = ok(kg("query", "-", "--format", "csv", input=q)).stdout.splitlines()[0]
     assert csv_head == "zeta,alpha"
 
@@ -399,8 +406,11 @@ def test_the_readme_bash_line_completes_names(shipped_build: Path, tmp_path: Pat
         "COMP_WORDS=(kg show kazemi); COMP_CWORD=2; _kg_completion kg\n"
         'printf "%s\\n" "${COMPREPLY[@]}"\n'
     )
-    env = {**os.environ, "PATH": f"{exe.parent}:{os.environ['PATH']}",
-           "KG_STORE": str(shipped_build / "store")}  # fmt: skip
+    env = {
+        **os.environ,
+        "PATH": f"{exe.parent}:{os.environ['PATH']}",
+        "KG_STORE": str(shipped_build / "store"),
+    }
     env.pop("KG_ENDPOINT", None)
     proc = subprocess.run(
         [bash, "--norc", "-c", script], env=env, capture_output=True, text=True, timeout=60
@@ -453,7 +463,11 @@ def run_in_pty(args: list[str], timeout: float = 600) -> tuple[int, str, str]:
 
     master, slave = pty.openpty()
     proc = subprocess.Popen(
-        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=slave, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        args,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     os.close(slave)
     err = b""
@@ -475,8 +489,18 @@ def test_push_shows_progress_on_a_terminal_only(oxigraph_server: str, shipped_bu
     import subprocess
     import sys
 
-    args = [sys.executable, "-m", "kg", "push", "--endpoint", f"{oxigraph_server}/query",
-            "--graph", "https://example.org/progress", "--turtle", str(shipped_build / "kg.ttl")]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "kg",
+        "push",
+        "--endpoint",
+        f"{oxigraph_server}/query",
+        "--graph",
+        "https://example.org/progress",
+        "--turtle",
+        str(shipped_build / "kg.ttl"),
+    ]
     code, out, err = run_in_pty(args)
     assert code == 0, err
     size = (shipped_build / "kg.ttl").stat().st_size
@@ -494,8 +518,16 @@ def test_scale_benchmark_shows_progress_on_a_terminal(tmp_path: Path) -> None:
     import sys
 
     code, out, err = run_in_pty(
-        [sys.executable, "benchmarks/scale.py", "--sizes", "10k", "--runs", "1",
-         "--out", str(tmp_path)]  # fmt: skip
+        [
+            sys.executable,
+            "benchmarks/scale.py",
+            "--sizes",
+            "10k",
+            "--runs",
+            "1",
+            "--out",
+            str(tmp_path),
+        ]
     )
     assert code == 0, err
     for text in (
@@ -518,6 +550,10 @@ def test_scale_benchmark_names_its_sizes() -> None:
 
     proc = subprocess.run(
         [sys.executable, "benchmarks/scale.py", "--sizes", "2k"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 2 and "unknown size '2k' (sizes: 10k, 100k, 1M, 5M)" in proc.stderr
