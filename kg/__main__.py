@@ -1,5 +1,6 @@
-"""`python -m kg` runs the kg command line."""
+"""`python -m kg` runs the kg command line, under its own name (usage lines, completion's
+_KG_COMPLETE), as the `kg` script does."""
 
 from kg.cli import main
 
-main()
+main(prog_name="kg")

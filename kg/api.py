@@ -53,7 +53,8 @@ def open(
     >>> kg.open(tmp / "nothing-here")
     Traceback (most recent call last):
     ...
-    kg.store.StoreError: no graph at .../nothing-here: run `kg build` first (or pass --store)
+    kg.store.StoreError: no graph at .../nothing-here: run `kg build` first, in the folder
+    that holds facts/ ...
     """
     text = str(path_or_endpoint) if path_or_endpoint is not None else ""
     if text.startswith(("http://", "https://")):

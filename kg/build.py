@@ -371,7 +371,20 @@ def _build(
     t0 = time.perf_counter()
     with _timed(timings, "load ontology"):
         if not facts_dir.is_dir():
-            raise FactsError([Diagnostic(str(facts_dir), 0, "facts folder not found")])
+            # Most often kg build run outside the project: say where it looked, and the fix.
+            what = "facts folder not found"
+            if facts_dir.exists():
+                what = "is a file, not a facts folder"
+            raise FactsError(
+                [
+                    Diagnostic(
+                        str(facts_dir),
+                        0,
+                        f"{what} (looked for {facts_dir.absolute()}): run `kg build` in the "
+                        "folder that holds facts/ (cd into the project), or pass --facts DIR",
+                    )
+                ]
+            )
         onto = _load_ontology(schema_files)
 
     say("reading and checking facts")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from kg.errors import KgError
 from kg.fuzzy import closest
 from kg.query import run
-from kg.store import Row, Store, value
+from kg.store import Row, Store, require_kg_data, value
 from kg.text import normalize
 
 SKOS_CONCEPT = "http://www.w3.org/2004/02/skos/core#Concept"
@@ -89,6 +89,9 @@ def resolve(store: Store, text: str, kind: str | None = None, what: str = "entit
     for k in closest(key, by_key, n=6):
         if by_key[k] not in labels:
             labels.append(by_key[k])
+    if not labels:
+        # No name at all to suggest: an empty graph, or the wrong one (KG_GRAPH), says so.
+        require_kg_data(store)
     hint = (" (did you mean " + " or ".join(f"'{x}'" for x in labels[:3]) + "?)") if labels else ""
     raise UnresolvedName(f"no {what} named {text!r}{hint}")
 

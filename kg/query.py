@@ -49,6 +49,7 @@ EARLIEST = dt.date.min  # 0001-01-01
 LATEST = dt.date.max  # 9999-12-31
 
 
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PARAM = re.compile(r"^#\s*param\s+(\w+)\s*:\s*(iri|date|text)\s*=\s*(\S+)\s*(.*)$")
 _FIELD = re.compile(r"^#\s*(title|description|example)\s*:\s*(.*)$")
 _VALUES = re.compile(r"^#\s*values\s+((?:\w+\s*)+):\s*(.*)$")
@@ -182,8 +183,13 @@ def _term(param: Param, val: object) -> Term:
             return ANY
         return ox.NamedNode(text)
     if param.type == "date":
-        day = val if isinstance(val, dt.date) else dt.date.fromisoformat(str(val))
-        return ox.Literal(day.isoformat(), datatype=ox.NamedNode(XSD + "date"))
+        if not isinstance(val, dt.date):
+            # Only YYYY-MM-DD, the lexical form of xsd:date: fromisoformat alone also takes
+            # 20220101 and 2022-W01-1, which no reader of `--param from=…` means.
+            if not _DAY.fullmatch(str(val)):
+                raise ValueError(f"{val!r} is not YYYY-MM-DD")
+            val = dt.date.fromisoformat(str(val))
+        return ox.Literal(val.isoformat(), datatype=ox.NamedNode(XSD + "date"))
     return ox.Literal(str(val))
 
 
@@ -228,11 +234,16 @@ def text_bindings(
         try:
             iri = param.type == "iri"
             values[key] = _term(param, _expand_iri(text, prefixes) if iri else text)
-        except ValueError:
+        except ValueError as exc:
             form = {"iri": "an IRI or prefix:name", "date": "a day, YYYY-MM-DD"}.get(
                 param.type, "text"
             )
-            raise ParamError(f"{query.name}: {key}={text!r} is not {form}") from None
+            # A well-formed impossible day says why (month must be in 1..12).
+            why = f" ({exc})" if param.type == "date" and _DAY.fullmatch(text) else ""
+            raise ParamError(
+                f"{query.name}: {key}={text!r} is not {form}{why}"
+                + (" (e.g. 2022-08-20)" if param.type == "date" and not why else "")
+            ) from None
     return bindings(query, values)
 
 

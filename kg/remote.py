@@ -14,7 +14,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -224,17 +224,38 @@ def gsp_url(endpoint: str) -> str:
     return endpoint.rstrip("/") + "/store"
 
 
-def push(turtle: Path, store_url: str, graph: str | None, timeout: float = 300.0) -> int:
+def push(
+    turtle: Path,
+    store_url: str,
+    graph: str | None,
+    timeout: float = 300.0,
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Replace a graph on a server with kg.ttl by one Graph Store Protocol PUT.
 
     A PUT replaces the graph's content in one request, atomically where the server's
-    store is transactional (Oxigraph's is). Returns the number of bytes sent.
+    store is transactional (Oxigraph's is). Returns the number of bytes sent. progress,
+    if given, is called with the bytes sent so far as each chunk goes out.
     """
     data = turtle.read_bytes()
     query = {"graph": graph} if graph else {"default": ""}
     url = store_url + "?" + urllib.parse.urlencode(query)
+
+    def chunks() -> Iterator[bytes]:
+        # Sent a chunk at a time (Content-Length given, so not chunked encoding) to count.
+        for start in range(0, len(data), _CHUNK * 16):
+            yield data[start : start + _CHUNK * 16]
+            if progress is not None:
+                progress(min(start + _CHUNK * 16, len(data)))
+
     req = urllib.request.Request(
-        url, data=data, method="PUT", headers={"Content-Type": "text/turtle; charset=utf-8"}
+        url,
+        data=chunks() if progress is not None else data,
+        method="PUT",
+        headers={
+            "Content-Type": "text/turtle; charset=utf-8",
+            "Content-Length": str(len(data)),
+        },
     )
     try:
         fetch(req, timeout, limit=1 << 20)

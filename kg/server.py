@@ -874,8 +874,9 @@ class Server(ThreadingHTTPServer):
 
 # Named queries the page does not offer: they answer only for a value a lookup gives (the
 # folded name typed; bound to its empty default, they match nothing). "All names"
-# (name-keys) shows what they search.
-NOT_ON_PAGE = {"names", "names-exact"}
+# (name-keys) shows what they search. "completions" likewise needs the start of a name
+# typed at a shell's Tab.
+NOT_ON_PAGE = {"names", "names-exact", "completions"}
 
 
 def _wildcard(text: str, name: str) -> bool:

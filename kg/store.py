@@ -53,6 +53,31 @@ def default_store_path() -> Path:
     return Path(os.environ.get("KG_STORE", "build/store"))
 
 
+def store_dir(path: Path | None = None) -> Path:
+    """The store folder to open: path, else $KG_STORE or build/store.
+
+    A build folder (one holding store/) stands for its store, so `--store build` and
+    `--store build/current` work as `--store build/store` does.
+    """
+    path = path or default_store_path()
+    if (path / "store").is_dir() and not (path / _STORE_MARK).exists():
+        return path / "store"
+    return path
+
+
+# A file every Oxigraph (RocksDB) store folder holds: a folder without it is no store.
+_STORE_MARK = "CURRENT"
+
+
+def missing_store(path: Path) -> str:
+    """Why there is no graph at path, the path in full, and how to get one."""
+    return (
+        f"no graph at {Path(os.path.abspath(path))}: run `kg build` first, in the folder that "
+        "holds facts/ (lookups read build/store there; or cd into a built project), or pass "
+        "--store DIR"
+    )
+
+
 @dataclass
 class EmbeddedStore:
     """A read-only pyoxigraph store on disk, as written by `kg build`."""
@@ -76,10 +101,10 @@ class EmbeddedStore:
         """
         import time
 
-        path = path or default_store_path()
+        path = store_dir(path)
         for attempt in range(50):
             if not path.is_dir():
-                raise StoreError(f"no graph at {path}: run `kg build` first (or pass --store)")
+                raise StoreError(missing_store(path))
             real = Path(os.path.realpath(path))
             guard = _hold(real.parent, last=attempt == 49)
             if guard is False:
@@ -90,6 +115,13 @@ class EmbeddedStore:
             except OSError as exc:
                 if guard is not None:
                     guard.close()
+                if not (real / _STORE_MARK).exists():
+                    # Not a store at all (RocksDB's own message names a missing CURRENT).
+                    raise StoreError(
+                        f"{Path(os.path.abspath(path))} is not a kg store (no Oxigraph store "
+                        "there): pass --store the folder `kg build` wrote (build, or "
+                        "build/store), or run `kg build` first"
+                    ) from None
                 raise StoreError(f"cannot open the graph at {path}: {exc}") from None
             return cls(real, store, _guard=guard)
         raise StoreError(f"cannot open the graph at {path}: it keeps being rebuilt")
@@ -144,6 +176,38 @@ class EmbeddedStore:
             raise StoreError(f"SPARQL syntax error: {exc}") from None
         except (OSError, RuntimeError, ValueError) as exc:
             raise StoreError(f"query failed: {exc}") from None
+
+
+# Every graph `kg build` writes holds the kg ontology's own node: one ASK tells a graph
+# with kg's data from an empty or foreign one (asked only once an answer came back empty).
+_KG_MARK = "ASK { <https://w3id.org/kg/ont> a <http://www.w3.org/2002/07/owl#Ontology> }"
+
+
+def no_kg_data(store: Store) -> str | None:
+    """Say where the store is and how to fix it if it holds no kg data; None when it does
+    (or when asking fails: the answer already given stands)."""
+    try:
+        if bool(store.raw(_KG_MARK)):
+            return None
+    except (KgError, OSError, ValueError):
+        return None
+    endpoint = getattr(store, "endpoint", None)
+    if endpoint is None:
+        path = getattr(store, "path", "?")
+        return f"the store at {path} holds no kg data: build one with `kg build`"
+    graph = getattr(store, "graph", None)
+    where = f"graph <{graph}>" if graph else "the default graph: no --graph given"
+    return (
+        f"the graph at {endpoint} ({where}) holds no kg data: check KG_GRAPH / --graph "
+        "names the graph `kg push --graph IRI` loaded, or load it with kg push"
+    )
+
+
+def require_kg_data(store: Store) -> None:
+    """Raise StoreError when the store holds no kg data (see no_kg_data)."""
+    problem = no_kg_data(store)
+    if problem is not None:
+        raise StoreError(problem)
 
 
 def _hold(gen: Path, last: bool) -> Any:

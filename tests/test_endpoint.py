@@ -271,9 +271,9 @@ def test_query_and_view_through_the_server(
 ) -> None:
     q = "SELECT (COUNT(?p) AS ?n) WHERE { ?p a kg:Person }"
     remote = CliRunner().invoke(
-        main, ["--endpoint", pushed, "--graph", GRAPH, "query", "-"], input=q
+        main, ["--endpoint", pushed, "--graph", GRAPH, "query", "-", "--format", "csv"], input=q
     )
-    assert remote.exit_code == 0 and remote.stdout.split()[-1] == "14", remote.output
+    assert remote.exit_code == 0 and remote.stdout.split() == ["n", "14"], remote.output
     pages = []
     for store_args in (
         ["--store", str(shipped_build / "store")],
@@ -306,12 +306,12 @@ def test_push_replaces_the_graph(pushed: str, shipped_build: Path) -> None:
     assert again.exit_code == 0, again.output
     count = CliRunner().invoke(
         main,
-        ["--endpoint", pushed, "--graph", GRAPH, "query", "-"],
+        ["--endpoint", pushed, "--graph", GRAPH, "query", "-", "--format", "csv"],
         input="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
     )
     local = CliRunner().invoke(
         main,
-        ["--store", str(shipped_build / "store"), "query", "-"],
+        ["--store", str(shipped_build / "store"), "query", "-", "--format", "csv"],
         input="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
     )
     assert count.stdout.split()[-1] == local.stdout.split()[-1]
@@ -494,7 +494,10 @@ def test_push_errors(kg_server: str, tmp_path: Path) -> None:
     missing = CliRunner().invoke(
         main, ["push", "--endpoint", f"{kg_server}/sparql", "--turtle", str(tmp_path / "kg.ttl")]
     )
-    assert one_line_error(missing) == f"error: no {tmp_path / 'kg.ttl'}: run `kg build` first"
+    assert one_line_error(missing) == (
+        f"error: no {tmp_path / 'kg.ttl'}: run `kg build` first, in the folder that holds "
+        "facts/ (or cd into a built project), or pass --turtle FILE"
+    )
     (tmp_path / "kg.ttl").write_text("<urn:a> <urn:b> <urn:c> .\n")
     refused = CliRunner().invoke(
         main, ["push", "--endpoint", f"{kg_server}/sparql", "--turtle", str(tmp_path / "kg.ttl")]

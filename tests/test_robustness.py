@@ -284,7 +284,9 @@ def test_hostile_fact_values_are_stored_and_shown_as_text(
     count = (
         CliRunner()
         .invoke(
-            main, ["--store", store, "query", "-"], input="SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+            main,
+            ["--store", store, "query", "-", "--format", "csv"],
+            input="SELECT (COUNT(*) AS ?n) { ?s ?p ?o }",
         )
         .stdout
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from kg import __version__
 from kg.cli import lookups
 from kg.cli.analyse import communities_cmd, engagement_cmd, export_cmd, rank_cmd
 from kg.cli.build import build_cmd
@@ -18,7 +19,9 @@ from kg.cli.view import view_cmd
 
 
 @click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="kg")
+# kg's own __version__ (the one pyproject gives, tested): no package metadata needed, so a
+# checkout run as `python -m kg` answers too.
+@click.version_option(__version__, "--version", "-V", prog_name="kg")
 @click.option(
     "--endpoint",
     envvar="KG_ENDPOINT",

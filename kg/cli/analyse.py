@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from kg.analytics import MEASURES
-from kg.cli.common import open_store
-from kg.cli.output import emit, format_option, table
+from kg.cli.common import empty_answer, open_store
+from kg.cli.output import emit, format_option, one_table, table
 
 # The meanings live with the measures (kg.analytics imports no heavy library at load).
 _MEASURE_HELP = "\n\n".join(f"{name}: {meaning}." for name, meaning in MEASURES.items())
@@ -90,6 +90,10 @@ def communities_cmd(ctx: click.Context, fmt: str) -> None:
     )
 
 
+# engagement --table NAME: its tables, first the one csv prints unless told.
+ENGAGEMENT_TABLES = ("counts", "kinds", "reported")
+
+
 @click.command("engagement")
 @click.option(
     "--by",
@@ -98,9 +102,17 @@ def communities_cmd(ctx: click.Context, fmt: str) -> None:
     show_default=True,
     help="Count per month, per topic or per pair of sides.",
 )
+@click.option(
+    "--table",
+    "which",
+    type=click.Choice(ENGAGEMENT_TABLES),
+    help="Only this table: counts (the curated events, --by), kinds (events with two "
+    "sides per kind) or reported (the source's own figures). csv holds one table: "
+    "counts unless told.",
+)
 @format_option
 @click.pass_context
-def engagement_cmd(ctx: click.Context, by: str, fmt: str) -> None:
+def engagement_cmd(ctx: click.Context, by: str, which: str | None, fmt: str) -> None:
     """Engagement counts from the curated events, next to the figures the source reports.
 
     An engagement is an event of a kind that counts as a meeting (not an invitation, a
@@ -111,21 +123,47 @@ def engagement_cmd(ctx: click.Context, by: str, fmt: str) -> None:
     (ReportedStatistic) cover far more meetings than the curated events: both are shown so
     the difference stays explicit.
 
+    --table NAME prints one of the tables (json: its list of rows); csv is always one
+    table, which pandas.read_csv reads: counts unless --table says which
+    (`--table reported` for the source's figures).
+
     Example: kg engagement --by pair
+
+    Example: kg engagement --table reported --format csv
     """
     from kg.lookups import engagement
 
     data = engagement(open_store(ctx), by)
-    if fmt == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
+    if not data["rows"] and not data["reported"]:
+        empty_answer()
     cols = {
         "month": [("month", "month")],
         "topic": [("topic", "topic")],
         "pair": [("side", "a"), ("other side", "b")],
     }[by]
-    if fmt == "csv":
-        emit("csv", [*cols, ("count", "count")], data["rows"])
+    kind_cols = [("kind", "kind"), ("meeting", "counts_as_meeting"), ("count", "count")]
+    # The figure as a reader says it (67; rank 4 of 58), beside the fields it comes from.
+    reported = [
+        {
+            "statistic": r["statistic"],
+            "figure": r["value"] or (f"rank {r['rank']} of {r['out_of']}" if r["rank"] else ""),
+            **r,
+        }
+        for r in data["reported"]
+    ]
+    reported_cols = [("statistic", "statistic"), ("figure", "figure"), ("line", "sources")]
+    which = one_table(fmt, which, ENGAGEMENT_TABLES)
+    if which == "counts":
+        emit(fmt, [*cols, ("count", "count")], data["rows"], "no engagements")
+        return
+    if which == "kinds":
+        emit(fmt, kind_cols, data["per_kind"], "no events with two sides")
+        return
+    if which == "reported":
+        emit(fmt, reported_cols, reported if fmt != "json" else data["reported"], "none")
+        return
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     click.echo(f"Curated events, by {by}")
     click.echo(
@@ -134,22 +172,9 @@ def engagement_cmd(ctx: click.Context, by: str, fmt: str) -> None:
     if data["curated_total"] is not None:
         click.echo(f"total: {data['curated_total']}")
     click.echo("\nEvents with two sides, by kind (only those counted as meetings above)")
-    cols = [("kind", "kind"), ("meeting", "counts_as_meeting"), ("count", "count")]
-    click.echo(table(cols, data["per_kind"]))
+    click.echo(table(kind_cols, data["per_kind"]))
     click.echo("\nReported by the source (not recomputable from the curated events)")
-    rows = [
-        {
-            **r,
-            "figure": r["value"] or (f"rank {r['rank']} of {r['out_of']}" if r["rank"] else ""),
-            "line": r["sources"],
-        }
-        for r in data["reported"]
-    ]
-    click.echo(
-        table([("statistic", "statistic"), ("figure", "figure"), ("line", "line")], rows)
-        if rows
-        else "(none)"
-    )
+    click.echo(table(reported_cols, reported) if reported else "(none)")
 
 
 @click.command("export")

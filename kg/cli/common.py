@@ -73,10 +73,32 @@ def store_path(ctx: click.Context) -> Path | None:
 def open_store(ctx: click.Context) -> Store:
     """Open the graph: `kg --endpoint URL` (a SPARQL server), else `--store` / build/store."""
     root = ctx.find_root().params
+    store: Store
     if root.get("endpoint"):
         from kg.remote import RemoteStore
 
-        return RemoteStore(root["endpoint"], root.get("graph"), root.get("timeout") or 30.0)
-    from kg.store import EmbeddedStore
+        store = RemoteStore(root["endpoint"], root.get("graph"), root.get("timeout") or 30.0)
+    else:
+        from kg.store import EmbeddedStore
 
-    return EmbeddedStore.open(store_path(ctx))
+        store = EmbeddedStore.open(store_path(ctx))
+    ctx.meta["kg.store"] = store  # for empty_answer(): is an empty answer an empty graph?
+    return store
+
+
+def empty_answer(error: bool = True) -> None:
+    """An answer came back empty: if the graph opened holds no kg data at all (an empty
+    endpoint, a wrong KG_GRAPH), say so: an error for a lookup, a note for `kg query`
+    (which may ask any graph)."""
+    ctx = click.get_current_context(silent=True)
+    store = ctx.meta.get("kg.store") if ctx is not None else None
+    if store is None:
+        return
+    from kg.store import StoreError, no_kg_data
+
+    problem = no_kg_data(store)
+    if problem is None:
+        return
+    if error:
+        raise StoreError(problem)
+    click.echo(f"note: {visible(problem)}", err=True)

@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
-from kg.cli.common import DATE, date_range, open_store
-from kg.cli.output import emit, format_option, table
+from kg.cli import complete
+from kg.cli.common import DATE, date_range, empty_answer, open_store
+from kg.cli.output import Page, emit, format_option, one_table, table
 from kg.text import visible
 
 # Table columns (header, field) of roles and events, in the commands and on the card.
@@ -55,7 +56,7 @@ def page(rows: list[Any], fmt: str, limit: int | None, offset: int) -> list[Any]
     note = paging_note(offset, len(shown), total)
     if note:
         click.echo(f"note: {note}", err=True)
-    return shown
+    return Page(shown, total, offset)
 
 
 def paging_note(offset: int, shown: int, total: int) -> str | None:
@@ -78,11 +79,22 @@ def paging_note(offset: int, shown: int, total: int) -> str | None:
     "--person",
     "-p",
     metavar="NAME",
+    shell_complete=complete.names,
     help="An actor on one side (person, institution, post or state).",
 )
-@click.option("--with", "with_", metavar="NAME", help="An actor on the other side.")
 @click.option(
-    "--topic", "-t", metavar="TOPIC", help="A topic; narrower topics match too (energy finds oil)."
+    "--with",
+    "with_",
+    metavar="NAME",
+    shell_complete=complete.names,
+    help="An actor on the other side.",
+)
+@click.option(
+    "--topic",
+    "-t",
+    metavar="TOPIC",
+    shell_complete=complete.topics,
+    help="A topic; narrower topics match too (energy finds oil).",
 )
 @click.option("--from", "start", type=DATE, help="From this date (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--to", "end", type=DATE, help="Up to this date.")
@@ -166,7 +178,7 @@ def who_met(
 
 
 @click.command("roles")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete.names)
 @click.option(
     "--on", "on", type=DATE, help="Held on this date (a month or year: at some time in it)."
 )
@@ -209,7 +221,7 @@ def roles(
 
 
 @click.command("timeline")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete.names)
 @click.option("--from", "start", type=DATE, help="From this date.")
 @click.option("--to", "end", type=DATE, help="Up to this date.")
 @format_option
@@ -252,6 +264,7 @@ def timeline(
     "--party",
     "-p",
     metavar="NAME",
+    shell_complete=complete.names,
     help="Only acts with NAME as a party (or a part of it, a post in it, a state it governs).",
 )
 @click.option(
@@ -261,7 +274,11 @@ def timeline(
     help="The status each act had on this date (its latest change by then).",
 )
 @click.option(
-    "--topic", "-t", metavar="TOPIC", help="A topic; narrower topics match too (energy finds oil)."
+    "--topic",
+    "-t",
+    metavar="TOPIC",
+    shell_complete=complete.topics,
+    help="A topic; narrower topics match too (energy finds oil).",
 )
 @format_option
 @click.pass_context
@@ -312,7 +329,7 @@ def agreements(
 
 
 @click.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=complete.names)
 @format_option
 @click.pass_context
 def show(ctx: click.Context, name: str, fmt: str) -> None:
@@ -383,8 +400,8 @@ def _print_card(card: dict[str, Any], headings: dict[str, str]) -> None:
 
 
 @click.command("path")
-@click.argument("a")
-@click.argument("b")
+@click.argument("a", shell_complete=complete.names)
+@click.argument("b", shell_complete=complete.names)
 @format_option
 @click.pass_context
 def path(ctx: click.Context, a: str, b: str, fmt: str) -> None:
@@ -420,7 +437,12 @@ CLAIM_COLUMNS = [
 
 
 @click.command("claims")
-@click.option("--about", metavar="NAME", help="Only claims about this entity.")
+@click.option(
+    "--about",
+    metavar="NAME",
+    shell_complete=complete.names,
+    help="Only claims about this entity.",
+)
 @click.option(
     "--status",
     metavar="STATUS",
@@ -478,8 +500,8 @@ def topics(ctx: click.Context, fmt: str) -> None:
     from kg import lookups
 
     rows = lookups.topics(open_store(ctx))
-    if fmt != "table":
-        emit(fmt, [], rows)
+    if fmt != "table" or not rows:
+        emit(fmt, [], rows, "no topics")
         return
     children: dict[str | None, list[dict[str, Any]]] = {}
     for r in rows:
@@ -497,10 +519,35 @@ def topics(ctx: click.Context, fmt: str) -> None:
     walk(None, 0)
 
 
+# stats --table NAME: each table of `kg stats`, its key in the JSON and its columns.
+STATS_TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "classes": ("classes", [("class", "class"), ("count", "count")]),
+    "kinds": (
+        "events_per_kind",
+        [
+            ("kind", "kind"),
+            ("meeting", "counts_as_meeting"),
+            ("events", "events"),
+            ("with two sides", "with_two_sides"),
+        ],
+    ),
+    "months": ("meetings_per_month", [("month", "month"), ("count", "count")]),
+    "topics": ("meetings_per_topic", [("topic", "topic"), ("count", "count")]),
+    "pairs": ("meetings_per_pair", [("a", "a"), ("b", "b"), ("count", "count")]),
+}
+
+
 @click.command("stats")
+@click.option(
+    "--table",
+    "which",
+    type=click.Choice(list(STATS_TABLES)),
+    help="Only this table: classes, kinds (events per kind), months, topics or pairs "
+    "(meetings per month, topic, pair of sides). csv holds one table: classes unless told.",
+)
 @format_option
 @click.pass_context
-def stats(ctx: click.Context, fmt: str) -> None:
+def stats(ctx: click.Context, which: str | None, fmt: str) -> None:
     """Counts per class and per event kind; meetings per month, per topic and per pair of sides.
 
     A meeting here is an event of a kind that counts as a meeting (listed under meeting
@@ -508,40 +555,26 @@ def stats(ctx: click.Context, fmt: str) -> None:
     count includes events tagged with a narrower topic. Events per kind counts every event
     of each kind, and those with actors on two sides.
 
-    Example: kg stats
+    --table NAME prints one of the tables (json: its list of rows); csv is always one
+    table, which pandas.read_csv reads: classes unless --table says which.
+
+    Example: kg stats --table months --format csv
     """
     from kg import lookups
 
     data = lookups.stats(open_store(ctx))
+    if not data["classes"]:
+        empty_answer()
+    which = one_table(fmt, which, list(STATS_TABLES))
+    if which is not None:
+        key, cols = STATS_TABLES[which]
+        emit(fmt, cols, data[key], f"no {key.replace('_', ' ')}")
+        return
     if fmt == "json":
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
-    data = {**data, "meeting_kinds": [{"kind": k} for k in data["meeting_kinds"]]}
-    sections = [
-        ("classes", [("class", "class"), ("count", "count")]),
-        (
-            "events_per_kind",
-            [
-                ("kind", "kind"),
-                ("meeting", "counts_as_meeting"),
-                ("events", "events"),
-                ("with two sides", "with_two_sides"),
-            ],
-        ),
-        ("meetings_per_month", [("month", "month"), ("count", "count")]),
-        ("meetings_per_topic", [("topic", "topic"), ("count", "count")]),
-        ("meetings_per_pair", [("a", "a"), ("b", "b"), ("count", "count")]),
-    ]
-    for i, (key, cols) in enumerate(sections):
-        if fmt == "csv":
-            click.echo(f"# {key}")
-            emit("csv", cols, data[key])
-            continue
+    for i, (key, cols) in enumerate(STATS_TABLES.values()):
         click.echo(("\n" if i else "") + key.replace("_", " ").capitalize())
         click.echo(table(cols, data[key]))
-    if fmt == "csv":
-        click.echo("# meeting_kinds")
-        emit("csv", [("kind", "kind")], data["meeting_kinds"])
-    else:
-        kinds = ", ".join(k["kind"] for k in data["meeting_kinds"])
-        click.echo(f"\nMeetings are the events of these kinds: {kinds}")
+    kinds = ", ".join(data["meeting_kinds"])
+    click.echo(f"\nMeetings are the events of these kinds: {kinds}")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import textwrap
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,28 +28,87 @@ format_option = click.option(
 )
 
 
-def _fit(widths: list[int], total: int) -> list[int]:
-    # Shrink the widest column, one character at a time, until the row fits.
-    widths = list(widths)
-    while sum(widths) + 2 * (len(widths) - 1) > total and max(widths) > 10:
-        widths[widths.index(max(widths))] -= 1
+# Where a compound may break: after a hyphen between letters ("Consulate-|General"), as
+# textwrap's break_on_hyphens does; dates and numbers (2022-05-13) never break.
+_HYPHEN = re.compile(r"(?<=[^\W\d_]-)(?=[^\W\d_])")
+_MARK = re.compile(r" \*(?= |$)")
+
+
+def _longest(texts: Sequence[str], pieces: bool = False) -> int:
+    """The longest word in texts (pieces: the longest part of a word between hyphens)."""
+    words = [w for t in texts for w in t.split()]
+    if pieces:
+        words = [p for w in words for p in _HYPHEN.split(w)]
+    return max((len(w) for w in words), default=1)
+
+
+def _fit(heads: list[str], cells: list[list[str]], total: int) -> list[int]:
+    """Column widths that fit `total` characters, lines breaking between words.
+
+    Each column keeps at least its longest word (else: its longest part between hyphens),
+    and the room left is shared out in proportion to how much more each column would take
+    unwrapped: long texts (events, claims) get the room, a date or a line number keeps
+    its own. Only when even those cannot sit side by side (seven columns in 80, or an
+    IRI) are the widest columns narrowed further, and their longest words split.
+    """
+    n = len(heads)
+    columns = [[heads[i]] + [c[i] for c in cells] for i in range(n)]
+    natural = [max(len(t) for t in col) for col in columns]
+    room = total - 2 * (n - 1)
+    if sum(natural) <= room:
+        return natural
+    widths: list[int] = []
+    for pieces in (False, True):
+        widths = [min(w, _longest(col, pieces)) for w, col in zip(natural, columns, strict=True)]
+        if sum(widths) <= room:
+            break
+    else:
+        # Some words must be split: narrow, a character at a time, the column where that
+        # splits the fewest words (a date column, all words of ten, is the last to give).
+        sizes = [
+            Counter(len(p) for t in col for w in t.split() for p in _HYPHEN.split(w))
+            for col in columns
+        ]
+        while sum(widths) > room:
+            narrowable = [i for i in range(n) if widths[i] > 4]
+            if not narrowable:
+                break
+            i = min(narrowable, key=lambda k: (sizes[k][widths[k]], -widths[k], k))
+            widths[i] -= 1
+        return widths
+    spare = room - sum(widths)
+    want = [natural[i] - widths[i] for i in range(n)]
+    share = [spare * w // sum(want) for w in want]
+    widths = [w + s for w, s in zip(widths, share, strict=True)]
+    # What rounding left goes to the columns furthest from their unwrapped width.
+    for _ in range(spare - sum(share)):
+        i = max(range(n), key=lambda k: (natural[k] - widths[k], -k))
+        widths[i] += 1
     return widths
 
 
 def table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]]) -> str:
-    """Return rows as an aligned text table no wider than the terminal (80 when piped)."""
+    """Return rows as an aligned text table no wider than the terminal (80 when piped).
+
+    Cells wrap between words; a column too narrow for its longest word breaks compounds
+    at their hyphens first, and splits a word only when even that does not fit (see _fit).
+    """
     # Control characters shown as escapes: a fact cannot colour, move or reorder the screen.
     heads = [visible(h) for h, _ in columns]
-    cells = [[visible(cell(r.get(k)).replace("\n", " ")) for _, k in columns] for r in rows]
-    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(heads)]
-    total = shutil.get_terminal_size((80, 24)).columns
-    widths = _fit(widths, max(total, 40))
+    # The `*` marking an inferred actor stays with its name: joined by a NUL (no control
+    # character is left in cells after visible()) while wrapping, a space when printed.
+    cells = [
+        [_MARK.sub("\0*", visible(cell(r.get(k)).replace("\n", " "))) for _, k in columns]
+        for r in rows
+    ]
+    widths = _fit(heads, cells, max(terminal_width(), 40))
+    hyphens = [w < _longest([heads[i]] + [c[i] for c in cells]) for i, w in enumerate(widths)]
 
     def line(values: list[str]) -> str:
         # Wrap rather than cut: an analyst must see every word of a name or a source.
         wrapped = [
-            textwrap.wrap(v, w, break_on_hyphens=False) or [""]
-            for v, w in zip(values, widths, strict=True)
+            textwrap.wrap(v, w, break_on_hyphens=h) or [""]
+            for v, w, h in zip(values, widths, hyphens, strict=True)
         ]
         out = []
         for i in range(max(len(w) for w in wrapped)):
@@ -55,12 +116,44 @@ def table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]]) ->
                 (w[i] if i < len(w) else "").ljust(width)
                 for w, width in zip(wrapped, widths, strict=True)
             ]
-            out.append("  ".join(parts).rstrip())
+            out.append("  ".join(parts).rstrip().replace("\0", " "))
         return "\n".join(out)
 
     text = [line(heads), "  ".join("-" * w for w in widths)]
     text += [line(c) for c in cells]
     return "\n".join(text)
+
+
+class Page(list[Any]):
+    """The rows of one page of an answer, knowing the answer's total and the page's offset
+    (a table's last line says `rows 51–100 of 21594`)."""
+
+    def __init__(self, rows: Sequence[Any], total: int, offset: int) -> None:
+        super().__init__(rows)
+        self.total = total
+        self.offset = offset
+
+
+def terminal_width() -> int:
+    """The terminal's width in columns ($COLUMNS first), 80 when output is piped."""
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+def row_count(shown: int, total: int | None = None, offset: int = 0) -> str:
+    """The line ending a table: `21 rows`, or which rows of how many a page shows."""
+    if total is not None and total != shown and shown:
+        return f"rows {offset + 1}–{offset + shown} of {total}"
+    return f"{shown} row" if shown == 1 else f"{shown} rows"
+
+
+def one_table(fmt: str, which: str | None, tables: Sequence[str]) -> str | None:
+    """The table to print of a command made of several: --table, or for csv (which holds
+    one table) the first, with a note on stderr naming the others."""
+    if which is None and fmt == "csv":
+        which = tables[0]
+        others = ", ".join(tables[1:])
+        click.echo(f"note: csv holds one table, {which}; --table {others} for another", err=True)
+    return which
 
 
 def documents(rows: Sequence[dict[str, Any]]) -> list[str]:
@@ -107,6 +200,10 @@ def emit(
     mark: in a table, the fields of an inferred row (status "inferred") that may get a `*`, and
     a footnote below names each rule and its premises' lines (json and csv: `because`).
     """
+    if not rows:
+        from kg.cli.common import empty_answer
+
+        empty_answer()
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -122,18 +219,19 @@ def emit(
             click.echo(f"({empty})")
             return
         click.echo(table(columns, _marked(rows, mark) if mark else rows))
+        # The row count last: a page says which rows of the answer it holds, as the note
+        # on stderr does (rows 1–500 of 21594).
+        count = row_count(len(rows), getattr(rows, "total", None), getattr(rows, "offset", 0))
         docs = documents(rows)
-        if docs:
-            click.echo(
-                visible(f"\n{len(rows)} row(s); line numbers refer to {', '.join(docs)}", True)
-            )
+        where = f"; line numbers refer to {', '.join(docs)}" if docs else ""
+        click.echo("\n" + textwrap.fill(visible(f"{count}{where}"), max(terminal_width(), 40)))
         for note in footnotes(rows) if mark else []:
-            click.echo(
-                textwrap.fill(visible(note), max(shutil.get_terminal_size((80, 24)).columns, 40))
-            )
+            click.echo(textwrap.fill(visible(note), max(terminal_width(), 40)))
 
 
 def _csv_cell(value: Any) -> str:
+    if isinstance(value, bool):  # what pandas.read_csv and spreadsheets read as booleans
+        return "true" if value else "false"
     if isinstance(value, dict) and "rule" in value:  # an inferred row's reason
         return f"{value['rule']} ({_csv_cell(value['premises'])})"
     if isinstance(value, dict) and "line" in value:

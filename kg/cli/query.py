@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from kg.cli.common import open_store
-from kg.cli.output import emit, format_option, table
+from kg.cli import complete
+from kg.cli.common import empty_answer, open_store
+from kg.cli.output import emit, format_option, row_count, table
 
 
 @click.command("query")
-@click.argument("query", metavar="FILE|NAME", required=False)
+@click.argument("query", metavar="FILE|NAME", required=False, shell_complete=complete.queries)
 @format_option
 @click.option(
     "--param",
@@ -101,14 +103,24 @@ def query_cmd(
     if isinstance(result, ox.QuerySolutions):
         # SELECT *: the query's order, not pyoxigraph's alphabetical one.
         names = column_order(text, [v.value for v in result.variables])
-        if fmt == "table":
-            rows = [{n: _show(sol[n]) for n in names} for sol in result]
-            click.echo(table([(n, n) for n in names], rows) if rows else "(no rows)")
+        if fmt == "json":
+            data = _ordered_json(result.serialize(format=ox.QueryResultsFormat.JSON), names)
+            if not data["results"]["bindings"]:
+                empty_answer(error=False)
+            click.echo(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
             return
-        if fmt == "csv":
-            out.write(solutions_csv(result, names=names))  # formula-safe cells, see README
-        else:
-            out.write(result.serialize(format=ox.QueryResultsFormat.JSON) or b"")
+        solutions = list(result)
+        if not solutions:
+            empty_answer(error=False)
+        if fmt == "table":
+            rows = [{n: _show(sol[n]) for n in names} for sol in solutions]
+            if not rows:
+                click.echo("(no rows)")
+                return
+            click.echo(table([(n, n) for n in names], rows))
+            click.echo(f"\n{row_count(len(rows))}")
+            return
+        out.write(solutions_csv(solutions, names=names))  # formula-safe cells, see README
     elif isinstance(result, ox.QueryBoolean):
         if fmt == "table":
             click.echo("true" if bool(result) else "false")
@@ -116,6 +128,9 @@ def query_cmd(
         rfmt = ox.QueryResultsFormat.JSON if fmt == "json" else ox.QueryResultsFormat.CSV
         out.write(result.serialize(format=rfmt) or b"")
     else:
+        triples = list(result)
+        if not triples:
+            empty_answer(error=False)
         gfmt = {
             "table": ox.RdfFormat.TURTLE,
             "json": ox.RdfFormat.JSON_LD,
@@ -123,11 +138,23 @@ def query_cmd(
         }[fmt]
         # Vocabulary prefixes only: entity IRIs read better in full than as id:person\/x.
         vocab = {k: v for k, v in prefixes.items() if k not in ("id", "topic")}
-        data = ox.serialize(result, format=gfmt, prefixes=vocab if fmt == "table" else None)
-        out.write(data or b"")
+        graph = ox.serialize(triples, format=gfmt, prefixes=vocab if fmt == "table" else None)
+        out.write(graph or b"")
     out.flush()
     if fmt == "json" or (fmt == "table" and not isinstance(result, ox.QuerySolutions)):
         click.echo()
+
+
+def _ordered_json(body: bytes | None, names: list[str]) -> dict[str, Any]:
+    """SPARQL JSON results with head.vars, and each binding's keys, in the order of names:
+    pyoxigraph writes a `SELECT *`'s variables sorted by name; the query's order is kept,
+    as in the table and the csv."""
+    data: dict[str, Any] = json.loads(body or b"{}")
+    data["head"]["vars"] = names
+    data["results"]["bindings"] = [
+        {n: b[n] for n in names if n in b} for b in data["results"]["bindings"]
+    ]
+    return data
 
 
 def _show(term: Any) -> str:

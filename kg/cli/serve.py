@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
@@ -102,7 +101,7 @@ def serve_cmd(
     Example: kg serve --port 7878   (then: curl 'http://127.0.0.1:7878/sparql?query=ASK{}')
     """
     from kg.server import ServerConfig, cors_origin, serve
-    from kg.store import default_store_path
+    from kg.store import StoreError, missing_store, store_dir
 
     if no_cors and cors:
         raise click.UsageError("--cors and --no-cors contradict each other: give one")
@@ -110,9 +109,11 @@ def serve_cmd(
         origins = tuple(cors_origin(c) for c in cors)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--cors'") from None
-
+    store = store_dir(store_path(ctx))
+    if not store.is_dir():
+        raise StoreError(missing_store(store))
     config = ServerConfig(
-        store_path(ctx) or default_store_path(),
+        store,
         host,
         port,
         query_timeout,
@@ -160,14 +161,24 @@ def push_cmd(endpoint: str, store_url: str | None, graph: str | None, turtle: Pa
     from kg.store import StoreError
 
     if not turtle.is_file():
-        raise StoreError(f"no {turtle}: run `kg build` first")
-    target = store_url or gsp_url(endpoint)
-    if sys.stderr.isatty():  # progress on a terminal only; quiet when piped
-        click.echo(
-            f"sending {turtle} to {target}" + (f" as graph {graph}" if graph else "") + " …",
-            err=True,
+        raise StoreError(
+            f"no {turtle.absolute()}: run `kg build` first, in the folder that holds facts/ "
+            "(or cd into a built project), or pass --turtle FILE"
         )
-    sent = push(turtle, target, graph)
+    from kg.progress import Progress, size_text
+
+    target = store_url or gsp_url(endpoint)
+    # Progress on a terminal only (stderr); quiet when piped. The server loads the graph
+    # once it has it all: the line then says so, as that may take a while too.
+    bar = Progress(turtle.stat().st_size, f"pushing {turtle.name}", show=size_text)
+
+    def sent_so_far(done: int) -> None:
+        bar.update(done, "(sent; the server is loading it)" if done >= bar.total else None)
+
+    try:
+        sent = push(turtle, target, graph, progress=sent_so_far if bar.enabled else None)
+    finally:
+        bar.close()
     click.echo(
         f"pushed {sent} bytes of Turtle to {target}"
         + (f" (graph {graph})" if graph else " (default graph)")

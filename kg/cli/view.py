@@ -7,11 +7,17 @@ from typing import Any
 
 import click
 
+from kg.cli import complete
 from kg.cli.common import DATE, date_range, open_store
 
 
 @click.command("view")
-@click.option("--ego", metavar="NAME", help="Only what lies within --depth links of NAME.")
+@click.option(
+    "--ego",
+    metavar="NAME",
+    shell_complete=complete.names,
+    help="Only what lies within --depth links of NAME.",
+)
 @click.option(
     "--depth",
     type=click.IntRange(1, 6),
@@ -23,12 +29,18 @@ from kg.cli.common import DATE, date_range, open_store
     "--topic",
     "-t",
     metavar="TOPIC",
+    shell_complete=complete.topics,
     help="Only meetings and facts on a topic (narrower topics included) and who they involve.",
 )
 @click.option("--from", "start", type=DATE, help="Only what is dated from this date.")
 @click.option("--to", "end", type=DATE, help="Only what is dated up to this date.")
 @click.option(
-    "--path", "path", nargs=2, metavar="A B", help="Highlight the shortest chain between A and B."
+    "--path",
+    "path",
+    nargs=2,
+    metavar="A B",
+    shell_complete=complete.names,
+    help="Highlight the shortest chain between A and B.",
 )
 @click.option(
     "-o",
