@@ -55,6 +55,7 @@ def test_shipped_facts_build_cleanly(tmp_path: Path) -> None:
     assert lines["Meeting"] >= 6 and lines["Message"] == 3, lines
 
 
+@pytest.mark.slow
 def test_build_is_byte_for_byte_reproducible(tmp_path: Path) -> None:
     first = _build(tmp_path / "a", seed="1")
     second = _build(tmp_path / "b", seed="2")

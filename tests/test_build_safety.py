@@ -43,6 +43,7 @@ def test_a_folder_of_someone_elses_files_is_refused_and_kept(mini: Path, tmp_pat
     assert all((out / n).read_text() == "mine" for n in FOREIGN)
 
 
+@pytest.mark.slow
 def test_a_marked_folder_rebuilds_and_a_new_or_empty_one_is_claimed(
     mini: Path, tmp_path: Path
 ) -> None:

@@ -467,8 +467,11 @@ def evil() -> Iterator[str]:
     ("path", "message"),
     [
         ("/huge", "sent over 1048576 bytes"),
-        ("/drip", "timed out after 3 s without a complete answer"),
-        ("/slowhead", "timed out after 3 s without a complete answer"),
+        # these two wait out kg's 3 s deadline: slow
+        pytest.param("/drip", "timed out after 3 s without a complete answer", marks=pytest.mark.slow),
+        pytest.param(
+            "/slowhead", "timed out after 3 s without a complete answer", marks=pytest.mark.slow
+        ),
         ("/garbage", "answered malformed HTTP"),
         ("/badjson", "sent an unreadable answer"),
         ("/elsewhere", "kg follows no redirect to another scheme, host or port"),
@@ -490,6 +493,7 @@ def test_hostile_endpoint_gives_one_line(
     assert took < 15, took  # guards against hanging only (the deadline is 3 s)
 
 
+@pytest.mark.slow
 def test_push_to_a_dripping_server_stops_at_its_deadline(evil: str, tmp_path: Path) -> None:
     turtle = tmp_path / "kg.ttl"
     turtle.write_text("<http://x/a> <http://x/b> <http://x/c> .\n", encoding="utf-8")

@@ -47,6 +47,7 @@ def test_every_named_query_expands_to_plain_sparql() -> None:
         list(empty.query(nq.text, substitutions=subs))
 
 
+@pytest.mark.slow
 def test_expanded_queries_are_standard_sparql_for_rdflib_too() -> None:
     from rdflib.plugins.sparql import prepareQuery
 

@@ -146,6 +146,7 @@ def test_several_meetings_one_edge_with_every_meeting(
     assert edge["width"] > 2
 
 
+@pytest.mark.slow
 def test_focused_views(views: dict[str, Path], open_page: Any) -> None:
     ego = data_of(open_page(views["ego"]))
     labels = {n["label"] for n in ego["nodes"]}
@@ -471,6 +472,7 @@ def test_cards_list_each_fact_once(views: dict[str, Path]) -> None:
     assert tehran.count(oil) == 1, tehran
 
 
+@pytest.mark.slow
 def test_show_lists_each_fact_once(shipped_build: Path) -> None:
     """kg show of every drawn entity: no statement, event or role twice."""
     import json
@@ -527,6 +529,7 @@ def test_search_selects_what_kg_names(views: dict[str, Path], open_page: Any) ->
     assert_clean(opened)
 
 
+@pytest.mark.slow
 def test_search_agrees_with_name_matching(
     shipped_build: Path, views: dict[str, Path], open_page: Any
 ) -> None:
@@ -605,6 +608,7 @@ def test_search_folds_every_character_as_kg_does(
     assert differ == [], differ[:20]
 
 
+@pytest.mark.slow
 def test_search_finds_persian_and_pashto_names(
     build_mini: BuildRunner, mini: Path, tmp_path: Path, open_page: Any
 ) -> None:
