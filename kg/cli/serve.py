@@ -122,9 +122,10 @@ def serve_cmd(
 def push_cmd(endpoint: str, store_url: str | None, graph: str | None, turtle: Path) -> None:
     """Load the built graph into a SPARQL 1.1 server, replacing the target graph.
 
-    Sends build/kg.ttl with one Graph Store Protocol PUT, which replaces the graph in one
-    step (atomically where the server's store is transactional, as Oxigraph's is). Then
-    query it with `kg --endpoint URL [--graph IRI] …`.
+    Sends build/kg.ttl (as N-Triples) with one Graph Store Protocol PUT, which replaces
+    the graph in one step (atomically where the server's store is transactional, as
+    Oxigraph's is). Then query it with `kg --endpoint URL [--graph IRI] …`. Virtuoso has
+    no writable default graph: give --graph, and --store-url …/sparql-graph-crud.
 
     Example: kg push --endpoint http://127.0.0.1:7878/query --graph https://example.org/kg
     """
@@ -141,6 +142,6 @@ def push_cmd(endpoint: str, store_url: str | None, graph: str | None, turtle: Pa
         )
     sent = push(turtle, target, graph)
     click.echo(
-        f"pushed {sent} bytes of Turtle to {target}"
+        f"pushed {sent} bytes of N-Triples to {target}"
         + (f" (graph {graph})" if graph else " (default graph)")
     )
