@@ -22,7 +22,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.query import values_block
+from kg.query import query_form, values_block
 from kg.store import Row, StoreError, Term
 
 DEFAULT_TIMEOUT = 30.0
@@ -165,9 +165,14 @@ class RemoteStore:
     ) -> Any:
         """Run any read query, variables bound by a VALUES block; return solutions, a boolean
         or a list of triples."""
+        # Asked by the query's form: Virtuoso answers a CONSTRUCT with a result set of ?s ?p
+        # ?o when results are acceptable at all, and an ASK as a row of "bool" in CSV.
+        graph = query_form(query) in ("CONSTRUCT", "DESCRIBE")
         body, ctype = self._post(
             with_prefixes(bind_values(query, bindings or {}), prefixes or {}),
-            "application/sparql-results+json, application/n-triples;q=0.9",
+            "application/n-triples, text/turtle;q=0.9"
+            if graph
+            else "application/sparql-results+json",
         )
         try:
             if "sparql-results+json" in ctype or ctype.startswith("application/json"):
