@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import json
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -250,6 +251,8 @@ def main() -> None:
     ap.add_argument("--memory", type=int, default=1024, help="Virtuoso's buffers, MiB")
     ap.add_argument("--timeout", type=float, default=300, help="the most one lookup may take")
     args = ap.parse_args()
+    # Stopped by a signal, it still stops the servers it started (the finally of bench).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[tuple[str, ...]]] = {}
     text = ""
