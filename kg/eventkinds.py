@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from kg.errors import KgError
 from kg.fuzzy import did_you_mean
 from kg.query import run
-from kg.store import Store, value
+from kg.store import Store, truth, value
 
 ANY = "any"  # `--kind any`: every kind, meetings or not (and events of no known kind)
 
@@ -43,7 +43,7 @@ def event_kinds(store: Store) -> list[EventKind]:
             kind=value(r.get("kind")),
             label=value(r.get("label")) or value(r.get("kind")),
             definition=value(r.get("definition")),
-            counts_as_meeting=value(r.get("meeting")) == "true",
+            counts_as_meeting=truth(r.get("meeting")),
             cameo=value(r.get("code")) or None,
             cameo_match=value(r.get("match")) or None,
             cameo_label=value(r.get("codeLabel")) or None,

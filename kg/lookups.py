@@ -19,7 +19,7 @@ from kg.indexes import Meeting, meeting_index, outer_days, role_key, tenure_inde
 from kg.names import Entity, UnresolvedName
 from kg.prefixes import KG
 from kg.query import EARLIEST, LATEST, run, run_each
-from kg.store import Row, Store, Term, value
+from kg.store import Row, Store, Term, truth, value
 from kg.text import normalize
 
 Record = dict[str, Any]
@@ -194,7 +194,7 @@ def _meetings_of(
     # A post the person held is asked with the person as its holder: who-met-of then keeps
     # the post's meetings while the person held it (the rule is the query's, held-during).
     anchors = [(person.iri, None)] + [
-        (value(a["anchor"]), person.iri if value(a["held"]) == "true" else None)
+        (value(a["anchor"]), person.iri if truth(a["held"]) else None)
         for a in run(store, "actor-anchors", person=person.iri)
     ]
     for actor, holder in anchors:
@@ -591,9 +591,16 @@ def agreements(
     """
     wanted = _status_label(store, status) if status is not None else None
     params = {"party": party and party.iri, "topic": topic and topic.iri, "to": on}
+    on_topic = None
+    if party is not None and topic is not None:
+        # Asked apart and intersected: Virtuoso 7 drops the topic test of a query that
+        # also tests the party (its tests are independent, so the answer is the same).
+        on_topic = {_v(r, "agreement") for r in run(store, "agreements", topic=topic.iri, to=on)}
+        params["topic"] = None
     changes: dict[str, list[Row]] = {}
     for r in run(store, "agreements", **params):
-        changes.setdefault(_v(r, "agreement"), []).append(r)
+        if on_topic is None or _v(r, "agreement") in on_topic:
+            changes.setdefault(_v(r, "agreement"), []).append(r)
     rows = []
     for history in changes.values():
         history.sort(key=_change_key)
@@ -688,7 +695,7 @@ def _per_kind(store: Store) -> list[Record]:
         {
             "kind": _v(r, "kind"),
             "label": _v(r, "label"),
-            "counts_as_meeting": _v(r, "meeting") == "true",
+            "counts_as_meeting": truth(r.get("meeting")),
             "events": int(_v(r, "events") or 0),
             "with_two_sides": int(_v(r, "twoSided") or 0),
         }

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from kg.errors import KgError
 from kg.fuzzy import closest
 from kg.query import run
-from kg.store import Row, Store, require_kg_data, value
+from kg.store import Row, Store, require_kg_data, truth, value
 from kg.text import normalize
 
 SKOS_CONCEPT = "http://www.w3.org/2004/02/skos/core#Concept"
@@ -43,7 +43,7 @@ def _entities(rows: list[Row]) -> list[Entity]:
         iri = value(r["entity"])
         if iri not in seen:
             seen[iri] = Entity(iri, value(r["label"]), value(r["typeLabel"]))
-        if value(r.get("isClaim")) == "true":
+        if truth(r.get("isClaim")):
             claims.add(iri)
     if claims and len(claims) < len(seen):
         seen = {iri: e for iri, e in seen.items() if iri not in claims}

@@ -264,6 +264,14 @@ _NOT_CODE = re.compile(
 )
 _SELECT_STAR = re.compile(r"\bSELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?\*", re.IGNORECASE)
 _VARIABLE = re.compile(r"[?$](\w+)")
+_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
+def query_form(query: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the query's form, its first such keyword outside
+    comments, strings and IRIs ('' when there is none)."""
+    m = _FORM.search(_NOT_CODE.sub(" ", query))
+    return m[1].upper() if m else ""
 
 
 def column_order(query: str, names: Sequence[str]) -> list[str]:

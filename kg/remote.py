@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import tempfile
 import threading
 import urllib.error
 import urllib.parse
@@ -21,7 +22,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.query import values_block
+from kg.query import query_form, values_block
 from kg.store import Row, StoreError, Term
 
 DEFAULT_TIMEOUT = 30.0
@@ -136,13 +137,14 @@ class RemoteStore:
     timeout: float = DEFAULT_TIMEOUT
 
     def _post(self, query: str, accept: str) -> tuple[bytes, str]:
-        params = {"default-graph-uri": self.graph} if self.graph else {}
-        url = self.endpoint + ("?" + urllib.parse.urlencode(params) if params else "")
+        # A form POST (SPARQL 1.1 Protocol 2.1.2), which every server takes: Virtuoso 7
+        # never answers a POST of application/sparql-query, and GET would limit the length.
+        form = {"query": query, **({"default-graph-uri": self.graph} if self.graph else {})}
         req = urllib.request.Request(
-            url,
-            data=query.encode("utf-8"),
+            self.endpoint,
+            data=urllib.parse.urlencode(form).encode("ascii"),
             method="POST",
-            headers={"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept},
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
         )
         try:
             return fetch(req, self.timeout)
@@ -163,9 +165,14 @@ class RemoteStore:
     ) -> Any:
         """Run any read query, variables bound by a VALUES block; return solutions, a boolean
         or a list of triples."""
+        # Asked by the query's form: Virtuoso answers a CONSTRUCT with a result set of ?s ?p
+        # ?o when results are acceptable at all, and an ASK as a row of "bool" in CSV.
+        graph = query_form(query) in ("CONSTRUCT", "DESCRIBE")
         body, ctype = self._post(
             with_prefixes(bind_values(query, bindings or {}), prefixes or {}),
-            "application/sparql-results+json, application/n-triples;q=0.9",
+            "application/n-triples, text/turtle;q=0.9"
+            if graph
+            else "application/sparql-results+json",
         )
         try:
             if "sparql-results+json" in ctype or ctype.startswith("application/json"):
@@ -229,40 +236,56 @@ def push(
     store_url: str,
     graph: str | None,
     timeout: float = 300.0,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Replace a graph on a server with kg.ttl by one Graph Store Protocol PUT.
 
     A PUT replaces the graph's content in one request, atomically where the server's
-    store is transactional (Oxigraph's is). Returns the number of bytes sent. progress,
-    if given, is called with the bytes sent so far as each chunk goes out.
+    store is transactional (Oxigraph's is). The graph goes as N-Triples, which pyoxigraph
+    writes from the Turtle into a temporary file, streamed from there: the plainest RDF
+    syntax, read alike by every server (Virtuoso 7's Turtle parser keeps the backslash of
+    an escaped local name, making `id:claim\\/x` the IRI `…/claim\\/x`). Returns the number
+    of bytes sent. progress, if given, is called with the bytes sent so far and the bytes
+    to send as each chunk goes out.
     """
-    data = turtle.read_bytes()
     query = {"graph": graph} if graph else {"default": ""}
     url = store_url + "?" + urllib.parse.urlencode(query)
+    with tempfile.TemporaryFile() as data:
+        try:
+            ox.serialize(
+                ox.parse(path=turtle, format=ox.RdfFormat.TURTLE),
+                data,
+                format=ox.RdfFormat.N_TRIPLES,
+            )
+        except (SyntaxError, ValueError) as exc:
+            problem = " ".join(str(exc).split())
+            raise StoreError(f"{turtle} is not valid Turtle: {problem}") from None
+        size = data.tell()
+        data.seek(0)
 
-    def chunks() -> Iterator[bytes]:
-        # Sent a chunk at a time (Content-Length given, so not chunked encoding) to count.
-        for start in range(0, len(data), _CHUNK * 16):
-            yield data[start : start + _CHUNK * 16]
-            if progress is not None:
-                progress(min(start + _CHUNK * 16, len(data)))
+        def chunks() -> Iterator[bytes]:
+            # Sent a chunk at a time (Content-Length given, so not chunked encoding) to count.
+            sent = 0
+            while block := data.read(_CHUNK * 16):
+                yield block
+                sent += len(block)
+                if progress is not None:
+                    progress(sent, size)
 
-    req = urllib.request.Request(
-        url,
-        data=chunks() if progress is not None else data,
-        method="PUT",
-        headers={
-            "Content-Type": "text/turtle; charset=utf-8",
-            "Content-Length": str(len(data)),
-        },
-    )
-    try:
-        fetch(req, timeout, limit=1 << 20)
-    except urllib.error.HTTPError as exc:
-        # One line, whatever the server sent (some answer with a whole HTML page).
-        detail = " ".join(_error_text(exc).split())[:200]
-        raise StoreError(f"{store_url} refused the graph ({exc.code}): {detail}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise StoreError(f"cannot reach {store_url}: {getattr(exc, 'reason', exc)}") from None
-    return len(data)
+        req = urllib.request.Request(
+            url,
+            data=chunks() if progress is not None else data,
+            method="PUT",
+            headers={"Content-Type": "application/n-triples", "Content-Length": str(size)},
+        )
+        try:
+            fetch(req, timeout, limit=1 << 20)
+        except urllib.error.HTTPError as exc:
+            # One line, whatever the server sent (some answer with a whole HTML page: its
+            # text is what says why, as Virtuoso's does).
+            detail = " ".join(re.sub(r"<[^>]*>", " ", _error_text(exc)).split())[:300]
+            raise StoreError(f"{store_url} refused the graph ({exc.code}): {detail}") from None
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise StoreError(f"cannot reach {store_url}: {reason}") from None
+    return size

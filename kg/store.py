@@ -241,6 +241,13 @@ def value(term: Term | None) -> str:
     return "" if term is None else str(term.value)
 
 
+def truth(term: Term | None) -> bool:
+    """Whether a boolean a query selected is true: xsd:boolean's lexical forms are true, false,
+    1 and 0, and Virtuoso 7 answers stored booleans as 1/0 and computed ones (BIND(true),
+    EXISTS) as the integers 1/0."""
+    return value(term) in ("true", "1")
+
+
 def encode_rows(rows: list[Row]) -> list[dict[str, list[str]]]:
     """Rows as JSON-ready [kind, value, datatype-or-language] triples per variable."""
     out = []

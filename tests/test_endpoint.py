@@ -332,14 +332,20 @@ def one_line_error(result: Result) -> str:
     return lines[0]
 
 
-def test_unreachable_server() -> None:
+def test_unreachable_server(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{_closed_port()}/query"
     msg = one_line_error(CliRunner().invoke(main, ["--endpoint", url, "who-met"]))
     assert msg.startswith(f"error: cannot reach {url}")
+    (tmp_path / "kg.ttl").write_text("<urn:a> <urn:b> <urn:c> .\n")
+    msg = one_line_error(
+        CliRunner().invoke(main, ["push", "--endpoint", url, "--turtle", str(tmp_path / "kg.ttl")])
+    )
+    assert "cannot reach" in msg
+    # Not Turtle: one line naming the file, before anything is sent.
     msg = one_line_error(
         CliRunner().invoke(main, ["push", "--endpoint", url, "--turtle", __file__])
     )
-    assert "cannot reach" in msg
+    assert msg.startswith(f"error: {__file__} is not valid Turtle: "), msg
 
 
 def test_server_that_never_answers_times_out() -> None:

@@ -151,9 +151,10 @@ def serve_cmd(
 def push_cmd(endpoint: str, store_url: str | None, graph: str | None, turtle: Path) -> None:
     """Load the built graph into a SPARQL 1.1 server, replacing the target graph.
 
-    Sends build/kg.ttl with one Graph Store Protocol PUT, which replaces the graph in one
-    step (atomically where the server's store is transactional, as Oxigraph's is). Then
-    query it with `kg --endpoint URL [--graph IRI] …`.
+    Sends build/kg.ttl (as N-Triples) with one Graph Store Protocol PUT, which replaces
+    the graph in one step (atomically where the server's store is transactional, as
+    Oxigraph's is). Then query it with `kg --endpoint URL [--graph IRI] …`. Virtuoso has
+    no writable default graph: give --graph, and --store-url …/sparql-graph-crud.
 
     Example: kg push --endpoint http://127.0.0.1:7878/query --graph https://example.org/kg
     """
@@ -172,7 +173,8 @@ def push_cmd(endpoint: str, store_url: str | None, graph: str | None, turtle: Pa
     # once it has it all: the line then says so, as that may take a while too.
     bar = Progress(turtle.stat().st_size, f"pushing {turtle.name}", show=size_text)
 
-    def sent_so_far(done: int) -> None:
+    def sent_so_far(done: int, total: int) -> None:
+        bar.total = float(total)  # the N-Triples sent, not the Turtle's size estimated first
         bar.update(done, "(sent; the server is loading it)" if done >= bar.total else None)
 
     try:
@@ -180,6 +182,6 @@ def push_cmd(endpoint: str, store_url: str | None, graph: str | None, turtle: Pa
     finally:
         bar.close()
     click.echo(
-        f"pushed {sent} bytes of Turtle to {target}"
+        f"pushed {sent} bytes of N-Triples to {target}"
         + (f" (graph {graph})" if graph else " (default graph)")
     )
