@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rdflib import Graph
-
 from kg.diagnostics import Diagnostic, FactsError
 from kg.locations import ontology_dir
 
 if TYPE_CHECKING:
+    from rdflib import Graph
+
     from kg.convert import Origin
     from kg.facts.check import Facts
     from kg.facts.schema import Schema
+    from kg.incremental import Inputs
 
 
 @dataclass
@@ -32,6 +33,10 @@ class BuildResult:
     turtle: Path
     store: Path
     timings: dict[str, float] = field(default_factory=dict)
+    # "full"; or "unchanged": the inputs are those of the live generation, nothing was built
+    # and what it reported is reported again.
+    how: str = "full"
+    why: str = ""  # why the build did what it did (kg build --timings says)
 
 
 def default_source_dirs(facts_dir: Path) -> list[Path]:
@@ -221,6 +226,7 @@ def build(
     progress: Callable[[str], None] | None = None,
     schema_files: list[Path] | None = None,
     base_iri: str = DEFAULT_BASE,
+    full: bool = False,
 ) -> BuildResult:
     """Build the knowledge graph; raise FactsError (every problem) or BuildBusy.
 
@@ -228,6 +234,8 @@ def build(
     progress: called with the name of each stage as it starts.
     schema_files: schema files whose kinds are added to ontology/records.yaml's.
     base_iri: the entities' IRIs are <base_iri>id/<kind>/<slug> (see check_base_iri).
+    full: build everything even when the inputs are those of the live generation (which
+    otherwise is kept, and its summary and warnings returned: see kg.incremental).
     """
     problem = check_base_iri(base_iri)
     if problem is not None:
@@ -242,7 +250,14 @@ def build(
     gc.disable()
     try:
         return _build(
-            facts_dir, build_dir, source_dirs, validator, progress, schema_files or [], base_iri
+            facts_dir,
+            build_dir,
+            source_dirs,
+            validator,
+            progress,
+            schema_files or [],
+            base_iri,
+            full,
         )
     finally:
         if enabled:
@@ -265,6 +280,8 @@ def _load_ontology(schema_files: list[Path]) -> _Ontology:
     """Read the ontology files and the record schema (raise FactsError at a file:line of
     a schema file). The kinds kg.ttl does not declare are declared from the schema, and
     the structural shapes every kind's declaration implies join shapes.ttl's."""
+    from rdflib import Graph
+
     from kg.facts.schema import load_schema, read_extra
     from kg.facts.shapes import declarations, structural_shapes
 
@@ -325,6 +342,8 @@ def _validate(
 ) -> list[Diagnostic]:
     """Validate the graph against the shapes; return the warnings (the facts' first), or
     raise FactsError with every error and warning."""
+    from rdflib import Graph
+
     from kg.validate import validate, validate_sparql
 
     if use_pyshacl:
@@ -354,12 +373,63 @@ def _build(
     progress: Callable[[str], None] | None,
     schema_files: list[Path],
     base: str,
+    full: bool,
 ) -> BuildResult:
+    from kg.facts import fact_files
+    from kg.incremental import gather, unchanged
+    from kg.publish import build_lock
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if not facts_dir.is_dir():
+        raise FactsError([Diagnostic(str(facts_dir), 0, "facts folder not found")])
+    sources = source_dirs if source_dirs is not None else default_source_dirs(facts_dir)
+    with _timed(timings, "hash inputs"):
+        inputs = gather(facts_dir, fact_files(facts_dir), sources, schema_files, base, validator)
+    why = "--full"
+    if not full:
+        why = "no build yet"
+        if (build_dir / "current").is_symlink():
+            # Under the lock: not while another build is switching the live generation.
+            with build_lock(build_dir):
+                same, why = unchanged(build_dir, inputs, sources)
+            if same is not None:
+                timings["total"] = time.perf_counter() - t0
+                return BuildResult(
+                    same.counts,
+                    same.triples,
+                    same.warnings,
+                    build_dir / "kg.ttl",
+                    build_dir / "store",
+                    timings,
+                    "unchanged",
+                    f"the inputs are those of {same.generation}: nothing to build",
+                )
+    result = _build_all(
+        facts_dir, build_dir, sources, validator, progress, schema_files, base, inputs
+    )
+    result.timings = {**timings, **result.timings, "total": time.perf_counter() - t0}
+    result.why = why
+    return result
+
+
+def _build_all(
+    facts_dir: Path,
+    build_dir: Path,
+    sources: list[Path],
+    validator: str,
+    progress: Callable[[str], None] | None,
+    schema_files: list[Path],
+    base: str,
+    inputs: Inputs,
+) -> BuildResult:
+    """The whole build, from the facts to a published generation."""
     import json
 
     import pyoxigraph as ox
 
     from kg.facts.check import check_facts
+    from kg.incremental import SUMMARY, summary
     from kg.publish import staged
     from kg.searchkeys import search_keys
 
@@ -368,21 +438,17 @@ def _build(
             progress(stage)
 
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
     with _timed(timings, "load ontology"):
-        if not facts_dir.is_dir():
-            raise FactsError([Diagnostic(str(facts_dir), 0, "facts folder not found")])
         onto = _load_ontology(schema_files)
 
     say("reading and checking facts")
     with _timed(timings, "read and check facts"):
-        sources = source_dirs if source_dirs is not None else default_source_dirs(facts_dir)
         facts = check_facts(facts_dir, onto.schema, topic_slugs(onto.topics), sources)
 
     say("converting to RDF")
     with _timed(timings, "convert to RDF"):
         store, origins = _to_store(onto, facts, base)
-        fact_warnings = facts.warnings
+        fact_warnings, probes = facts.warnings, facts.probes
         del facts  # the store has them now (see _to_store)
         apply_rules(store, onto.folder / "rules", base + "id/")
         search_keys(store)
@@ -406,12 +472,12 @@ def _build(
             # lookups and views of this build draw and name its kinds as the build did.
             kept = onto.schema.summary(onto.extra)
             sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
+            # What a later build with the same inputs reports instead of building again.
+            counts = class_counts(store)
+            sidecars[SUMMARY] = summary(inputs, probes, triples, counts, warnings)
 
         say("writing the store")
         # Only the part of loading the store that validation and the rest did not hide.
         with _timed(timings, "write store"):
             published = staging.publish(turtle, sidecars)
-    timings["total"] = time.perf_counter() - t0
-    return BuildResult(
-        class_counts(store), triples, warnings, build_dir / "kg.ttl", published, timings
-    )
+    return BuildResult(counts, triples, warnings, build_dir / "kg.ttl", published, timings)

@@ -221,7 +221,7 @@ def _write_outputs(
     for name, data in sorted(sidecars.items()):
         digest.update(b"\0" + name.encode("utf-8") + b"\0" + data)
     gen = build_dir / f"gen-{digest.hexdigest()[:16]}"
-    if not is_complete(gen):
+    if not (is_complete(gen) and _holds(gen, sidecars)):
         (staging / "kg.ttl").write_bytes(turtle)
         for name, data in sorted(sidecars.items()):
             (staging / f"{name}.json").write_bytes(data)
@@ -245,6 +245,15 @@ def _write_outputs(
     for trash in build_dir.glob(".trash-*"):  # a build killed while deleting one
         _discard(trash)
     return build_dir / STORE_LINK
+
+
+def _holds(gen: Path, sidecars: dict[str, bytes]) -> bool:
+    """Whether a whole generation's sidecar files are these (a few small files: the name of
+    a generation says what it should hold, this reads what it does)."""
+    try:
+        return all((gen / f"{n}.json").read_bytes() == data for n, data in sidecars.items())
+    except OSError:
+        return False
 
 
 COMPLETE = ".complete"  # written last into a generation: what it holds, file by file

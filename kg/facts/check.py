@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.diagnostics import Diagnostic, FactsError, a
+from kg.facts import fact_files, probe_source
 from kg.facts.dates import FuzzyDate
 from kg.facts.records import Citation, Facts, Quantity, Record
 from kg.facts.schema import COMMON_FIELDS, EVIDENCE, KindSpec, Schema
@@ -29,6 +30,7 @@ class _Checker:
         self.records: dict[str, Record] = {}
         self.defaults: dict[str, str | None] = {}  # file -> default source id
         self._source_lines: dict[str, list[str] | None] = {}
+        self.probes: dict[str, list[str]] = {}  # source file -> probe_source's
 
     def err(self, file: str, line: int, msg: str, severity: str = "error") -> None:
         self.problems.append(Diagnostic(file, line, msg, severity))
@@ -234,6 +236,9 @@ class _Checker:
                 "folder (no leading /, no '..')",
             )
         elif isinstance(fname, str):
+            # What this check depends on, for a later build to tell whether it would still
+            # find the same (kg.incremental).
+            self.probes[fname] = probe_source(self.source_dirs, fname)
             for folder in self.source_dirs:
                 path = folder / fname
                 if not path.is_file():
@@ -285,11 +290,6 @@ def _plain_relative(name: str) -> bool:
     return bool(parts) and not name.startswith(("/", "\\")) and ".." not in parts
 
 
-def fact_files(facts_dir: Path) -> list[Path]:
-    """Return the YAML files of a facts folder, in a stable order."""
-    return sorted(p for p in facts_dir.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
 def check_facts(
     facts_dir: Path, schema: Schema, topics: set[str], source_dirs: list[Path]
 ) -> Facts:
@@ -305,4 +305,4 @@ def check_facts(
     warnings = sorted(p for p in checker.problems if p.severity != "error")
     if errors:
         raise FactsError(errors + warnings)
-    return Facts(checker.records, warnings, topics)
+    return Facts(checker.records, warnings, topics, checker.probes)
