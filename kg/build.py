@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import time
@@ -18,9 +19,9 @@ if TYPE_CHECKING:
     from rdflib import Graph
 
     from kg.convert import Origin
-    from kg.facts.check import Facts
+    from kg.facts.check import Facts, Record
     from kg.facts.schema import Schema
-    from kg.incremental import Inputs
+    from kg.incremental import BuildCache, Inputs
 
 
 @dataclass
@@ -304,22 +305,26 @@ def _load_ontology(schema_files: list[Path]) -> _Ontology:
     )
 
 
-def _to_store(onto: _Ontology, facts: Facts, base: str) -> tuple[Any, dict[str, Origin]]:
+def _to_store(
+    onto: _Ontology, facts: Facts, base: str, digests: dict[str, str], cache: BuildCache
+) -> tuple[Any, dict[str, Origin]]:
     """Convert checked facts to RDF in an in-memory store, beside the ontology and topics,
     with the entities' IRIs under <base>id/ and that id space said in VoID (void:uriSpace),
     where the lookups and any SPARQL client read it.
 
-    Rules, search keys, validation and sorting all run on this store. The RDF made here is
-    freed on return (the store has it): with the store written alongside validation, the
-    Python copies took the peak at 1M triples from 1.89 to 2.09 GiB.
+    Each facts file is converted on its own (digests: of the bytes its records were read
+    from); the cache gives the RDF of a file whose bytes, and the kinds and labels of the
+    records it names, are those of an earlier build (kg.convert.deps_hold), and keeps
+    the rest. Rules, search keys, validation and sorting all run on this store. The RDF
+    made here is freed on return (the store has it): with the store written alongside
+    validation, the Python copies took the peak at 1M triples from 1.89 to 2.09 GiB.
     """
     import pyoxigraph as ox
 
-    from kg.convert import ntriples, to_rdf
+    from kg.convert import convert_file, deps_hold
     from kg.namespaces import RDF
     from kg.prefixes import PREFIXES
 
-    data, origins = to_rdf(onto.schema, facts, base + "id/")
     store = ox.Store()
     void = PREFIXES["void"]
     dataset = ox.NamedNode(base)
@@ -328,7 +333,20 @@ def _to_store(onto: _Ontology, facts: Facts, base: str) -> tuple[Any, dict[str, 
     nt = ox.RdfFormat.N_TRIPLES
     store.load(onto.ontology.serialize(format="nt", encoding="utf-8"), format=nt)
     store.load(onto.topics.serialize(format="nt", encoding="utf-8"), format=nt)
-    store.load(ntriples(data), format=nt)
+    by_file: dict[str, list[Record]] = {}
+    for rec in facts.records.values():
+        by_file.setdefault(rec.file, []).append(rec)
+    space = base + "id/"
+    origins: dict[str, Origin] = {}
+    for rel, records in by_file.items():
+        rdf = cache.converted(rel, digests[rel])
+        if rdf is not None and deps_hold(onto.schema, facts, rdf.deps, space):
+            cache.hits["converted"] += 1
+        else:
+            rdf = convert_file(onto.schema, facts, records, space)
+            cache.keep_converted(rel, digests[rel], rdf)
+        store.load(rdf.ntriples, format=nt)
+        origins.update(rdf.origins)
     return store, origins
 
 
@@ -376,23 +394,25 @@ def _build(
     full: bool,
 ) -> BuildResult:
     from kg.facts import fact_files
-    from kg.incremental import gather, unchanged
+    from kg.incremental import ENV_CHANGED, BuildCache, gather, unchanged
     from kg.publish import build_lock
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if not facts_dir.is_dir():
         raise FactsError([Diagnostic(str(facts_dir), 0, "facts folder not found")])
+    files = fact_files(facts_dir)
+    if not files:
+        raise FactsError([Diagnostic(str(facts_dir), 0, "no .yaml files in the facts folder")])
     sources = source_dirs if source_dirs is not None else default_source_dirs(facts_dir)
     with _timed(timings, "hash inputs"):
-        inputs = gather(facts_dir, fact_files(facts_dir), sources, schema_files, base, validator)
-    why = "--full"
-    if not full:
-        why = "no build yet"
-        if (build_dir / "current").is_symlink():
-            # Under the lock: not while another build is switching the live generation.
-            with build_lock(build_dir):
-                same, why = unchanged(build_dir, inputs, sources)
+        inputs = gather(facts_dir, files, sources, schema_files, base, validator)
+    # The whole build holds the build folder's lock: it writes its cache as it goes, and
+    # a second build is refused at once rather than after its work.
+    with build_lock(build_dir):
+        why = "--full" if full else "no build yet"
+        if not full and (build_dir / "current").is_symlink():
+            same, why = unchanged(build_dir, inputs, sources)
             if same is not None:
                 timings["total"] = time.perf_counter() - t0
                 return BuildResult(
@@ -405,11 +425,17 @@ def _build(
                     "unchanged",
                     f"the inputs are those of {same.generation}: nothing to build",
                 )
-    result = _build_all(
-        facts_dir, build_dir, sources, validator, progress, schema_files, base, inputs
-    )
+        cache = BuildCache(build_dir, inputs.env, read=not full and why != ENV_CHANGED)
+        result = _build_all(
+            facts_dir, build_dir, sources, validator, progress, schema_files, base, inputs, cache
+        )
     result.timings = {**timings, **result.timings, "total": time.perf_counter() - t0}
-    result.why = why
+    parsed, converted = cache.hits["parsed"], cache.hits["converted"]
+    if parsed or converted:
+        result.how = "incremental"
+    result.why = (
+        f"{why}; of {len(files)} facts files, {parsed} read and {converted} converted before"
+    )
     return result
 
 
@@ -422,13 +448,16 @@ def _build_all(
     schema_files: list[Path],
     base: str,
     inputs: Inputs,
+    cache: BuildCache,
 ) -> BuildResult:
-    """The whole build, from the facts to a published generation."""
+    """The build, from the facts to a published generation, taking from the cache what an
+    earlier build made of the same bytes (and keeping what it makes for the next)."""
     import json
 
     import pyoxigraph as ox
 
     from kg.facts.check import check_facts
+    from kg.facts.yamlload import load_yaml_bytes
     from kg.incremental import SUMMARY, summary
     from kg.publish import staged
     from kg.searchkeys import search_keys
@@ -443,19 +472,33 @@ def _build_all(
 
     say("reading and checking facts")
     with _timed(timings, "read and check facts"):
-        facts = check_facts(facts_dir, onto.schema, topic_slugs(onto.topics), sources)
+        digests: dict[str, str] = {}
+
+        def load(path: Path, rel: str) -> Any:
+            data = path.read_bytes()
+            digests[rel] = digest = hashlib.sha256(data).hexdigest()
+            doc = cache.parsed(rel, digest)
+            if doc is None:
+                doc = load_yaml_bytes(data, rel)
+                cache.keep_parsed(rel, digest, doc)
+            return doc
+
+        facts = check_facts(facts_dir, onto.schema, topic_slugs(onto.topics), sources, load)
 
     say("converting to RDF")
     with _timed(timings, "convert to RDF"):
-        store, origins = _to_store(onto, facts, base)
+        store, origins = _to_store(onto, facts, base, digests, cache)
         fact_warnings, probes = facts.warnings, facts.probes
         del facts  # the store has them now (see _to_store)
+    with _timed(timings, "rules"):
         apply_rules(store, onto.folder / "rules", base + "id/")
+    with _timed(timings, "search keys"):
         search_keys(store)
         triples = len(store)
 
-    with staged(build_dir) as staging:
-        nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
+    with staged(build_dir, locked=True) as staging:
+        with _timed(timings, "dump N-Triples"):
+            nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
         staging.write_store(nt)  # in a thread, while the stages below run
 
         say("validating against the shapes")
@@ -480,4 +523,5 @@ def _build_all(
         # Only the part of loading the store that validation and the rest did not hide.
         with _timed(timings, "write store"):
             published = staging.publish(turtle, sidecars)
+            cache.prune()
     return BuildResult(counts, triples, warnings, build_dir / "kg.ttl", published, timings)

@@ -18,10 +18,13 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kg.diagnostics import Diagnostic
 from kg.facts import file_digest, probe_source
+
+if TYPE_CHECKING:
+    from kg.convert import FileRDF
 
 FORMAT = "kg-build-inputs-1"  # bump when what goes into the digest changes
 SUMMARY = "build"  # the sidecar (build.json) holding the digest and the summary
@@ -58,6 +61,9 @@ class Inputs:
 
     digest: str
     files: dict[str, str]  # facts file (relative to the facts folder) -> its digest
+    # The digest of what shapes how each file is read and converted, but the file itself:
+    # kg's code and libraries, the ontology, the schema files, the base IRI.
+    env: str
 
 
 def gather(
@@ -80,22 +86,31 @@ def gather(
             schemas.append((str(path), path.name, file_digest(path)))
         except OSError:
             schemas.append((str(path), path.name, "unreadable"))
-    parts: dict[str, Any] = {
-        "format": FORMAT,
-        "python": list(sys.version_info[:3]),
-        "libraries": _libraries(),
-        "kg": _tree(_PACKAGE),
-        # An installed kg carries the ontology inside the package (hashed above already).
-        "ontology": [] if onto.is_relative_to(_PACKAGE) else _tree(onto),
-        "schema": schemas,
-        "base": base,
+    env = _digest(
+        {
+            "format": FORMAT,
+            "python": list(sys.version_info[:3]),
+            "libraries": _libraries(),
+            "kg": _tree(_PACKAGE),
+            # An installed kg carries the ontology inside the package (hashed above already).
+            "ontology": [] if onto.is_relative_to(_PACKAGE) else _tree(onto),
+            "schema": schemas,
+            "base": base,
+        }
+    )
+    parts = {
+        "env": env,
         "validator": validator,
         # As given and as resolved: a warning names the folders as given.
         "sources": [(str(d), str(d.resolve())) for d in source_dirs],
         "facts": sorted(facts.items()),
     }
+    return Inputs(_digest(parts), facts, env)
+
+
+def _digest(parts: dict[str, Any]) -> str:
     text = json.dumps(parts, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    return Inputs(hashlib.sha256(text).hexdigest(), facts)
+    return hashlib.sha256(text).hexdigest()
 
 
 def summary(
@@ -109,6 +124,7 @@ def summary(
     data = {
         "format": FORMAT,
         "inputs": inputs.digest,
+        "env": inputs.env,
         "sources": dict(sorted(probes.items())),
         "triples": triples,
         "counts": counts,
@@ -152,6 +168,8 @@ def unchanged(
         data = json.loads((gen / f"{SUMMARY}.json").read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
             return None, "the live build has no record of its inputs kg can read"
+        if data["env"] != inputs.env:
+            return None, ENV_CHANGED
         if data["inputs"] != inputs.digest:
             return None, "inputs changed"
         for fname, probe in data["sources"].items():
@@ -162,3 +180,126 @@ def unchanged(
         return Unchanged(gen.name, int(data["triples"]), counts, warnings), ""
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None, "the live build has no record of its inputs kg can read"
+
+
+# Why a build reuses nothing of the live build's (each file's cached RDF depends on these).
+ENV_CHANGED = "the ontology, rules, --schema files, --base-iri or kg itself changed"
+CACHE = ".cache"  # in the build folder: what a build keeps for the next one (see BuildCache)
+
+
+class BuildCache:
+    """build/.cache/: each facts file's parsed YAML and its RDF, kept for the next build.
+
+    An entry is named by a digest of the environment (kg's code and libraries, the
+    ontology, schema files and base IRI: whatever else shapes it), the file's path and the
+    digest of its bytes, so the same name always means the same content; each says what it
+    holds, and the RDF its own digest. An entry that is missing, torn, garbled or not what
+    its name says is ignored (the file is read and converted again), never trusted. A
+    build removes the entries no file of its facts uses.
+    """
+
+    def __init__(self, build_dir: Path, env: str, read: bool = True) -> None:
+        self.root = build_dir / CACHE
+        self.env = env
+        self.read = read  # False: kg build --full, which makes the entries but uses none
+        self.used: set[str] = set()
+        self.hits = {"parsed": 0, "converted": 0}
+
+    def _name(self, rel: str, digest: str) -> str:
+        key = f"{FORMAT}\0{self.env}\0{rel}\0{digest}".encode()
+        name = hashlib.sha256(key).hexdigest()[:40]
+        self.used.add(name)
+        return name
+
+    def _load(self, path: Path) -> Any:
+        try:
+            return json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return None
+
+    def _write(self, path: Path, data: bytes) -> None:
+        """Write a cache file whole or not at all (a failure only loses the entry)."""
+        import os
+
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
+            os.replace(tmp, path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+
+    def parsed(self, rel: str, digest: str) -> Any:
+        """The parsed YAML (kg.facts.yamlload's) of a file with these bytes, or None."""
+        from kg.facts.yamlload import from_plain
+
+        name = self._name(rel, digest)
+        if not self.read:
+            return None
+        data = self._load(self.root / "parsed" / f"{name}.json")
+        try:
+            if data["rel"] != rel or data["digest"] != digest or data["env"] != self.env:
+                return None
+            doc = from_plain(data["doc"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        self.hits["parsed"] += 1
+        return doc
+
+    def keep_parsed(self, rel: str, digest: str, doc: Any) -> None:
+        from kg.facts.yamlload import to_plain
+
+        name = self._name(rel, digest)
+        data = {"rel": rel, "digest": digest, "env": self.env, "doc": to_plain(doc)}
+        self._write(self.root / "parsed" / f"{name}.json", json.dumps(data).encode("utf-8"))
+
+    def converted(self, rel: str, digest: str) -> FileRDF | None:
+        """The RDF made of a file with these bytes, or None. Still to check: its deps (the
+        caller counts it in hits["converted"] if it holds)."""
+        from kg.convert import FileRDF, Origin
+
+        name = self._name(rel, digest)
+        if not self.read:
+            return None
+        meta = self._load(self.root / "rdf" / f"{name}.json")
+        try:
+            if meta["rel"] != rel or meta["digest"] != digest or meta["env"] != self.env:
+                return None
+            nt = (self.root / "rdf" / f"{name}.nt").read_bytes()
+            if hashlib.sha256(nt).hexdigest() != meta["ntriples"]:
+                return None
+            origins = {str(n): Origin(rel, int(line), str(r)) for n, line, r in meta["origins"]}
+            deps = {
+                str(ref): (str(kind), None if label is None else str(label))
+                for ref, kind, label in meta["deps"]
+            }
+        except (OSError, KeyError, TypeError, ValueError):
+            return None
+        return FileRDF(nt, origins, deps)
+
+    def keep_converted(self, rel: str, digest: str, rdf: FileRDF) -> None:
+        name = self._name(rel, digest)
+        # A node of a file's records is remembered at a line of that file (Origin.file).
+        origins = [[n, o.line, o.record] for n, o in rdf.origins.items() if o.file == rel]
+        meta = {
+            "rel": rel,
+            "digest": digest,
+            "env": self.env,
+            "ntriples": hashlib.sha256(rdf.ntriples).hexdigest(),
+            "origins": origins,
+            "deps": [[ref, kind, label] for ref, (kind, label) in sorted(rdf.deps.items())],
+        }
+        if len(origins) != len(rdf.origins):
+            return  # not what this cache can keep: nothing kept, the file is converted again
+        self._write(self.root / "rdf" / f"{name}.nt", rdf.ntriples)
+        self._write(self.root / "rdf" / f"{name}.json", json.dumps(meta).encode("utf-8"))
+
+    def prune(self) -> None:
+        """Remove the entries this build did not name (call with the build lock held)."""
+        for sub in ("parsed", "rdf"):
+            folder = self.root / sub
+            if not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                if path.name.split(".")[0] not in self.used or path.name.startswith("."):
+                    path.unlink(missing_ok=True)

@@ -41,6 +41,7 @@ _OURS = (
     ".staging-*",
     ".trash-*",
     ".*.link",
+    ".cache",
 )
 
 
@@ -195,9 +196,10 @@ class Staging:
 
 
 @contextlib.contextmanager
-def staged(build_dir: Path) -> Iterator[Staging]:
-    """Lock the build folder and stage a build's outputs; whatever is not published goes."""
-    with build_lock(build_dir):
+def staged(build_dir: Path, locked: bool = False) -> Iterator[Staging]:
+    """Lock the build folder (unless the caller holds build_lock: locked) and stage a
+    build's outputs; whatever is not published goes."""
+    with contextlib.nullcontext() if locked else build_lock(build_dir):
         staging = Staging(build_dir)
         try:
             yield staging

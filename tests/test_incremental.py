@@ -100,7 +100,7 @@ def _new_sources_folder(mini: Path) -> None:
         (_add_facts_file, (), "inputs changed"),
         (_edit_source, (), "source text mini.txt changed"),
         (_new_sources_folder, (), "inputs changed"),
-        (None, ("--base-iri", "https://example.org/kg/"), "inputs changed"),
+        (None, ("--base-iri", "https://example.org/kg/"), "the ontology, rules, --schema"),
     ],
     ids=["facts-edited", "facts-file-added", "source-text-edited", "sources-moved", "option"],
 )
@@ -115,7 +115,8 @@ def test_a_changed_input_builds(
         extra = ("--sources", str(mini / "texts"))
     result = build_mini("--timings", *extra)
     assert result.exit_code == 0, result.output
-    assert f"full build: {why}" in result.stdout, result.stdout
+    assert f" build: {why}" in result.stdout, result.stdout
+    assert "unchanged build" not in result.stdout, result.stdout
 
 
 def test_a_source_text_that_vanishes_is_warned_about_again(
@@ -125,7 +126,7 @@ def test_a_source_text_that_vanishes_is_warned_about_again(
     (mini / "sources" / "mini.txt").unlink()
     result = build_mini("--timings")
     assert result.exit_code == 0, result.output
-    assert "full build: source text mini.txt changed" in result.stdout, result.stdout
+    assert " build: source text mini.txt changed" in result.stdout, result.stdout
     assert "warning: source file mini.txt not found" in result.stderr, result.stderr
 
 
@@ -138,7 +139,7 @@ def test_a_changed_schema_file_builds(build_mini: BuildRunner, mini: Path) -> No
     schema.write_text("kinds: {}\n# edited\n", encoding="utf-8")
     result = build_mini("--schema", str(schema), "--timings")
     assert result.exit_code == 0, result.output
-    assert "full build: inputs changed" in result.stdout, result.stdout
+    assert "full build: the ontology, rules, --schema files" in result.stdout, result.stdout
 
 
 def test_kg_itself_is_an_input(mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -187,5 +188,243 @@ def test_a_summary_it_cannot_read_is_never_trusted(
     _seal(gen)  # as if whole: only what it says is wrong
     result = build_mini("--timings")
     assert result.exit_code == 0, result.output
-    assert "full build: the live build has no record of its inputs" in result.stdout, result.stdout
+    assert " build: the live build has no record of its inputs" in result.stdout, result.stdout
     assert json.loads((mini / "build" / "current" / "build.json").read_text())["inputs"]
+
+
+# ---------------------------------------------------------------- incremental equals full
+
+
+def _synthetic(tmp: Path, triples: int = 3000, files: int = 4) -> Path:
+    """Facts made by benchmarks/generate.py (FILES files), with their sources."""
+    import importlib.util
+
+    from tests.conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    data = tmp / "data"
+    module.generate(triples, data, files)
+    return data
+
+
+def _generation(out: Path) -> dict[str, bytes]:
+    """Every file of the live generation (the store as its sorted dump), and its name."""
+    import pyoxigraph
+
+    gen = (out / "current").resolve()
+    files = {p.name: p.read_bytes() for p in gen.iterdir() if p.is_file()}
+    del files[".complete"]  # the sizes of the store's own files, which RocksDB decides
+    assert {"kg.ttl", "build.json", "aggregates.json", "meetings.json"} <= set(files), files
+    store = pyoxigraph.Store.read_only(str(gen / "store"))
+    dump = store.dump(format=pyoxigraph.RdfFormat.N_QUADS) or b""
+    files["store, sorted"] = b"\n".join(sorted(dump.splitlines()))
+    files["generation"] = gen.name.encode()
+    return files
+
+
+def _same(incremental: Path, full: Path) -> None:
+    a, b = _generation(incremental), _generation(full)
+    assert a.keys() == b.keys()
+    differ = [name for name in a if a[name] != b[name]]
+    assert not differ, differ
+
+
+class Builds:
+    """An incremental build folder and a full one (--full, built afresh) of the same facts."""
+
+    def __init__(self, data: Path, *extra: str) -> None:
+        self.data = data
+        self.extra = extra
+        self.steps = 0
+
+    def incremental(self, *extra: str) -> Result:
+        from tests.conftest import run_build
+
+        return run_build(self.data, self.data / "inc", "--timings", *self.extra, *extra)
+
+    def full(self, *extra: str) -> Result:
+        from tests.conftest import run_build
+
+        self.steps += 1
+        out = self.data / f"full-{self.steps}"
+        return run_build(self.data, out, "--full", *self.extra, *extra)
+
+    def both(self, *extra: str) -> Result:
+        """Build both ways; assert they say the same and publish the same bytes."""
+        inc, full = self.incremental(*extra), self.full(*extra)
+        assert inc.exit_code == full.exit_code == 0, inc.output + full.output
+        other = str(self.data / f"full-{self.steps}")
+        said = tuple(text.replace(other, str(self.data / "inc")) for text in _summary(full))
+        assert _summary(inc) == said
+        _same(self.data / "inc", self.data / f"full-{self.steps}")
+        return inc
+
+
+def _facts(data: Path, n: int) -> Path:
+    return data / "facts" / f"synthetic-{n:03d}.yaml"
+
+
+def _edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) >= count, (path, old)
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def _cut(path: Path, rid: str) -> str:
+    """Remove the record `rid` from a facts file; return its lines."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = lines.index(f"  - id: {rid}\n")
+    end = start + 1
+    while end < len(lines) and lines[end].startswith("    "):
+        end += 1
+    path.write_text("".join(lines[:start] + lines[end:]), encoding="utf-8")
+    return "".join(lines[start:end])
+
+
+def _unreferenced_meeting(data: Path, n: int) -> str:
+    text = _facts(data, n).read_text(encoding="utf-8")
+    every = "".join(p.read_text(encoding="utf-8") for p in (data / "facts").iterdir())
+    for line in text.splitlines():
+        if line.startswith("  - id: meeting-"):
+            rid = line.split(": ")[1]
+            if f"{rid}]" not in every and f"{rid}," not in every:
+                return rid
+    raise AssertionError("no meeting that nothing names")
+
+
+def _reused(result: Result) -> tuple[int, int]:
+    """How many facts files a build took from its cache: (read, converted)."""
+    import re
+
+    m = re.search(r"of \d+ facts files, (\d+) read and (\d+) converted before", result.stdout)
+    assert m, result.stdout
+    return int(m[1]), int(m[2])
+
+
+@pytest.mark.slow
+def test_incremental_builds_equal_full_builds_over_a_series_of_edits(tmp_path: Path) -> None:
+    """Each edit is built twice, incrementally (reusing the files an earlier build made)
+    and from scratch: the same summary, warnings and generation, byte for byte."""
+    import re
+
+    data = _synthetic(tmp_path)
+    builds = Builds(data)
+    builds.both()
+
+    # Add a record.
+    _edit(
+        _facts(data, 3),
+        "people:\n",
+        "people:\n  - id: person-new\n    name: New Person\n    evidence: 5\n",
+    )
+    assert _reused(builds.both()) == (3, 3)
+
+    # Change a value another file's RDF shows: a post's name is in its tenures' labels.
+    post = re.search(r"post: (minister-\d+-\d+)", _facts(data, 2).read_text())
+    assert post, "no tenure in file 2"
+    owner = next(n for n in range(4) if f"id: {post[1]}\n" in _facts(data, n).read_text())
+    assert owner != 2
+    _edit(
+        _facts(data, owner),
+        f"  - id: {post[1]}\n    name: Minister",
+        f"  - id: {post[1]}\n    name: Chief Minister",
+    )
+    inc = builds.both()
+    assert "Chief Minister" in (data / "inc" / "kg.ttl").read_text(encoding="utf-8")
+    assert _reused(inc)[1] < 3, inc.stdout  # file 2 converted again, its bytes unchanged
+
+    # Delete a record.
+    _cut(_facts(data, 1), _unreferenced_meeting(data, 1))
+    builds.both()
+
+    # Rename a slug, and every reference to it.
+    for path in (data / "facts").iterdir():
+        path.write_text(re.sub(r"person-2(?!\d)", "person-two", path.read_text()))
+    builds.both()
+
+    # Move a record from one file to another.
+    moved = _cut(_facts(data, 0), _unreferenced_meeting(data, 0))
+    _edit(_facts(data, 2), "events:\n", "events:\n" + moved)
+    builds.both()
+
+    # Break a file: the build fails as a full build does and keeps the last good build.
+    live = _generation(data / "inc")
+    good = _facts(data, 1).read_text()
+    for broken in (
+        good.replace("name: State 1\n", "name: State 1\n  bad indent\n"),
+        re.sub(r"state-1: \[person-\d+", "state-1: [person-nobody", good, count=1),
+    ):
+        assert broken != good
+        _facts(data, 1).write_text(broken)
+        inc, full = builds.incremental(), builds.full()
+        assert inc.exit_code == full.exit_code == 1, inc.output
+        assert inc.stderr.replace("/inc/", "/full/") == re.sub(
+            r"/full-\d+/", "/full/", full.stderr
+        ), inc.stderr
+        assert _generation(data / "inc") == live
+    # Fixed as it was: the live build's inputs, nothing to build.
+    _facts(data, 1).write_text(good)
+    assert "unchanged build" in builds.both().stdout
+    # Fixed otherwise: a state's name, which other files' party roles show.
+    _facts(data, 1).write_text(good.replace("name: State 1\n", "name: State One\n"))
+    inc = builds.both()
+    assert "State One (party)" in (data / "inc" / "kg.ttl").read_text(encoding="utf-8")
+    assert _reused(inc)[0] == 3, inc.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("what", ["schema", "rule"])
+def test_a_changed_schema_or_ontology_builds_in_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, what: str
+) -> None:
+    from kg.locations import ontology_dir
+
+    data = _synthetic(tmp_path, files=2)
+    extra: tuple[str, ...] = ()
+    if what == "schema":
+        schema = data / "extra.yaml"
+        schema.write_text("kinds: {}\n", encoding="utf-8")
+        extra = ("--schema", str(schema))
+    builds = Builds(data, *extra)
+    builds.both()
+    if what == "schema":
+        schema.write_text("kinds: {}\n# another schema\n", encoding="utf-8")
+    else:
+        onto = tmp_path / "ontology"
+        shutil.copytree(ontology_dir(), onto)
+        rule = onto / "rules" / "10-org-shortcuts.rq"
+        _edit(rule, "  ?person org:memberOf ?org .\n", "")
+        monkeypatch.setattr("kg.locations.ontology_dir", lambda: onto)
+        monkeypatch.setattr("kg.build.ontology_dir", lambda: onto)
+    inc = builds.both()
+    assert "full build: the ontology, rules, --schema files, --base-iri or kg itself changed" in (
+        inc.stdout
+    ), inc.stdout
+    assert _reused(inc) == (0, 0)
+    if what == "rule":
+        assert "memberOf" not in (data / "inc" / "kg.ttl").read_text(encoding="utf-8")
+
+
+def test_an_edit_to_one_file_reuses_the_others(mini: Path, build_mini: BuildRunner) -> None:
+    """A quick check of the same: one file of two edited, the other taken from the cache."""
+    (mini / "facts" / "more.yaml").write_text(
+        "people:\n  - id: someone-else\n    name: Someone Else\n"
+        "    evidence: [{source: mini, line: 1}]\n",
+        encoding="utf-8",
+    )
+    assert build_mini().exit_code == 0
+    _edit(mini / "facts" / "mini.yaml", "name: A deal", "name: A bigger deal")
+    inc = build_mini("--timings")
+    assert inc.exit_code == 0, inc.output
+    assert "incremental build: inputs changed; of 2 facts files, 1 read and 1 converted" in (
+        inc.stdout
+    ), inc.stdout
+    from tests.conftest import run_build
+
+    full = run_build(mini, mini / "build-2", "--full")
+    said = tuple(text.replace("build-2", "build") for text in _summary(full))
+    assert _summary(inc) == said
+    _same(mini / "build", mini / "build-2")
