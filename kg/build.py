@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from kg.convert import Origin
     from kg.facts.check import Facts, Record
     from kg.facts.schema import Schema
-    from kg.incremental import BuildCache, Inputs
+    from kg.incremental import BuildCache, Delta, Inputs, State
 
 
 @dataclass
@@ -38,6 +38,7 @@ class BuildResult:
     # and what it reported is reported again.
     how: str = "full"
     why: str = ""  # why the build did what it did (kg build --timings says)
+    notes: list[str] = field(default_factory=list)  # what it reused of the live build
 
 
 def default_source_dirs(facts_dir: Path) -> list[Path]:
@@ -118,8 +119,9 @@ def load_rules(rules_dir: Path) -> list[Rule]:
     return rules
 
 
-def apply_rules(store: Any, rules_dir: Path, space: str) -> int:
-    """Add each rule's node and what its CONSTRUCT derives; return the triples derived.
+def apply_rules(store: Any, rules_dir: Path, space: str) -> list[Any]:
+    """Add each rule's node and what its CONSTRUCT derives; return the triples added (the
+    rules' nodes' and what they derived, as pyoxigraph quads).
 
     A rule's query sees the variable ?rule bound (a VALUES block opening its WHERE clause;
     pyoxigraph substitutes only projected variables) to its own node, which an inference it
@@ -130,24 +132,23 @@ def apply_rules(store: Any, rules_dir: Path, space: str) -> int:
     from kg.namespaces import KG, RDF, RDFS, SKOS
     from kg.query import with_values
 
-    added = 0
+    added = []
     for rule in load_rules(rules_dir):
         node = ox.NamedNode(rule.iri(space))
-        store.extend(
-            [
-                ox.Quad(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(KG.Rule))),
-                ox.Quad(node, ox.NamedNode(str(RDFS.label)), ox.Literal(rule.name)),
-                ox.Quad(
-                    node, ox.NamedNode(str(SKOS.definition)), ox.Literal(rule.means, language="en")
-                ),
-            ]
-        )
+        own = [
+            ox.Quad(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(KG.Rule))),
+            ox.Quad(node, ox.NamedNode(str(RDFS.label)), ox.Literal(rule.name)),
+            ox.Quad(
+                node, ox.NamedNode(str(SKOS.definition)), ox.Literal(rule.means, language="en")
+            ),
+        ]
+        store.extend(own)
         new = [
             ox.Quad(t.subject, t.predicate, t.object)
             for t in store.query(with_values(rule.text, ["rule"], [[node]]))
         ]
         store.extend(new)
-        added += len(new)
+        added += own + new
     return added
 
 
@@ -183,16 +184,31 @@ def serialize(nt: bytes, space: str = DEFAULT_BASE + "id/") -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
 
 
-def precompute(store: Any) -> dict[str, bytes]:
-    """Run the whole-graph aggregate queries and the indexes once; return them as JSON."""
+# The named queries each sidecar index is made from (kg.indexes; a test holds them to it).
+INDEX_QUERIES = {
+    "meetings": ("meeting-sides", "meeting-inferred-sides", "meeting-topics", "meeting-events"),
+    "tenures": ("tenures",),
+}
+
+
+def precompute(store: Any, keep: dict[str, Any] | None = None) -> dict[str, bytes]:
+    """Run the whole-graph aggregate queries and the indexes once; return them as JSON.
+
+    keep: answers still true of this graph (an incremental build's: see _reusable), by
+    query name (its rows) or index name (its JSON), used instead of asking again.
+    """
     import json
 
     from kg.indexes import meeting_index, tenure_index
     from kg.query import PRECOMPUTED, load_query
     from kg.store import EmbeddedStore, encode_rows
 
+    keep = keep or {}
     out = {}
     for name in PRECOMPUTED:
+        if name in keep:
+            out[name] = keep[name]
+            continue
         result = store.query(load_query(name).text)
         names = [v.value for v in result.variables]
         rows = encode_rows([{n: sol[n] for n in names} for sol in result])
@@ -202,12 +218,11 @@ def precompute(store: Any) -> dict[str, bytes]:
                 row[var][1] = "|".join(sorted(row[var][1].split("|")))
         out[name] = rows  # in the query's own ORDER BY, which is total for these queries
     graph = EmbeddedStore.in_memory(store)
-    return {
-        "aggregates": json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8"),
-        # Both indexes come sorted (totally: their IRIs end the keys), so builds reproduce.
-        "meetings": json.dumps(meeting_index(graph), ensure_ascii=False).encode("utf-8"),
-        "tenures": json.dumps(tenure_index(graph), ensure_ascii=False).encode("utf-8"),
-    }
+    made = {"aggregates": json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8")}
+    # Both indexes come sorted (totally: their IRIs end the keys), so builds reproduce.
+    for index, make in (("meetings", meeting_index), ("tenures", tenure_index)):
+        made[index] = keep.get(index) or json.dumps(make(graph), ensure_ascii=False).encode()
+    return made
 
 
 # Variables the named queries fill with GROUP_CONCAT(…; separator="|").
@@ -306,8 +321,13 @@ def _load_ontology(schema_files: list[Path]) -> _Ontology:
 
 
 def _to_store(
-    onto: _Ontology, facts: Facts, base: str, digests: dict[str, str], cache: BuildCache
-) -> tuple[Any, dict[str, Origin]]:
+    onto: _Ontology,
+    facts: Facts,
+    base: str,
+    digests: dict[str, str],
+    cache: BuildCache,
+    state: State | None,
+) -> tuple[Any, dict[str, Origin], dict[str, str], Delta]:
     """Convert checked facts to RDF in an in-memory store, beside the ontology and topics,
     with the entities' IRIs under <base>id/ and that id space said in VoID (void:uriSpace),
     where the lookups and any SPARQL client read it.
@@ -315,13 +335,16 @@ def _to_store(
     Each facts file is converted on its own (digests: of the bytes its records were read
     from); the cache gives the RDF of a file whose bytes, and the kinds and labels of the
     records it names, are those of an earlier build (kg.convert.deps_hold), and keeps
-    the rest. Rules, search keys, validation and sorting all run on this store. The RDF
+    the rest; it returns which entry holds each file's RDF and, against the live
+    generation's (state), what changed. Rules, search keys, validation and sorting all run
+    on this store. The RDF
     made here is freed on return (the store has it): with the store written alongside
     validation, the Python copies took the peak at 1M triples from 1.89 to 2.09 GiB.
     """
     import pyoxigraph as ox
 
     from kg.convert import convert_file, deps_hold
+    from kg.incremental import Delta
     from kg.namespaces import RDF
     from kg.prefixes import PREFIXES
 
@@ -338,16 +361,33 @@ def _to_store(
         by_file.setdefault(rec.file, []).append(rec)
     space = base + "id/"
     origins: dict[str, Origin] = {}
+    names: dict[str, str] = {}
+    delta = Delta(known=state is not None)
+    before = state.files if state is not None else {}
     for rel, records in by_file.items():
-        rdf = cache.converted(rel, digests[rel])
+        names[rel] = name = cache.name(rel, digests[rel])
+        cached = rdf = cache.converted(rel, digests[rel])
         if rdf is not None and deps_hold(onto.schema, facts, rdf.deps, space):
             cache.hits["converted"] += 1
         else:
             rdf = convert_file(onto.schema, facts, records, space)
+        if state is not None and (before.get(rel) != name or rdf is not cached):
+            # What the live generation had of this file: the entry it was made from (read
+            # before this build's replaces it), or nothing for a new file.
+            if rel not in before:
+                old: bytes | None = b""
+            elif before[rel] == name:
+                old = cached.ntriples if cached is not None else None
+            else:
+                old = cache.ntriples(before[rel])
+            delta.add(old, rdf.ntriples)
+        if rdf is not cached:
             cache.keep_converted(rel, digests[rel], rdf)
         store.load(rdf.ntriples, format=nt)
         origins.update(rdf.origins)
-    return store, origins
+    for rel in before.keys() - names.keys():  # files gone, or that no longer hold records
+        delta.add(cache.ntriples(before[rel]), b"")
+    return store, origins, names, delta
 
 
 def _validate(
@@ -357,9 +397,11 @@ def _validate(
     origins: dict[str, Origin],
     use_pyshacl: bool,
     warnings: list[Diagnostic],
+    changed: set[str] | None = None,
+    focus: list[str] | None = None,
 ) -> list[Diagnostic]:
     """Validate the graph against the shapes; return the warnings (the facts' first), or
-    raise FactsError with every error and warning."""
+    raise FactsError with every error and warning. changed, focus: see validate_sparql."""
     from rdflib import Graph
 
     from kg.validate import validate, validate_sparql
@@ -367,7 +409,7 @@ def _validate(
     if use_pyshacl:
         problems = validate(Graph().parse(data=nt, format="nt"), onto.shapes, origins)
     else:
-        problems = validate_sparql(store, onto.shapes, origins)
+        problems = validate_sparql(store, onto.shapes, origins, changed, focus)
     errors = [p for p in problems if p.severity == "error"]
     warnings = warnings + [p for p in problems if p.severity != "error"]
     if errors:
@@ -394,8 +436,8 @@ def _build(
     full: bool,
 ) -> BuildResult:
     from kg.facts import fact_files
-    from kg.incremental import ENV_CHANGED, BuildCache, gather, unchanged
-    from kg.publish import build_lock
+    from kg.incremental import ENV_CHANGED, BuildCache, gather, read_state, unchanged
+    from kg.publish import build_lock, live_generation
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -426,15 +468,29 @@ def _build(
                     f"the inputs are those of {same.generation}: nothing to build",
                 )
         cache = BuildCache(build_dir, inputs.env, read=not full and why != ENV_CHANGED)
+        state = read_state(cache, live_generation(build_dir))
         result = _build_all(
-            facts_dir, build_dir, sources, validator, progress, schema_files, base, inputs, cache
+            facts_dir,
+            build_dir,
+            sources,
+            validator,
+            progress,
+            schema_files,
+            base,
+            inputs,
+            cache,
+            state,
         )
     result.timings = {**timings, **result.timings, "total": time.perf_counter() - t0}
     parsed, converted = cache.hits["parsed"], cache.hits["converted"]
     if parsed or converted:
         result.how = "incremental"
-    result.why = (
-        f"{why}; of {len(files)} facts files, {parsed} read and {converted} converted before"
+    result.why = "; ".join(
+        [
+            why,
+            f"of {len(files)} facts files, {parsed} read and {converted} converted before",
+            *result.notes,
+        ]
     )
     return result
 
@@ -449,6 +505,7 @@ def _build_all(
     base: str,
     inputs: Inputs,
     cache: BuildCache,
+    state: State | None,
 ) -> BuildResult:
     """The build, from the facts to a published generation, taking from the cache what an
     earlier build made of the same bytes (and keeping what it makes for the next)."""
@@ -458,8 +515,8 @@ def _build_all(
 
     from kg.facts.check import check_facts
     from kg.facts.yamlload import load_yaml_bytes
-    from kg.incremental import SUMMARY, summary
-    from kg.publish import staged
+    from kg.incremental import SUMMARY, State, keep_state, summary
+    from kg.publish import live_generation, staged
     from kg.searchkeys import search_keys
 
     def say(stage: str) -> None:
@@ -487,14 +544,22 @@ def _build_all(
 
     say("converting to RDF")
     with _timed(timings, "convert to RDF"):
-        store, origins = _to_store(onto, facts, base, digests, cache)
+        store, origins, names, delta = _to_store(onto, facts, base, digests, cache, state)
         fact_warnings, probes = facts.warnings, facts.probes
         del facts  # the store has them now (see _to_store)
     with _timed(timings, "rules"):
-        apply_rules(store, onto.folder / "rules", base + "id/")
+        added = apply_rules(store, onto.folder / "rules", base + "id/")
     with _timed(timings, "search keys"):
-        search_keys(store)
+        added += search_keys(store)
         triples = len(store)
+        derived = "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in added).encode()
+        if state is not None:
+            delta.add(state.derived, derived)
+    notes: list[str] = []
+    if state is None:
+        notes.append("no record of the live build to compare with: every stage in full")
+    elif not delta.known:
+        notes.append("what changed is not known (a cache entry is missing): every stage in full")
 
     with staged(build_dir, locked=True) as staging:
         with _timed(timings, "dump N-Triples"):
@@ -504,13 +569,25 @@ def _build_all(
         say("validating against the shapes")
         with _timed(timings, "validate (SHACL)"):
             pyshacl = validator == "pyshacl" or (validator == "auto" and triples <= PYSHACL_LIMIT)
-            warnings = _validate(store, nt, onto, origins, pyshacl, fact_warnings)
+            changed = focus = None
+            if state is not None and delta.known and state.validator == "sparql" and not pyshacl:
+                # The live generation passed the same checks: only what changed is asked.
+                changed = delta.predicates()
+                focus = _near(store, delta.subjects())
+                notes.append(
+                    f"validated {'all' if focus is None else len(focus)} nodes for the "
+                    f"{len(changed)} predicates that changed"
+                )
+            warnings = _validate(store, nt, onto, origins, pyshacl, fact_warnings, changed, focus)
 
         say("serialising")
         with _timed(timings, "serialise"):
             turtle = serialize(nt, base + "id/")
         with _timed(timings, "aggregates"):
-            sidecars = precompute(store)
+            keep = _reusable(build_dir, delta) if state is not None and delta.known else {}
+            if state is not None and delta.known:
+                notes.append(f"reused {len(keep)} of the aggregates and indexes: {sorted(keep)}")
+            sidecars = precompute(store, keep)
             # The schema's view categories and the schema files added to kg's, so the
             # lookups and views of this build draw and name its kinds as the build did.
             kept = onto.schema.summary(onto.extra)
@@ -523,5 +600,55 @@ def _build_all(
         # Only the part of loading the store that validation and the rest did not hide.
         with _timed(timings, "write store"):
             published = staging.publish(turtle, sidecars)
+            live = live_generation(build_dir)
+            if live is not None:
+                keep_state(cache, State(live, "pyshacl" if pyshacl else "sparql", names, derived))
             cache.prune()
-    return BuildResult(counts, triples, warnings, build_dir / "kg.ttl", published, timings)
+    result = BuildResult(counts, triples, warnings, build_dir / "kg.ttl", published, timings)
+    result.notes = notes
+    return result
+
+
+# Up to this many changed subjects, validation asks about the nodes near them alone.
+FOCUS_LIMIT = 20_000
+
+
+def _near(store: Any, subjects: set[str]) -> list[str] | None:
+    """The nodes a change may have given another SHACL verdict: the subjects of the changed
+    triples and every node linking to one (a value's class is checked on who links to it).
+    None (validate every node) when that is too many to list."""
+    import pyoxigraph as ox
+
+    if len(subjects) > FOCUS_LIMIT:
+        return None
+    values = " ".join(str(ox.NamedNode(s)) for s in sorted(subjects))
+    linking = store.query(f"SELECT DISTINCT ?x WHERE {{ VALUES ?s {{ {values} }} ?x ?p ?s }}")
+    near = subjects | {sol["x"].value for sol in linking if isinstance(sol["x"], ox.NamedNode)}
+    return None if len(near) > FOCUS_LIMIT else sorted(near)
+
+
+def _reusable(build_dir: Path, delta: Delta) -> dict[str, Any]:
+    """The live generation's aggregates and indexes that no changed triple can alter: those
+    made from queries that name none of the changed predicates (kg.incremental.query_iris)."""
+    import json
+
+    from kg.incremental import query_iris
+    from kg.query import PRECOMPUTED, load_query
+
+    changed = delta.predicates()
+
+    def untouched(name: str) -> bool:
+        iris = query_iris(load_query(name).text)
+        return iris is not None and not iris & changed
+
+    live = build_dir / "current"
+    keep: dict[str, Any] = {}
+    try:
+        before = json.loads((live / "aggregates.json").read_bytes())
+        keep.update({n: before[n] for n in PRECOMPUTED if n in before and untouched(n)})
+        for index, queries in INDEX_QUERIES.items():
+            if all(untouched(q) for q in queries):
+                keep[index] = (live / f"{index}.json").read_bytes()
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+    return keep

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -253,6 +253,21 @@ class BuildCache:
         data = {"rel": rel, "digest": digest, "env": self.env, "doc": to_plain(doc)}
         self._write(self.root / "parsed" / f"{name}.json", json.dumps(data).encode("utf-8"))
 
+    def name(self, rel: str, digest: str) -> str:
+        """The entry of a file with these bytes (named: kept by prune)."""
+        return self._name(rel, digest)
+
+    def ntriples(self, name: str) -> bytes | None:
+        """The N-Triples of an entry (by name), if whole."""
+        try:
+            meta = json.loads((self.root / "rdf" / f"{name}.json").read_bytes())
+            nt = (self.root / "rdf" / f"{name}.nt").read_bytes()
+            if hashlib.sha256(nt).hexdigest() == meta["ntriples"]:
+                return nt
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        return None
+
     def converted(self, rel: str, digest: str) -> FileRDF | None:
         """The RDF made of a file with these bytes, or None. Still to check: its deps (the
         caller counts it in hits["converted"] if it holds)."""
@@ -303,3 +318,103 @@ class BuildCache:
             for path in folder.iterdir():
                 if path.name.split(".")[0] not in self.used or path.name.startswith("."):
                     path.unlink(missing_ok=True)
+
+
+UNKNOWN = None  # what a build cannot tell changed (then every later stage runs in full)
+
+
+@dataclass(frozen=True)
+class State:
+    """What the live generation was made of, as its build left it in the cache."""
+
+    generation: str  # gen-<hash>: the state is that generation's only while it is live
+    validator: str  # "sparql" or "pyshacl": which validated it
+    files: dict[str, str]  # facts file -> the cache entry of its RDF
+    derived: bytes  # N-Triples of what the rules and search keys added
+
+
+def read_state(cache: BuildCache, live: str | None) -> State | None:
+    """The cached state of the live generation `live` (None: none, or not that one's)."""
+    if not cache.read or live is None:
+        return None
+    data = cache._load(cache.root / "state.json")
+    try:
+        if data["env"] != cache.env or data["generation"] != live:
+            return None
+        derived = (cache.root / "derived.nt").read_bytes()
+        if hashlib.sha256(derived).hexdigest() != data["derived"]:
+            return None
+        files = {str(rel): str(name) for rel, name in data["files"].items()}
+        return State(str(data["generation"]), str(data["validator"]), files, derived)
+    except (OSError, KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def keep_state(cache: BuildCache, state: State) -> None:
+    """Record the state of the generation just published (with the build lock held)."""
+    cache._write(cache.root / "derived.nt", state.derived)
+    data = {
+        "env": cache.env,
+        "generation": state.generation,
+        "validator": state.validator,
+        "files": state.files,
+        "derived": hashlib.sha256(state.derived).hexdigest(),
+    }
+    cache._write(cache.root / "state.json", json.dumps(data, sort_keys=True).encode("utf-8"))
+
+
+@dataclass
+class Delta:
+    """The triples that may differ between the live generation and this build's graph (a
+    superset: a triple a changed file no longer makes may still come from another)."""
+
+    lines: set[bytes] = field(default_factory=set)  # N-Triples lines
+    known: bool = True  # False: the build cannot tell (then everything counts as changed)
+
+    def add(self, old: bytes | None, new: bytes) -> None:
+        """Count what differs between the N-Triples of something before and now."""
+        if old is None:
+            self.known = False
+        elif old != new:
+            self.lines |= set(old.splitlines()) ^ set(new.splitlines())
+
+    def predicates(self) -> set[str]:
+        """The predicates of the changed triples (IRIs)."""
+        return {line.split(b" ", 2)[1][1:-1].decode("utf-8") for line in self.lines if line}
+
+    def subjects(self) -> set[str]:
+        """The subjects of the changed triples (IRIs: the graph has no blank nodes)."""
+        return {line.split(b" ", 1)[0][1:-1].decode("utf-8") for line in self.lines if line}
+
+
+def query_iris(text: str) -> frozenset[str] | None:
+    """The IRIs a SPARQL query names: a superset of the predicates whose triples its answer
+    depends on. None when it may read triples of any predicate (a variable or negated
+    predicate) or cannot be parsed here. A query whose IRIs hold no changed triple's
+    predicate answers the same on the changed graph: kg build reuses its answer."""
+    from rdflib.paths import NegatedPath, Path
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.term import URIRef, Variable
+
+    try:
+        algebra = prepareQuery(text).algebra
+    except Exception:  # rdflib raises many kinds; any means "cannot tell"
+        return None
+    out: set[str] = set()
+    todo: list[Any] = [algebra]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, URIRef):
+            out.add(str(node))
+        elif isinstance(node, NegatedPath):
+            return None
+        elif isinstance(node, Path):
+            todo += list(vars(node).values())
+        elif isinstance(node, dict):
+            triples = node.get("triples", ()) if getattr(node, "name", None) == "BGP" else ()
+            if any(isinstance(t[1], Variable) for t in triples):
+                return None
+            todo += list(node.values())
+        elif isinstance(node, (list, tuple, set, frozenset)):
+            todo += list(node)
+    return frozenset(out)

@@ -308,6 +308,15 @@ def is_complete(gen: Path) -> bool:
         return False
 
 
+def live_generation(build_dir: Path) -> str | None:
+    """The name of the generation build/current names, if it is whole (else None)."""
+    current = build_dir / "current"
+    if not current.is_symlink():
+        return None
+    gen = current.resolve()
+    return gen.name if gen.parent == build_dir.resolve() and is_complete(gen) else None
+
+
 def _discard(folder: Path, force: bool = False) -> None:
     """Delete a generation: its seal first (a half-deleted one is never taken for whole),
     renamed aside in one step, then removed. One a reader holds open (a shared lock on its

@@ -22,8 +22,8 @@ SELECT ?node ?name ?pref ?person WHERE {
 """
 
 
-def search_keys(store: ox.Store) -> int:
-    """Add kg:searchKey literals for every labelled node; return how many were added.
+def search_keys(store: ox.Store) -> list[ox.Quad]:
+    """Add kg:searchKey literals for every labelled node; return the triples added.
 
     Keys are the folded preferred and alternative labels, family names, the IRI's slug and,
     for people, the last word of the name (analysts type 'muttaqi' or 'zawahiri').
@@ -43,5 +43,6 @@ def search_keys(store: ox.Store) -> int:
             if len(words) > 1:
                 keys.add((node.value, words[-1]))
     pred = ox.NamedNode(KG + "searchKey")
-    store.extend(ox.Quad(ox.NamedNode(n), pred, ox.Literal(k)) for n, k in keys if k)
-    return len(keys)
+    quads = [ox.Quad(ox.NamedNode(n), pred, ox.Literal(k)) for n, k in keys if k]
+    store.extend(quads)
+    return quads
