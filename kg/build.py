@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from kg.convert import Origin
     from kg.facts.check import Facts, Record
     from kg.facts.schema import Schema
-    from kg.incremental import BuildCache, Delta, Inputs, State
+    from kg.incremental import BuildCache, Delta, Inputs, State, TurtleIndex
 
 
 @dataclass
@@ -516,8 +516,7 @@ def _build_all(
     from kg.facts.check import check_facts
     from kg.facts.yamlload import load_yaml_bytes
     from kg.incremental import SUMMARY, State, keep_state, summary
-    from kg.publish import live_generation, staged
-    from kg.searchkeys import search_keys
+    from kg.publish import STORE_LINK, live_generation, staged
 
     def say(stage: str) -> None:
         if progress is not None:
@@ -548,27 +547,39 @@ def _build_all(
         fact_warnings, probes = facts.warnings, facts.probes
         del facts  # the store has them now (see _to_store)
     with _timed(timings, "rules"):
-        added = apply_rules(store, onto.folder / "rules", base + "id/")
-    with _timed(timings, "search keys"):
-        added += search_keys(store)
-        triples = len(store)
-        derived = "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in added).encode()
+        rules = _lines(apply_rules(store, onto.folder / "rules", base + "id/"))
         if state is not None:
-            delta.add(state.derived, derived)
+            delta.add(state.rules, rules)
+    with _timed(timings, "search keys"):
+        keys = _search_keys(store, state, delta)
+        triples = len(store)
     notes: list[str] = []
     if state is None:
         notes.append("no record of the live build to compare with: every stage in full")
     elif not delta.known:
         notes.append("what changed is not known (a cache entry is missing): every stage in full")
+    pyshacl = validator == "pyshacl" or (validator == "auto" and triples <= PYSHACL_LIMIT)
+    # Patch the live generation's store and Turtle rather than write them anew: when what
+    # changed is known, and the live generation passed the same validation.
+    live = build_dir / "current"
+    patch = (
+        state is not None
+        and delta.known
+        and state.validator == "sparql"
+        and not pyshacl
+        and state.index is not None
+        and _size(live / "kg.ttl") == state.index.size
+    )
 
     with staged(build_dir, locked=True) as staging:
-        with _timed(timings, "dump N-Triples"):
-            nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
-        staging.write_store(nt)  # in a thread, while the stages below run
+        nt = b""
+        if not patch:
+            with _timed(timings, "dump N-Triples"):
+                nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
+            staging.write_store(nt)  # in a thread, while the stages below run
 
         say("validating against the shapes")
         with _timed(timings, "validate (SHACL)"):
-            pyshacl = validator == "pyshacl" or (validator == "auto" and triples <= PYSHACL_LIMIT)
             changed = focus = None
             if state is not None and delta.known and state.validator == "sparql" and not pyshacl:
                 # The live generation passed the same checks: only what changed is asked.
@@ -582,7 +593,20 @@ def _build_all(
 
         say("serialising")
         with _timed(timings, "serialise"):
-            turtle = serialize(nt, base + "id/")
+            turtle, index = b"", None
+            if patch:
+                assert state is not None and state.index is not None
+                subjects = delta.subjects()
+                spliced = _splice(store, live / "kg.ttl", state.index, subjects, base + "id/")
+                if spliced is not None:
+                    turtle, index = spliced
+                    notes.append(f"rewrote the Turtle and the store of {len(subjects)} subjects")
+                else:
+                    patch = False
+                    nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+                    staging.write_store(nt or b"")
+            if not patch:
+                turtle, index = serialize_indexed(nt, base + "id/")
         with _timed(timings, "aggregates"):
             keep = _reusable(build_dir, delta) if state is not None and delta.known else {}
             if state is not None and delta.known:
@@ -597,16 +621,127 @@ def _build_all(
             sidecars[SUMMARY] = summary(inputs, probes, triples, counts, warnings)
 
         say("writing the store")
-        # Only the part of loading the store that validation and the rest did not hide.
+        # Only the part of loading the store that validation and the rest did not hide (or
+        # patching a copy of the live one).
         with _timed(timings, "write store"):
+            if patch:
+                _patch_store(live / STORE_LINK, staging.folder / STORE_LINK, store, subjects)
             published = staging.publish(turtle, sidecars)
-            live = live_generation(build_dir)
-            if live is not None:
-                keep_state(cache, State(live, "pyshacl" if pyshacl else "sparql", names, derived))
+            gen = live_generation(build_dir)
+            if gen is not None:
+                validated = "pyshacl" if pyshacl else "sparql"
+                keep_state(cache, State(gen, validated, names, rules, keys, index))
             cache.prune()
     result = BuildResult(counts, triples, warnings, build_dir / "kg.ttl", published, timings)
     result.notes = notes
     return result
+
+
+def _lines(quads: list[Any]) -> bytes:
+    """N-Triples of pyoxigraph quads of the default graph."""
+    return "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in quads).encode("utf-8")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
+def _search_keys(store: Any, state: State | None, delta: Delta) -> bytes:
+    """Add the search keys to the store; return their N-Triples (and count what changed).
+
+    A node's keys come from its own triples only: when what changed is known, the nodes
+    whose triples did not change keep the live generation's keys, and only the others are
+    asked about."""
+    import pyoxigraph as ox
+
+    from kg.searchkeys import search_keys
+
+    if state is None or not delta.known:
+        keys = _lines(search_keys(store))
+        if state is not None:
+            delta.add(state.keys, keys)
+        return keys
+    nodes = delta.subjects()
+    kept: list[bytes] = []
+    old: list[bytes] = []
+    for line in state.keys.splitlines():
+        subject = line.split(b" ", 1)[0][1:-1].decode("utf-8")
+        (old if subject in nodes else kept).append(line + b"\n")
+    kept_nt = b"".join(kept)
+    store.load(kept_nt, format=ox.RdfFormat.N_TRIPLES)
+    new = _lines(search_keys(store, nodes))
+    delta.add(b"".join(old), new)
+    return kept_nt + new
+
+
+def _splice(
+    store: Any, old_path: Path, index: TurtleIndex, subjects: set[str], space: str
+) -> tuple[bytes, TurtleIndex] | None:
+    """The live generation's kg.ttl with the blocks of these subjects made again from the
+    store (None: it is not the Turtle the index describes)."""
+    import pyoxigraph as ox
+
+    from kg.incremental import splice
+    from kg.prefixes import PREFIXES
+
+    old = old_path.read_bytes()
+    if len(old) != index.size:
+        return None
+    header = old[: index.header]
+    prefixes = {**PREFIXES, "id": space}
+    blocks = {}
+    for subject in subjects:
+        node = ox.NamedNode(subject)
+        quads = store.quads_for_pattern(node, None, None, ox.DefaultGraph())
+        lines = sorted(_lines(list(quads)).splitlines())
+        block = b""
+        if lines:
+            triples = ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_TRIPLES)
+            block = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
+            if block[: len(header)] != header:
+                return None
+            block = block[len(header) :]
+        blocks[str(node).encode("utf-8")] = block
+    return splice(old, index, blocks)
+
+
+def _patch_store(live: Path, target: Path, graph: Any, subjects: set[str]) -> None:
+    """Make target a copy of the live store (hard links to its immutable files, so it
+    costs next to nothing) with the triples of these subjects made those of graph."""
+    import pyoxigraph as ox
+
+    before = ox.Store.read_only(str(live))
+    before.backup(str(target))
+    after = ox.Store(str(target))
+    for subject in sorted(subjects):
+        node = ox.NamedNode(subject)
+        old = set(before.quads_for_pattern(node, None, None, ox.DefaultGraph()))
+        new = set(graph.quads_for_pattern(node, None, None, ox.DefaultGraph()))
+        for quad in old - new:
+            after.remove(quad)
+        after.extend(new - old)
+    after.flush()
+    del after, before
+
+
+def serialize_indexed(
+    nt: bytes, space: str = DEFAULT_BASE + "id/"
+) -> tuple[bytes, TurtleIndex | None]:
+    """serialize(), and where each subject's block is in it (see kg.incremental.splice)."""
+    import pyoxigraph as ox
+
+    from kg.incremental import index_turtle
+    from kg.prefixes import PREFIXES
+
+    lines = sorted(line for line in nt.splitlines() if line)
+    subjects = list(dict.fromkeys(line[: line.index(b" ")] for line in lines))
+    triples = ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_TRIPLES)
+    prefixes = {**PREFIXES, "id": space}
+    turtle = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
+    return turtle, index_turtle(turtle, subjects, len(prefixes))
 
 
 # Up to this many changed subjects, validation asks about the nodes near them alone.

@@ -324,43 +324,131 @@ UNKNOWN = None  # what a build cannot tell changed (then every later stage runs 
 
 
 @dataclass(frozen=True)
+class TurtleIndex:
+    """Where each subject's block starts in a kg.ttl kg build wrote (sorted Turtle: a
+    header of @prefix lines, then one block per subject, in the order of the subjects'
+    N-Triples forms as bytes), so an incremental build rewrites the blocks of the subjects
+    whose triples changed and copies the rest (splice)."""
+
+    header: int  # bytes of the @prefix lines
+    subjects: list[bytes]  # each block's subject, N-Triples form ("<iri>"), in file order
+    offsets: list[int]  # where each block starts
+    size: int  # bytes of the file
+
+
+@dataclass(frozen=True)
 class State:
     """What the live generation was made of, as its build left it in the cache."""
 
     generation: str  # gen-<hash>: the state is that generation's only while it is live
     validator: str  # "sparql" or "pyshacl": which validated it
     files: dict[str, str]  # facts file -> the cache entry of its RDF
-    derived: bytes  # N-Triples of what the rules and search keys added
+    rules: bytes  # N-Triples of what the rules added (their nodes and inferences)
+    keys: bytes  # N-Triples of the search keys
+    index: TurtleIndex | None  # of its kg.ttl (None: not known)
 
 
 def read_state(cache: BuildCache, live: str | None) -> State | None:
     """The cached state of the live generation `live` (None: none, or not that one's)."""
+    from array import array
+
     if not cache.read or live is None:
         return None
     data = cache._load(cache.root / "state.json")
     try:
         if data["env"] != cache.env or data["generation"] != live:
             return None
-        derived = (cache.root / "derived.nt").read_bytes()
-        if hashlib.sha256(derived).hexdigest() != data["derived"]:
-            return None
+        parts = {}
+        for name in ("rules.nt", "keys.nt", "turtle.subjects", "turtle.offsets"):
+            parts[name] = (cache.root / name).read_bytes()
+            if hashlib.sha256(parts[name]).hexdigest() != data["digests"][name]:
+                return None
+        index = None
+        if data["turtle"] is not None:
+            offsets = array("q")
+            offsets.frombytes(parts["turtle.offsets"])
+            subjects = parts["turtle.subjects"].split(b"\n")
+            header, size = int(data["turtle"]["header"]), int(data["turtle"]["size"])
+            if len(subjects) == len(offsets):
+                index = TurtleIndex(header, subjects, offsets.tolist(), size)
         files = {str(rel): str(name) for rel, name in data["files"].items()}
-        return State(str(data["generation"]), str(data["validator"]), files, derived)
+        rules, keys = parts["rules.nt"], parts["keys.nt"]
+        return State(str(data["generation"]), str(data["validator"]), files, rules, keys, index)
     except (OSError, KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
 def keep_state(cache: BuildCache, state: State) -> None:
     """Record the state of the generation just published (with the build lock held)."""
-    cache._write(cache.root / "derived.nt", state.derived)
-    data = {
+    from array import array
+
+    index = state.index
+    parts = {
+        "rules.nt": state.rules,
+        "keys.nt": state.keys,
+        "turtle.subjects": b"\n".join(index.subjects) if index else b"",
+        "turtle.offsets": array("q", index.offsets).tobytes() if index else b"",
+    }
+    for name, data in parts.items():
+        cache._write(cache.root / name, data)
+    meta = {
         "env": cache.env,
         "generation": state.generation,
         "validator": state.validator,
         "files": state.files,
-        "derived": hashlib.sha256(state.derived).hexdigest(),
+        "digests": {name: hashlib.sha256(data).hexdigest() for name, data in parts.items()},
+        "turtle": {"header": index.header, "size": index.size} if index else None,
     }
-    cache._write(cache.root / "state.json", json.dumps(data, sort_keys=True).encode("utf-8"))
+    cache._write(cache.root / "state.json", json.dumps(meta, sort_keys=True).encode("utf-8"))
+
+
+def index_turtle(turtle: bytes, subjects: list[bytes], prefixes: int) -> TurtleIndex | None:
+    """Find the subjects' blocks in Turtle written from their sorted triples (None: the
+    blocks cannot be told apart, e.g. a literal written over several lines)."""
+    import re
+
+    header = 0
+    for _ in range(prefixes):
+        header = turtle.index(b"\n", header) + 1
+    block = re.compile(rb"\n[^\t]")  # a line that does not go on the block before it
+    starts = [header] + [m.start() + 1 for m in block.finditer(turtle, header)]
+    if len(starts) != len(subjects) or subjects != sorted(subjects):
+        return None
+    return TurtleIndex(header, subjects, starts, len(turtle))
+
+
+def splice(old: bytes, index: TurtleIndex, blocks: dict[bytes, bytes]) -> tuple[bytes, TurtleIndex]:
+    """The Turtle of old with the blocks of some subjects replaced (an empty block: the
+    subject has no triples now; a subject old lacks: its block goes in its place)."""
+    from bisect import bisect_left
+
+    out = [old[: index.header]]
+    subjects: list[bytes] = []
+    offsets: list[int] = []
+    size, n, i = index.header, len(index.subjects), 0
+
+    def copy(j: int) -> None:  # old blocks i..j-1, as they are
+        nonlocal size
+        if j <= i:
+            return
+        start = index.offsets[i]
+        end = index.offsets[j] if j < n else index.size
+        out.append(old[start:end])
+        subjects.extend(index.subjects[i:j])
+        offsets.extend(o + size - start for o in index.offsets[i:j])
+        size += end - start
+
+    for subject in sorted(blocks):
+        j = bisect_left(index.subjects, subject, i)
+        copy(j)
+        i = j + 1 if j < n and index.subjects[j] == subject else j
+        if blocks[subject]:
+            subjects.append(subject)
+            offsets.append(size)
+            out.append(blocks[subject])
+            size += len(blocks[subject])
+    copy(n)
+    return b"".join(out), TurtleIndex(index.header, subjects, offsets, size)
 
 
 @dataclass

@@ -344,6 +344,9 @@ def test_incremental_builds_equal_full_builds_over_a_series_of_edits(
     assert _reused(inc)[1] < 3, inc.stdout  # file 2 converted again, its bytes unchanged
     if validator == "sparql":
         assert re.search(r"validated \d+ nodes for the \d+ predicates that changed", inc.stdout)
+        # The live store and Turtle patched, not written anew.
+        assert re.search(r"rewrote the Turtle and the store of \d+ subjects", inc.stdout)
+        assert "dump N-Triples" not in inc.stdout, inc.stdout
     # The aggregates no label is part of are kept (stats-kinds counts events per kind).
     assert re.search(r"reused \d+ of the aggregates and indexes: \[.*'stats-kinds'", inc.stdout)
 
