@@ -608,7 +608,8 @@ def _build_all(
             if not patch:
                 turtle, index = serialize_indexed(nt, base + "id/")
         with _timed(timings, "aggregates"):
-            keep = _reusable(build_dir, delta) if state is not None and delta.known else {}
+            known = state is not None and delta.known
+            keep = _reusable(build_dir, delta, cache) if known else {}
             if state is not None and delta.known:
                 notes.append(f"reused {len(keep)} of the aggregates and indexes: {sorted(keep)}")
             sidecars = precompute(store, keep)
@@ -762,19 +763,20 @@ def _near(store: Any, subjects: set[str]) -> list[str] | None:
     return None if len(near) > FOCUS_LIMIT else sorted(near)
 
 
-def _reusable(build_dir: Path, delta: Delta) -> dict[str, Any]:
+def _reusable(build_dir: Path, delta: Delta, cache: BuildCache) -> dict[str, Any]:
     """The live generation's aggregates and indexes that no changed triple can alter: those
-    made from queries that name none of the changed predicates (kg.incremental.query_iris)."""
+    made from queries that name none of the changed predicates (kg.incremental.query_iris,
+    kept in the cache: parsing the queries with rdflib took a second)."""
     import json
 
-    from kg.incremental import query_iris
-    from kg.query import PRECOMPUTED, load_query
+    from kg.query import PRECOMPUTED
 
     changed = delta.predicates()
+    names = [*PRECOMPUTED, *(q for queries in INDEX_QUERIES.values() for q in queries)]
+    iris = cache.query_iris(names)
 
     def untouched(name: str) -> bool:
-        iris = query_iris(load_query(name).text)
-        return iris is not None and not iris & changed
+        return iris[name] is not None and not iris[name] & changed  # type: ignore[operator]
 
     live = build_dir / "current"
     keep: dict[str, Any] = {}

@@ -309,6 +309,25 @@ class BuildCache:
         self._write(self.root / "rdf" / f"{name}.nt", rdf.ntriples)
         self._write(self.root / "rdf" / f"{name}.json", json.dumps(meta).encode("utf-8"))
 
+    def query_iris(self, names: list[str]) -> dict[str, frozenset[str] | None]:
+        """query_iris of each named query (kg/queries: part of kg, so of the environment),
+        kept in the cache."""
+        from kg.query import load_query
+
+        path = self.root / "queries.json"
+        data: Any = self._load(path) if self.read else None
+        try:
+            if data["env"] == self.env:
+                kept = {n: data["iris"][n] for n in names}
+                if all(i is None or _strings(i) for i in kept.values()):
+                    return {n: None if i is None else frozenset(i) for n, i in kept.items()}
+        except (KeyError, TypeError):
+            pass
+        found = {n: query_iris(load_query(n).text) for n in names}
+        iris = {n: None if i is None else sorted(i) for n, i in found.items()}
+        self._write(path, json.dumps({"env": self.env, "iris": iris}).encode("utf-8"))
+        return found
+
     def prune(self) -> None:
         """Remove the entries this build did not name (call with the build lock held)."""
         for sub in ("parsed", "rdf"):
@@ -506,3 +525,8 @@ def query_iris(text: str) -> frozenset[str] | None:
         elif isinstance(node, (list, tuple, set, frozenset)):
             todo += list(node)
     return frozenset(out)
+
+
+def _strings(value: Any) -> bool:
+    """Whether a value read back from JSON is a list of strings."""
+    return isinstance(value, list) and all(type(x) is str for x in value)

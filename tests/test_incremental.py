@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -488,3 +489,110 @@ def test_the_indexes_read_the_queries_the_build_says(
         asked.clear()
         assert make(EmbeddedStore.in_memory(graph)), index
         assert asked and set(asked) <= set(INDEX_QUERIES[index]), (index, asked)
+
+
+def _kg_build(data: Path, out: Path, kill_at: str = "") -> subprocess.CompletedProcess[str]:
+    """`kg build` of data in a process of its own, validating with the shapes compiled to
+    SPARQL (as for a large graph), killed with SIGKILL when it calls kill_at (module.name)."""
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = "\n".join(
+        [
+            "import importlib, os, signal, sys",
+            "import kg.build",
+            "kg.build.PYSHACL_LIMIT = 0",
+            *(
+                [
+                    "def die(*args, **kwargs):",
+                    "    os.kill(os.getpid(), signal.SIGKILL)",
+                    f"module, name = {kill_at.rsplit('.', 1)!r}",
+                    "setattr(importlib.import_module(module), name, die)",
+                ]
+                if kill_at
+                else []
+            ),
+            "from kg.cli import main",
+            "sys.argv = ['kg', *sys.argv[1:]]",
+            "main()",
+        ]
+    )
+    cmd = [sys.executable, "-c", script, "build", "--timings", "--facts", str(data / "facts")]
+    cmd += ["--out", str(out), "--sources", str(data / "sources")]
+    return subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "kill_at", ["kg.build.precompute", "kg.build._patch_store", "kg.incremental.keep_state"]
+)
+def test_a_killed_incremental_build_leaves_a_whole_generation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kill_at: str
+) -> None:
+    """Killed before publishing (the last good generation stays live), while patching the
+    store copy, or after publishing but before the cache records it: the live generation
+    is whole, and the next build equals a full one."""
+    import signal
+
+    from kg.publish import is_complete
+
+    data = _synthetic(tmp_path, files=3)
+    out = data / "inc"
+    first = _kg_build(data, out)
+    assert first.returncode == 0, first.stderr
+    before = _generation(out)
+    _edit(_facts(data, 1), "name: Meeting ", "name: Renamed meeting ", count=1)
+    killed = _kg_build(data, out, kill_at)
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+    assert is_complete((out / "current").resolve())
+    if kill_at.endswith("keep_state"):  # published already: the new generation is live
+        assert _generation(out) != before
+    else:
+        assert _generation(out) == before
+    monkeypatch.setattr("kg.build.PYSHACL_LIMIT", 0)
+    builds = Builds(data)
+    builds.both()
+    assert not [p.name for p in out.iterdir() if p.name.startswith((".staging", ".trash"))]
+
+
+@pytest.mark.slow
+def test_lookups_racing_incremental_builds_never_fail(tmp_path: Path) -> None:
+    """Lookups while incremental builds (the store a patched copy of the live one) switch
+    build/current under them: each lookup reads one whole generation."""
+    import threading
+
+    from kg.lookups import who_met
+    from kg.store import EmbeddedStore
+
+    data = _synthetic(tmp_path, files=3)
+    out = data / "inc"
+    assert _kg_build(data, out).returncode == 0
+    path = _facts(data, 1)
+    texts = [path.read_text(), path.read_text().replace("name: Meeting ", "name: Meeting no. ")]
+    builds, done, problems = 6, threading.Event(), []
+
+    def builder() -> None:
+        try:
+            for i in range(builds):
+                path.write_text(texts[(i + 1) % 2])
+                proc = _kg_build(data, out)
+                if proc.returncode != 0 or "rewrote the Turtle and the store" not in proc.stdout:
+                    problems.append(proc.stdout + proc.stderr)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=builder)
+    thread.start()
+    lookups, failures = 0, []
+    while not done.is_set() or lookups < 100:
+        try:
+            store = EmbeddedStore.open(out / "store")
+            assert who_met(store), "no meetings"
+            assert store.select("SELECT ?s WHERE { ?s ?p ?o } LIMIT 1"), "an empty store"
+        except Exception as exc:  # every failure counted, none hidden
+            failures.append(repr(exc))
+        lookups += 1
+    thread.join()
+    assert problems == [], problems[:1]
+    assert failures == [], (len(failures), lookups, failures[:3])
