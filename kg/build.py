@@ -609,7 +609,7 @@ def _build_all(
                 turtle, index = serialize_indexed(nt, base + "id/")
         with _timed(timings, "aggregates"):
             known = state is not None and delta.known
-            keep = _reusable(build_dir, delta, cache) if known else {}
+            keep = _reusable(build_dir, delta, cache, store) if known else {}
             if state is not None and delta.known:
                 notes.append(f"reused {len(keep)} of the aggregates and indexes: {sorted(keep)}")
             sidecars = precompute(store, keep)
@@ -763,20 +763,36 @@ def _near(store: Any, subjects: set[str]) -> list[str] | None:
     return None if len(near) > FOCUS_LIMIT else sorted(near)
 
 
-def _reusable(build_dir: Path, delta: Delta, cache: BuildCache) -> dict[str, Any]:
+def _reusable(build_dir: Path, delta: Delta, cache: BuildCache, graph: Any) -> dict[str, Any]:
     """The live generation's aggregates and indexes that no changed triple can alter: those
-    made from queries that name none of the changed predicates (kg.incremental.query_iris,
-    kept in the cache: parsing the queries with rdflib took a second)."""
+    made from queries none of whose patterns a changed triple may take part in a match of
+    (kg.incremental.touches), asking the live store and graph (the new one) what holds."""
     import json
 
+    import pyoxigraph as ox
+
+    from kg.incremental import changed_triples, touches
     from kg.query import PRECOMPUTED
 
-    changed = delta.predicates()
     names = [*PRECOMPUTED, *(q for queries in INDEX_QUERIES.values() for q in queries)]
-    iris = cache.query_iris(names)
+    patterns = cache.query_patterns(names)
+    changed = changed_triples(delta.lines)
+    try:
+        live_store = ox.Store.read_only(str(build_dir / "current" / "store"))
+    except OSError:
+        return {}
+
+    def node(iri: str | None) -> Any:
+        return None if iri is None else ox.NamedNode(iri)
+
+    def has(s: str | None, p: str, o: str | None) -> bool:
+        pattern = (node(s), ox.NamedNode(p), node(o), ox.DefaultGraph())
+        stores = (live_store, graph)
+        return any(next(iter(store.quads_for_pattern(*pattern)), None) for store in stores)
 
     def untouched(name: str) -> bool:
-        return iris[name] is not None and not iris[name] & changed  # type: ignore[operator]
+        bgps = patterns[name]
+        return bgps is not None and not touches(bgps, changed, has)
 
     live = build_dir / "current"
     keep: dict[str, Any] = {}

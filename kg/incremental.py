@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -309,23 +310,23 @@ class BuildCache:
         self._write(self.root / "rdf" / f"{name}.nt", rdf.ntriples)
         self._write(self.root / "rdf" / f"{name}.json", json.dumps(meta).encode("utf-8"))
 
-    def query_iris(self, names: list[str]) -> dict[str, frozenset[str] | None]:
-        """query_iris of each named query (kg/queries: part of kg, so of the environment),
-        kept in the cache."""
+    def query_patterns(self, names: list[str]) -> dict[str, list[list[Pattern]] | None]:
+        """query_patterns of each named query (kg/queries: part of kg, so of the
+        environment), kept in the cache: parsing them with rdflib took a second at 1M."""
         from kg.query import load_query
 
         path = self.root / "queries.json"
         data: Any = self._load(path) if self.read else None
         try:
-            if data["env"] == self.env:
-                kept = {n: data["iris"][n] for n in names}
-                if all(i is None or _strings(i) for i in kept.values()):
-                    return {n: None if i is None else frozenset(i) for n, i in kept.items()}
+            if data["env"] == self.env and data["format"] == FORMAT:
+                kept = {n: data["patterns"][n] for n in names}
+                if all(b is None or _patterns(b) for b in kept.values()):
+                    return kept
         except (KeyError, TypeError):
             pass
-        found = {n: query_iris(load_query(n).text) for n in names}
-        iris = {n: None if i is None else sorted(i) for n, i in found.items()}
-        self._write(path, json.dumps({"env": self.env, "iris": iris}).encode("utf-8"))
+        found = {n: query_patterns(load_query(n).text) for n in names}
+        data = {"env": self.env, "format": FORMAT, "patterns": found}
+        self._write(path, json.dumps(data, sort_keys=True).encode("utf-8"))
         return found
 
     def prune(self) -> None:
@@ -494,39 +495,144 @@ class Delta:
         return {line.split(b" ", 1)[0][1:-1].decode("utf-8") for line in self.lines if line}
 
 
-def query_iris(text: str) -> frozenset[str] | None:
-    """The IRIs a SPARQL query names: a superset of the predicates whose triples its answer
-    depends on. None when it may read triples of any predicate (a variable or negated
-    predicate) or cannot be parsed here. A query whose IRIs hold no changed triple's
-    predicate answers the same on the changed graph: kg build reuses its answer."""
-    from rdflib.paths import NegatedPath, Path
+# A triple pattern of a query, as JSON: each term ["v", name] (a variable or blank node),
+# ["i", iri], ["l"] (a literal) or, as a predicate, ["p", [iris]] (a property path).
+Pattern = list[list[Any]]
+
+
+def query_patterns(text: str) -> list[list[Pattern]] | None:
+    """The basic graph patterns of a SPARQL query (those of its OPTIONALs, EXISTS filters
+    and subqueries too), each a list of triple patterns; None if rdflib cannot parse it.
+    A query whose patterns no changed triple can take part in a match of answers the same
+    on the changed graph (touches)."""
+    from rdflib.paths import Path
     from rdflib.plugins.sparql import prepareQuery
-    from rdflib.term import URIRef, Variable
+    from rdflib.term import BNode, Literal, URIRef, Variable
 
     try:
         algebra = prepareQuery(text).algebra
     except Exception:  # rdflib raises many kinds; any means "cannot tell"
         return None
-    out: set[str] = set()
-    todo: list[Any] = [algebra]
-    while todo:
-        node = todo.pop()
-        if isinstance(node, URIRef):
-            out.add(str(node))
-        elif isinstance(node, NegatedPath):
-            return None
-        elif isinstance(node, Path):
-            todo += list(vars(node).values())
-        elif isinstance(node, dict):
-            triples = node.get("triples", ()) if getattr(node, "name", None) == "BGP" else ()
-            if any(isinstance(t[1], Variable) for t in triples):
-                return None
-            todo += list(node.values())
-        elif isinstance(node, (list, tuple, set, frozenset)):
-            todo += list(node)
-    return frozenset(out)
+
+    def term(t: Any) -> list[Any]:
+        if isinstance(t, (Variable, BNode)):
+            return ["v", str(t)]
+        if isinstance(t, URIRef):
+            return ["i", str(t)]
+        if isinstance(t, Literal):
+            return ["l"]
+        if isinstance(t, Path):
+            iris: set[str] = set()
+            todo: list[Any] = [t]
+            while todo:
+                node = todo.pop()
+                if isinstance(node, URIRef):
+                    iris.add(str(node))
+                elif isinstance(node, Path):
+                    todo += [v for v in vars(node).values() if isinstance(v, (URIRef, Path, list))]
+                elif isinstance(node, list):
+                    todo += node
+            return ["p", sorted(iris)]
+        raise ValueError(f"a term kg cannot reason about: {t!r}")
+
+    bgps: list[list[Pattern]] = []
+    walk: list[Any] = [algebra]
+    try:
+        while walk:
+            node = walk.pop()
+            if isinstance(node, dict):
+                if getattr(node, "name", None) == "BGP":
+                    bgps.append([[term(x) for x in t] for t in node.get("triples", ())])
+                walk += list(node.values())
+            elif isinstance(node, (list, tuple)):
+                walk += list(node)
+    except ValueError:
+        return None
+    return bgps
 
 
-def _strings(value: Any) -> bool:
-    """Whether a value read back from JSON is a list of strings."""
-    return isinstance(value, list) and all(type(x) is str for x in value)
+Changed = tuple[str, str, str | None]  # a changed triple: subject, predicate, object IRI or None
+Has = Callable[[str | None, str, str | None], bool]  # whether a triple (None: any) is there
+
+
+def changed_triples(lines: set[bytes]) -> list[Changed]:
+    """The changed N-Triples lines as (subject, predicate, object IRI or None: a literal)."""
+    out = []
+    for line in lines:
+        if not line:
+            continue
+        s, p, o = line.split(b" ", 2)
+        obj = o[1 : o.index(b">")].decode("utf-8") if o.startswith(b"<") else None
+        out.append((s[1:-1].decode("utf-8"), p[1:-1].decode("utf-8"), obj))
+    return out
+
+
+def touches(bgps: list[list[Pattern]], changed: list[Changed], has: Has) -> bool:
+    """Whether some changed triple may take part in a match of one of the patterns: it fits
+    a triple pattern, and every other pattern of that group that says something of the
+    nodes it binds (with an IRI as predicate) holds of them in the graph before or after
+    (has). If none may, every group matches as before, and so the query answers the same.
+    """
+    for bgp in bgps:
+        for s, p, o in changed:
+            for k, (ps, pp, po) in enumerate(bgp):
+                if pp[0] == "p":
+                    # A step of a path: which nodes it binds cannot be told, so it counts.
+                    if p in pp[1]:
+                        return True
+                    continue
+                if pp[0] == "i" and pp[1] != p:
+                    continue
+                if (ps[0] == "i" and ps[1] != s) or (po[0] == "i" and po[1] != o):
+                    continue
+                if po[0] == "l" and o is not None:
+                    continue
+                bound: dict[str, str | None] = {}
+                if pp[0] == "v":
+                    bound[pp[1]] = p
+                if ps[0] == "v":
+                    bound[ps[1]] = s
+                if po[0] == "v":
+                    if po[1] in bound and bound[po[1]] != o:
+                        continue
+                    bound[po[1]] = o
+                others = bgp[:k] + bgp[k + 1 :]
+                if all(_holds(others, var, node, has) for var, node in bound.items()):
+                    return True
+    return False
+
+
+def _holds(patterns: list[Pattern], var: str, node: str | None, has: Has) -> bool:
+    """Whether what the patterns say of a variable may hold of node (None: a literal)."""
+    for qs, qp, qo in patterns:
+        if qp[0] != "i":
+            continue  # a path or a variable predicate: nothing said here
+        if qs == ["v", var]:
+            if node is None:
+                return False  # a literal is no subject
+            if not has(node, qp[1], qo[1] if qo[0] == "i" else None):
+                return False
+        elif qo == ["v", var] and node is not None and not has(
+            qs[1] if qs[0] == "i" else None, qp[1], node
+        ):
+            return False
+    return True
+
+
+def _patterns(value: Any) -> bool:
+    """Whether a value read back from JSON is what query_patterns makes."""
+
+    def term(t: Any) -> bool:
+        if not isinstance(t, list) or not t:
+            return False
+        if t[0] in ("v", "i"):
+            return len(t) == 2 and type(t[1]) is str
+        if t[0] == "p":
+            return len(t) == 2 and isinstance(t[1], list) and all(type(x) is str for x in t[1])
+        return t == ["l"]
+
+    return isinstance(value, list) and all(
+        isinstance(bgp, list)
+        and all(isinstance(t, list) and len(t) == 3 and all(map(term, t)) for t in bgp)
+        for bgp in value
+    )

@@ -596,3 +596,57 @@ def test_lookups_racing_incremental_builds_never_fail(tmp_path: Path) -> None:
     thread.join()
     assert problems == [], problems[:1]
     assert failures == [], (len(failures), lookups, failures[:3])
+
+
+_TENURES = """PREFIX kg: <https://w3id.org/kg/ont#>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?t ?label WHERE { ?t a kg:Tenure ; org:member ?h . ?h skos:prefLabel ?label .
+  OPTIONAL { ?t kg:post ?p . ?p skos:prefLabel ?post }
+  OPTIONAL { ?t kg:post/skos:altLabel ?other } }"""
+_KG, _SKOS = "https://w3id.org/kg/ont#", "http://www.w3.org/2004/02/skos/core#"
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+
+
+@pytest.mark.parametrize(
+    ("changed", "touched"),
+    [
+        # A meeting renamed: no tenure has it as a member, so no match can involve it.
+        ([("id:meeting", _SKOS + "prefLabel", None)], False),
+        # A holder renamed: a tenure names it.
+        ([("id:holder", _SKOS + "prefLabel", None)], True),
+        # A post renamed: a tenure names it as its post.
+        ([("id:post", _SKOS + "prefLabel", None)], True),
+        # A step of a path: which nodes it binds is not worked out, so it counts.
+        ([("id:meeting", _SKOS + "altLabel", None)], True),
+        # Something the query does not name.
+        ([("id:holder", _KG + "searchKey", None)], False),
+        # A new type: the tenure pattern it fits holds of the node (it is a tenure now).
+        ([("id:tenure", _RDF_TYPE, _KG + "Tenure")], True),
+        ([("id:meeting", _RDF_TYPE, _KG + "Meeting")], False),
+    ],
+)
+def test_a_query_is_asked_again_only_if_a_changed_triple_may_match(
+    changed: list[tuple[str, str, str | None]], touched: bool
+) -> None:
+    from kg.incremental import query_patterns, touches
+
+    graph = {
+        ("id:tenure", _RDF_TYPE, _KG + "Tenure"),
+        ("id:tenure", "http://www.w3.org/ns/org#member", "id:holder"),
+        ("id:tenure", _KG + "post", "id:post"),
+        ("id:meeting", _RDF_TYPE, _KG + "Meeting"),
+    }
+
+    def has(s: str | None, p: str, o: str | None) -> bool:
+        return any(
+            (s is None or s == gs) and p == gp and (o is None or o == go) for gs, gp, go in graph
+        )
+
+    bgps = query_patterns(_TENURES)
+    assert bgps, "no patterns read"
+    assert touches(bgps, changed, has) is touched
+    # A pattern of any predicate matches any change.
+    anything = query_patterns("SELECT * WHERE { ?s ?p ?o }")
+    assert anything is not None
+    assert touches(anything, [("id:tenure", _KG + "other", None)], has)
