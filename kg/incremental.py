@@ -496,15 +496,84 @@ class Delta:
 
 
 # A triple pattern of a query, as JSON: each term ["v", name] (a variable or blank node),
-# ["i", iri], ["l"] (a literal) or, as a predicate, ["p", [iris]] (a property path).
+# ["i", iri], ["l"] (a literal) or, as a predicate, a property path: ["p", iris, starts,
+# ends, nullable, steps] (every IRI in it; those its first and its last edge may have, or
+# null if that cannot be told; whether it may be of length zero; its IRIs if it is a
+# plain sequence of them, else null).
 Pattern = list[list[Any]]
+PathInfo = tuple[set[str], set[str] | None, set[str] | None, bool, list[str] | None]
+
+
+def _path(path: Any) -> PathInfo:
+    """A property path's IRIs, its first and last edges' IRIs, whether it may be of length
+    zero, and its steps if it is a plain sequence of IRIs (raise ValueError for a negated
+    path, which may read any predicate)."""
+    from rdflib.paths import AlternativePath, MulPath, SequencePath
+    from rdflib.term import URIRef
+
+    if isinstance(path, URIRef):
+        return {str(path)}, {str(path)}, {str(path)}, False, [str(path)]
+    if isinstance(path, (SequencePath, AlternativePath)):
+        parts = [_path(part) for part in path.args]
+        iris = set().union(*(part[0] for part in parts))
+        if isinstance(path, AlternativePath):
+            starts = (
+                None
+                if any(x[1] is None for x in parts)
+                else set().union(*(x[1] or () for x in parts))
+            )
+            ends = (
+                None
+                if any(x[2] is None for x in parts)
+                else set().union(*(x[2] or () for x in parts))
+            )
+            return iris, starts, ends, any(x[3] for x in parts), None
+        return (
+            iris,
+            _edge([(x[1], x[3]) for x in parts]),
+            _edge([(x[2], x[3]) for x in reversed(parts)]),
+            all(x[3] for x in parts),
+            [step for x in parts for step in x[4] or ()]
+            if all(x[4] is not None and not x[3] for x in parts)
+            else None,
+        )
+    if isinstance(path, MulPath):
+        iris, starts, ends, nullable, _ = _path(path.path)
+        return iris, starts, ends, nullable or path.mod in ("*", "?"), None
+    # An inverse path: its IRIs are all that is said.
+    iris = set()
+    todo: list[Any] = [path]
+    while todo:
+        node = todo.pop()
+        if type(node).__name__ == "NegatedPath":
+            raise ValueError("a negated path may read any predicate")
+        if isinstance(node, URIRef):
+            iris.add(str(node))
+        elif isinstance(node, list):
+            todo += node
+        elif hasattr(node, "__dict__"):
+            todo += [v for v in vars(node).values() if not isinstance(v, str)]
+    return iris, None, None, True, None
+
+
+def _edge(parts: list[tuple[set[str] | None, bool]]) -> set[str] | None:
+    """The IRIs the first edge of a sequence may have: those of its parts up to the first
+    that cannot be of length zero (parts: each one's edge IRIs and nullability)."""
+    out: set[str] = set()
+    for edge, nullable in parts:
+        if edge is None:
+            return None
+        out |= edge
+        if not nullable:
+            break
+    return out
 
 
 def query_patterns(text: str) -> list[list[Pattern]] | None:
     """The basic graph patterns of a SPARQL query (those of its OPTIONALs, EXISTS filters
-    and subqueries too), each a list of triple patterns; None if rdflib cannot parse it.
-    A query whose patterns no changed triple can take part in a match of answers the same
-    on the changed graph (touches)."""
+    and subqueries too), each a list of triple patterns; None if rdflib cannot parse it
+    or it has a negated path. A query whose patterns no changed triple can take part in a
+    match of answers the same on the changed graph (touches)."""
     from rdflib.paths import Path
     from rdflib.plugins.sparql import prepareQuery
     from rdflib.term import BNode, Literal, URIRef, Variable
@@ -522,17 +591,9 @@ def query_patterns(text: str) -> list[list[Pattern]] | None:
         if isinstance(t, Literal):
             return ["l"]
         if isinstance(t, Path):
-            iris: set[str] = set()
-            todo: list[Any] = [t]
-            while todo:
-                node = todo.pop()
-                if isinstance(node, URIRef):
-                    iris.add(str(node))
-                elif isinstance(node, Path):
-                    todo += [v for v in vars(node).values() if isinstance(v, (URIRef, Path, list))]
-                elif isinstance(node, list):
-                    todo += node
-            return ["p", sorted(iris)]
+            iris, starts, ends, nullable, steps = _path(t)
+            edges = [None if e is None else sorted(e) for e in (starts, ends)]
+            return ["p", sorted(iris), *edges, nullable, steps]
         raise ValueError(f"a term kg cannot reason about: {t!r}")
 
     bgps: list[list[Pattern]] = []
@@ -577,8 +638,8 @@ def touches(bgps: list[list[Pattern]], changed: list[Changed], has: Has) -> bool
         for s, p, o in changed:
             for k, (ps, pp, po) in enumerate(bgp):
                 if pp[0] == "p":
-                    # A step of a path: which nodes it binds cannot be told, so it counts.
-                    if p in pp[1]:
+                    others = bgp[:k] + bgp[k + 1 :]
+                    if p in pp[1] and _on_path(others, ps, pp, po, (s, p, o), has):
                         return True
                     continue
                 if pp[0] == "i" and pp[1] != p:
@@ -602,18 +663,70 @@ def touches(bgps: list[list[Pattern]], changed: list[Changed], has: Has) -> bool
     return False
 
 
+def _on_path(
+    others: list[Pattern], ps: list[Any], pp: list[Any], po: list[Any], t: Changed, has: Has
+) -> bool:
+    """Whether a changed triple may be an edge of a match of the path pattern (ps pp po):
+    for a plain sequence of IRIs, as its k-th edge, its subject is reached by the edge
+    before (or is the path's subject, of which the other patterns must hold) and its object
+    leads on by the edge after (or is the path's object). Of any other path: it may."""
+    s, p, o = t
+    steps = pp[5]
+    if steps is None:
+        return True
+    for k, step in enumerate(steps):
+        if step != p:
+            continue
+        if k > 0:
+            if not has(None, steps[k - 1], s):
+                continue
+        elif not _fits(ps, s, others, has):
+            continue
+        if k < len(steps) - 1:
+            if o is None or not has(o, steps[k + 1], None):
+                continue
+        elif not _fits(po, o, others, has):
+            continue
+        return True
+    return False
+
+
+def _fits(term: list[Any], node: str | None, others: list[Pattern], has: Has) -> bool:
+    """Whether a node may be what a pattern's subject or object term matches."""
+    if term[0] == "i":
+        return bool(term[1] == node)
+    if term[0] == "v":
+        return _holds(others, term[1], node, has)
+    return node is None  # a literal
+
+
 def _holds(patterns: list[Pattern], var: str, node: str | None, has: Has) -> bool:
     """Whether what the patterns say of a variable may hold of node (None: a literal)."""
     for qs, qp, qo in patterns:
+        if qp[0] == "p":
+            # A path says its subject has an edge out, and its object an edge in, among
+            # those it may start or end with, unless it may be of length zero.
+            starts, ends, nullable = qp[2], qp[3], qp[4]
+            if nullable:
+                continue
+            out = qs == ["v", var] and starts is not None
+            if out and (node is None or not any(has(node, e, None) for e in starts)):
+                return False
+            into = qo == ["v", var] and ends is not None and node is not None
+            if into and not any(has(None, e, node) for e in ends):
+                return False
+            continue
         if qp[0] != "i":
-            continue  # a path or a variable predicate: nothing said here
+            continue  # a variable predicate: nothing said here
         if qs == ["v", var]:
             if node is None:
                 return False  # a literal is no subject
             if not has(node, qp[1], qo[1] if qo[0] == "i" else None):
                 return False
-        elif qo == ["v", var] and node is not None and not has(
-            qs[1] if qs[0] == "i" else None, qp[1], node
+        elif (
+            qo == ["v", var]
+            and node is not None
+            and not has(qs[1] if qs[0] == "i" else None, qp[1], node)
         ):
             return False
     return True
@@ -628,7 +741,12 @@ def _patterns(value: Any) -> bool:
         if t[0] in ("v", "i"):
             return len(t) == 2 and type(t[1]) is str
         if t[0] == "p":
-            return len(t) == 2 and isinstance(t[1], list) and all(type(x) is str for x in t[1])
+            return (
+                len(t) == 6
+                and _strs(t[1])
+                and all(x is None or _strs(x) for x in (t[2], t[3], t[5]))
+                and type(t[4]) is bool
+            )
         return t == ["l"]
 
     return isinstance(value, list) and all(
@@ -636,3 +754,7 @@ def _patterns(value: Any) -> bool:
         and all(isinstance(t, list) and len(t) == 3 and all(map(term, t)) for t in bgp)
         for bgp in value
     )
+
+
+def _strs(value: Any) -> bool:
+    return isinstance(value, list) and all(type(x) is str for x in value)

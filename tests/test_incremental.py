@@ -603,7 +603,8 @@ PREFIX org: <http://www.w3.org/ns/org#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 SELECT ?t ?label WHERE { ?t a kg:Tenure ; org:member ?h . ?h skos:prefLabel ?label .
   OPTIONAL { ?t kg:post ?p . ?p skos:prefLabel ?post }
-  OPTIONAL { ?t kg:post/skos:altLabel ?other } }"""
+  OPTIONAL { ?t kg:post/skos:altLabel ?other }
+  OPTIONAL { ?t kg:post/skos:broader* ?wider } }"""
 _KG, _SKOS = "https://w3id.org/kg/ont#", "http://www.w3.org/2004/02/skos/core#"
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
@@ -617,8 +618,11 @@ _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
         ([("id:holder", _SKOS + "prefLabel", None)], True),
         # A post renamed: a tenure names it as its post.
         ([("id:post", _SKOS + "prefLabel", None)], True),
-        # A step of a path: which nodes it binds is not worked out, so it counts.
-        ([("id:meeting", _SKOS + "altLabel", None)], True),
+        # The second edge of a path: only if something leads to it by the first.
+        ([("id:meeting", _SKOS + "altLabel", None)], False),
+        ([("id:post", _SKOS + "altLabel", None)], True),
+        # An edge of a path that is not a plain sequence: where it is is not worked out.
+        ([("id:meeting", _SKOS + "broader", "id:other")], True),
         # Something the query does not name.
         ([("id:holder", _KG + "searchKey", None)], False),
         # A new type: the tenure pattern it fits holds of the node (it is a tenure now).
