@@ -1,11 +1,14 @@
 """Write a deterministic synthetic dataset in kg's own fact format, of roughly N triples.
 
-Usage: python benchmarks/generate.py TRIPLES OUT_DIR
+Usage: python benchmarks/generate.py TRIPLES OUT_DIR [FILES]
 
 OUT_DIR gets facts/*.yaml and sources/synthetic.txt (the text the evidence cites). The
 dataset has states, ministries, people with time-scoped posts, meetings of 2-4
 participants on two sides with mixed-precision dates and topics from kg's scheme, and
 agreements and projects; every record cites source lines. The same N gives the same files.
+FILES (default 1: facts/synthetic.yaml) spreads the records of each kind over that many
+files (facts/synthetic-NNN.yaml), as a curated collection is kept: an edit to one record
+then changes one file (what an incremental build is measured on).
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ def date(rnd: random.Random) -> str:
     return str(y)
 
 
-def generate(triples: int, out: Path) -> dict[str, int]:
-    """Write the dataset; return how many records of each kind it has."""
+def generate(triples: int, out: Path, files: int = 1) -> dict[str, int]:
+    """Write the dataset (in FILES facts files); return how many records of each kind it has."""
     rnd = random.Random(triples)
     meetings = max(20, triples // TRIPLES_PER_MEETING)
     states = max(4, int(meetings**0.25))
@@ -72,7 +75,8 @@ def generate(triples: int, out: Path) -> dict[str, int]:
 
     w = []
     w.append("source: synthetic\n")
-    w.append("sources:\n  - id: synthetic\n    title: Synthetic source\n    file: synthetic.txt\n")
+    w.append("sources:\n")
+    w.append("  - id: synthetic\n    title: Synthetic source\n    file: synthetic.txt\n")
     w.append("organizations:\n")
     for s in range(states):
         w.append(f"  - id: state-{s}\n    type: state\n    name: State {s}\n    evidence: {ev()}\n")
@@ -139,10 +143,32 @@ def generate(triples: int, out: Path) -> dict[str, int]:
             f"  - id: project-{j}\n    name: Project {j}\n    kind: highway\n"
             f"    status: agreed\n    topics: [roads]\n    evidence: {ev()}\n"
         )
-    (out / "facts" / "synthetic.yaml").write_text("".join(w), encoding="utf-8")
+    if files == 1:
+        (out / "facts" / "synthetic.yaml").write_text("".join(w), encoding="utf-8")
+    else:
+        _spread(w, files, out / "facts")
     return {"states": states, "people": people, "meetings": meetings, "agreements": agreements}
 
 
+def _spread(chunks: list[str], files: int, folder: Path) -> None:
+    """Write the records of each kind (a header chunk "kind:\n", then its records) over
+    FILES files, in order: file k has the k-th share of every kind."""
+    sections: list[tuple[str, list[str]]] = []
+    for chunk in chunks[1:]:  # the first is the file's default source
+        if not chunk.startswith(" "):
+            sections.append((chunk, []))
+        else:
+            sections[-1][1].append(chunk)
+    for k in range(files):
+        text = [chunks[0]]
+        for header, records in sections:
+            share = -(-len(records) // files)
+            mine = records[k * share : (k + 1) * share]
+            if mine:
+                text += [header, *mine]
+        (folder / f"synthetic-{k:03d}.yaml").write_text("".join(text), encoding="utf-8")
+
+
 if __name__ == "__main__":
-    counts = generate(int(sys.argv[1]), Path(sys.argv[2]))
+    counts = generate(int(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]) if sys.argv[3:] else 1)
     print(counts)

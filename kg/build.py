@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import time
@@ -11,15 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rdflib import Graph
-
 from kg.diagnostics import Diagnostic, FactsError
 from kg.locations import ontology_dir
 
 if TYPE_CHECKING:
+    from rdflib import Graph
+
     from kg.convert import Origin
-    from kg.facts.check import Facts
+    from kg.facts.check import Facts, Record
     from kg.facts.schema import Schema
+    from kg.incremental import BuildCache, Delta, Inputs, State, TurtleIndex
 
 
 @dataclass
@@ -32,6 +34,11 @@ class BuildResult:
     turtle: Path
     store: Path
     timings: dict[str, float] = field(default_factory=dict)
+    # "full"; or "unchanged": the inputs are those of the live generation, nothing was built
+    # and what it reported is reported again.
+    how: str = "full"
+    why: str = ""  # why the build did what it did (kg build --timings says)
+    notes: list[str] = field(default_factory=list)  # what it reused of the live build
 
 
 def default_source_dirs(facts_dir: Path) -> list[Path]:
@@ -112,8 +119,9 @@ def load_rules(rules_dir: Path) -> list[Rule]:
     return rules
 
 
-def apply_rules(store: Any, rules_dir: Path, space: str) -> int:
-    """Add each rule's node and what its CONSTRUCT derives; return the triples derived.
+def apply_rules(store: Any, rules_dir: Path, space: str) -> list[Any]:
+    """Add each rule's node and what its CONSTRUCT derives; return the triples added (the
+    rules' nodes' and what they derived, as pyoxigraph quads).
 
     A rule's query sees the variable ?rule bound (a VALUES block opening its WHERE clause;
     pyoxigraph substitutes only projected variables) to its own node, which an inference it
@@ -124,24 +132,23 @@ def apply_rules(store: Any, rules_dir: Path, space: str) -> int:
     from kg.namespaces import KG, RDF, RDFS, SKOS
     from kg.query import with_values
 
-    added = 0
+    added = []
     for rule in load_rules(rules_dir):
         node = ox.NamedNode(rule.iri(space))
-        store.extend(
-            [
-                ox.Quad(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(KG.Rule))),
-                ox.Quad(node, ox.NamedNode(str(RDFS.label)), ox.Literal(rule.name)),
-                ox.Quad(
-                    node, ox.NamedNode(str(SKOS.definition)), ox.Literal(rule.means, language="en")
-                ),
-            ]
-        )
+        own = [
+            ox.Quad(node, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(KG.Rule))),
+            ox.Quad(node, ox.NamedNode(str(RDFS.label)), ox.Literal(rule.name)),
+            ox.Quad(
+                node, ox.NamedNode(str(SKOS.definition)), ox.Literal(rule.means, language="en")
+            ),
+        ]
+        store.extend(own)
         new = [
             ox.Quad(t.subject, t.predicate, t.object)
             for t in store.query(with_values(rule.text, ["rule"], [[node]]))
         ]
         store.extend(new)
-        added += len(new)
+        added += own + new
     return added
 
 
@@ -177,16 +184,31 @@ def serialize(nt: bytes, space: str = DEFAULT_BASE + "id/") -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
 
 
-def precompute(store: Any) -> dict[str, bytes]:
-    """Run the whole-graph aggregate queries and the indexes once; return them as JSON."""
+# The named queries each sidecar index is made from (kg.indexes; a test holds them to it).
+INDEX_QUERIES = {
+    "meetings": ("meeting-sides", "meeting-inferred-sides", "meeting-topics", "meeting-events"),
+    "tenures": ("tenures",),
+}
+
+
+def precompute(store: Any, keep: dict[str, Any] | None = None) -> dict[str, bytes]:
+    """Run the whole-graph aggregate queries and the indexes once; return them as JSON.
+
+    keep: answers still true of this graph (an incremental build's: see _reusable), by
+    query name (its rows) or index name (its JSON), used instead of asking again.
+    """
     import json
 
     from kg.indexes import meeting_index, tenure_index
     from kg.query import PRECOMPUTED, load_query
     from kg.store import EmbeddedStore, encode_rows
 
+    keep = keep or {}
     out = {}
     for name in PRECOMPUTED:
+        if name in keep:
+            out[name] = keep[name]
+            continue
         result = store.query(load_query(name).text)
         names = [v.value for v in result.variables]
         rows = encode_rows([{n: sol[n] for n in names} for sol in result])
@@ -196,12 +218,11 @@ def precompute(store: Any) -> dict[str, bytes]:
                 row[var][1] = "|".join(sorted(row[var][1].split("|")))
         out[name] = rows  # in the query's own ORDER BY, which is total for these queries
     graph = EmbeddedStore.in_memory(store)
-    return {
-        "aggregates": json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8"),
-        # Both indexes come sorted (totally: their IRIs end the keys), so builds reproduce.
-        "meetings": json.dumps(meeting_index(graph), ensure_ascii=False).encode("utf-8"),
-        "tenures": json.dumps(tenure_index(graph), ensure_ascii=False).encode("utf-8"),
-    }
+    made = {"aggregates": json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8")}
+    # Both indexes come sorted (totally: their IRIs end the keys), so builds reproduce.
+    for index, make in (("meetings", meeting_index), ("tenures", tenure_index)):
+        made[index] = keep.get(index) or json.dumps(make(graph), ensure_ascii=False).encode()
+    return made
 
 
 # Variables the named queries fill with GROUP_CONCAT(…; separator="|").
@@ -221,6 +242,7 @@ def build(
     progress: Callable[[str], None] | None = None,
     schema_files: list[Path] | None = None,
     base_iri: str = DEFAULT_BASE,
+    full: bool = False,
 ) -> BuildResult:
     """Build the knowledge graph; raise FactsError (every problem) or BuildBusy.
 
@@ -228,6 +250,8 @@ def build(
     progress: called with the name of each stage as it starts.
     schema_files: schema files whose kinds are added to ontology/records.yaml's.
     base_iri: the entities' IRIs are <base_iri>id/<kind>/<slug> (see check_base_iri).
+    full: build everything even when the inputs are those of the live generation (which
+    otherwise is kept, and its summary and warnings returned: see kg.incremental).
     """
     problem = check_base_iri(base_iri)
     if problem is not None:
@@ -242,7 +266,14 @@ def build(
     gc.disable()
     try:
         return _build(
-            facts_dir, build_dir, source_dirs, validator, progress, schema_files or [], base_iri
+            facts_dir,
+            build_dir,
+            source_dirs,
+            validator,
+            progress,
+            schema_files or [],
+            base_iri,
+            full,
         )
     finally:
         if enabled:
@@ -265,6 +296,8 @@ def _load_ontology(schema_files: list[Path]) -> _Ontology:
     """Read the ontology files and the record schema (raise FactsError at a file:line of
     a schema file). The kinds kg.ttl does not declare are declared from the schema, and
     the structural shapes every kind's declaration implies join shapes.ttl's."""
+    from rdflib import Graph
+
     from kg.facts.schema import load_schema, read_extra
     from kg.facts.shapes import declarations, structural_shapes
 
@@ -287,22 +320,34 @@ def _load_ontology(schema_files: list[Path]) -> _Ontology:
     )
 
 
-def _to_store(onto: _Ontology, facts: Facts, base: str) -> tuple[Any, dict[str, Origin]]:
+def _to_store(
+    onto: _Ontology,
+    facts: Facts,
+    base: str,
+    digests: dict[str, str],
+    cache: BuildCache,
+    state: State | None,
+) -> tuple[Any, dict[str, Origin], dict[str, str], Delta]:
     """Convert checked facts to RDF in an in-memory store, beside the ontology and topics,
     with the entities' IRIs under <base>id/ and that id space said in VoID (void:uriSpace),
     where the lookups and any SPARQL client read it.
 
-    Rules, search keys, validation and sorting all run on this store. The RDF made here is
-    freed on return (the store has it): with the store written alongside validation, the
-    Python copies took the peak at 1M triples from 1.89 to 2.09 GiB.
+    Each facts file is converted on its own (digests: of the bytes its records were read
+    from); the cache gives the RDF of a file whose bytes, and the kinds and labels of the
+    records it names, are those of an earlier build (kg.convert.deps_hold), and keeps
+    the rest; it returns which entry holds each file's RDF and, against the live
+    generation's (state), what changed. Rules, search keys, validation and sorting all run
+    on this store. The RDF
+    made here is freed on return (the store has it): with the store written alongside
+    validation, the Python copies took the peak at 1M triples from 1.89 to 2.09 GiB.
     """
     import pyoxigraph as ox
 
-    from kg.convert import ntriples, to_rdf
+    from kg.convert import convert_file, deps_hold
+    from kg.incremental import Delta
     from kg.namespaces import RDF
     from kg.prefixes import PREFIXES
 
-    data, origins = to_rdf(onto.schema, facts, base + "id/")
     store = ox.Store()
     void = PREFIXES["void"]
     dataset = ox.NamedNode(base)
@@ -311,8 +356,38 @@ def _to_store(onto: _Ontology, facts: Facts, base: str) -> tuple[Any, dict[str, 
     nt = ox.RdfFormat.N_TRIPLES
     store.load(onto.ontology.serialize(format="nt", encoding="utf-8"), format=nt)
     store.load(onto.topics.serialize(format="nt", encoding="utf-8"), format=nt)
-    store.load(ntriples(data), format=nt)
-    return store, origins
+    by_file: dict[str, list[Record]] = {}
+    for rec in facts.records.values():
+        by_file.setdefault(rec.file, []).append(rec)
+    space = base + "id/"
+    origins: dict[str, Origin] = {}
+    names: dict[str, str] = {}
+    delta = Delta(known=state is not None)
+    before = state.files if state is not None else {}
+    for rel, records in by_file.items():
+        names[rel] = name = cache.name(rel, digests[rel])
+        cached = rdf = cache.converted(rel, digests[rel])
+        if rdf is not None and deps_hold(onto.schema, facts, rdf.deps, space):
+            cache.hits["converted"] += 1
+        else:
+            rdf = convert_file(onto.schema, facts, records, space)
+        if state is not None and (before.get(rel) != name or rdf is not cached):
+            # What the live generation had of this file: the entry it was made from (read
+            # before this build's replaces it), or nothing for a new file.
+            if rel not in before:
+                old: bytes | None = b""
+            elif before[rel] == name:
+                old = cached.ntriples if cached is not None else None
+            else:
+                old = cache.ntriples(before[rel])
+            delta.add(old, rdf.ntriples)
+        if rdf is not cached:
+            cache.keep_converted(rel, digests[rel], rdf)
+        store.load(rdf.ntriples, format=nt)
+        origins.update(rdf.origins)
+    for rel in before.keys() - names.keys():  # files gone, or that no longer hold records
+        delta.add(cache.ntriples(before[rel]), b"")
+    return store, origins, names, delta
 
 
 def _validate(
@@ -322,15 +397,19 @@ def _validate(
     origins: dict[str, Origin],
     use_pyshacl: bool,
     warnings: list[Diagnostic],
+    changed: set[str] | None = None,
+    focus: list[str] | None = None,
 ) -> list[Diagnostic]:
     """Validate the graph against the shapes; return the warnings (the facts' first), or
-    raise FactsError with every error and warning."""
+    raise FactsError with every error and warning. changed, focus: see validate_sparql."""
+    from rdflib import Graph
+
     from kg.validate import validate, validate_sparql
 
     if use_pyshacl:
         problems = validate(Graph().parse(data=nt, format="nt"), onto.shapes, origins)
     else:
-        problems = validate_sparql(store, onto.shapes, origins)
+        problems = validate_sparql(store, onto.shapes, origins, changed, focus)
     errors = [p for p in problems if p.severity == "error"]
     warnings = warnings + [p for p in problems if p.severity != "error"]
     if errors:
@@ -354,77 +433,388 @@ def _build(
     progress: Callable[[str], None] | None,
     schema_files: list[Path],
     base: str,
+    full: bool,
 ) -> BuildResult:
+    from kg.facts import fact_files
+    from kg.incremental import ENV_CHANGED, BuildCache, gather, read_state, unchanged
+    from kg.publish import build_lock, live_generation
+
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if not facts_dir.is_dir():
+        # Most often kg build run outside the project: say where it looked, and the fix.
+        what = "facts folder not found"
+        if facts_dir.exists():
+            what = "is a file, not a facts folder"
+        raise FactsError(
+            [
+                Diagnostic(
+                    str(facts_dir),
+                    0,
+                    f"{what} (looked for {facts_dir.absolute()}): run `kg build` in the "
+                    "folder that holds facts/ (cd into the project), or pass --facts DIR",
+                )
+            ]
+        )
+    files = fact_files(facts_dir)
+    if not files:
+        raise FactsError([Diagnostic(str(facts_dir), 0, "no .yaml files in the facts folder")])
+    sources = source_dirs if source_dirs is not None else default_source_dirs(facts_dir)
+    with _timed(timings, "hash inputs"):
+        inputs = gather(facts_dir, files, sources, schema_files, base, validator)
+    # The whole build holds the build folder's lock: it writes its cache as it goes, and
+    # a second build is refused at once rather than after its work.
+    with build_lock(build_dir):
+        why = "--full" if full else "no build yet"
+        if not full and (build_dir / "current").is_symlink():
+            same, why = unchanged(build_dir, inputs, sources)
+            if same is not None:
+                timings["total"] = time.perf_counter() - t0
+                return BuildResult(
+                    same.counts,
+                    same.triples,
+                    same.warnings,
+                    build_dir / "kg.ttl",
+                    build_dir / "store",
+                    timings,
+                    "unchanged",
+                    f"the inputs are those of {same.generation}: nothing to build",
+                )
+        cache = BuildCache(build_dir, inputs.env, read=not full and why != ENV_CHANGED)
+        state = read_state(cache, live_generation(build_dir))
+        result = _build_all(
+            facts_dir,
+            build_dir,
+            sources,
+            validator,
+            progress,
+            schema_files,
+            base,
+            inputs,
+            cache,
+            state,
+        )
+    result.timings = {**timings, **result.timings, "total": time.perf_counter() - t0}
+    parsed, converted = cache.hits["parsed"], cache.hits["converted"]
+    if parsed or converted:
+        result.how = "incremental"
+    result.why = "; ".join(
+        [
+            why,
+            f"of {len(files)} facts files, {parsed} read and {converted} converted before",
+            *result.notes,
+        ]
+    )
+    return result
+
+
+def _build_all(
+    facts_dir: Path,
+    build_dir: Path,
+    sources: list[Path],
+    validator: str,
+    progress: Callable[[str], None] | None,
+    schema_files: list[Path],
+    base: str,
+    inputs: Inputs,
+    cache: BuildCache,
+    state: State | None,
+) -> BuildResult:
+    """The build, from the facts to a published generation, taking from the cache what an
+    earlier build made of the same bytes (and keeping what it makes for the next)."""
     import json
 
     import pyoxigraph as ox
 
     from kg.facts.check import check_facts
-    from kg.publish import staged
-    from kg.searchkeys import search_keys
+    from kg.facts.yamlload import load_yaml_bytes
+    from kg.incremental import SUMMARY, State, keep_state, summary
+    from kg.publish import STORE_LINK, live_generation, staged
 
     def say(stage: str) -> None:
         if progress is not None:
             progress(stage)
 
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
     with _timed(timings, "load ontology"):
-        if not facts_dir.is_dir():
-            # Most often kg build run outside the project: say where it looked, and the fix.
-            what = "facts folder not found"
-            if facts_dir.exists():
-                what = "is a file, not a facts folder"
-            raise FactsError(
-                [
-                    Diagnostic(
-                        str(facts_dir),
-                        0,
-                        f"{what} (looked for {facts_dir.absolute()}): run `kg build` in the "
-                        "folder that holds facts/ (cd into the project), or pass --facts DIR",
-                    )
-                ]
-            )
         onto = _load_ontology(schema_files)
 
     say("reading and checking facts")
     with _timed(timings, "read and check facts"):
-        sources = source_dirs if source_dirs is not None else default_source_dirs(facts_dir)
-        facts = check_facts(facts_dir, onto.schema, topic_slugs(onto.topics), sources)
+        digests: dict[str, str] = {}
+
+        def load(path: Path, rel: str) -> Any:
+            data = path.read_bytes()
+            digests[rel] = digest = hashlib.sha256(data).hexdigest()
+            doc = cache.parsed(rel, digest)
+            if doc is None:
+                doc = load_yaml_bytes(data, rel)
+                cache.keep_parsed(rel, digest, doc)
+            return doc
+
+        facts = check_facts(facts_dir, onto.schema, topic_slugs(onto.topics), sources, load)
 
     say("converting to RDF")
     with _timed(timings, "convert to RDF"):
-        store, origins = _to_store(onto, facts, base)
-        fact_warnings = facts.warnings
+        store, origins, names, delta = _to_store(onto, facts, base, digests, cache, state)
+        fact_warnings, probes = facts.warnings, facts.probes
         del facts  # the store has them now (see _to_store)
-        apply_rules(store, onto.folder / "rules", base + "id/")
-        search_keys(store)
+    with _timed(timings, "rules"):
+        rules = _lines(apply_rules(store, onto.folder / "rules", base + "id/"))
+        if state is not None:
+            delta.add(state.rules, rules)
+    with _timed(timings, "search keys"):
+        keys = _search_keys(store, state, delta)
         triples = len(store)
+    notes: list[str] = []
+    if state is None:
+        notes.append("no record of the live build to compare with: every stage in full")
+    elif not delta.known:
+        notes.append("what changed is not known (a cache entry is missing): every stage in full")
+    pyshacl = validator == "pyshacl" or (validator == "auto" and triples <= PYSHACL_LIMIT)
+    # Patch the live generation's store and Turtle rather than write them anew: when what
+    # changed is known, and the live generation passed the same validation.
+    live = build_dir / "current"
+    patch = (
+        state is not None
+        and delta.known
+        and state.validator == "sparql"
+        and not pyshacl
+        and state.index is not None
+        and _size(live / "kg.ttl") == state.index.size
+    )
 
-    with staged(build_dir) as staging:
-        nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
-        staging.write_store(nt)  # in a thread, while the stages below run
+    with staged(build_dir, locked=True) as staging:
+        nt = b""
+        if not patch:
+            with _timed(timings, "dump N-Triples"):
+                nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
+            staging.write_store(nt)  # in a thread, while the stages below run
 
         say("validating against the shapes")
         with _timed(timings, "validate (SHACL)"):
-            pyshacl = validator == "pyshacl" or (validator == "auto" and triples <= PYSHACL_LIMIT)
-            warnings = _validate(store, nt, onto, origins, pyshacl, fact_warnings)
+            changed = focus = None
+            if state is not None and delta.known and state.validator == "sparql" and not pyshacl:
+                # The live generation passed the same checks: only what changed is asked.
+                changed = delta.predicates()
+                focus = _near(store, delta.subjects())
+                notes.append(
+                    f"validated {'all' if focus is None else len(focus)} nodes for the "
+                    f"{len(changed)} predicates that changed"
+                )
+            warnings = _validate(store, nt, onto, origins, pyshacl, fact_warnings, changed, focus)
 
         say("serialising")
         with _timed(timings, "serialise"):
-            turtle = serialize(nt, base + "id/")
+            turtle, index = b"", None
+            if patch:
+                assert state is not None and state.index is not None
+                subjects = delta.subjects()
+                spliced = _splice(store, live / "kg.ttl", state.index, subjects, base + "id/")
+                if spliced is not None:
+                    turtle, index = spliced
+                    notes.append(f"rewrote the Turtle and the store of {len(subjects)} subjects")
+                else:
+                    patch = False
+                    nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+                    staging.write_store(nt or b"")
+            if not patch:
+                turtle, index = serialize_indexed(nt, base + "id/")
         with _timed(timings, "aggregates"):
-            sidecars = precompute(store)
+            known = state is not None and delta.known
+            keep = _reusable(build_dir, delta, cache, store) if known else {}
+            if state is not None and delta.known:
+                notes.append(f"reused {len(keep)} of the aggregates and indexes: {sorted(keep)}")
+            sidecars = precompute(store, keep)
             # The schema's view categories and the schema files added to kg's, so the
             # lookups and views of this build draw and name its kinds as the build did.
             kept = onto.schema.summary(onto.extra)
             sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
+            # What a later build with the same inputs reports instead of building again.
+            counts = class_counts(store)
+            sidecars[SUMMARY] = summary(inputs, probes, triples, counts, warnings)
 
         say("writing the store")
-        # Only the part of loading the store that validation and the rest did not hide.
+        # Only the part of loading the store that validation and the rest did not hide (or
+        # patching a copy of the live one).
         with _timed(timings, "write store"):
+            if patch:
+                _patch_store(live / STORE_LINK, staging.folder / STORE_LINK, store, subjects)
             published = staging.publish(turtle, sidecars)
-    timings["total"] = time.perf_counter() - t0
-    return BuildResult(
-        class_counts(store), triples, warnings, build_dir / "kg.ttl", published, timings
-    )
+            gen = live_generation(build_dir)
+            if gen is not None:
+                validated = "pyshacl" if pyshacl else "sparql"
+                keep_state(cache, State(gen, validated, names, rules, keys, index))
+            cache.prune()
+    result = BuildResult(counts, triples, warnings, build_dir / "kg.ttl", published, timings)
+    result.notes = notes
+    return result
+
+
+def _lines(quads: list[Any]) -> bytes:
+    """N-Triples of pyoxigraph quads of the default graph."""
+    return "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in quads).encode("utf-8")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
+def _search_keys(store: Any, state: State | None, delta: Delta) -> bytes:
+    """Add the search keys to the store; return their N-Triples (and count what changed).
+
+    A node's keys come from its own triples only: when what changed is known, the nodes
+    whose triples did not change keep the live generation's keys, and only the others are
+    asked about."""
+    import pyoxigraph as ox
+
+    from kg.searchkeys import search_keys
+
+    if state is None or not delta.known:
+        keys = _lines(search_keys(store))
+        if state is not None:
+            delta.add(state.keys, keys)
+        return keys
+    nodes = delta.subjects()
+    kept: list[bytes] = []
+    old: list[bytes] = []
+    for line in state.keys.splitlines():
+        subject = line.split(b" ", 1)[0][1:-1].decode("utf-8")
+        (old if subject in nodes else kept).append(line + b"\n")
+    kept_nt = b"".join(kept)
+    store.load(kept_nt, format=ox.RdfFormat.N_TRIPLES)
+    new = _lines(search_keys(store, nodes))
+    delta.add(b"".join(old), new)
+    return kept_nt + new
+
+
+def _splice(
+    store: Any, old_path: Path, index: TurtleIndex, subjects: set[str], space: str
+) -> tuple[bytes, TurtleIndex] | None:
+    """The live generation's kg.ttl with the blocks of these subjects made again from the
+    store (None: it is not the Turtle the index describes)."""
+    import pyoxigraph as ox
+
+    from kg.incremental import splice
+    from kg.prefixes import PREFIXES
+
+    old = old_path.read_bytes()
+    if len(old) != index.size:
+        return None
+    header = old[: index.header]
+    prefixes = {**PREFIXES, "id": space}
+    blocks = {}
+    for subject in subjects:
+        node = ox.NamedNode(subject)
+        quads = store.quads_for_pattern(node, None, None, ox.DefaultGraph())
+        lines = sorted(_lines(list(quads)).splitlines())
+        block = b""
+        if lines:
+            triples = ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_TRIPLES)
+            block = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
+            if block[: len(header)] != header:
+                return None
+            block = block[len(header) :]
+        blocks[str(node).encode("utf-8")] = block
+    return splice(old, index, blocks)
+
+
+def _patch_store(live: Path, target: Path, graph: Any, subjects: set[str]) -> None:
+    """Make target a copy of the live store (hard links to its immutable files, so it
+    costs next to nothing) with the triples of these subjects made those of graph."""
+    import pyoxigraph as ox
+
+    before = ox.Store.read_only(str(live))
+    before.backup(str(target))
+    after = ox.Store(str(target))
+    for subject in sorted(subjects):
+        node = ox.NamedNode(subject)
+        old = set(before.quads_for_pattern(node, None, None, ox.DefaultGraph()))
+        new = set(graph.quads_for_pattern(node, None, None, ox.DefaultGraph()))
+        for quad in old - new:
+            after.remove(quad)
+        after.extend(new - old)
+    after.flush()
+    del after, before
+
+
+def serialize_indexed(
+    nt: bytes, space: str = DEFAULT_BASE + "id/"
+) -> tuple[bytes, TurtleIndex | None]:
+    """serialize(), and where each subject's block is in it (see kg.incremental.splice)."""
+    import pyoxigraph as ox
+
+    from kg.incremental import index_turtle
+    from kg.prefixes import PREFIXES
+
+    lines = sorted(line for line in nt.splitlines() if line)
+    subjects = list(dict.fromkeys(line[: line.index(b" ")] for line in lines))
+    triples = ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_TRIPLES)
+    prefixes = {**PREFIXES, "id": space}
+    turtle = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
+    return turtle, index_turtle(turtle, subjects, len(prefixes))
+
+
+# Up to this many changed subjects, validation asks about the nodes near them alone.
+FOCUS_LIMIT = 20_000
+
+
+def _near(store: Any, subjects: set[str]) -> list[str] | None:
+    """The nodes a change may have given another SHACL verdict: the subjects of the changed
+    triples and every node linking to one (a value's class is checked on who links to it).
+    None (validate every node) when that is too many to list."""
+    import pyoxigraph as ox
+
+    if len(subjects) > FOCUS_LIMIT:
+        return None
+    values = " ".join(str(ox.NamedNode(s)) for s in sorted(subjects))
+    linking = store.query(f"SELECT DISTINCT ?x WHERE {{ VALUES ?s {{ {values} }} ?x ?p ?s }}")
+    near = subjects | {sol["x"].value for sol in linking if isinstance(sol["x"], ox.NamedNode)}
+    return None if len(near) > FOCUS_LIMIT else sorted(near)
+
+
+def _reusable(build_dir: Path, delta: Delta, cache: BuildCache, graph: Any) -> dict[str, Any]:
+    """The live generation's aggregates and indexes that no changed triple can alter: those
+    made from queries none of whose patterns a changed triple may take part in a match of
+    (kg.incremental.touches), asking the live store and graph (the new one) what holds."""
+    import json
+
+    import pyoxigraph as ox
+
+    from kg.incremental import changed_triples, touches
+    from kg.query import PRECOMPUTED
+
+    names = [*PRECOMPUTED, *(q for queries in INDEX_QUERIES.values() for q in queries)]
+    patterns = cache.query_patterns(names)
+    changed = changed_triples(delta.lines)
+    try:
+        live_store = ox.Store.read_only(str(build_dir / "current" / "store"))
+    except OSError:
+        return {}
+
+    def node(iri: str | None) -> Any:
+        return None if iri is None else ox.NamedNode(iri)
+
+    def has(s: str | None, p: str, o: str | None) -> bool:
+        pattern = (node(s), ox.NamedNode(p), node(o), ox.DefaultGraph())
+        stores = (live_store, graph)
+        return any(next(iter(store.quads_for_pattern(*pattern)), None) for store in stores)
+
+    def untouched(name: str) -> bool:
+        bgps = patterns[name]
+        return bgps is not None and not touches(bgps, changed, has)
+
+    live = build_dir / "current"
+    keep: dict[str, Any] = {}
+    try:
+        before = json.loads((live / "aggregates.json").read_bytes())
+        keep.update({n: before[n] for n in PRECOMPUTED if n in before and untouched(n)})
+        for index, queries in INDEX_QUERIES.items():
+            if all(untouched(q) for q in queries):
+                keep[index] = (live / f"{index}.json").read_bytes()
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+    return keep

@@ -69,6 +69,8 @@ class Converter:
         self.triples: set[Triple] = set()
         self.origins: dict[str, Origin] = {}
         self._declared = schema_terms(schema)
+        # What the records converted so far read of other records (see convert_file).
+        self.deps: dict[str, Dep] = {}
 
     # ------------------------------------------------------------------ for the value types
     def add(self, s: URIRef, p: URIRef, o: Term) -> None:
@@ -77,9 +79,15 @@ class Converter:
     def iri(self, ref: str) -> URIRef:
         """Return the IRI of a record id or topic slug."""
         if ref in self.facts.topics:
+            self._depend(ref, TOPICS, None)
             return URIRef(TOPIC[ref])
         rec = self.facts.records[ref]
+        self._depend(ref, rec.kind, None)
         return URIRef(self.space + self.schema.kinds[rec.kind].iri.format(id=ref))
+
+    def _depend(self, ref: str, kind: str, label: str | None) -> None:
+        had = self.deps.get(ref)
+        self.deps[ref] = (kind, label if label is not None else had[1] if had else None)
 
     def expand(self, curie: str) -> URIRef:
         return expand(curie, self._declared)
@@ -92,8 +100,11 @@ class Converter:
         rec = self.facts.records[ref]
         spec = self.schema.kinds[rec.kind]
         if spec.label == "generated":
-            return self._generated_label(rec)
-        return str(rec.values.get(spec.label, ref))
+            label = self._generated_label(rec)
+        else:
+            label = str(rec.values.get(spec.label, ref))
+        self._depend(ref, rec.kind, label)
+        return label
 
     def _generated_label(self, rec: Record) -> str:
         # A role reads as "holder — post" so that lists of roles are legible.
@@ -152,6 +163,47 @@ def _plain(kind: KindSpec, rec: Record) -> bool:
             if any(f in rec.values for f in allowed):
                 return False
         elif rec.values.get(name) not in allowed:
+            return False
+    return True
+
+
+TOPICS = "topics"  # the kind a dependency on a topic slug records
+Dep = tuple[str, str | None]  # what a conversion read of a record: its kind, its label
+
+
+@dataclass(frozen=True)
+class FileRDF:
+    """The RDF of one facts file's records, and what of other records it was made from."""
+
+    ntriples: bytes
+    origins: dict[str, Origin]
+    # Each record or topic the file's records name: its kind and, where the conversion
+    # wrote its label (a role is "holder — post"), that label. The same kinds and labels
+    # give the same RDF: then a later build may reuse it (kg.incremental).
+    deps: dict[str, Dep]
+
+
+def convert_file(schema: Schema, facts: Facts, records: Iterable[Record], space: str) -> FileRDF:
+    """Convert the records of one facts file (checked, among all of facts)."""
+    conv = Converter(schema, facts, space)
+    for rec in sorted(records, key=lambda r: r.id):
+        conv.convert_record(rec)
+    return FileRDF(ntriples(conv.triples), conv.origins, conv.deps)
+
+
+def deps_hold(schema: Schema, facts: Facts, deps: dict[str, Dep], space: str) -> bool:
+    """Whether the records and topics a file's RDF was made from have the same kinds and
+    labels among these facts (so converting the file again would make the same RDF)."""
+    conv = Converter(schema, facts, space)
+    for ref, (kind, label) in deps.items():
+        if ref in facts.topics:
+            if kind != TOPICS:
+                return False
+            continue
+        rec = facts.records.get(ref)
+        if rec is None or rec.kind != kind:
+            return False
+        if label is not None and conv.label(ref) != label:
             return False
     return True
 

@@ -41,6 +41,7 @@ _OURS = (
     ".staging-*",
     ".trash-*",
     ".*.link",
+    ".cache",
 )
 
 
@@ -195,9 +196,10 @@ class Staging:
 
 
 @contextlib.contextmanager
-def staged(build_dir: Path) -> Iterator[Staging]:
-    """Lock the build folder and stage a build's outputs; whatever is not published goes."""
-    with build_lock(build_dir):
+def staged(build_dir: Path, locked: bool = False) -> Iterator[Staging]:
+    """Lock the build folder (unless the caller holds build_lock: locked) and stage a
+    build's outputs; whatever is not published goes."""
+    with contextlib.nullcontext() if locked else build_lock(build_dir):
         staging = Staging(build_dir)
         try:
             yield staging
@@ -221,7 +223,7 @@ def _write_outputs(
     for name, data in sorted(sidecars.items()):
         digest.update(b"\0" + name.encode("utf-8") + b"\0" + data)
     gen = build_dir / f"gen-{digest.hexdigest()[:16]}"
-    if not is_complete(gen):
+    if not (is_complete(gen) and _holds(gen, sidecars)):
         (staging / "kg.ttl").write_bytes(turtle)
         for name, data in sorted(sidecars.items()):
             (staging / f"{name}.json").write_bytes(data)
@@ -245,6 +247,15 @@ def _write_outputs(
     for trash in build_dir.glob(".trash-*"):  # a build killed while deleting one
         _discard(trash)
     return build_dir / STORE_LINK
+
+
+def _holds(gen: Path, sidecars: dict[str, bytes]) -> bool:
+    """Whether a whole generation's sidecar files are these (a few small files: the name of
+    a generation says what it should hold, this reads what it does)."""
+    try:
+        return all((gen / f"{n}.json").read_bytes() == data for n, data in sidecars.items())
+    except OSError:
+        return False
 
 
 COMPLETE = ".complete"  # written last into a generation: what it holds, file by file
@@ -295,6 +306,15 @@ def is_complete(gen: Path) -> bool:
         )
     except (OSError, ValueError, AttributeError):
         return False
+
+
+def live_generation(build_dir: Path) -> str | None:
+    """The name of the generation build/current names, if it is whole (else None)."""
+    current = build_dir / "current"
+    if not current.is_symlink():
+        return None
+    gen = current.resolve()
+    return gen.name if gen.parent == build_dir.resolve() and is_complete(gen) else None
 
 
 def _discard(folder: Path, force: bool = False) -> None:

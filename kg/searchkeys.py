@@ -22,14 +22,22 @@ SELECT ?node ?name ?pref ?person WHERE {
 """
 
 
-def search_keys(store: ox.Store) -> int:
-    """Add kg:searchKey literals for every labelled node; return how many were added.
+def search_keys(store: ox.Store, nodes: set[str] | None = None) -> list[ox.Quad]:
+    """Add kg:searchKey literals for every labelled node (or those of `nodes`, IRIs);
+    return the triples added.
 
     Keys are the folded preferred and alternative labels, family names, the IRI's slug and,
-    for people, the last word of the name (analysts type 'muttaqi' or 'zawahiri').
+    for people, the last word of the name (analysts type 'muttaqi' or 'zawahiri'): all of
+    them a node's own triples, so an incremental build asks again only about the nodes
+    whose triples changed.
     """
+    from kg.query import with_values
+
     keys: set[tuple[str, str]] = set()
-    result: Any = store.query(_NAMES)
+    query = _NAMES
+    if nodes is not None:
+        query = with_values(_NAMES, ["node"], [[ox.NamedNode(n)] for n in sorted(nodes)])
+    result: Any = store.query(query)
     for sol in result:
         node = sol["node"]
         if not isinstance(node, ox.NamedNode):
@@ -43,5 +51,6 @@ def search_keys(store: ox.Store) -> int:
             if len(words) > 1:
                 keys.add((node.value, words[-1]))
     pred = ox.NamedNode(KG + "searchKey")
-    store.extend(ox.Quad(ox.NamedNode(n), pred, ox.Literal(k)) for n, k in keys if k)
-    return len(keys)
+    quads = [ox.Quad(ox.NamedNode(n), pred, ox.Literal(k)) for n, k in keys if k]
+    store.extend(quads)
+    return quads

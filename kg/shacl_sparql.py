@@ -46,6 +46,12 @@ class Check:
     path: str | None
     message: str
     query: str
+    # The predicates whose triples decide its answer, all about the focus node or a node it
+    # links to (so a focus node whose own triples and whose linked nodes' triples are
+    # unchanged keeps its verdict); None for a SHACL-SPARQL constraint, which may read
+    # anything. They let an incremental build re-check only the nodes near what changed
+    # (violations: changed, focus).
+    predicates: frozenset[str] | None = None
 
 
 def _t(term: Any) -> str:
@@ -76,24 +82,28 @@ def compile_shapes(shapes: Graph) -> list[Check]:
             checks.append(_sparql(shapes, str(shape), constraint, target))
         alternatives = shapes.value(shape, SH["or"])
         if alternatives is not None:
-            conds = []
+            conds, paths = [], set()
             for alt in _list(shapes, alternatives):
                 path = shapes.value(alt, SH.path)
                 if shapes.value(alt, SH.minCount) != Literal(1) or path is None:
                     raise ValueError(f"{shape}: unsupported node-level sh:or")
                 conds.append(f"FILTER NOT EXISTS {{ ?this {_t(path)} ?any }}")
+                paths.add(str(path))
             checks.append(
                 Check(
                     str(shape),
                     None,
                     node_msg,
                     f"SELECT DISTINCT ?this WHERE {{ {target} {' '.join(conds)} }}",
+                    frozenset(_TARGET_PREDICATES | paths),
                 )
             )
     return checks
 
 
 _SPARQL_KNOWN = {RDF.type, SH.select, SH.prefixes, SH.message}
+# What every target pattern reads: the focus node's types, and the ontology's subclasses.
+_TARGET_PREDICATES = frozenset({str(RDF.type), str(RDFS.subClassOf)})
 
 
 def _sparql(shapes: Graph, shape: str, constraint: Any, target: str) -> Check:
@@ -125,9 +135,14 @@ def _property(shapes: Graph, shape: str, prop: Any, target: str) -> list[Check]:
     p = _t(path)
     msg = str(shapes.value(prop, SH.message) or "violates a shape")
     out = []
+    other = shapes.value(prop, SH.lessThanOrEquals)
+    # A predicate path (an IRI: _t refuses anything else), the value's classes, the other
+    # property compared: all triples of the focus node or of a value of it.
+    read = _TARGET_PREDICATES | {str(path)} | ({str(other)} if other is not None else set())
 
     def add(body: str) -> None:
-        out.append(Check(shape, str(path), msg, f"SELECT DISTINCT ?this WHERE {{ {body} }}"))
+        query = f"SELECT DISTINCT ?this WHERE {{ {body} }}"
+        out.append(Check(shape, str(path), msg, query, frozenset(read)))
 
     count = (
         f"{{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ {target} "
@@ -165,7 +180,6 @@ def _property(shapes: Graph, shape: str, prop: Any, target: str) -> list[Check]:
     low = shapes.value(prop, SH.minInclusive)
     if low is not None:
         add(f"{each} FILTER(!(?v >= {_t(low)}))")
-    other = shapes.value(prop, SH.lessThanOrEquals)
     if other is not None:
         add(f"{each} ?this {_t(other)} ?w . FILTER(!(?v <= ?w))")
     if shapes.value(prop, SH.uniqueLang) == Literal(True):
@@ -198,8 +212,50 @@ def _with_classes(query: str, closure: dict[str, str]) -> str:
     return _TYPED.sub(values, query)
 
 
-def violations(store: ox.Store, checks: list[Check]) -> list[tuple[str, Check]]:
-    """Run the compiled checks; return (focus node IRI, check) for each violation."""
+def violations(
+    store: ox.Store,
+    checks: list[Check],
+    changed: set[str] | None = None,
+    focus: list[str] | None = None,
+) -> list[tuple[str, Check]]:
+    """Run the compiled checks; return (focus node IRI, check) for each violation.
+
+    changed (an incremental build): the predicates of the triples that changed since a
+    graph that had no violation; focus: the nodes that hold, or link to a node that holds,
+    one of those triples. A check reading none of those predicates is skipped (its answer
+    is still none); one that reads only the focus node's triples and its values' runs on
+    the focus nodes' neighbourhood alone (their triples, their values' triples and the
+    class hierarchy: at a million triples, a VALUES list of the nodes did not stop oxigraph
+    from walking every node of the target class); a SHACL-SPARQL constraint runs whole.
+    """
+    if changed is not None:
+        checks = [c for c in checks if c.predicates is None or c.predicates & changed]
+    if focus is None:
+        return _run(store, checks)
+    wanted = set(focus)
+    near = [c for c in checks if c.predicates is not None]
+    found = [(n, c) for n, c in _run(_neighbourhood(store, wanted), near) if n in wanted]
+    return found + _run(store, [c for c in checks if c.predicates is None])
+
+
+def _neighbourhood(store: ox.Store, nodes: set[str]) -> ox.Store:
+    """A store of the nodes' triples, those of the nodes they link to, and the ontology's
+    rdfs:subClassOf triples: all that a property check of one of the nodes reads."""
+    graph = ox.DefaultGraph()
+    own = [
+        q
+        for n in sorted(nodes)
+        for q in store.quads_for_pattern(ox.NamedNode(n), None, None, graph)
+    ]
+    values = {q.object for q in own if isinstance(q.object, ox.NamedNode)}
+    out = ox.Store()
+    out.extend(own)
+    out.extend(q for v in values for q in store.quads_for_pattern(v, None, None, graph))
+    out.extend(store.quads_for_pattern(None, ox.NamedNode(str(RDFS.subClassOf)), None, graph))
+    return out
+
+
+def _run(store: ox.Store, checks: list[Check]) -> list[tuple[str, Check]]:
     closure: dict[str, str] = {}
     for cls in sorted({m[2] for c in checks for m in _TYPED.finditer(c.query)}):
         subs: Any = store.query(f"SELECT DISTINCT ?c WHERE {{ ?c {_t(RDFS.subClassOf)}* {cls} }}")

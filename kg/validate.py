@@ -64,12 +64,20 @@ def validate(data: Graph, shapes: Graph, origins: dict[str, Origin]) -> list[Dia
     return sorted(set(out))
 
 
-def validate_sparql(store: Any, shapes: Graph, origins: dict[str, Origin]) -> list[Diagnostic]:
-    """Validate with the shapes compiled to SPARQL (for graphs too large for pySHACL)."""
+def validate_sparql(
+    store: Any,
+    shapes: Graph,
+    origins: dict[str, Origin],
+    changed: set[str] | None = None,
+    focus: list[str] | None = None,
+) -> list[Diagnostic]:
+    """Validate with the shapes compiled to SPARQL (for graphs too large for pySHACL);
+    changed and focus: only what may have changed since a graph without violations
+    (kg.shacl_sparql.violations)."""
     from kg.shacl_sparql import compile_shapes, violations
 
     out = set()
-    for focus, check in violations(store, compile_shapes(shapes)):
+    for node, check in violations(store, compile_shapes(shapes), changed, focus):
         text = check.message + (f" [{_short(check.path)}]" if check.path else "")
-        out.add(_located(focus, text, origins, "error"))
+        out.add(_located(node, text, origins, "error"))
     return sorted(out)

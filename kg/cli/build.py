@@ -50,7 +50,14 @@ import click
     help="The entities' IRIs are IRI + id/<kind>/<slug>, for a deployment that serves its "
     "own namespace (kg serve answers /id/…); the ontology's kg: terms keep theirs.",
 )
-@click.option("--timings", is_flag=True, help="Also print how long each stage took.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Build everything, even when nothing changed since the live build.",
+)
+@click.option(
+    "--timings", is_flag=True, help="Also print how long each stage took, and what was reused."
+)
 @click.option(
     "--max-errors",
     type=click.IntRange(min=0),
@@ -64,6 +71,7 @@ def build_cmd(
     source_dirs: tuple[Path, ...],
     schema_files: tuple[Path, ...],
     base_iri: str,
+    full: bool,
     timings: bool,
     max_errors: int,
 ) -> None:
@@ -72,7 +80,9 @@ def build_cmd(
     Reads every YAML file under --facts, checks it (references, dates, evidence), converts
     it to RDF, validates it against the SHACL shapes and writes BUILD/kg.ttl and an
     embedded store that the other commands query. Every problem is reported with its
-    file:line; a failed build leaves the previous outputs untouched.
+    file:line; a failed build leaves the previous outputs untouched. When nothing it reads
+    changed since the live build (facts, ontology, --schema files, options, cited source
+    texts, kg itself), it builds nothing and reports that build again; --full builds anyway.
 
     Exit codes: 0 built, 1 invalid facts, 2 usage error.
 
@@ -95,6 +105,7 @@ def build_cmd(
             progress=progress,
             schema_files=list(schema_files),
             base_iri=base_iri,
+            full=full,
         )
     except FactsError as exc:
         errors = [d for d in exc.diagnostics if d.severity == "error"]
@@ -117,6 +128,7 @@ def build_cmd(
         click.echo(f"  {name:<{width}}  {count:>5}")
     click.echo(f"{len(result.warnings)} warning(s)")
     if timings:
+        click.echo(f"  {result.how} build: {result.why}")
         for stage, seconds in result.timings.items():
             click.echo(f"  {stage:<22} {seconds:7.3f} s")
 

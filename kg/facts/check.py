@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from kg.diagnostics import Diagnostic, FactsError, a
+from kg.facts import fact_files, probe_source
 from kg.facts.dates import FuzzyDate
 from kg.facts.records import Citation, Facts, Quantity, Record
 from kg.facts.schema import COMMON_FIELDS, EVIDENCE, KindSpec, Schema
@@ -20,8 +21,18 @@ __all__ = ["Citation", "Facts", "Quantity", "Record", "check_facts", "fact_files
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+Loader = Callable[[Path, str], Any]  # (path, path relative to the facts) -> the document
+
+
 class _Checker:
-    def __init__(self, schema: Schema, topics: set[str], source_dirs: list[Path]) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        topics: set[str],
+        source_dirs: list[Path],
+        load: Loader = load_yaml,
+    ) -> None:
+        self.load = load
         self.schema = schema
         self.topics = topics
         self.source_dirs = source_dirs
@@ -29,6 +40,7 @@ class _Checker:
         self.records: dict[str, Record] = {}
         self.defaults: dict[str, str | None] = {}  # file -> default source id
         self._source_lines: dict[str, list[str] | None] = {}
+        self.probes: dict[str, list[str]] = {}  # source file -> probe_source's
 
     def err(self, file: str, line: int, msg: str, severity: str = "error") -> None:
         self.problems.append(Diagnostic(file, line, msg, severity))
@@ -36,7 +48,7 @@ class _Checker:
     # ------------------------------------------------------------------ pass 1: records
     def read_file(self, path: Path, rel: str) -> None:
         try:
-            doc = load_yaml(path, rel)
+            doc = self.load(path, rel)
         except FactsError as exc:
             self.problems.extend(exc.diagnostics)
             return
@@ -234,6 +246,9 @@ class _Checker:
                 "folder (no leading /, no '..')",
             )
         elif isinstance(fname, str):
+            # What this check depends on, for a later build to tell whether it would still
+            # find the same (kg.incremental).
+            self.probes[fname] = probe_source(self.source_dirs, fname)
             for folder in self.source_dirs:
                 path = folder / fname
                 if not path.is_file():
@@ -285,16 +300,18 @@ def _plain_relative(name: str) -> bool:
     return bool(parts) and not name.startswith(("/", "\\")) and ".." not in parts
 
 
-def fact_files(facts_dir: Path) -> list[Path]:
-    """Return the YAML files of a facts folder, in a stable order."""
-    return sorted(p for p in facts_dir.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-
-
 def check_facts(
-    facts_dir: Path, schema: Schema, topics: set[str], source_dirs: list[Path]
+    facts_dir: Path,
+    schema: Schema,
+    topics: set[str],
+    source_dirs: list[Path],
+    load: Loader = load_yaml,
 ) -> Facts:
-    """Load every facts file and check it; raise FactsError listing every problem found."""
-    checker = _Checker(schema, topics, source_dirs)
+    """Load every facts file and check it; raise FactsError listing every problem found.
+
+    load: reads one file (the build's may take it from its cache: kg.incremental).
+    """
+    checker = _Checker(schema, topics, source_dirs, load)
     files = fact_files(facts_dir)
     if not files:
         raise FactsError([Diagnostic(str(facts_dir), 0, "no .yaml files in the facts folder")])
@@ -305,4 +322,4 @@ def check_facts(
     warnings = sorted(p for p in checker.problems if p.severity != "error")
     if errors:
         raise FactsError(errors + warnings)
-    return Facts(checker.records, warnings, topics)
+    return Facts(checker.records, warnings, topics, checker.probes)

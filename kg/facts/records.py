@@ -67,3 +67,5 @@ class Facts:
     records: dict[str, Record]
     warnings: list[Diagnostic]
     topics: set[str]
+    # The source files checking the evidence looked for, and what it found (probe_source).
+    probes: dict[str, list[str]] = field(default_factory=dict)

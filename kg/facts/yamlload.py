@@ -113,11 +113,72 @@ def _convert(node: yaml.Node, rel: str, constructor: yaml.constructor.SafeConstr
 
 def load_yaml(path: Path, rel: str) -> Any:
     """Parse one YAML file; raise FactsError with file:line for malformed YAML."""
+    return load_yaml_bytes(path.read_bytes(), rel)
+
+
+def load_yaml_bytes(data: bytes, rel: str) -> Any:
+    """Parse the bytes of a YAML file read from `rel` (see load_yaml)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # As a file read as text: any line ending ("\r\n", "\r") is a "\n".
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as exc:
         raise FactsError([Diagnostic(rel, 0, f"not UTF-8 text ({exc.reason})")]) from None
     return parse_yaml(text, rel)
+
+
+def to_plain(doc: Any) -> Any:
+    """A loaded document as JSON values, its lines kept (from_plain reads it back).
+
+    A mapping is {"m": [[key, line, value]…], "l": line}, a sequence {"s": [[value,
+    line]…], "l": line}, a YAML binary {"b": base64}; numbers, text, booleans and null are
+    themselves (JSON keeps floats exactly, infinities and NaN too).
+    """
+    if isinstance(doc, LDict):
+        return {"m": [[k, doc.lines[k], to_plain(v)] for k, v in doc.items()], "l": doc.line}
+    if isinstance(doc, LList):
+        return {"s": [[to_plain(v), n] for v, n in zip(doc, doc.lines, strict=True)], "l": doc.line}
+    if isinstance(doc, bytes):
+        import base64
+
+        return {"b": base64.b64encode(doc).decode("ascii")}
+    if doc is None or isinstance(doc, (str, int, float)):
+        return doc
+    raise TypeError(f"a YAML value kg does not keep: {type(doc).__name__}")
+
+
+def from_plain(data: Any) -> Any:
+    """The document to_plain wrote; raise ValueError (or TypeError) on anything else."""
+    if isinstance(data, dict):
+        if "m" in data:
+            out = LDict()
+            out.line, out.lines = _line(data["l"]), {}
+            for key, line, value in data["m"]:
+                if not isinstance(key, str) or key in out:
+                    raise ValueError("not a document kg wrote")
+                out[key] = from_plain(value)
+                out.lines[key] = _line(line)
+            return out
+        if "s" in data:
+            seq = LList()
+            seq.line, seq.lines = _line(data["l"]), []
+            for value, line in data["s"]:
+                seq.append(from_plain(value))
+                seq.lines.append(_line(line))
+            return seq
+        if "b" in data:
+            import base64
+
+            return base64.b64decode(data["b"], validate=True)
+        raise ValueError("not a document kg wrote")
+    if data is None or isinstance(data, (str, int, float)):
+        return data
+    raise ValueError("not a document kg wrote")
+
+
+def _line(n: Any) -> int:
+    if type(n) is not int or n < 0:
+        raise ValueError("not a document kg wrote")
+    return n
 
 
 def parse_yaml(text: str, rel: str) -> Any:
