@@ -914,7 +914,9 @@ def claims(
                 rec[key].append(_v(r, col))
         if _v(r, "periodLabel") and f"during {_v(r, 'periodLabel')}" not in rec["holds"]:
             rec["holds"].append(f"during {_v(r, 'periodLabel')}")
-        if _v(r, "line"):
+    # Each claim's lines, asked per claim (many: one pass over every citation instead).
+    for r in run_each(store, "evidence-of", "fact", _keys(rows, "claim")):
+        if (rec := out.get(_v(r, "fact"))) is not None:
             rec["sources"].append(pack(_v(r, "file"), _v(r, "line"), _v(r, "order")))
     for rec in out.values():
         rec["sources"] = citations("|".join(rec["sources"]))
