@@ -181,7 +181,8 @@ def precompute(store: Any) -> dict[str, bytes]:
     """Run the whole-graph aggregate queries and the indexes once; return them as JSON."""
     import json
 
-    from kg.indexes import meeting_index, tenure_index
+    from kg.hubs import hub_index
+    from kg.indexes import meeting_index, participations, tenure_index
     from kg.query import PRECOMPUTED, load_query
     from kg.store import EmbeddedStore, encode_rows
 
@@ -196,11 +197,15 @@ def precompute(store: Any) -> dict[str, bytes]:
                 row[var][1] = "|".join(sorted(row[var][1].split("|")))
         out[name] = rows  # in the query's own ORDER BY, which is total for these queries
     graph = EmbeddedStore.in_memory(store)
+    parts = participations(graph)
+    meetings, tenures = meeting_index(graph, parts), tenure_index(graph)
     return {
         "aggregates": json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8"),
         # Both indexes come sorted (totally: their IRIs end the keys), so builds reproduce.
-        "meetings": json.dumps(meeting_index(graph), ensure_ascii=False).encode("utf-8"),
-        "tenures": json.dumps(tenure_index(graph), ensure_ascii=False).encode("utf-8"),
+        "meetings": json.dumps(meetings, ensure_ascii=False).encode("utf-8"),
+        "tenures": json.dumps(tenures, ensure_ascii=False).encode("utf-8"),
+        # The lists of the entities at the hub (hubs.json, hub-lists.json: kg.hubs).
+        **hub_index(graph, meetings, parts, tenures),
     }
 
 

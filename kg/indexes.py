@@ -69,19 +69,30 @@ def role_key(r: Row) -> tuple[str, ...]:
     return tuple(_v(r, k) for k in ("earliest", "holderLabel", "postLabel", "tenure"))
 
 
-def meeting_index(store: Store) -> list[Meeting]:
-    """Every meeting, in who-met's order (by day, label, IRI).
+# event -> the (actor, side, inferred) of each of its participations
+Parts = dict[str, set[tuple[str, str, bool]]]
 
-    `kg build` stores it beside the store (meetings.json; a NamedTuple is written as a JSON
-    array); other stores compute it here.
-    """
-    if (index := store.sidecar("meetings")) is not None:
-        return [Meeting(*m) for m in index]
-    parts: dict[str, set[tuple[str, str, bool]]] = {}
+
+def participations(store: Store) -> Parts:
+    """Each meeting's participations, stated and inferred: (actor, side, inferred)."""
+    parts: Parts = {}
     for r in run(store, "meeting-sides"):
         parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side"), False))
     for r in run(store, "meeting-inferred-sides"):
         parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side"), True))
+    return parts
+
+
+def meeting_index(store: Store, parts: Parts | None = None) -> list[Meeting]:
+    """Every meeting, in who-met's order (by day, label, IRI).
+
+    `kg build` stores it beside the store (meetings.json; a NamedTuple is written as a JSON
+    array); other stores compute it here (parts: the participations, if already asked).
+    """
+    if (index := store.sidecar("meetings")) is not None:
+        return [Meeting(*m) for m in index]
+    if parts is None:
+        parts = participations(store)
     topics: dict[str, set[str]] = {}
     for r in run(store, "meeting-topics"):
         topics.setdefault(_v(r, "event"), set()).add(_v(r, "topic"))
@@ -118,13 +129,23 @@ def tenure_index(
 
     `kg build` stores all of them beside the store (tenures.json); other stores ask.
     """
-    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
     if (index := store.sidecar("tenures")) is not None:
         tenures = list(map(Tenure._make, index))
     else:
         fields = ("tenure", "earliest", "latest", "holderLabel", "post", "postLabel")
         rows = sorted(run(store, "tenures"), key=role_key)
         tenures = [Tenure._make([*(_v(r, f) for f in fields), *outer_days(r)]) for r in rows]
+    return in_range(tenures, start, end)
+
+
+def in_range(
+    tenures: list[Tenure], start: dt.date | None = None, end: dt.date | None = None
+) -> list[Tenure]:
+    """The tenures that may have been held between start and end, by their dates or within
+    their bounds."""
+    if start is None and end is None:
+        return list(tenures)
+    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
     return [
         t
         for t in tenures

@@ -15,7 +15,8 @@ from pyoxigraph import NamedNode
 from kg import query
 from kg.eventkinds import resolve_kinds
 from kg.fuzzy import did_you_mean
-from kg.indexes import Meeting, meeting_index, outer_days, role_key, tenure_index
+from kg.hubs import HubEvent, HubMeeting, hubs, timeline_key
+from kg.indexes import Meeting, in_range, meeting_index, outer_days, role_key, tenure_index
 from kg.names import Entity, UnresolvedName
 from kg.prefixes import KG
 from kg.query import EARLIEST, LATEST, run, run_each
@@ -136,15 +137,42 @@ def who_met(
     the posts it held while it held them) and from the side it is, each by an index lookup.
     With only --with, the same from the other end, each row turned round. With neither, the
     meeting index (made at build) gives the matching events in order and each one's number
-    of rows, so only the events of the requested page are asked for.
+    of rows, so only the events of the requested page are asked for; so does the hub index
+    (kg.hubs) for a person or --with at the hub of the graph (a state meets thousands).
     """
     wanted = resolve_kinds(store, kinds)
-    if person is not None:
-        rows = _meetings_of(store, person, with_, topic, start, end)
-    elif with_ is not None:
-        rows = [_turned(r) for r in _meetings_of(store, with_, None, topic, start, end)]
+    index = hubs(store)
+    if person is not None and with_ is not None and index is not None:
+        # Ask from the end that is no hub (the rows turned round), or, both hubs, only the
+        # meetings in both lists.
+        if index.who_met(person.iri) is not None and index.who_met(with_.iri) is None:
+            rows = [_turned(r) for r in _meetings_of(store, with_, person, topic, start, end)]
+        elif (mine := index.who_met(person.iri)) is not None and (
+            theirs := index.who_met(with_.iri)
+        ) is not None:
+            both = {m.event for m in theirs}
+            params = {"person": person.iri, "with": with_.iri, "topic": topic and topic.iri,
+                      "from": start, "to": end}  # fmt: skip
+            keys = [NamedNode(m.event) for m in mine if m.event in both]
+            rows = _one_per_pair(run_each(store, "who-met", "event", keys, params, many=-1))
+        else:
+            rows = _meetings_of(store, person, with_, topic, start, end)
+    elif person is not None or with_ is not None:
+        who = person or with_
+        assert who is not None
+        listed = index.who_met(who.iri) if index is not None else None
+        if listed is not None:
+            page = _who_met_page(store, listed, topic, start, end, offset, limit, wanted,
+                                 inferred, who, turned=person is None)  # fmt: skip
+            return _explain(store, page)
+        rows = _meetings_of(store, who, None, topic, start, end)
+        if person is None:
+            rows = [_turned(r) for r in rows]
     else:
-        page = _who_met_page(store, topic, start, end, offset, limit, wanted, inferred)
+        # Every meeting: the hub index keeps them in less room than meetings.json.
+        every = index.who_met("") if index is not None else None
+        page = _who_met_page(store, every or meeting_index(store), topic, start, end, offset,
+                             limit, wanted, inferred)  # fmt: skip
         return _explain(store, page)
     rows = [r for r in rows if wanted is None or _v(r, "kind") in wanted]
     rows = [r for r in rows if inferred or not _is_inferred(r)]
@@ -190,7 +218,7 @@ def _meetings_of(
 ) -> list[Row]:
     """who-met rows (unsorted) of one person: its anchors' events, then its side's."""
     common = {"with": with_ and with_.iri, "topic": topic and topic.iri, "from": start, "to": end}
-    found: dict[tuple[str, str, str], Row] = {}
+    found: list[Row] = []
     # A post the person held is asked with the person as its holder: who-met-of then keeps
     # the post's meetings while the person held it (the rule is the query's, held-during).
     anchors = [(person.iri, None)] + [
@@ -200,12 +228,10 @@ def _meetings_of(
     for actor, holder in anchors:
         events = _keys(run(store, "meetings-of", actor=actor), "event")
         params = {"actor": actor, "holder": holder, **common}
-        for r in run_each(store, "who-met-of", "event", events, params):
-            found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
+        found += run_each(store, "who-met-of", "event", events, params)
     events = _keys(run(store, "meetings-of-side", actor=person.iri), "event")
-    for r in run_each(store, "who-met-side", "event", events, {"actor": person.iri, **common}):
-        found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
-    return list(found.values())
+    found += run_each(store, "who-met-side", "event", events, {"actor": person.iri, **common})
+    return _one_per_pair(found)
 
 
 def _meeting(r: Row) -> Record:
@@ -236,8 +262,20 @@ def _turned(r: Row) -> Row:
     return {swap.get(k, k): v for k, v in r.items()}
 
 
+def _one_per_pair(rows: list[Row]) -> list[Row]:
+    """who-met rows once per event and pair of actors (a stated row over an inferred one:
+    a pair found both ways is stated), in the order found."""
+    found: dict[tuple[str, str, str], Row] = {}
+    for r in rows:
+        key = (_v(r, "event"), _v(r, "a"), _v(r, "b"))
+        if key not in found or _is_inferred(found[key]):
+            found[key] = r
+    return list(found.values())
+
+
 def _who_met_page(
     store: Store,
+    index: Sequence[Meeting | HubMeeting],
     topic: Entity | None,
     start: dt.date | None,
     end: dt.date | None,
@@ -245,19 +283,23 @@ def _who_met_page(
     limit: int | None,
     kinds: frozenset[str] | None,
     inferred: bool = True,
+    person: Entity | None = None,
+    turned: bool = False,
 ) -> Rows:
-    """who-met without a person or --with: the requested rows, found through the index
-    (which knows each event's kind, so pages count only the kinds wanted; None: all)."""
+    """who-met of a meeting index (of all meetings, or of one person's: kg.hubs): the
+    requested rows, found through the index (which knows each event's kind and number of
+    rows, so pages count only the kinds wanted; None: all), the person's rows turned round
+    when it was asked as --with."""
     wanted = None
     if topic is not None:
         wanted = {_v(r, "narrower") for r in run(store, "narrower", topic=topic.iri)}
     low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
-    def count(m: Meeting) -> int:
+    def count(m: Meeting | HubMeeting) -> int:
         return m.rows if inferred else m.rows - m.inferred
 
     chosen = [
         m
-        for m in meeting_index(store)
+        for m in index
         if count(m)
         and (kinds is None or m.kind in kinds)
         and m.latest >= low
@@ -276,14 +318,14 @@ def _who_met_page(
             keys.append(NamedNode(m.event))
         seen += count(m)
     params: dict[str, object] = {"topic": topic and topic.iri, "from": start, "to": end}
-    rows = sorted(
-        (
-            r
-            for r in run_each(store, "who-met", "event", keys, params)
-            if inferred or not _is_inferred(r)
-        ),
-        key=_meeting_key,
-    )
+    if person is None:
+        found = run_each(store, "who-met", "event", keys, params)
+    else:
+        # Per event: with the person bound, one query over all of them would scan the graph.
+        params["person"] = person.iri
+        found = _one_per_pair(run_each(store, "who-met", "event", keys, params, many=-1))
+        found = [_turned(r) for r in found] if turned else found
+    rows = sorted((r for r in found if inferred or not _is_inferred(r)), key=_meeting_key)
     return Rows(list(map(_meeting, rows[offset - first : stop - first])), total, offset)
 
 
@@ -326,16 +368,19 @@ def roles(
         outer = outer_days(r)
         return not dated or _v(r, "tenure") in presumed or (outer[1] >= low and outer[0] <= high)
 
+    index = hubs(store)
+    listed = index.roles(entity.iri) if index is not None and entity is not None else None
     tenures = None
-    if entity is not None:
+    if entity is not None and listed is None:
         tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
         if len(tenures) <= query.MANY_KEYS:
             rows = [r for r in run_each(store, "roles", "tenure", tenures, params) if shown(r)]
             return _explain(store, _cut(sorted(rows, key=role_key), offset, limit, record))
-    order = tenure_index(store, start, end)
+    everyone = tenure_index(store) if listed is None else listed  # a hub's own tenures
+    order = in_range(everyone, start, end)
     if presumed:
-        listed = {t.tenure for t in order}
-        order += [t for t in tenure_index(store) if t.tenure in presumed and t.tenure not in listed]
+        known = {t.tenure for t in order}
+        order += [t for t in everyone if t.tenure in presumed and t.tenure not in known]
         order.sort(key=lambda t: (t.earliest, t.holder_label, t.post_label, t.tenure))
     if post is not None:
         named = {_v(r, "post") for r in run(store, "posts-named", postText=normalize(post))}
@@ -442,41 +487,51 @@ def timeline(
 
     An entity's few events are asked for one by one. Many events (an entity at the hub of
     the graph, or no entity) are ordered from a list of every event first, and only those
-    on the requested page are asked for in full.
+    on the requested page are asked for in full: the hub index (kg.hubs), where the build
+    kept that list, or else every event's dates and name, asked of the graph.
     """
     params: dict[str, object] = {"from": start, "to": end}
+    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
+    index = hubs(store)
+    listed = index.timeline(entity.iri if entity else "") if index is not None else None
+    if listed is not None:
+        order = [e for e in listed if e.latest >= low and e.earliest <= high]
+        return _timeline_page(store, order, offset, limit, params)
     keys = None
     if entity is not None:
         keys = _keys(run(store, "events-of", entity=entity.iri), "event")
         if len(keys) <= query.MANY_KEYS:
-            rows = sorted(run_each(store, "timeline", "event", keys, params), key=_timeline_key)
+            rows = sorted(run_each(store, "timeline", "event", keys, params), key=timeline_key)
             return _cut(rows, offset, limit, _event)
-    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
     wanted = None if keys is None else set(keys)
-    order = [
+    rows = [
         r
         for r in run(store, "event-order")
         if _v(r, "latest") >= low
         and _v(r, "earliest") <= high
         and (wanted is None or r["event"] in wanted)
     ]
-    order.sort(key=_timeline_key)
+    rows.sort(key=timeline_key)
+    fields = ("event", "type", "earliest", "latest")
+    order = [HubEvent._make(_v(r, f) for f in fields) for r in rows]
+    return _timeline_page(store, order, offset, limit, params)
+
+
+def _timeline_page(
+    store: Store, order: list[HubEvent], offset: int, limit: int | None, params: dict[str, object]
+) -> Rows:
+    """The requested page of the timeline rows `order` lists, asked for in full."""
     shown = order[offset : offset + limit] if limit else order[offset:]
-    page = {(_v(r, "event"), _v(r, "type")) for r in shown}
-    events = _keys(shown, "event")
+    page = {(e.event, e.type) for e in shown}
+    events = [NamedNode(e) for e in sorted({e.event for e in shown})]
     if len(events) > query.MANY_KEYS:  # a long page: one pass over the graph is cheaper
         details = run(store, "timeline", **params)
     else:
         details = run_each(store, "timeline", "event", events, params)
     rows = sorted(
-        (r for r in details if (_v(r, "event"), _v(r, "type")) in page), key=_timeline_key
+        (r for r in details if (_v(r, "event"), _v(r, "type")) in page), key=timeline_key
     )
     return Rows(list(map(_event, rows)), len(order), offset)
-
-
-def _timeline_key(r: Row) -> tuple[str, ...]:
-    """timeline's order: by first and last possible day, then name."""
-    return tuple(_v(r, k) for k in ("earliest", "latest", "eventLabel", "event", "type"))
 
 
 # What a fact record (an event, a role, an agreement) says, the source states in its

@@ -110,6 +110,18 @@ class EmbeddedStore:
             self._sidecars[name] = json.loads(path.read_text()) if path.is_file() else None
         return self._sidecars[name]
 
+    def sidecar_part(self, name: str, offset: int, length: int) -> bytes | None:
+        """Bytes offset..offset+length of NAME.json beside this store, or None without it
+        (kg.hubs reads one list of a file too big to read whole in every lookup)."""
+        if not self._has_files:
+            return None
+        try:
+            with open(self.path.resolve().parent / f"{name}.json", "rb") as fh:
+                fh.seek(offset)
+                return fh.read(length)
+        except OSError:
+            return None
+
     def precomputed(self, name: str) -> list[Row] | None:
         """Rows of an aggregate query that `kg build` stored with this store, if any."""
         if self._precomputed is None:

@@ -1,0 +1,295 @@
+"""The hub index: each list a lookup pages through, kept in order for the entities at the hub.
+
+A state meets, holds and signs thousands of things: to show the first fifty of its who-met
+rows, the lookups asked for all of them (30 s at 5M triples), and a card or a timeline
+ordered every event of the graph first. `kg build` therefore keeps, for each entity with
+more than HUB meetings, events or tenures, each such list in its lookup's order: its
+meetings with its own number of who-met rows at each, its dated events, its tenures. A
+lookup reads the one list it needs, keeps the entries its filters want, counts, and asks
+the graph for the rows of the requested page only. An entity with fewer is asked as
+before, by its few keys, so every first page costs about the same at any size.
+
+The lists go in hub-lists.json, one JSON array per list (the file is itself one JSON
+array), and hubs.json, a small header, says at which byte each list starts and how long it
+is, so a lookup reads one slice of the file, not all of it. IRIs in the id space are kept
+without it, and kinds, topics and classes as numbers into the header's tables.
+
+Both the build (which writes it) and the lookups (which read it) import this module; it
+imports only the store, the named queries and the other indexes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+from kg.indexes import Meeting, Parts, Tenure
+from kg.query import id_space, run
+from kg.store import Row, Store, Term, value
+
+# An entity with more than this many meetings, events or tenures gets that list kept; with
+# fewer, a lookup asks for each of its keys (about 1-2 ms each), as fast as reading a list.
+HUB = 100
+VERSION = 1
+LISTS = ("who-met", "timeline", "roles")
+HEADER, DATA = "hubs", "hub-lists"  # the sidecars: hubs.json, hub-lists.json
+
+
+class HubMeeting(NamedTuple):
+    """A meeting of an entity's who-met list, with the entity's rows at it."""
+
+    event: str  # IRI
+    earliest: str  # first and last possible day, YYYY-MM-DD
+    latest: str
+    kind: str  # its event kind (Meeting.kind)
+    topics: list[str]  # its own topic IRIs, sorted
+    rows: int  # who-met --person rows: pairs with an actor that counts as the entity first
+    inferred: int  # how many of them pair an inferred participant
+
+
+class HubEvent(NamedTuple):
+    """A row of an entity's timeline (an event, once per class it has)."""
+
+    event: str  # IRI
+    type: str  # class IRI
+    earliest: str
+    latest: str
+
+
+# ---------------------------------------------------------------------------- reading
+@runtime_checkable
+class PartialSidecars(Protocol):
+    """A store whose sidecar files can be read in part (the embedded one)."""
+
+    def sidecar_part(self, name: str, offset: int, length: int) -> bytes | None:
+        """Bytes offset..offset+length of NAME.json, or None without the file."""
+        ...
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+class Hubs:
+    """The hub index of one store: which entities have which lists, and the lists."""
+
+    def __init__(self, header: dict[str, Any], read: Callable[[int, int], bytes | None]):
+        self.header = header
+        self._read = read
+        self._space: str = header["space"]
+
+    def _iri(self, text: str) -> str:
+        return text if _SCHEME.match(text) else self._space + text
+
+    def _list(self, iri: str, which: str) -> list[Any] | None:
+        where = self.header["lists"].get(iri, {}).get(which)
+        if where is None:
+            return None
+        data = self._read(*where)
+        if data is None or len(data) != where[1]:
+            return None  # a file cut short: ask the graph, as without an index
+        entries = json.loads(data)
+        return entries if isinstance(entries, list) else None
+
+    def who_met(self, iri: str) -> list[HubMeeting] | None:
+        """The entity's meetings in who-met's order, or None (not a hub: ask the graph);
+        "": every meeting, with its rows in who-met without a person."""
+        entries = self._list(iri, "who-met")
+        if entries is None:
+            return None
+        kinds, topics = self.header["kinds"], self.header["topics"]
+        return [
+            HubMeeting(self._iri(e), a, b, kinds[k], [topics[i] for i in ts], n, inf)
+            for e, a, b, k, ts, n, inf in entries
+        ]
+
+    def timeline(self, iri: str) -> list[HubEvent] | None:
+        """The entity's timeline rows in timeline's order, or None (not a hub); "": every
+        dated event's."""
+        entries = self._list(iri, "timeline")
+        if entries is None:
+            return None
+        types = self.header["types"]
+        return [HubEvent(self._iri(e), types[t], a, b) for e, t, a, b in entries]
+
+    def roles(self, iri: str) -> list[Tenure] | None:
+        """The entity's tenures in roles' order, or None (not a hub)."""
+        entries = self._list(iri, "roles")
+        if entries is None:
+            return None
+        return [
+            Tenure(self._iri(t), a, b, holder, self._iri(p), post, oa, ob)
+            for t, a, b, holder, p, post, oa, ob in entries
+        ]
+
+
+def hubs(store: Store) -> Hubs | None:
+    """The store's hub index, or None (a remote store, a store being built, an older build:
+    the lookups then ask the graph, as for any entity that is no hub)."""
+    if not isinstance(store, PartialSidecars):
+        return None
+    header = store.sidecar(HEADER)
+    if not isinstance(header, dict) or header.get("version") != VERSION:
+        return None
+
+    def read(offset: int, length: int) -> bytes | None:
+        return store.sidecar_part(DATA, offset, length)
+
+    return Hubs(header, read)
+
+
+# ---------------------------------------------------------------------------- building
+def _v(row: Row, name: str) -> str:
+    return value(row.get(name))
+
+
+def hub_index(
+    store: Store,
+    meetings: list[Meeting],
+    parts: Parts,
+    tenures: list[Tenure],
+) -> dict[str, bytes]:
+    """The hub index of a store being built, as the sidecars hubs.json and hub-lists.json.
+
+    meetings and tenures: the meeting and tenure indexes; parts: each meeting's
+    participations (kg.indexes.participations). Who-met and roles lists are counted here
+    from them (as the fragments counts-as and held-during, and tenures-of, say); a timeline
+    list is asked of events-of, for the entities in more than HUB meetings only.
+    """
+    wholes: dict[str, set[str]] = {}  # organization -> every organization it is part of
+    for r in run(store, "suborganizations"):
+        wholes.setdefault(_v(r, "org"), set()).add(_v(r, "whole"))
+    held: dict[str, list[tuple[str, str, str]]] = {}  # post -> (holder, earliest, latest)
+    tenure_of: dict[str, set[str]] = {}  # tenure -> the entities it counts for in roles
+    for r in run(store, "tenure-posts"):
+        t, post, org = _v(r, "tenure"), _v(r, "post"), _v(r, "org")
+        if _v(r, "earliest"):
+            held.setdefault(post, []).append((_v(r, "holder"), _v(r, "earliest"), _v(r, "latest")))
+        # tenures-of: its holder, its post, the post's organization and what that is part of.
+        up = {org, *wholes.get(org, ())} if org else set()
+        tenure_of.setdefault(t, set()).update({_v(r, "holder"), post, *up})
+
+    met: dict[str, list[HubMeeting]] = {}
+    involved: dict[str, int] = {}  # events an entity may be in: who finds a timeline list
+    for m in meetings:
+        actors = parts.get(m.event, set())
+        rows: dict[str, dict[tuple[str, str], bool]] = {}  # entity -> (a, b) -> inferred
+        here: set[str] = set(m.topics)
+        for a, side, a_inferred in sorted(actors):
+            # Whom a counts as (fragment counts-as): itself, its side, what it is part of,
+            # and, a post, whoever held it at the time (fragment held-during).
+            whos = {a, side, *wholes.get(a, ())}
+            whos |= {h for h, te, tl in held.get(a, ()) if te <= m.latest and tl >= m.earliest}
+            here |= whos
+            for b, b_side, b_inferred in sorted(actors):
+                if b_side == side:
+                    continue
+                inferred = a_inferred or b_inferred
+                for who in whos:
+                    pairs = rows.setdefault(who, {})
+                    # One row per pair (kg.lookups keeps a stated one over an inferred one).
+                    pairs[(a, b)] = pairs.get((a, b), True) and inferred
+        for who, pairs in rows.items():
+            met.setdefault(who, []).append(
+                HubMeeting(
+                    m.event, m.earliest, m.latest, m.kind, m.topics, len(pairs), sum(pairs.values())
+                )
+            )
+        for who in here:
+            involved[who] = involved.get(who, 0) + 1
+
+    lists: dict[str, dict[str, list[Any]]] = {}
+    for who, meetings_of in met.items():
+        if len(meetings_of) > HUB:
+            lists.setdefault(who, {})["who-met"] = meetings_of
+    # The whole graph's lists go under "": who-met and the timeline without a name.
+    everything = run(store, "event-order")
+    fields = ("event", "type", "earliest", "latest")
+    lists[""] = {
+        "who-met": [HubMeeting(*m[:3], m.kind, m.topics, m.rows, m.inferred) for m in meetings],
+        "timeline": [HubEvent._make(_v(r, f) for f in fields)
+                     for r in sorted(everything, key=timeline_key)],
+    }  # fmt: skip
+    dated: dict[Term, list[Row]] = {}
+    for r in everything:
+        if (event := r.get("event")) is not None:
+            dated.setdefault(event, []).append(r)
+    for who in sorted(w for w, n in involved.items() if n > HUB):
+        events = timeline_order(store, who, dated)
+        if len(events) > HUB:
+            lists.setdefault(who, {})["timeline"] = events
+    held_by: dict[str, list[Tenure]] = {}
+    for tenure in tenures:  # in roles' order
+        for who in tenure_of.get(tenure.tenure, ()):
+            held_by.setdefault(who, []).append(tenure)
+    for who, tenures_of in held_by.items():
+        if len(tenures_of) > HUB:
+            lists.setdefault(who, {})["roles"] = tenures_of
+    return _encode(id_space(store), lists)
+
+
+def _encode(space: str, lists: dict[str, dict[str, list[Any]]]) -> dict[str, bytes]:
+    """The two sidecars, the same bytes for the same lists."""
+    kinds = sorted({m.kind for w in lists.values() for m in w.get("who-met", ())})
+    topics = sorted({t for w in lists.values() for m in w.get("who-met", ()) for t in m.topics})
+    types = sorted({e.type for w in lists.values() for e in w.get("timeline", ())})
+    kind_no, topic_no, type_no = (
+        {x: i for i, x in enumerate(xs)} for xs in (kinds, topics, types)
+    )
+
+    def rel(iri: str) -> str:
+        # Relative to the id space (such a rest never starts with a scheme, so it reads back).
+        rest = iri[len(space) :] if iri.startswith(space) else iri
+        return rest if rest and not _SCHEME.match(rest) else iri
+
+    def entries(which: str, items: list[Any]) -> Iterable[list[Any]]:
+        for x in items:
+            if which == "who-met":
+                yield [rel(x.event), x.earliest, x.latest, kind_no[x.kind],
+                       [topic_no[t] for t in x.topics], x.rows, x.inferred]  # fmt: skip
+            elif which == "timeline":
+                yield [rel(x.event), type_no[x.type], x.earliest, x.latest]
+            else:
+                yield [rel(x.tenure), x.earliest, x.latest, x.holder_label, rel(x.post),
+                       x.post_label, x.outer_earliest, x.outer_latest]  # fmt: skip
+
+    chunks: list[bytes] = []
+    where: dict[str, dict[str, list[int]]] = {}
+    at = 2  # after "[\n"
+    for who in sorted(lists):
+        for which in LISTS:
+            if which not in lists[who]:
+                continue
+            data = json.dumps(
+                list(entries(which, lists[who][which])), ensure_ascii=False, separators=(",", ":")
+            ).encode("utf-8")
+            where.setdefault(who, {})[which] = [at, len(data)]
+            chunks.append(data)
+            at += len(data) + 2  # ",\n"
+    header = {
+        "version": VERSION,
+        "hub": HUB,
+        "space": space,
+        "kinds": kinds,
+        "topics": topics,
+        "types": types,
+        "lists": where,
+    }
+    return {
+        HEADER: json.dumps(header, ensure_ascii=False, sort_keys=True).encode("utf-8"),
+        DATA: b"[\n" + b",\n".join(chunks) + b"\n]\n",
+    }
+
+
+def timeline_order(store: Store, entity: str, events: dict[Term, list[Row]]) -> list[HubEvent]:
+    """An entity's timeline rows in timeline's order: of every dated event (events: the
+    rows of event-order by event), those events-of finds for it."""
+    keys: set[Term] = {t for r in run(store, "events-of", entity=entity) if (t := r.get("event"))}
+    rows = sorted((r for k in keys for r in events.get(k, ())), key=timeline_key)
+    return [HubEvent._make(_v(r, f) for f in ("event", "type", "earliest", "latest")) for r in rows]
+
+
+def timeline_key(r: Row) -> tuple[str, ...]:
+    """timeline's order: by first and last possible day, then name."""
+    return tuple(_v(r, k) for k in ("earliest", "latest", "eventLabel", "event", "type"))
