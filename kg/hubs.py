@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
+from pyoxigraph import NamedNode
+
 from kg.indexes import Meeting, Parts, Tenure
-from kg.query import id_space, run
+from kg.query import id_space, load_query, run, run_each
 from kg.store import Row, Store, Term, value
 
 # An entity with more than this many meetings, events or tenures gets that list kept; with
@@ -155,34 +157,46 @@ def hub_index(
     meetings and tenures: the meeting and tenure indexes; parts: each meeting's
     participations (kg.indexes.participations). Who-met and roles lists are counted here
     from them (as the fragments counts-as and held-during, and tenures-of, say); a timeline
-    list is asked of events-of, for the entities in more than HUB meetings only.
+    list is asked of events-involving, for the entities in more than HUB meetings only.
     """
     wholes: dict[str, set[str]] = {}  # organization -> every organization it is part of
     for r in run(store, "suborganizations"):
         wholes.setdefault(_v(r, "org"), set()).add(_v(r, "whole"))
+    orgs: dict[str, set[str]] = {}  # post -> its organizations and what they are part of
+    for r in run(store, "post-organizations"):
+        org = _v(r, "org")
+        orgs.setdefault(_v(r, "post"), set()).update({org, *wholes.get(org, ())})
     held: dict[str, list[tuple[str, str, str]]] = {}  # post -> (holder, earliest, latest)
-    tenure_of: dict[str, set[str]] = {}  # tenure -> the entities it counts for in roles
+    tenure_of: dict[str, set[str]] = {}  # tenure -> whose roles list it is in (tenures-of)
     for r in run(store, "tenure-posts"):
-        t, post, org = _v(r, "tenure"), _v(r, "post"), _v(r, "org")
-        if _v(r, "earliest"):
-            held.setdefault(post, []).append((_v(r, "holder"), _v(r, "earliest"), _v(r, "latest")))
-        # tenures-of: its holder, its post, the post's organization and what that is part of.
-        up = {org, *wholes.get(org, ())} if org else set()
-        tenure_of.setdefault(t, set()).update({_v(r, "holder"), post, *up})
+        t, holder, post = _v(r, "tenure"), _v(r, "holder"), _v(r, "post")
+        held.setdefault(post, []).append((holder, _v(r, "earliest"), _v(r, "latest")))
+        tenure_of.setdefault(t, set()).update({holder, post, *orgs.get(post, ())})
 
+    def whom(m: Meeting, a: str, side: str) -> set[str]:
+        # Whom a, on side, counts as (fragment counts-as): itself, its side, what it is part
+        # of, and, a post, whoever held it at the time (fragment held-during).
+        whos = {a, side, *wholes.get(a, ())}
+        return whos | {h for h, te, tl in held.get(a, ()) if te <= m.latest and tl >= m.earliest}
+
+    # First count the meetings each entity is in (as participant, side, or by them as a
+    # whole or a post's holder, or as a topic), then make the lists of those in many.
+    involved: dict[str, int] = {}
+    for m in meetings:
+        here = set(m.topics)
+        for a, side, _ in parts.get(m.event, ()):
+            here |= whom(m, a, side)
+        for who in here:
+            involved[who] = involved.get(who, 0) + 1
+    many = {w for w, n in involved.items() if n > HUB}
     met: dict[str, list[HubMeeting]] = {}
-    involved: dict[str, int] = {}  # events an entity may be in: who finds a timeline list
     for m in meetings:
         actors = parts.get(m.event, set())
         rows: dict[str, dict[tuple[str, str], bool]] = {}  # entity -> (a, b) -> inferred
-        here: set[str] = set(m.topics)
-        for a, side, a_inferred in sorted(actors):
-            # Whom a counts as (fragment counts-as): itself, its side, what it is part of,
-            # and, a post, whoever held it at the time (fragment held-during).
-            whos = {a, side, *wholes.get(a, ())}
-            whos |= {h for h, te, tl in held.get(a, ()) if te <= m.latest and tl >= m.earliest}
-            here |= whos
-            for b, b_side, b_inferred in sorted(actors):
+        for a, side, a_inferred in actors:
+            if not (whos := whom(m, a, side) & many):
+                continue
+            for b, b_side, b_inferred in actors:
                 if b_side == side:
                     continue
                 inferred = a_inferred or b_inferred
@@ -192,31 +206,41 @@ def hub_index(
                     pairs[(a, b)] = pairs.get((a, b), True) and inferred
         for who, pairs in rows.items():
             met.setdefault(who, []).append(
-                HubMeeting(
-                    m.event, m.earliest, m.latest, m.kind, m.topics, len(pairs), sum(pairs.values())
-                )
+                HubMeeting(*m[:3], m.kind, m.topics, len(pairs), sum(pairs.values()))
             )
-        for who in here:
-            involved[who] = involved.get(who, 0) + 1
-
     lists: dict[str, dict[str, list[Any]]] = {}
     for who, meetings_of in met.items():
         if len(meetings_of) > HUB:
             lists.setdefault(who, {})["who-met"] = meetings_of
-    # The whole graph's lists go under "": who-met and the timeline without a name.
-    everything = run(store, "event-order")
+
+    # Every dated event's timeline rows (one per class), each with its timeline_key: a
+    # meeting's dates and name are the meeting index's, the other events' are asked.
+    dated: dict[str, list[tuple[tuple[str, ...], HubEvent]]] = {}
+    known = {m.event: m for m in meetings}
+    others: list[Term] = []
+    for r in run(store, "event-types"):
+        event, type_ = _v(r, "event"), _v(r, "type")
+        if (meeting := known.get(event)) is not None:
+            key = (meeting.earliest, meeting.latest, meeting.label, event, type_)
+            dated.setdefault(event, []).append((key, HubEvent(event, type_, *meeting[1:3])))
+        elif (term := r.get("event")) is not None:
+            others.append(term)
     fields = ("event", "type", "earliest", "latest")
+    for r in run_each(store, "event-order", "event", sorted(set(others), key=value)):
+        row = HubEvent._make(_v(r, f) for f in fields)
+        dated.setdefault(row.event, []).append((timeline_key(r), row))
+    # The whole graph's lists go under "": who-met and the timeline without a name.
     lists[""] = {
         "who-met": [HubMeeting(*m[:3], m.kind, m.topics, m.rows, m.inferred) for m in meetings],
-        "timeline": [HubEvent._make(_v(r, f) for f in fields)
-                     for r in sorted(everything, key=timeline_key)],
-    }  # fmt: skip
-    dated: dict[Term, list[Row]] = {}
-    for r in everything:
-        if (event := r.get("event")) is not None:
-            dated.setdefault(event, []).append(r)
-    for who in sorted(w for w, n in involved.items() if n > HUB):
-        events = timeline_order(store, who, dated)
+        "timeline": [row for _, row in sorted(x for rows in dated.values() for x in rows)],
+    }
+    sided: dict[str, set[str]] = {}  # side -> the events of its (stated) participations
+    for event, actors in parts.items():
+        for _, side, inferred in actors:
+            if not inferred:
+                sided.setdefault(side, set()).add(event)
+    for who in sorted(many):
+        events = timeline_order(store, who, dated, sided.get(who, set()))
         if len(events) > HUB:
             lists.setdefault(who, {})["timeline"] = events
     held_by: dict[str, list[Tenure]] = {}
@@ -243,16 +267,28 @@ def _encode(space: str, lists: dict[str, dict[str, list[Any]]]) -> dict[str, byt
         rest = iri[len(space) :] if iri.startswith(space) else iri
         return rest if rest and not _SCHEME.match(rest) else iri
 
-    def entries(which: str, items: list[Any]) -> Iterable[list[Any]]:
-        for x in items:
-            if which == "who-met":
-                yield [rel(x.event), x.earliest, x.latest, kind_no[x.kind],
-                       [topic_no[t] for t in x.topics], x.rows, x.inferred]  # fmt: skip
-            elif which == "timeline":
-                yield [rel(x.event), type_no[x.type], x.earliest, x.latest]
+    def dump(x: Any) -> str:
+        return json.dumps(x, ensure_ascii=False, separators=(",", ":"))
+
+    # An event is in many lists (every entity's it involves): each is written out once.
+    seen: dict[Any, str] = {}
+
+    def entry(which: str, x: Any) -> str:
+        if which == "who-met":  # its own numbers of rows end it: the rest is the event's
+            key = (x.event, x.earliest, x.latest, x.kind, tuple(x.topics))
+            if (head := seen.get(key)) is None:
+                topics_no = [topic_no[t] for t in x.topics]
+                head = dump([rel(x.event), x.earliest, x.latest, kind_no[x.kind], topics_no])
+                head = seen[key] = head[:-1]
+            return f"{head},{x.rows},{x.inferred}]"
+        if (text := seen.get(x)) is None:
+            if which == "timeline":
+                text = dump([rel(x.event), type_no[x.type], x.earliest, x.latest])
             else:
-                yield [rel(x.tenure), x.earliest, x.latest, x.holder_label, rel(x.post),
-                       x.post_label, x.outer_earliest, x.outer_latest]  # fmt: skip
+                text = dump([rel(x.tenure), x.earliest, x.latest, x.holder_label, rel(x.post),
+                             x.post_label, x.outer_earliest, x.outer_latest])  # fmt: skip
+            seen[x] = text
+        return text
 
     chunks: list[bytes] = []
     where: dict[str, dict[str, list[int]]] = {}
@@ -261,9 +297,8 @@ def _encode(space: str, lists: dict[str, dict[str, list[Any]]]) -> dict[str, byt
         for which in LISTS:
             if which not in lists[who]:
                 continue
-            data = json.dumps(
-                list(entries(which, lists[who][which])), ensure_ascii=False, separators=(",", ":")
-            ).encode("utf-8")
+            text = "[" + ",".join(entry(which, x) for x in lists[who][which]) + "]"
+            data = text.encode("utf-8")
             where.setdefault(who, {})[which] = [at, len(data)]
             chunks.append(data)
             at += len(data) + 2  # ",\n"
@@ -282,12 +317,19 @@ def _encode(space: str, lists: dict[str, dict[str, list[Any]]]) -> dict[str, byt
     }
 
 
-def timeline_order(store: Store, entity: str, events: dict[Term, list[Row]]) -> list[HubEvent]:
-    """An entity's timeline rows in timeline's order: of every dated event (events: the
-    rows of event-order by event), those events-of finds for it."""
-    keys: set[Term] = {t for r in run(store, "events-of", entity=entity) if (t := r.get("event"))}
-    rows = sorted((r for k in keys for r in events.get(k, ())), key=timeline_key)
-    return [HubEvent._make(_v(r, f) for f in ("event", "type", "earliest", "latest")) for r in rows]
+def timeline_order(
+    store: Store,
+    entity: str,
+    dated: dict[str, list[tuple[tuple[str, ...], HubEvent]]],
+    sided: set[str],
+) -> list[HubEvent]:
+    """An entity's timeline rows in timeline's order: of every dated event's (dated: its
+    rows, each with its timeline_key), those of the events events-of finds for it, which are
+    those events-involving finds and those of its side's participations (sided)."""
+    query = load_query("events-involving").text
+    found = store.raw(query, bindings={"entity": NamedNode(entity)})
+    events = sided | {value(s["event"]) for s in found}  # thousands: no dict per row
+    return [row for _, row in sorted(x for e in events for x in dated.get(e, ()))]
 
 
 def timeline_key(r: Row) -> tuple[str, ...]:
