@@ -177,12 +177,15 @@ def serialize(nt: bytes, space: str = DEFAULT_BASE + "id/") -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
 
 
-def precompute(store: Any) -> dict[str, bytes]:
-    """Run the whole-graph aggregate queries and the indexes once; return them as JSON."""
+def precompute(store: Any, schema: dict[str, Any] | None = None) -> dict[str, bytes]:
+    """Run the whole-graph aggregate queries and the indexes once; return them as JSON.
+
+    schema: the summary schema.json will hold (the actor kinds of the build's schema).
+    """
     import json
 
     from kg.hubs import hub_index
-    from kg.indexes import meeting_index, participations, tenure_index
+    from kg.indexes import actor_graph, meeting_index, participations, tenure_index
     from kg.query import PRECOMPUTED, load_query
     from kg.store import EmbeddedStore, encode_rows
 
@@ -196,7 +199,7 @@ def precompute(store: Any) -> dict[str, bytes]:
             for var in CONCATENATED & set(row):
                 row[var][1] = "|".join(sorted(row[var][1].split("|")))
         out[name] = rows  # in the query's own ORDER BY, which is total for these queries
-    graph = EmbeddedStore.in_memory(store)
+    graph = EmbeddedStore.in_memory(store, {"schema": schema} if schema else None)
     parts = participations(graph)
     meetings, tenures = meeting_index(graph, parts), tenure_index(graph)
     return {
@@ -206,6 +209,10 @@ def precompute(store: Any) -> dict[str, bytes]:
         "tenures": json.dumps(tenures, ensure_ascii=False).encode("utf-8"),
         # The lists of the entities at the hub (hubs.json, hub-lists.json: kg.hubs).
         **hub_index(graph, meetings, parts, tenures),
+        # The actor network kg rank and kg communities weigh.
+        "actors": json.dumps(
+            actor_graph(graph, parts, meetings)._asdict(), ensure_ascii=False, separators=(",", ":")
+        ).encode("utf-8"),
     }
 
 
@@ -406,10 +413,10 @@ def _build(
         with _timed(timings, "serialise"):
             turtle = serialize(nt, base + "id/")
         with _timed(timings, "aggregates"):
-            sidecars = precompute(store)
             # The schema's view categories and the schema files added to kg's, so the
             # lookups and views of this build draw and name its kinds as the build did.
             kept = onto.schema.summary(onto.extra)
+            sidecars = precompute(store, kept)
             sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
 
         say("writing the store")

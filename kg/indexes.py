@@ -1,4 +1,5 @@
-"""The sidecar indexes `kg build` writes beside the store: meetings.json and tenures.json.
+"""The sidecar indexes `kg build` writes beside the store: meetings.json, tenures.json and
+actors.json (the hub index is kg.hubs).
 
 Both the build (which writes them) and the lookups (which page through them) import this
 module; it imports only the store and the named queries, so the write side never reaches
@@ -151,3 +152,54 @@ def in_range(
         for t in tenures
         if (t.outer_latest or t.latest) >= low and (t.outer_earliest or t.earliest) <= high
     ]
+
+
+class ActorGraph(NamedTuple):
+    """The actor network as kg rank and kg communities weigh it (actors.json): each pair of
+    actors tied once, weighted by its ties (kg.analytics.simple of actor_network)."""
+
+    nodes: list[tuple[str, str, str, str]]  # (IRI, label, kind, class label), by IRI
+    edges: list[tuple[int, int, int]]  # (i, j, ties), i <= j indexing nodes, by (i, j)
+
+
+def actor_graph(
+    store: Store, parts: Parts | None = None, meetings: list[Meeting] | None = None
+) -> ActorGraph:
+    """The actor network's nodes and weighted edges: `kg build` stores it beside the store
+    (actors.json), other stores compute it here (parts and meetings: the participations
+    and the meeting index, if already at hand).
+
+    Its edges are those of kg.analytics.actor_network (a meeting's pairs of actors on two
+    sides, stated; and every tie of actor-ties between two actors), each pair once.
+    """
+    if (kept := store.sidecar("actors")) is not None:
+        return ActorGraph([tuple(n) for n in kept["nodes"]], [tuple(e) for e in kept["edges"]])
+    import pyoxigraph as ox
+
+    from kg.kinds import actor_kinds
+    from kg.query import run_table
+
+    kinds = [(ox.NamedNode(cls), ox.Literal(name)) for cls, name in actor_kinds(store)]
+    found = {
+        _v(r, "actor"): (_v(r, "label"), _v(r, "kind"), _v(r, "typeLabel"))
+        for r in run_table(store, "actors", kinds)
+    }
+    nodes = sorted((iri, *rest) for iri, rest in found.items())
+    number = {n[0]: i for i, n in enumerate(nodes)}
+    if parts is None:
+        parts = participations(store)
+    ties: dict[tuple[int, int], int] = {}
+
+    def tie(a: str, b: str) -> None:
+        if a in number and b in number:
+            key = (min(number[a], number[b]), max(number[a], number[b]))
+            ties[key] = ties.get(key, 0) + 1
+
+    for m in meeting_index(store, parts) if meetings is None else meetings:
+        stated = {(a, side) for a, side, inferred in parts.get(m.event, ()) if not inferred}
+        for a, b in {(a, b) for a, sa in stated for b, sb in stated if sa < sb}:
+            tie(a, b)
+    for r in run(store, "actor-ties"):
+        if _v(r, "a") != _v(r, "b"):
+            tie(_v(r, "a"), _v(r, "b"))
+    return ActorGraph(nodes, [(i, j, n) for (i, j), n in sorted(ties.items())])

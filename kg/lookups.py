@@ -559,10 +559,12 @@ CARD_ROWS = 100
 
 
 def show(store: Store, entity: Entity) -> Record:
-    """Return an entity's card: names, types, sources, roles, events and every statement.
+    """Return an entity's card: names, types, sources, roles, events and statements.
 
     Roles and events are the first CARD_ROWS of each; roles_total and events_total count
-    them all.
+    them all. Statements are the first CARD_ROWS of each relation (a state is a party to
+    thousands of agreements); statements_total counts them all and statements_more names
+    each relation cut, with how many it has (`kg query statements` lists them all).
     """
     head = run(store, "entity", entity=entity.iri)
     types = sorted({_v(r, "typeLabel") or _local(_v(r, "type")) for r in head if _v(r, "type")})
@@ -575,13 +577,9 @@ def show(store: Store, entity: Entity) -> Record:
             if _v(r, "order") == "1":
                 primary.add(key)
     rows = run(store, "statements", entity=entity.iri)
-    cites: dict[str, list[str]] = {}
-    for r in run_each(store, "evidence-of", "fact", _keys(rows, "fact"), many=-1):
-        packed = pack(_v(r, "file"), _v(r, "line"), _v(r, "order"))
-        cites.setdefault(_v(r, "fact"), []).append(packed)
     about = claims(store, about=entity)
     claim_iris = {c["claim_iri"] for c in about}
-    statements = []
+    statements: list[Record] = []
     for r in rows:
         if _v(r, "direction") == "in" and _v(r, "fact") in claim_iris:
             continue  # a claim about it is listed as that claim, with its status, below
@@ -603,7 +601,7 @@ def show(store: Store, entity: Entity) -> Record:
                 "relation": relation,
                 "value": shown,
                 "value_iri": other_iri,
-                "sources": citations("|".join(set(cites.get(_v(r, "fact"), [])))),
+                "sources": [],  # its fact's lines (asked below, for those shown only)
                 "status": "stated",
                 "asserted_by": AUTHOR,
                 "holds": [],
@@ -613,7 +611,17 @@ def show(store: Store, entity: Entity) -> Record:
             }
         )
     statements += _claim_statements(entity, about, statements)
-    for st in statements:
+    listed, more = _card_cut(statements)
+    # The lines of each statement listed that no claim gave its own (a claim's are its own).
+    plain = [st for st in listed if st["direction"] != "claim" and st["claim_iri"] is None]
+    cites: dict[str, list[str]] = {}
+    facts = [NamedNode(f) for f in sorted({st["_fact"] for st in plain})]
+    for r in run_each(store, "evidence-of", "fact", facts, many=-1):
+        packed = pack(_v(r, "file"), _v(r, "line"), _v(r, "order"))
+        cites.setdefault(_v(r, "fact"), []).append(packed)
+    for st in plain:
+        st["sources"] = citations("|".join(set(cites.get(st["_fact"], []))))
+    for st in listed:
         del st["_p"], st["_fact"]
     return {
         "iri": entity.iri,
@@ -626,8 +634,32 @@ def show(store: Store, entity: Entity) -> Record:
         "roles_total": held.total,
         "events": (events := timeline(store, entity, limit=CARD_ROWS)),
         "events_total": events.total,
-        "statements": statements,
+        "statements": listed,
+        "statements_total": len(statements),
+        "statements_more": more,
     }
+
+
+def _card_cut(statements: list[Record]) -> tuple[list[Record], list[Record]]:
+    """A card's statements, at most CARD_ROWS of each relation (and direction), in order;
+    and what is left out: for each relation cut, how many are shown of how many."""
+    count: dict[tuple[str, str], int] = {}
+    for st in statements:
+        key = (st["direction"], st["relation"])
+        count[key] = count.get(key, 0) + 1
+    seen: dict[tuple[str, str], int] = {}
+    shown = []
+    for st in statements:
+        key = (st["direction"], st["relation"])
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= CARD_ROWS:
+            shown.append(st)
+    more = [
+        {"direction": d, "relation": r, "shown": CARD_ROWS, "total": n}
+        for (d, r), n in count.items()
+        if n > CARD_ROWS
+    ]
+    return shown, more
 
 
 def agreements(

@@ -380,6 +380,13 @@ def _print_card(card: dict[str, Any], headings: dict[str, str]) -> None:
         click.echo(table([("relation", "relation"), ("value", "value"), ("line", "sources")], rows))
     if any(st["direction"] == "in" for st in card["statements"]):
         click.echo("\n(← marks statements about it made by another fact)")
+    # A hub's card lists the first of each relation it has thousands of (kg.lookups.show).
+    for cut in card.get("statements_more", []):
+        relation = ("← " if cut["direction"] == "in" else "") + cut["relation"]
+        click.echo(visible(
+            f"(the first {cut['shown']} of {cut['total']} '{relation}' statements; "
+            f"`kg query statements --param 'entity=<{card['iri']}>'` lists them all)"
+        ))  # fmt: skip
 
 
 @click.command("path")
