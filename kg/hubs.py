@@ -91,7 +91,10 @@ class Hubs:
         data = self._read(*where)
         if data is None or len(data) != where[1]:
             return None  # a file cut short: ask the graph, as without an index
-        entries = json.loads(data)
+        try:
+            entries = json.loads(data)
+        except ValueError:
+            return None  # not the list the header says (a damaged file): the same
         return entries if isinstance(entries, list) else None
 
     def who_met(self, iri: str) -> list[HubMeeting] | None:

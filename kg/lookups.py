@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from kg import query
 from kg.eventkinds import resolve_kinds
@@ -142,10 +142,12 @@ def who_met(
     """
     wanted = resolve_kinds(store, kinds)
     index = hubs(store)
-    if person is not None and with_ is not None and index is not None:
+    if person is not None and with_ is not None:
         # Ask from the end that is no hub (the rows turned round), or, both hubs, only the
         # meetings in both lists.
-        if index.who_met(person.iri) is not None and index.who_met(with_.iri) is None:
+        if index is None:
+            rows = _meetings_of(store, person, with_, topic, start, end)
+        elif index.who_met(person.iri) is not None and index.who_met(with_.iri) is None:
             rows = [_turned(r) for r in _meetings_of(store, with_, person, topic, start, end)]
         elif (mine := index.who_met(person.iri)) is not None and (
             theirs := index.who_met(with_.iri)
@@ -553,18 +555,24 @@ def _event(r: Row) -> Record:
     }
 
 
-# A card lists this many roles and events at most (an organization at the hub of a large
-# graph has thousands; `kg roles NAME` and `kg timeline NAME` page through them all).
-CARD_ROWS = 100
+# A card lists this many roles and events at most, and this many statements of each
+# relation (a state at the hub of a large graph has thousands of each; `kg roles NAME`,
+# `kg timeline NAME` and `kg query statements` list them all). Each row shown is asked for
+# on its own (about 1 ms), so these keep a hub's card as quick as a small one's; the
+# shipped graph's largest card (19 events, 7 roles, 31 statements of one relation) is whole.
+CARD_ROWS = 25
+CARD_STATEMENTS = 40
 
 
 def show(store: Store, entity: Entity) -> Record:
     """Return an entity's card: names, types, sources, roles, events and statements.
 
     Roles and events are the first CARD_ROWS of each; roles_total and events_total count
-    them all. Statements are the first CARD_ROWS of each relation (a state is a party to
-    thousands of agreements); statements_total counts them all and statements_more names
-    each relation cut, with how many it has (`kg query statements` lists them all).
+    them all. Statements are listed for each relation with at most CARD_STATEMENTS of them
+    (and claims, the first CARD_STATEMENTS); a relation with more (a state is a party to
+    thousands of agreements) is only counted. statements_total counts them all, and
+    statements_more names each relation not listed whole: how many it lists (`shown`) of
+    how many (`total`); `kg query statements` lists them all.
     """
     head = run(store, "entity", entity=entity.iri)
     types = sorted({_v(r, "typeLabel") or _local(_v(r, "type")) for r in head if _v(r, "type")})
@@ -576,9 +584,37 @@ def show(store: Store, entity: Entity) -> Record:
             evidence[key] = {"document": key[0], "line": key[1], "note": _v(r, "citeNote") or None}
             if _v(r, "order") == "1":
                 primary.add(key)
-    rows = run(store, "statements", entity=entity.iri)
     about = claims(store, about=entity)
     claim_iris = {c["claim_iri"] for c in about}
+    # A relation with more statements than a card lists (a state is a party to thousands of
+    # agreements) is counted, never asked for; the others are asked one relation at a time.
+    counted = {
+        (_v(r, "direction"), _v(r, "p")): (int(_v(r, "n")), _v(r, "pLabel") or _local(_v(r, "p")))
+        for r in run(store, "statement-counts", entity=entity.iri)
+    }
+    many = {k: v for k, v in counted.items() if v[0] > CARD_STATEMENTS}
+    # What those link it to, as far as the claims about it need them: a claim's own triple
+    # is not shown (nor is the claim), and a fact that is a claim is listed as the claim.
+    hidden: set[tuple[str, str, str]] = set()  # (direction, relation IRI, other end)
+    for (way, p), (n, relation) in list(many.items()) if claim_iris else ():
+        others = {_v(r, "other") for r in run(store, "statement-keys", entity=entity.iri,
+                                               p=p, way=way)}  # fmt: skip
+        n -= len(others & claim_iris) if way == "in" else 0
+        if n > CARD_STATEMENTS:
+            many[(way, p)] = (n, relation)
+            hidden |= {(way, p, other) for other in others}
+        else:
+            del many[(way, p)]  # mostly claims: few statements, listed after all
+    if many:
+        rows = [
+            r
+            for way, p in counted
+            if (way, p) not in many
+            for r in run(store, "statements-of-relation", entity=entity.iri, p=p, way=way)
+        ]
+        rows.sort(key=_statement_order)
+    else:
+        rows = run(store, "statements", entity=entity.iri)
     statements: list[Record] = []
     for r in rows:
         if _v(r, "direction") == "in" and _v(r, "fact") in claim_iris:
@@ -610,8 +646,11 @@ def show(store: Store, entity: Entity) -> Record:
                 "_fact": _v(r, "fact"),
             }
         )
-    statements += _claim_statements(entity, about, statements)
+    statements += _claim_statements(entity, about, statements, hidden)
     listed, more = _card_cut(statements)
+    for (way, _), (n, relation) in many.items():
+        more.append({"direction": way, "relation": relation, "shown": 0, "total": n})
+    more.sort(key=lambda m: (m["direction"], m["relation"]))
     # The lines of each statement listed that no claim gave its own (a claim's are its own).
     plain = [st for st in listed if st["direction"] != "claim" and st["claim_iri"] is None]
     cites: dict[str, list[str]] = {}
@@ -635,14 +674,23 @@ def show(store: Store, entity: Entity) -> Record:
         "events": (events := timeline(store, entity, limit=CARD_ROWS)),
         "events_total": events.total,
         "statements": listed,
-        "statements_total": len(statements),
+        "statements_total": len(statements) + sum(m["total"] for m in more if not m["shown"]),
         "statements_more": more,
     }
 
 
+def _statement_order(r: Row) -> tuple[tuple[bool, bool, str], ...]:
+    """statements' order (ORDER BY ?direction ?pLabel ?otherLabel ?other): an unbound
+    value first, then IRIs, then literals."""
+    return tuple(
+        (r.get(k) is not None, isinstance(r.get(k), Literal), _v(r, k))
+        for k in ("direction", "pLabel", "otherLabel", "other")
+    )
+
+
 def _card_cut(statements: list[Record]) -> tuple[list[Record], list[Record]]:
-    """A card's statements, at most CARD_ROWS of each relation (and direction), in order;
-    and what is left out: for each relation cut, how many are shown of how many."""
+    """A card's statements, at most CARD_STATEMENTS of each relation (and direction), in
+    order; and what is left out: for each relation cut, how many are shown of how many."""
     count: dict[tuple[str, str], int] = {}
     for st in statements:
         key = (st["direction"], st["relation"])
@@ -652,12 +700,12 @@ def _card_cut(statements: list[Record]) -> tuple[list[Record], list[Record]]:
     for st in statements:
         key = (st["direction"], st["relation"])
         seen[key] = seen.get(key, 0) + 1
-        if seen[key] <= CARD_ROWS:
+        if seen[key] <= CARD_STATEMENTS:
             shown.append(st)
     more = [
-        {"direction": d, "relation": r, "shown": CARD_ROWS, "total": n}
+        {"direction": d, "relation": r, "shown": CARD_STATEMENTS, "total": n}
         for (d, r), n in count.items()
-        if n > CARD_ROWS
+        if n > CARD_STATEMENTS
     ]
     return shown, more
 
@@ -864,16 +912,30 @@ def engagement(store: Store, by: str = "month") -> dict[str, Any]:
 
 
 def _claim_statements(
-    entity: Entity, about: list[Record], plain: list[Record]
+    entity: Entity,
+    about: list[Record],
+    plain: list[Record],
+    hidden: set[tuple[str, str, str]] | None = None,
 ) -> list[Record]:
     """The card's statements from the claims about an entity.
 
     A claim the graph also holds as a plain triple (stated, for no limited time) is shown
     as that triple, citing the claim's lines (not the subject's own); any other claim is
-    a statement of its own, with its status, who asserts it and when it holds.
+    a statement of its own, with its status, who asserts it and when it holds. A triple of
+    a relation the card only counts (hidden: direction, relation, other end) is not shown,
+    nor is its claim.
     """
     out: list[Record] = []
+    hidden = hidden or set()
     for c in about:
+        relation_iri = c["relation_iri"]
+        if relation_iri and (
+            (entity.iri == c["subject_iri"]
+             and any(("out", relation_iri, o) in hidden for o in c["object_iris"]))
+            or (entity.iri in c["object_iris"]
+                and ("in", relation_iri, c["subject_iri"]) in hidden)
+        ):  # fmt: skip
+            continue
         matched = [
             st
             for st in plain

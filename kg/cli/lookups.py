@@ -380,13 +380,12 @@ def _print_card(card: dict[str, Any], headings: dict[str, str]) -> None:
         click.echo(table([("relation", "relation"), ("value", "value"), ("line", "sources")], rows))
     if any(st["direction"] == "in" for st in card["statements"]):
         click.echo("\n(← marks statements about it made by another fact)")
-    # A hub's card lists the first of each relation it has thousands of (kg.lookups.show).
+    # A hub's card counts the relations it has too many of to list (kg.lookups.show).
+    everything = f"`kg query statements --param 'entity=<{card['iri']}>'` lists them all"
     for cut in card.get("statements_more", []):
         relation = ("← " if cut["direction"] == "in" else "") + cut["relation"]
-        click.echo(visible(
-            f"(the first {cut['shown']} of {cut['total']} '{relation}' statements; "
-            f"`kg query statements --param 'entity=<{card['iri']}>'` lists them all)"
-        ))  # fmt: skip
+        listed = f"the first {cut['shown']} of " if cut["shown"] else "not listed: "
+        click.echo(visible(f"({listed}{cut['total']} '{relation}' statements; {everything})"))
 
 
 @click.command("path")
