@@ -27,6 +27,7 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from pyoxigraph import NamedNode
 
+from kg.eventkinds import meeting_kinds
 from kg.indexes import Meeting, Parts, Tenure
 from kg.query import id_space, load_query, run, run_each
 from kg.store import Row, Store, Term, value
@@ -34,8 +35,12 @@ from kg.store import Row, Store, Term, value
 # An entity with more than this many meetings, events or tenures gets that list kept; with
 # fewer, a lookup asks for each of its keys (about 1-2 ms each), as fast as reading a list.
 HUB = 100
-VERSION = 1
-LISTS = ("who-met", "timeline", "roles")
+# A list's first part holds this many rows of it at least (a table's page unless told), so
+# that the first page of a lookup without filters reads that part only, however long the
+# list: a state's who-met list at 5M triples takes 0.1 s to read whole, every meeting's 1 s.
+FIRST = 500
+VERSION = 2
+LISTS = ("who-met", "timeline", "roles", "topic-meetings")
 HEADER, DATA = "hubs", "hub-lists"  # the sidecars: hubs.json, hub-lists.json
 
 
@@ -73,6 +78,16 @@ class PartialSidecars(Protocol):
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
+class HubList(list[Any]):
+    """A list of the hub index, whole or only its first part, with its total: how many rows
+    it gives a lookup without filters (who-met: of the kinds that count as meetings)."""
+
+    def __init__(self, entries: list[Any], total: int, whole: bool) -> None:
+        super().__init__(entries)
+        self.total = total
+        self.whole = whole
+
+
 class Hubs:
     """The hub index of one store: which entities have which lists, and the lists."""
 
@@ -80,53 +95,77 @@ class Hubs:
         self.header = header
         self._read = read
         self._space: str = header["space"]
+        self.first_rows: int = header["first"]  # rows a list's first part holds at least
+        self.meeting_kinds = frozenset(header["meeting kinds"])  # what totals count
 
     def _iri(self, text: str) -> str:
         return text if _SCHEME.match(text) else self._space + text
 
-    def _list(self, iri: str, which: str) -> list[Any] | None:
+    def has(self, iri: str, which: str) -> bool:
+        """Whether the entity has that list (is a hub for that lookup)."""
+        return which in self.header["lists"].get(iri, {})
+
+    def _list(self, iri: str, which: str, first: bool) -> tuple[list[Any], int, bool] | None:
         where = self.header["lists"].get(iri, {}).get(which)
         if where is None:
             return None
-        data = self._read(*where)
-        if data is None or len(data) != where[1]:
+        offset, length, first_length, total, whole = where
+        if not (first or whole):
+            return None  # only the first part is kept: ask the graph
+        size = first_length if first else length
+        data = self._read(offset, size)
+        if data is None or len(data) != size:
             return None  # a file cut short: ask the graph, as without an index
         try:
-            entries = json.loads(data)
+            entries = json.loads(data + b"]" if first else data)
         except ValueError:
             return None  # not the list the header says (a damaged file): the same
-        return entries if isinstance(entries, list) else None
+        return (entries, total, bool(whole) and not first) if isinstance(entries, list) else None
 
-    def who_met(self, iri: str) -> list[HubMeeting] | None:
+    def who_met(self, iri: str, which: str = "who-met", first: bool = False) -> HubList | None:
         """The entity's meetings in who-met's order, or None (not a hub: ask the graph);
-        "": every meeting, with its rows in who-met without a person."""
-        entries = self._list(iri, "who-met")
-        if entries is None:
+        "": every meeting, with its rows in who-met without a person; which="topic-meetings":
+        a topic's meetings (it or a narrower one), with those rows. first: only the list's
+        first part (the first_rows rows without filters, at least), if that is all kept."""
+        found = self._list(iri, which, first)
+        if found is None:
             return None
+        entries, total, whole = found
         kinds, topics = self.header["kinds"], self.header["topics"]
-        return [
-            HubMeeting(self._iri(e), a, b, kinds[k], [topics[i] for i in ts], n, inf)
-            for e, a, b, k, ts, n, inf in entries
-        ]
+        return HubList(
+            [
+                HubMeeting(self._iri(e), a, b, kinds[k], [topics[i] for i in ts], n, inf)
+                for e, a, b, k, ts, n, inf in entries
+            ],
+            total,
+            whole,
+        )
 
-    def timeline(self, iri: str) -> list[HubEvent] | None:
+    def timeline(self, iri: str, first: bool = False) -> HubList | None:
         """The entity's timeline rows in timeline's order, or None (not a hub); "": every
-        dated event's."""
-        entries = self._list(iri, "timeline")
-        if entries is None:
+        dated event's. first: only the list's first part (first_rows rows at least)."""
+        found = self._list(iri, "timeline", first)
+        if found is None:
             return None
+        entries, total, whole = found
         types = self.header["types"]
-        return [HubEvent(self._iri(e), types[t], a, b) for e, t, a, b in entries]
+        return HubList([HubEvent(self._iri(e), types[t], a, b) for e, t, a, b in entries],
+                       total, whole)  # fmt: skip
 
-    def roles(self, iri: str) -> list[Tenure] | None:
+    def roles(self, iri: str) -> HubList | None:
         """The entity's tenures in roles' order, or None (not a hub)."""
-        entries = self._list(iri, "roles")
-        if entries is None:
+        found = self._list(iri, "roles", False)
+        if found is None:
             return None
-        return [
-            Tenure(self._iri(t), a, b, holder, self._iri(p), post, oa, ob)
-            for t, a, b, holder, p, post, oa, ob in entries
-        ]
+        entries, total, whole = found
+        return HubList(
+            [
+                Tenure(self._iri(t), a, b, holder, self._iri(p), post, oa, ob)
+                for t, a, b, holder, p, post, oa, ob in entries
+            ],
+            total,
+            whole,
+        )
 
 
 def hubs(store: Store) -> Hubs | None:
@@ -232,11 +271,24 @@ def hub_index(
     for r in run_each(store, "event-order", "event", sorted(set(others), key=value)):
         row = HubEvent._make(_v(r, f) for f in fields)
         dated.setdefault(row.event, []).append((timeline_key(r), row))
-    # The whole graph's lists go under "": who-met and the timeline without a name.
+    # The whole graph's lists go under "": who-met (its first part: past it, or with a
+    # filter, who-met reads the meeting index) and the timeline without a name.
+    everyone = [HubMeeting(*m[:3], m.kind, m.topics, m.rows, m.inferred) for m in meetings]
     lists[""] = {
-        "who-met": [HubMeeting(*m[:3], m.kind, m.topics, m.rows, m.inferred) for m in meetings],
+        "who-met": everyone,
         "timeline": [row for _, row in sorted(x for rows in dated.values() for x in rows)],
     }
+    # Each topic's meetings (tagged with it or a narrower one), for who-met --topic: their
+    # first part too.
+    above = {t: {_v(r, "broader") for r in run(store, "broader", topic=t)}
+             for t in sorted({t for m in meetings for t in m.topics})}  # fmt: skip
+    on_topic: dict[str, list[HubMeeting]] = {}
+    for one in everyone:
+        for topic in sorted({up for t in one.topics for up in above[t]}):
+            on_topic.setdefault(topic, []).append(one)
+    for topic, meetings_on in on_topic.items():
+        if len(meetings_on) > HUB:
+            lists.setdefault(topic, {})["topic-meetings"] = meetings_on
     sided: dict[str, set[str]] = {}  # side -> the events of its (stated) participations
     for event, actors in parts.items():
         for _, side, inferred in actors:
@@ -253,13 +305,23 @@ def hub_index(
     for who, tenures_of in held_by.items():
         if len(tenures_of) > HUB:
             lists.setdefault(who, {})["roles"] = tenures_of
-    return _encode(id_space(store), lists)
+    partial = {("", "who-met")} | {(topic, "topic-meetings") for topic in on_topic}
+    return _encode(id_space(store), lists, set(meeting_kinds(store)), partial)
 
 
-def _encode(space: str, lists: dict[str, dict[str, list[Any]]]) -> dict[str, bytes]:
-    """The two sidecars, the same bytes for the same lists."""
-    kinds = sorted({m.kind for w in lists.values() for m in w.get("who-met", ())})
-    topics = sorted({t for w in lists.values() for m in w.get("who-met", ()) for t in m.topics})
+def _encode(
+    space: str,
+    lists: dict[str, dict[str, list[Any]]],
+    counted: set[str],
+    partial: set[tuple[str, str]],
+) -> dict[str, bytes]:
+    """The two sidecars, the same bytes for the same lists. counted: the kinds whose who-met
+    rows a list's total counts (those that count as meetings); partial: the lists only the
+    first part of which is kept."""
+    meets = ("who-met", "topic-meetings")
+    kinds = sorted({m.kind for w in lists.values() for k in meets for m in w.get(k, ())})
+    topics = sorted({t for w in lists.values() for k in meets for m in w.get(k, ())
+                     for t in m.topics})  # fmt: skip
     types = sorted({e.type for w in lists.values() for e in w.get("timeline", ())})
     kind_no, topic_no, type_no = (
         {x: i for i, x in enumerate(xs)} for xs in (kinds, topics, types)
@@ -277,7 +339,7 @@ def _encode(space: str, lists: dict[str, dict[str, list[Any]]]) -> dict[str, byt
     seen: dict[Any, str] = {}
 
     def entry(which: str, x: Any) -> str:
-        if which == "who-met":  # its own numbers of rows end it: the rest is the event's
+        if which in meets:  # its own numbers of rows end it: the rest is the event's
             key = (x.event, x.earliest, x.latest, x.kind, tuple(x.topics))
             if (head := seen.get(key)) is None:
                 topics_no = [topic_no[t] for t in x.topics]
@@ -293,6 +355,10 @@ def _encode(space: str, lists: dict[str, dict[str, list[Any]]]) -> dict[str, byt
             seen[x] = text
         return text
 
+    def weight(which: str, x: Any) -> int:
+        """The rows an entry gives a lookup without filters."""
+        return (x.rows if x.kind in counted else 0) if which in meets else 1
+
     chunks: list[bytes] = []
     where: dict[str, dict[str, list[int]]] = {}
     at = 2  # after "[\n"
@@ -300,14 +366,27 @@ def _encode(space: str, lists: dict[str, dict[str, list[Any]]]) -> dict[str, byt
         for which in LISTS:
             if which not in lists[who]:
                 continue
-            text = "[" + ",".join(entry(which, x) for x in lists[who][which]) + "]"
-            data = text.encode("utf-8")
-            where.setdefault(who, {})[which] = [at, len(data)]
+            items = lists[who][which]
+            weights = [weight(which, x) for x in items]
+            rows, first = 0, len(items)
+            for i, w in enumerate(weights):
+                if rows >= FIRST:
+                    first = i
+                    break
+                rows += w
+            # Its first part is the text up to the end of its first entries ("]" added).
+            head = ("[" + ",".join(entry(which, x) for x in items[:first])).encode("utf-8")
+            whole = (who, which) not in partial
+            rest = "".join("," + entry(which, x) for x in items[first:]) if whole else ""
+            data = head + (rest.lstrip(",") if not first else rest).encode("utf-8") + b"]"
+            where.setdefault(who, {})[which] = [at, len(data), len(head), sum(weights), int(whole)]
             chunks.append(data)
             at += len(data) + 2  # ",\n"
     header = {
         "version": VERSION,
         "hub": HUB,
+        "first": FIRST,
+        "meeting kinds": sorted(counted),
         "space": space,
         "kinds": kinds,
         "topics": topics,

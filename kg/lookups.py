@@ -15,7 +15,7 @@ from pyoxigraph import Literal, NamedNode
 from kg import query
 from kg.eventkinds import resolve_kinds
 from kg.fuzzy import did_you_mean
-from kg.hubs import HubEvent, HubMeeting, hubs, timeline_key
+from kg.hubs import HubEvent, HubList, HubMeeting, hubs, timeline_key
 from kg.indexes import Meeting, in_range, meeting_index, outer_days, role_key, tenure_index
 from kg.names import Entity, UnresolvedName
 from kg.prefixes import KG
@@ -142,27 +142,37 @@ def who_met(
     """
     wanted = resolve_kinds(store, kinds)
     index = hubs(store)
+    # A page among the first rows of a list without filters reads only the list's first
+    # part (and its total), however long the list.
+    first = (
+        index is not None
+        and bool(limit)
+        and offset + (limit or 0) <= index.first_rows
+        and start is None
+        and end is None
+        and inferred
+        and wanted == index.meeting_kinds
+    )
     if person is not None and with_ is not None:
         # Ask from the end that is no hub (the rows turned round), or, both hubs, only the
         # meetings in both lists.
-        if index is None:
+        if index is None or not index.has(person.iri, "who-met"):
             rows = _meetings_of(store, person, with_, topic, start, end)
-        elif index.who_met(person.iri) is not None and index.who_met(with_.iri) is None:
+        elif not index.has(with_.iri, "who-met"):
             rows = [_turned(r) for r in _meetings_of(store, with_, person, topic, start, end)]
-        elif (mine := index.who_met(person.iri)) is not None and (
-            theirs := index.who_met(with_.iri)
-        ) is not None:
-            both = {m.event for m in theirs}
+        else:
+            mine, theirs = index.who_met(person.iri), index.who_met(with_.iri)
+            both = {m.event for m in theirs or ()}
             params = {"person": person.iri, "with": with_.iri, "topic": topic and topic.iri,
                       "from": start, "to": end}  # fmt: skip
-            keys = [NamedNode(m.event) for m in mine if m.event in both]
+            keys = [NamedNode(m.event) for m in mine or () if m.event in both]
             rows = _one_per_pair(run_each(store, "who-met", "event", keys, params, many=-1))
-        else:
-            rows = _meetings_of(store, person, with_, topic, start, end)
     elif person is not None or with_ is not None:
         who = person or with_
         assert who is not None
-        listed = index.who_met(who.iri) if index is not None else None
+        listed = None
+        if index is not None:
+            listed = index.who_met(who.iri, first=first and topic is None)
         if listed is not None:
             page = _who_met_page(store, listed, topic, start, end, offset, limit, wanted,
                                  inferred, who, turned=person is None)  # fmt: skip
@@ -171,9 +181,12 @@ def who_met(
         if person is None:
             rows = [_turned(r) for r in rows]
     else:
-        # Every meeting: the hub index keeps them in less room than meetings.json.
-        every = index.who_met("") if index is not None else None
-        page = _who_met_page(store, every or meeting_index(store), topic, start, end, offset,
+        # The first page of every meeting's, or of a topic's, is the first part of its list.
+        listed = None
+        if index is not None and first:
+            where, which = (topic.iri, "topic-meetings") if topic else ("", "who-met")
+            listed = index.who_met(where, which, first=True)
+        page = _who_met_page(store, listed or meeting_index(store), topic, start, end, offset,
                              limit, wanted, inferred)  # fmt: skip
         return _explain(store, page)
     rows = [r for r in rows if wanted is None or _v(r, "kind") in wanted]
@@ -309,6 +322,8 @@ def _who_met_page(
         and (wanted is None or wanted.intersection(m.topics))
     ]
     total = sum(count(m) for m in chosen)
+    if isinstance(index, HubList) and not index.whole:
+        total = index.total  # only the first part was read: the list's total is kept
     stop = min(total, offset + limit) if limit else total
     seen, first = 0, 0
     keys: list[NamedNode] = []
@@ -495,10 +510,15 @@ def timeline(
     params: dict[str, object] = {"from": start, "to": end}
     low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
     index = hubs(store)
-    listed = index.timeline(entity.iri if entity else "") if index is not None else None
+    listed = None
+    if index is not None:
+        # A page among the first rows without dates reads only the list's first part.
+        first = bool(limit) and offset + (limit or 0) <= index.first_rows and not (start or end)
+        listed = index.timeline(entity.iri if entity else "", first=first)
     if listed is not None:
         order = [e for e in listed if e.latest >= low and e.earliest <= high]
-        return _timeline_page(store, order, offset, limit, params)
+        total = len(order) if listed.whole else listed.total
+        return _timeline_page(store, order, offset, limit, params, total)
     keys = None
     if entity is not None:
         keys = _keys(run(store, "events-of", entity=entity.iri), "event")
@@ -520,9 +540,15 @@ def timeline(
 
 
 def _timeline_page(
-    store: Store, order: list[HubEvent], offset: int, limit: int | None, params: dict[str, object]
+    store: Store,
+    order: list[HubEvent],
+    offset: int,
+    limit: int | None,
+    params: dict[str, object],
+    total: int | None = None,
 ) -> Rows:
-    """The requested page of the timeline rows `order` lists, asked for in full."""
+    """The requested page of the timeline rows `order` lists (of `total`, when it lists
+    only the first of them), asked for in full."""
     shown = order[offset : offset + limit] if limit else order[offset:]
     page = {(e.event, e.type) for e in shown}
     events = [NamedNode(e) for e in sorted({e.event for e in shown})]
@@ -533,7 +559,7 @@ def _timeline_page(
     rows = sorted(
         (r for r in details if (_v(r, "event"), _v(r, "type")) in page), key=timeline_key
     )
-    return Rows(list(map(_event, rows)), len(order), offset)
+    return Rows(list(map(_event, rows)), len(order) if total is None else total, offset)
 
 
 # What a fact record (an event, a role, an agreement) says, the source states in its

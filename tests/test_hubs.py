@@ -44,10 +44,12 @@ class WithoutIndex:
         return self.store.precomputed(name)
 
 
-def build_with_hub(facts: Path, sources: Path, out: Path, hub: int) -> Path:
-    """Build with every entity in more than `hub` meetings, events or tenures a hub."""
+def build_with_hub(facts: Path, sources: Path, out: Path, hub: int, first: int = 3) -> Path:
+    """Build with every entity in more than `hub` meetings, events or tenures a hub, and
+    the first part of each list `first` rows long."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr("kg.hubs.HUB", hub)
+        mp.setattr("kg.hubs.FIRST", first)
         result = CliRunner().invoke(
             main, ["build", "--facts", str(facts), "--out", str(out), "--sources", str(sources)]
         )
@@ -58,7 +60,8 @@ def build_with_hub(facts: Path, sources: Path, out: Path, hub: int) -> Path:
 @pytest.fixture(scope="module")
 def every_hub(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped facts built with HUB = 0: every list of every entity in a meeting is
-    kept, so every lookup takes the index's path."""
+    kept, so every lookup takes the index's path; and the first part of each list three
+    rows long, so a first page of up to three rows reads only that."""
     return build_with_hub(FACTS, SHARED_SOURCES, tmp_path_factory.mktemp("hubs") / "b", 0)
 
 
@@ -87,12 +90,15 @@ def answers(store: Any, e: Entity) -> dict[str, Any]:
         "who-noinf": lambda: lookups.who_met(store, person=e, inferred=False),
         "who-any": lambda: lookups.who_met(store, person=e, kinds=["any"]),
         "who-page": lambda: lookups.who_met(store, person=e, offset=3, limit=7),
+        "who-first": lambda: lookups.who_met(store, person=e, limit=2),
+        "who-first-1": lambda: lookups.who_met(store, person=e, offset=1, limit=2),
         "who-dates": lambda: lookups.who_met(
             store, person=e, start=d(2022, 1, 1), end=d(2022, 9, 30), offset=1, limit=50
         ),
         "with-only": lambda: lookups.who_met(store, with_=e, offset=1, limit=30),
         "timeline": lambda: lookups.timeline(store, e),
         "timeline-page": lambda: lookups.timeline(store, e, offset=5, limit=9),
+        "timeline-first": lambda: lookups.timeline(store, e, offset=1, limit=2),
         "timeline-dates": lambda: lookups.timeline(store, e, start=d(2022, 1, 1), limit=20),
         "roles": lambda: lookups.roles(store, e),
         "roles-page": lambda: lookups.roles(store, e, offset=2, limit=5),
@@ -135,7 +141,13 @@ def test_who_met_with_and_the_whole_graph(stores: tuple[EmbeddedStore, WithoutIn
         assert got == lookups.who_met(bare, person=x, with_=y), (a, b)
         assert got, (a, b)
     energy = resolve(store, "energy")
+    oil = resolve(store, "oil")
     calls: list[Callable[[Any], Any]] = [
+        lambda s: lookups.who_met(s, limit=3),
+        lambda s: lookups.who_met(s, offset=1, limit=2),
+        lambda s: lookups.who_met(s, topic=energy, limit=3),
+        lambda s: lookups.who_met(s, topic=oil, offset=2, limit=1),
+        lambda s: lookups.timeline(s, limit=3),
         lambda s: lookups.who_met(s, offset=5, limit=40),
         lambda s: lookups.who_met(s, inferred=False),
         lambda s: lookups.who_met(s, kinds=["any"], start=d(2022, 1, 1)),
@@ -246,10 +258,29 @@ def test_the_index_is_reproducible_and_read_in_slices(every_hub: Path, tmp_path:
     header = json.loads((every_hub / "current" / "hubs.json").read_bytes())
     data = (every_hub / "current" / "hub-lists.json").read_bytes()
     whole = json.loads(data)  # the lists file is itself one JSON array of the lists
-    places = sorted(at for lists in header["lists"].values() for at in lists.values())
+    places = sorted((at, which) for lists in header["lists"].values() for which, at in lists.items())
     assert len(whole) == len(places) > 100
-    for (offset, length), value in zip(places, whole, strict=True):
+    counted = {header["kinds"].index(k) for k in header["meeting kinds"] if k in header["kinds"]}
+
+    def rows(which: str, entries: list[Any]) -> int:
+        """What the entries give a lookup without filters (who-met: meetings' rows)."""
+        if which in ("who-met", "topic-meetings"):
+            return sum(e[5] for e in entries if e[3] in counted)
+        return len(entries)
+
+    for ((offset, length, first, total, kept_whole), which), value in zip(places, whole,
+                                                                          strict=True):
         assert json.loads(data[offset : offset + length]) == value
+        # Its first part, closed, starts it and holds its first three rows (the lookups
+        # read only that for a page among them); a list kept whole holds its total.
+        start = json.loads(data[offset : offset + first] + b"]")
+        assert value[: len(start)] == start
+        assert rows(which, start) >= min(3, total) and rows(which, start[:-1]) < 3
+        assert not kept_whole or rows(which, value) == total
+    # Lists kept only in their first part: every meeting's, and each topic's.
+    assert sorted({w[4] for lists in header["lists"].values() for k, w in lists.items()
+                          if k == "topic-meetings"}) == [0]  # fmt: skip
+    assert header["lists"][""]["who-met"][4] == 0 and header["first"] == 3
 
 
 def test_a_damaged_or_missing_index_is_asked_of_the_graph(every_hub: Path) -> None:
