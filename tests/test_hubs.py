@@ -304,7 +304,7 @@ def test_hubs_of_synthetic_facts_answer_as_the_graph_does(tmp_path: Path) -> Non
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from generate import generate
 
-    counts = generate(30_000, tmp_path)  # 5 states, each in some 250 of 681 meetings
+    counts = generate(20_000, tmp_path)  # 4 states, each in some 220 of 454 meetings
     result = run_build(tmp_path, tmp_path / "build")
     assert result.exit_code == 0, result.output
     store = EmbeddedStore.open(tmp_path / "build" / "store")
@@ -313,13 +313,13 @@ def test_hubs_of_synthetic_facts_answer_as_the_graph_does(tmp_path: Path) -> Non
     assert index is not None
     states = [resolve(store, f"State {s}") for s in range(counts["states"])]
     person = resolve(store, "Person 1 Surname1")
-    for state in states:
-        # A state is a hub (more than HUB meetings); a person is not.
-        assert {"who-met", "timeline"} <= set(index.header["lists"][state.iri])
+    # Every state is a hub (the old paths of two, asked each way, take a minute).
+    assert all(index.has(s.iri, "who-met") and index.has(s.iri, "timeline") for s in states)
+    for state in states[:2]:
         assert answers(store, state) == answers(bare, state), state
         first = lookups.who_met(store, person=state, limit=50)
         assert first.total > 100 and len(first) == 50
-        for x, y in ((state, person), (person, state), (state, states[0])):
+        for x, y in ((state, person), (person, state), (state, states[-1])):
             assert lookups.who_met(store, person=x, with_=y) == lookups.who_met(
                 bare, person=x, with_=y
             )
