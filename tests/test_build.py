@@ -135,8 +135,8 @@ def test_same_triples_with_new_sidecars_are_a_new_generation(
     first = (mini / "build" / "current").resolve()
     made = kg.build.precompute
 
-    def newer(store: object) -> dict[str, bytes]:
-        return {**made(store), "meetings": b"[]"}
+    def newer(store: object, *schema: object) -> dict[str, bytes]:
+        return {**made(store, *schema), "meetings": b"[]"}  # type: ignore[arg-type]
 
     monkeypatch.setattr(kg.build, "precompute", newer)
     result = build_mini()
