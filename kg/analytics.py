@@ -96,33 +96,57 @@ def simple(graph: Any) -> Any:
     return out
 
 
-def rank(store: Store, by: str = "degree", kind: str | None = None) -> list[dict[str, Any]]:
-    """Rank actors by a centrality measure (see MEASURES); ties broken by name."""
+def network(store: Store) -> Any:
+    """The actor network as rank and communities weigh it: simple(actor_network(store)),
+    from the actor graph `kg build` keeps (kg.indexes.actor_graph) when there is one."""
     import networkx as nx
 
+    from kg.indexes import actor_graph
+
+    nodes, edges = actor_graph(store)
+    graph = nx.Graph()
+    graph.add_nodes_from((iri, {"label": label, "kind": kind, "type": type_})
+                         for iri, label, kind, type_ in nodes)  # fmt: skip
+    graph.add_edges_from((nodes[i][0], nodes[j][0], {"weight": n}) for i, j, n in edges)
+    return graph
+
+
+def rank(store: Store, by: str = "degree", kind: str | None = None) -> list[dict[str, Any]]:
+    """Rank actors by a centrality measure (see MEASURES); ties broken by name.
+
+    Degree is counted from the actor graph's edges as they are (networkx's
+    degree_centrality: ties / (actors - 1), a tie to itself counting twice); the other
+    measures need the graph.
+    """
     if by not in MEASURES:
         raise ValueError(f"unknown measure {by!r}")
-    graph = simple(actor_network(store, sources=False))
-    n = graph.number_of_nodes()
+    from kg.indexes import actor_graph
+
+    nodes, edges = actor_graph(store)
+    n = len(nodes)
     if n == 0:
         return []
+    degree = [0] * n
+    for i, j, _ in edges:
+        degree[i] += 1
+        degree[j] += 1
     if by == "degree":
-        scores = nx.degree_centrality(graph) if n > 1 else {v: 0.0 for v in graph}
-    elif by == "betweenness":
-        scores = _betweenness(graph)
+        share = 1.0 / (n - 1.0) if n > 1 else 0.0
+        scores = {iri: d * share for (iri, *_), d in zip(nodes, degree, strict=True)}
     else:
-        scores = _eigenvector(graph)
-    rows = [
+        graph = network(store)
+        scores = _betweenness(graph) if by == "betweenness" else _eigenvector(graph)
+    rows: list[dict[str, Any]] = [
         {
-            "name": d["label"],
-            "kind": d["kind"],
-            "type": d["type"],
-            "score": round(float(scores[v]), 6),
-            "ties": graph.degree(v),
-            "iri": v,
+            "name": label,
+            "kind": kind_,
+            "type": type_,
+            "score": round(float(scores[iri]), 6),
+            "ties": d,
+            "iri": iri,
         }
-        for v, d in graph.nodes(data=True)
-        if kind is None or d["kind"] == kind
+        for (iri, label, kind_, type_), d in zip(nodes, degree, strict=True)
+        if kind is None or kind_ == kind
     ]
     rows.sort(key=lambda r: (-r["score"], r["name"], r["iri"]))
     for i, r in enumerate(rows, start=1):
@@ -176,7 +200,7 @@ def communities(store: Store) -> list[dict[str, Any]]:
     """Group actors with Louvain modularity (seeded, so the same graph gives the same groups)."""
     import networkx as nx
 
-    graph = simple(actor_network(store, sources=False))
+    graph = network(store)
     if graph.number_of_nodes() == 0:
         return []
     groups = nx.community.louvain_communities(graph, weight="weight", seed=42)

@@ -191,15 +191,20 @@ INDEX_QUERIES = {
 }
 
 
-def precompute(store: Any, keep: dict[str, Any] | None = None) -> dict[str, bytes]:
+def precompute(
+    store: Any, keep: dict[str, Any] | None = None, schema: dict[str, Any] | None = None
+) -> dict[str, bytes]:
     """Run the whole-graph aggregate queries and the indexes once; return them as JSON.
 
     keep: answers still true of this graph (an incremental build's: see _reusable), by
-    query name (its rows) or index name (its JSON), used instead of asking again.
+    query name (its rows) or index name (its JSON), used instead of asking again. The hub
+    lists and the actor network are always made again (they are made from the indexes).
+    schema: the summary schema.json will hold (the actor kinds of the build's schema).
     """
     import json
 
-    from kg.indexes import meeting_index, tenure_index
+    from kg.hubs import hub_index
+    from kg.indexes import actor_graph, meeting_index, participations, tenure_index
     from kg.query import PRECOMPUTED, load_query
     from kg.store import EmbeddedStore, encode_rows
 
@@ -217,12 +222,27 @@ def precompute(store: Any, keep: dict[str, Any] | None = None) -> dict[str, byte
             for var in CONCATENATED & set(row):
                 row[var][1] = "|".join(sorted(row[var][1].split("|")))
         out[name] = rows  # in the query's own ORDER BY, which is total for these queries
-    graph = EmbeddedStore.in_memory(store)
     made = {"aggregates": json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8")}
+    # An index kept from the live generation is handed to the graph as its sidecar, so the
+    # hub lists and the actor network below read it rather than asking again.
+    given: dict[str, Any] = {k: json.loads(keep[k]) for k in ("meetings", "tenures") if k in keep}
+    if schema:
+        given["schema"] = schema
+    graph = EmbeddedStore.in_memory(store, given)
+    parts = participations(graph)
+    meetings, tenures = meeting_index(graph, parts), tenure_index(graph)
     # Both indexes come sorted (totally: their IRIs end the keys), so builds reproduce.
-    for index, make in (("meetings", meeting_index), ("tenures", tenure_index)):
-        made[index] = keep.get(index) or json.dumps(make(graph), ensure_ascii=False).encode()
-    return made
+    made["meetings"] = keep.get("meetings") or json.dumps(meetings, ensure_ascii=False).encode()
+    made["tenures"] = keep.get("tenures") or json.dumps(tenures, ensure_ascii=False).encode()
+    return {
+        **made,
+        # The lists of the entities at the hub (hubs.json, hub-lists.json: kg.hubs).
+        **hub_index(graph, meetings, parts, tenures),
+        # The actor network kg rank and kg communities weigh.
+        "actors": json.dumps(
+            actor_graph(graph, parts, meetings)._asdict(), ensure_ascii=False, separators=(",", ":")
+        ).encode("utf-8"),
+    }
 
 
 # Variables the named queries fill with GROUP_CONCAT(…; separator="|").
@@ -625,10 +645,10 @@ def _build_all(
             keep = _reusable(build_dir, delta, cache, store) if known else {}
             if state is not None and delta.known:
                 notes.append(f"reused {len(keep)} of the aggregates and indexes: {sorted(keep)}")
-            sidecars = precompute(store, keep)
             # The schema's view categories and the schema files added to kg's, so the
             # lookups and views of this build draw and name its kinds as the build did.
             kept = onto.schema.summary(onto.extra)
+            sidecars = precompute(store, keep, kept)
             sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
             # What a later build with the same inputs reports instead of building again.
             counts = class_counts(store)

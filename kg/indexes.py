@@ -1,4 +1,5 @@
-"""The sidecar indexes `kg build` writes beside the store: meetings.json and tenures.json.
+"""The sidecar indexes `kg build` writes beside the store: meetings.json, tenures.json and
+actors.json (the hub index is kg.hubs).
 
 Both the build (which writes them) and the lookups (which page through them) import this
 module; it imports only the store and the named queries, so the write side never reaches
@@ -69,19 +70,30 @@ def role_key(r: Row) -> tuple[str, ...]:
     return tuple(_v(r, k) for k in ("earliest", "holderLabel", "postLabel", "tenure"))
 
 
-def meeting_index(store: Store) -> list[Meeting]:
-    """Every meeting, in who-met's order (by day, label, IRI).
+# event -> the (actor, side, inferred) of each of its participations
+Parts = dict[str, set[tuple[str, str, bool]]]
 
-    `kg build` stores it beside the store (meetings.json; a NamedTuple is written as a JSON
-    array); other stores compute it here.
-    """
-    if (index := store.sidecar("meetings")) is not None:
-        return [Meeting(*m) for m in index]
-    parts: dict[str, set[tuple[str, str, bool]]] = {}
+
+def participations(store: Store) -> Parts:
+    """Each meeting's participations, stated and inferred: (actor, side, inferred)."""
+    parts: Parts = {}
     for r in run(store, "meeting-sides"):
         parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side"), False))
     for r in run(store, "meeting-inferred-sides"):
         parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side"), True))
+    return parts
+
+
+def meeting_index(store: Store, parts: Parts | None = None) -> list[Meeting]:
+    """Every meeting, in who-met's order (by day, label, IRI).
+
+    `kg build` stores it beside the store (meetings.json; a NamedTuple is written as a JSON
+    array); other stores compute it here (parts: the participations, if already asked).
+    """
+    if (index := store.sidecar("meetings")) is not None:
+        return [Meeting(*m) for m in index]
+    if parts is None:
+        parts = participations(store)
     topics: dict[str, set[str]] = {}
     for r in run(store, "meeting-topics"):
         topics.setdefault(_v(r, "event"), set()).add(_v(r, "topic"))
@@ -118,15 +130,76 @@ def tenure_index(
 
     `kg build` stores all of them beside the store (tenures.json); other stores ask.
     """
-    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
     if (index := store.sidecar("tenures")) is not None:
         tenures = list(map(Tenure._make, index))
     else:
         fields = ("tenure", "earliest", "latest", "holderLabel", "post", "postLabel")
         rows = sorted(run(store, "tenures"), key=role_key)
         tenures = [Tenure._make([*(_v(r, f) for f in fields), *outer_days(r)]) for r in rows]
+    return in_range(tenures, start, end)
+
+
+def in_range(
+    tenures: list[Tenure], start: dt.date | None = None, end: dt.date | None = None
+) -> list[Tenure]:
+    """The tenures that may have been held between start and end, by their dates or within
+    their bounds."""
+    if start is None and end is None:
+        return list(tenures)
+    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
     return [
         t
         for t in tenures
         if (t.outer_latest or t.latest) >= low and (t.outer_earliest or t.earliest) <= high
     ]
+
+
+class ActorGraph(NamedTuple):
+    """The actor network as kg rank and kg communities weigh it (actors.json): each pair of
+    actors tied once, weighted by its ties (kg.analytics.simple of actor_network)."""
+
+    nodes: list[tuple[str, str, str, str]]  # (IRI, label, kind, class label), by IRI
+    edges: list[tuple[int, int, int]]  # (i, j, ties), i <= j indexing nodes, by (i, j)
+
+
+def actor_graph(
+    store: Store, parts: Parts | None = None, meetings: list[Meeting] | None = None
+) -> ActorGraph:
+    """The actor network's nodes and weighted edges: `kg build` stores it beside the store
+    (actors.json), other stores compute it here (parts and meetings: the participations
+    and the meeting index, if already at hand).
+
+    Its edges are those of kg.analytics.actor_network (a meeting's pairs of actors on two
+    sides, stated; and every tie of actor-ties between two actors), each pair once.
+    """
+    if (kept := store.sidecar("actors")) is not None:
+        return ActorGraph([tuple(n) for n in kept["nodes"]], [tuple(e) for e in kept["edges"]])
+    import pyoxigraph as ox
+
+    from kg.kinds import actor_kinds
+    from kg.query import run_table
+
+    kinds = [(ox.NamedNode(cls), ox.Literal(name)) for cls, name in actor_kinds(store)]
+    found = {
+        _v(r, "actor"): (_v(r, "label"), _v(r, "kind"), _v(r, "typeLabel"))
+        for r in run_table(store, "actors", kinds)
+    }
+    nodes = sorted((iri, *rest) for iri, rest in found.items())
+    number = {n[0]: i for i, n in enumerate(nodes)}
+    if parts is None:
+        parts = participations(store)
+    ties: dict[tuple[int, int], int] = {}
+
+    def tie(a: str, b: str) -> None:
+        if a in number and b in number:
+            key = (min(number[a], number[b]), max(number[a], number[b]))
+            ties[key] = ties.get(key, 0) + 1
+
+    for m in meeting_index(store, parts) if meetings is None else meetings:
+        stated = {(a, side) for a, side, inferred in parts.get(m.event, ()) if not inferred}
+        for a, b in {(a, b) for a, sa in stated for b, sb in stated if sa < sb}:
+            tie(a, b)
+    for r in run(store, "actor-ties"):
+        if _v(r, "a") != _v(r, "b"):
+            tie(_v(r, "a"), _v(r, "b"))
+    return ActorGraph(nodes, [(i, j, n) for (i, j), n in sorted(ties.items())])

@@ -10,12 +10,13 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode
 
 from kg import query
 from kg.eventkinds import resolve_kinds
 from kg.fuzzy import did_you_mean
-from kg.indexes import Meeting, meeting_index, outer_days, role_key, tenure_index
+from kg.hubs import HubEvent, HubList, HubMeeting, hubs, timeline_key
+from kg.indexes import Meeting, in_range, meeting_index, outer_days, role_key, tenure_index
 from kg.names import Entity, UnresolvedName
 from kg.prefixes import KG
 from kg.query import EARLIEST, LATEST, run, run_each
@@ -136,15 +137,57 @@ def who_met(
     the posts it held while it held them) and from the side it is, each by an index lookup.
     With only --with, the same from the other end, each row turned round. With neither, the
     meeting index (made at build) gives the matching events in order and each one's number
-    of rows, so only the events of the requested page are asked for.
+    of rows, so only the events of the requested page are asked for; so does the hub index
+    (kg.hubs) for a person or --with at the hub of the graph (a state meets thousands).
     """
     wanted = resolve_kinds(store, kinds)
-    if person is not None:
-        rows = _meetings_of(store, person, with_, topic, start, end)
-    elif with_ is not None:
-        rows = [_turned(r) for r in _meetings_of(store, with_, None, topic, start, end)]
+    index = hubs(store)
+    # A page among the first rows of a list without filters reads only the list's first
+    # part (and its total), however long the list.
+    first = (
+        index is not None
+        and bool(limit)
+        and offset + (limit or 0) <= index.first_rows
+        and start is None
+        and end is None
+        and inferred
+        and wanted == index.meeting_kinds
+    )
+    if person is not None and with_ is not None:
+        # Ask from the end that is no hub (the rows turned round), or, both hubs, only the
+        # meetings in both lists.
+        if index is None or not index.has(person.iri, "who-met"):
+            rows = _meetings_of(store, person, with_, topic, start, end)
+        elif not index.has(with_.iri, "who-met"):
+            rows = [_turned(r) for r in _meetings_of(store, with_, person, topic, start, end)]
+        else:
+            mine, theirs = index.who_met(person.iri), index.who_met(with_.iri)
+            both = {m.event for m in theirs or ()}
+            params = {"person": person.iri, "with": with_.iri, "topic": topic and topic.iri,
+                      "from": start, "to": end}  # fmt: skip
+            keys = [NamedNode(m.event) for m in mine or () if m.event in both]
+            rows = _one_per_pair(run_each(store, "who-met", "event", keys, params, many=-1))
+    elif person is not None or with_ is not None:
+        who = person or with_
+        assert who is not None
+        listed = None
+        if index is not None:
+            listed = index.who_met(who.iri, first=first and topic is None)
+        if listed is not None:
+            page = _who_met_page(store, listed, topic, start, end, offset, limit, wanted,
+                                 inferred, who, turned=person is None)  # fmt: skip
+            return _explain(store, page)
+        rows = _meetings_of(store, who, None, topic, start, end)
+        if person is None:
+            rows = [_turned(r) for r in rows]
     else:
-        page = _who_met_page(store, topic, start, end, offset, limit, wanted, inferred)
+        # The first page of every meeting's, or of a topic's, is the first part of its list.
+        listed = None
+        if index is not None and first:
+            where, which = (topic.iri, "topic-meetings") if topic else ("", "who-met")
+            listed = index.who_met(where, which, first=True)
+        page = _who_met_page(store, listed or meeting_index(store), topic, start, end, offset,
+                             limit, wanted, inferred)  # fmt: skip
         return _explain(store, page)
     rows = [r for r in rows if wanted is None or _v(r, "kind") in wanted]
     rows = [r for r in rows if inferred or not _is_inferred(r)]
@@ -190,7 +233,7 @@ def _meetings_of(
 ) -> list[Row]:
     """who-met rows (unsorted) of one person: its anchors' events, then its side's."""
     common = {"with": with_ and with_.iri, "topic": topic and topic.iri, "from": start, "to": end}
-    found: dict[tuple[str, str, str], Row] = {}
+    found: list[Row] = []
     # A post the person held is asked with the person as its holder: who-met-of then keeps
     # the post's meetings while the person held it (the rule is the query's, held-during).
     anchors = [(person.iri, None)] + [
@@ -200,12 +243,10 @@ def _meetings_of(
     for actor, holder in anchors:
         events = _keys(run(store, "meetings-of", actor=actor), "event")
         params = {"actor": actor, "holder": holder, **common}
-        for r in run_each(store, "who-met-of", "event", events, params):
-            found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
+        found += run_each(store, "who-met-of", "event", events, params)
     events = _keys(run(store, "meetings-of-side", actor=person.iri), "event")
-    for r in run_each(store, "who-met-side", "event", events, {"actor": person.iri, **common}):
-        found[(_v(r, "event"), _v(r, "a"), _v(r, "b"))] = r
-    return list(found.values())
+    found += run_each(store, "who-met-side", "event", events, {"actor": person.iri, **common})
+    return _one_per_pair(found)
 
 
 def _meeting(r: Row) -> Record:
@@ -236,8 +277,20 @@ def _turned(r: Row) -> Row:
     return {swap.get(k, k): v for k, v in r.items()}
 
 
+def _one_per_pair(rows: list[Row]) -> list[Row]:
+    """who-met rows once per event and pair of actors (a stated row over an inferred one:
+    a pair found both ways is stated), in the order found."""
+    found: dict[tuple[str, str, str], Row] = {}
+    for r in rows:
+        key = (_v(r, "event"), _v(r, "a"), _v(r, "b"))
+        if key not in found or _is_inferred(found[key]):
+            found[key] = r
+    return list(found.values())
+
+
 def _who_met_page(
     store: Store,
+    index: Sequence[Meeting | HubMeeting],
     topic: Entity | None,
     start: dt.date | None,
     end: dt.date | None,
@@ -245,19 +298,23 @@ def _who_met_page(
     limit: int | None,
     kinds: frozenset[str] | None,
     inferred: bool = True,
+    person: Entity | None = None,
+    turned: bool = False,
 ) -> Rows:
-    """who-met without a person or --with: the requested rows, found through the index
-    (which knows each event's kind, so pages count only the kinds wanted; None: all)."""
+    """who-met of a meeting index (of all meetings, or of one person's: kg.hubs): the
+    requested rows, found through the index (which knows each event's kind and number of
+    rows, so pages count only the kinds wanted; None: all), the person's rows turned round
+    when it was asked as --with."""
     wanted = None
     if topic is not None:
         wanted = {_v(r, "narrower") for r in run(store, "narrower", topic=topic.iri)}
     low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
-    def count(m: Meeting) -> int:
+    def count(m: Meeting | HubMeeting) -> int:
         return m.rows if inferred else m.rows - m.inferred
 
     chosen = [
         m
-        for m in meeting_index(store)
+        for m in index
         if count(m)
         and (kinds is None or m.kind in kinds)
         and m.latest >= low
@@ -265,6 +322,8 @@ def _who_met_page(
         and (wanted is None or wanted.intersection(m.topics))
     ]
     total = sum(count(m) for m in chosen)
+    if isinstance(index, HubList) and not index.whole:
+        total = index.total  # only the first part was read: the list's total is kept
     stop = min(total, offset + limit) if limit else total
     seen, first = 0, 0
     keys: list[NamedNode] = []
@@ -276,14 +335,14 @@ def _who_met_page(
             keys.append(NamedNode(m.event))
         seen += count(m)
     params: dict[str, object] = {"topic": topic and topic.iri, "from": start, "to": end}
-    rows = sorted(
-        (
-            r
-            for r in run_each(store, "who-met", "event", keys, params)
-            if inferred or not _is_inferred(r)
-        ),
-        key=_meeting_key,
-    )
+    if person is None:
+        found = run_each(store, "who-met", "event", keys, params)
+    else:
+        # Per event: with the person bound, one query over all of them would scan the graph.
+        params["person"] = person.iri
+        found = _one_per_pair(run_each(store, "who-met", "event", keys, params, many=-1))
+        found = [_turned(r) for r in found] if turned else found
+    rows = sorted((r for r in found if inferred or not _is_inferred(r)), key=_meeting_key)
     return Rows(list(map(_meeting, rows[offset - first : stop - first])), total, offset)
 
 
@@ -326,16 +385,19 @@ def roles(
         outer = outer_days(r)
         return not dated or _v(r, "tenure") in presumed or (outer[1] >= low and outer[0] <= high)
 
+    index = hubs(store)
+    listed = index.roles(entity.iri) if index is not None and entity is not None else None
     tenures = None
-    if entity is not None:
+    if entity is not None and listed is None:
         tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
         if len(tenures) <= query.MANY_KEYS:
             rows = [r for r in run_each(store, "roles", "tenure", tenures, params) if shown(r)]
             return _explain(store, _cut(sorted(rows, key=role_key), offset, limit, record))
-    order = tenure_index(store, start, end)
+    everyone = tenure_index(store) if listed is None else listed  # a hub's own tenures
+    order = in_range(everyone, start, end)
     if presumed:
-        listed = {t.tenure for t in order}
-        order += [t for t in tenure_index(store) if t.tenure in presumed and t.tenure not in listed]
+        known = {t.tenure for t in order}
+        order += [t for t in everyone if t.tenure in presumed and t.tenure not in known]
         order.sort(key=lambda t: (t.earliest, t.holder_label, t.post_label, t.tenure))
     if post is not None:
         named = {_v(r, "post") for r in run(store, "posts-named", postText=normalize(post))}
@@ -442,41 +504,62 @@ def timeline(
 
     An entity's few events are asked for one by one. Many events (an entity at the hub of
     the graph, or no entity) are ordered from a list of every event first, and only those
-    on the requested page are asked for in full.
+    on the requested page are asked for in full: the hub index (kg.hubs), where the build
+    kept that list, or else every event's dates and name, asked of the graph.
     """
     params: dict[str, object] = {"from": start, "to": end}
+    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
+    index = hubs(store)
+    listed = None
+    if index is not None:
+        # A page among the first rows without dates reads only the list's first part.
+        first = bool(limit) and offset + (limit or 0) <= index.first_rows and not (start or end)
+        listed = index.timeline(entity.iri if entity else "", first=first)
+    if listed is not None:
+        order = [e for e in listed if e.latest >= low and e.earliest <= high]
+        total = len(order) if listed.whole else listed.total
+        return _timeline_page(store, order, offset, limit, params, total)
     keys = None
     if entity is not None:
         keys = _keys(run(store, "events-of", entity=entity.iri), "event")
         if len(keys) <= query.MANY_KEYS:
-            rows = sorted(run_each(store, "timeline", "event", keys, params), key=_timeline_key)
+            rows = sorted(run_each(store, "timeline", "event", keys, params), key=timeline_key)
             return _cut(rows, offset, limit, _event)
-    low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
     wanted = None if keys is None else set(keys)
-    order = [
+    rows = [
         r
         for r in run(store, "event-order")
         if _v(r, "latest") >= low
         and _v(r, "earliest") <= high
         and (wanted is None or r["event"] in wanted)
     ]
-    order.sort(key=_timeline_key)
+    rows.sort(key=timeline_key)
+    fields = ("event", "type", "earliest", "latest")
+    order = [HubEvent._make(_v(r, f) for f in fields) for r in rows]
+    return _timeline_page(store, order, offset, limit, params)
+
+
+def _timeline_page(
+    store: Store,
+    order: list[HubEvent],
+    offset: int,
+    limit: int | None,
+    params: dict[str, object],
+    total: int | None = None,
+) -> Rows:
+    """The requested page of the timeline rows `order` lists (of `total`, when it lists
+    only the first of them), asked for in full."""
     shown = order[offset : offset + limit] if limit else order[offset:]
-    page = {(_v(r, "event"), _v(r, "type")) for r in shown}
-    events = _keys(shown, "event")
+    page = {(e.event, e.type) for e in shown}
+    events = [NamedNode(e) for e in sorted({e.event for e in shown})]
     if len(events) > query.MANY_KEYS:  # a long page: one pass over the graph is cheaper
         details = run(store, "timeline", **params)
     else:
         details = run_each(store, "timeline", "event", events, params)
     rows = sorted(
-        (r for r in details if (_v(r, "event"), _v(r, "type")) in page), key=_timeline_key
+        (r for r in details if (_v(r, "event"), _v(r, "type")) in page), key=timeline_key
     )
-    return Rows(list(map(_event, rows)), len(order), offset)
-
-
-def _timeline_key(r: Row) -> tuple[str, ...]:
-    """timeline's order: by first and last possible day, then name."""
-    return tuple(_v(r, k) for k in ("earliest", "latest", "eventLabel", "event", "type"))
+    return Rows(list(map(_event, rows)), len(order) if total is None else total, offset)
 
 
 # What a fact record (an event, a role, an agreement) says, the source states in its
@@ -498,16 +581,24 @@ def _event(r: Row) -> Record:
     }
 
 
-# A card lists this many roles and events at most (an organization at the hub of a large
-# graph has thousands; `kg roles NAME` and `kg timeline NAME` page through them all).
-CARD_ROWS = 100
+# A card lists this many roles and events at most, and this many statements of each
+# relation (a state at the hub of a large graph has thousands of each; `kg roles NAME`,
+# `kg timeline NAME` and `kg query statements` list them all). Each row shown is asked for
+# on its own (about 1 ms), so these keep a hub's card as quick as a small one's; the
+# shipped graph's largest card (19 events, 7 roles, 31 statements of one relation) is whole.
+CARD_ROWS = 25
+CARD_STATEMENTS = 40
 
 
 def show(store: Store, entity: Entity) -> Record:
-    """Return an entity's card: names, types, sources, roles, events and every statement.
+    """Return an entity's card: names, types, sources, roles, events and statements.
 
     Roles and events are the first CARD_ROWS of each; roles_total and events_total count
-    them all.
+    them all. Statements are listed for each relation with at most CARD_STATEMENTS of them
+    (and claims, the first CARD_STATEMENTS); a relation with more (a state is a party to
+    thousands of agreements) is only counted. statements_total counts them all, and
+    statements_more names each relation not listed whole: how many it lists (`shown`) of
+    how many (`total`); `kg query statements` lists them all.
     """
     head = run(store, "entity", entity=entity.iri)
     types = sorted({_v(r, "typeLabel") or _local(_v(r, "type")) for r in head if _v(r, "type")})
@@ -519,14 +610,38 @@ def show(store: Store, entity: Entity) -> Record:
             evidence[key] = {"document": key[0], "line": key[1], "note": _v(r, "citeNote") or None}
             if _v(r, "order") == "1":
                 primary.add(key)
-    rows = run(store, "statements", entity=entity.iri)
-    cites: dict[str, list[str]] = {}
-    for r in run_each(store, "evidence-of", "fact", _keys(rows, "fact"), many=-1):
-        packed = pack(_v(r, "file"), _v(r, "line"), _v(r, "order"))
-        cites.setdefault(_v(r, "fact"), []).append(packed)
     about = claims(store, about=entity)
     claim_iris = {c["claim_iri"] for c in about}
-    statements = []
+    # A relation with more statements than a card lists (a state is a party to thousands of
+    # agreements) is counted, never asked for; the others are asked one relation at a time.
+    counted = {
+        (_v(r, "direction"), _v(r, "p")): (int(_v(r, "n")), _v(r, "pLabel") or _local(_v(r, "p")))
+        for r in run(store, "statement-counts", entity=entity.iri)
+    }
+    many = {k: v for k, v in counted.items() if v[0] > CARD_STATEMENTS}
+    # What those link it to, as far as the claims about it need them: a claim's own triple
+    # is not shown (nor is the claim), and a fact that is a claim is listed as the claim.
+    hidden: set[tuple[str, str, str]] = set()  # (direction, relation IRI, other end)
+    for (way, p), (n, relation) in list(many.items()) if claim_iris else ():
+        others = {_v(r, "other") for r in run(store, "statement-keys", entity=entity.iri,
+                                               p=p, way=way)}  # fmt: skip
+        n -= len(others & claim_iris) if way == "in" else 0
+        if n > CARD_STATEMENTS:
+            many[(way, p)] = (n, relation)
+            hidden |= {(way, p, other) for other in others}
+        else:
+            del many[(way, p)]  # mostly claims: few statements, listed after all
+    if many:
+        rows = [
+            r
+            for way, p in counted
+            if (way, p) not in many
+            for r in run(store, "statements-of-relation", entity=entity.iri, p=p, way=way)
+        ]
+        rows.sort(key=_statement_order)
+    else:
+        rows = run(store, "statements", entity=entity.iri)
+    statements: list[Record] = []
     for r in rows:
         if _v(r, "direction") == "in" and _v(r, "fact") in claim_iris:
             continue  # a claim about it is listed as that claim, with its status, below
@@ -548,7 +663,7 @@ def show(store: Store, entity: Entity) -> Record:
                 "relation": relation,
                 "value": shown,
                 "value_iri": other_iri,
-                "sources": citations("|".join(set(cites.get(_v(r, "fact"), [])))),
+                "sources": [],  # its fact's lines (asked below, for those shown only)
                 "status": "stated",
                 "asserted_by": AUTHOR,
                 "holds": [],
@@ -557,8 +672,21 @@ def show(store: Store, entity: Entity) -> Record:
                 "_fact": _v(r, "fact"),
             }
         )
-    statements += _claim_statements(entity, about, statements)
-    for st in statements:
+    statements += _claim_statements(entity, about, statements, hidden)
+    listed, more = _card_cut(statements)
+    for (way, _), (n, relation) in many.items():
+        more.append({"direction": way, "relation": relation, "shown": 0, "total": n})
+    more.sort(key=lambda m: (m["direction"], m["relation"]))
+    # The lines of each statement listed that no claim gave its own (a claim's are its own).
+    plain = [st for st in listed if st["direction"] != "claim" and st["claim_iri"] is None]
+    cites: dict[str, list[str]] = {}
+    facts = [NamedNode(f) for f in sorted({st["_fact"] for st in plain})]
+    for r in run_each(store, "evidence-of", "fact", facts, many=-1):
+        packed = pack(_v(r, "file"), _v(r, "line"), _v(r, "order"))
+        cites.setdefault(_v(r, "fact"), []).append(packed)
+    for st in plain:
+        st["sources"] = citations("|".join(set(cites.get(st["_fact"], []))))
+    for st in listed:
         del st["_p"], st["_fact"]
     return {
         "iri": entity.iri,
@@ -571,8 +699,41 @@ def show(store: Store, entity: Entity) -> Record:
         "roles_total": held.total,
         "events": (events := timeline(store, entity, limit=CARD_ROWS)),
         "events_total": events.total,
-        "statements": statements,
+        "statements": listed,
+        "statements_total": len(statements) + sum(m["total"] for m in more if not m["shown"]),
+        "statements_more": more,
     }
+
+
+def _statement_order(r: Row) -> tuple[tuple[bool, bool, str], ...]:
+    """statements' order (ORDER BY ?direction ?pLabel ?otherLabel ?other): an unbound
+    value first, then IRIs, then literals."""
+    return tuple(
+        (r.get(k) is not None, isinstance(r.get(k), Literal), _v(r, k))
+        for k in ("direction", "pLabel", "otherLabel", "other")
+    )
+
+
+def _card_cut(statements: list[Record]) -> tuple[list[Record], list[Record]]:
+    """A card's statements, at most CARD_STATEMENTS of each relation (and direction), in
+    order; and what is left out: for each relation cut, how many are shown of how many."""
+    count: dict[tuple[str, str], int] = {}
+    for st in statements:
+        key = (st["direction"], st["relation"])
+        count[key] = count.get(key, 0) + 1
+    seen: dict[tuple[str, str], int] = {}
+    shown = []
+    for st in statements:
+        key = (st["direction"], st["relation"])
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= CARD_STATEMENTS:
+            shown.append(st)
+    more = [
+        {"direction": d, "relation": r, "shown": CARD_STATEMENTS, "total": n}
+        for (d, r), n in count.items()
+        if n > CARD_STATEMENTS
+    ]
+    return shown, more
 
 
 def agreements(
@@ -784,16 +945,30 @@ def engagement(store: Store, by: str = "month") -> dict[str, Any]:
 
 
 def _claim_statements(
-    entity: Entity, about: list[Record], plain: list[Record]
+    entity: Entity,
+    about: list[Record],
+    plain: list[Record],
+    hidden: set[tuple[str, str, str]] | None = None,
 ) -> list[Record]:
     """The card's statements from the claims about an entity.
 
     A claim the graph also holds as a plain triple (stated, for no limited time) is shown
     as that triple, citing the claim's lines (not the subject's own); any other claim is
-    a statement of its own, with its status, who asserts it and when it holds.
+    a statement of its own, with its status, who asserts it and when it holds. A triple of
+    a relation the card only counts (hidden: direction, relation, other end) is not shown,
+    nor is its claim.
     """
     out: list[Record] = []
+    hidden = hidden or set()
     for c in about:
+        relation_iri = c["relation_iri"]
+        if relation_iri and (
+            (entity.iri == c["subject_iri"]
+             and any(("out", relation_iri, o) in hidden for o in c["object_iris"]))
+            or (entity.iri in c["object_iris"]
+                and ("in", relation_iri, c["subject_iri"]) in hidden)
+        ):  # fmt: skip
+            continue
         matched = [
             st
             for st in plain
@@ -921,7 +1096,9 @@ def claims(
                 rec[key].append(_v(r, col))
         if _v(r, "periodLabel") and f"during {_v(r, 'periodLabel')}" not in rec["holds"]:
             rec["holds"].append(f"during {_v(r, 'periodLabel')}")
-        if _v(r, "line"):
+    # Each claim's lines, asked per claim (many: one pass over every citation instead).
+    for r in run_each(store, "evidence-of", "fact", _keys(rows, "claim")):
+        if (rec := out.get(_v(r, "fact"))) is not None:
             rec["sources"].append(pack(_v(r, "file"), _v(r, "line"), _v(r, "order")))
     for rec in out.values():
         rec["sources"] = citations("|".join(rec["sources"]))

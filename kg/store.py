@@ -127,20 +127,32 @@ class EmbeddedStore:
         raise StoreError(f"cannot open the graph at {path}: it keeps being rebuilt")
 
     @classmethod
-    def in_memory(cls, store: Any) -> EmbeddedStore:
-        """Wrap a store being built (no sidecar files: every answer comes from the graph)."""
-        return cls(Path(os.devnull), store, _has_files=False)
+    def in_memory(cls, store: Any, sidecars: Mapping[str, Any] | None = None) -> EmbeddedStore:
+        """Wrap a store being built (no sidecar files: every answer comes from the graph,
+        but for the sidecars given, as they will be written, e.g. the build's schema)."""
+        return cls(Path(os.devnull), store, _sidecars=dict(sidecars or {}), _has_files=False)
 
     def sidecar(self, name: str) -> Any:
         """The JSON file NAME.json that `kg build` wrote beside this store, or None."""
-        if not self._has_files:
-            return None
         if name not in self._sidecars:
             import json
 
             path = self.path.resolve().parent / f"{name}.json"
-            self._sidecars[name] = json.loads(path.read_text()) if path.is_file() else None
+            found = self._has_files and path.is_file()
+            self._sidecars[name] = json.loads(path.read_text()) if found else None
         return self._sidecars[name]
+
+    def sidecar_part(self, name: str, offset: int, length: int) -> bytes | None:
+        """Bytes offset..offset+length of NAME.json beside this store, or None without it
+        (kg.hubs reads one list of a file too big to read whole in every lookup)."""
+        if not self._has_files:
+            return None
+        try:
+            with open(self.path.resolve().parent / f"{name}.json", "rb") as fh:
+                fh.seek(offset)
+                return fh.read(length)
+        except OSError:
+            return None
 
     def precomputed(self, name: str) -> list[Row] | None:
         """Rows of an aggregate query that `kg build` stored with this store, if any."""

@@ -136,8 +136,8 @@ def test_same_triples_with_new_sidecars_are_a_new_generation(
     first = (mini / "build" / "current").resolve()
     made = kg.build.precompute
 
-    def newer(store: object, keep: dict[str, object] | None = None) -> dict[str, bytes]:
-        return {**made(store, keep), "meetings": b"[]"}
+    def newer(store: object, *args: object) -> dict[str, bytes]:
+        return {**made(store, *args), "meetings": b"[]"}  # type: ignore[arg-type]
 
     monkeypatch.setattr(kg.build, "precompute", newer)
     # --full: a patched function is no change to kg's code that the inputs' digest sees.

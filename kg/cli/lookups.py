@@ -397,6 +397,12 @@ def _print_card(card: dict[str, Any], headings: dict[str, str]) -> None:
         click.echo(table([("relation", "relation"), ("value", "value"), ("line", "sources")], rows))
     if any(st["direction"] == "in" for st in card["statements"]):
         click.echo("\n(← marks statements about it made by another fact)")
+    # A hub's card counts the relations it has too many of to list (kg.lookups.show).
+    everything = f"`kg query statements --param 'entity=<{card['iri']}>'` lists them all"
+    for cut in card.get("statements_more", []):
+        relation = ("← " if cut["direction"] == "in" else "") + cut["relation"]
+        listed = f"the first {cut['shown']} of " if cut["shown"] else "not listed: "
+        click.echo(visible(f"({listed}{cut['total']} '{relation}' statements; {everything})"))
 
 
 @click.command("path")
