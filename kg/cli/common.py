@@ -81,7 +81,7 @@ def open_store(ctx: click.Context) -> Store:
     else:
         from kg.store import EmbeddedStore
 
-        store = EmbeddedStore.open(store_path(ctx))
+        store = EmbeddedStore.open(store_path(ctx), lazy=True)
     ctx.meta["kg.store"] = store  # for empty_answer(): is an empty answer an empty graph?
     return store
 
