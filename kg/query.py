@@ -28,9 +28,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
@@ -63,8 +63,9 @@ class FragmentError(ValueError):
     """A named query uses a fragment wrongly: a mistake in kg/queries (a bug), not a user's."""
 
 
-@dataclass(frozen=True)
-class Param:
+# A NamedTuple, not a dataclass: every lookup imports this module, and making a dataclass
+# costs about a millisecond at import (benchmarks/floor.py).
+class Param(NamedTuple):
     """A query parameter: its name, type, default and meaning."""
 
     name: str
@@ -73,8 +74,7 @@ class Param:
     doc: str
 
 
-@dataclass(frozen=True)
-class NamedQuery:
+class NamedQuery(NamedTuple):
     """A SPARQL file with its header."""
 
     name: str
@@ -82,7 +82,7 @@ class NamedQuery:
     title: str = ""
     description: str = ""
     example: str = ""
-    params: dict[str, Param] = field(default_factory=dict)
+    params: dict[str, Param] = {}  # noqa: RUF012 (never changed: parse_query gives each its own)
     # Variables a table of rows is bound to (`# values top kind: meaning`): lists kg takes
     # from the record schema, such as the actor kinds' classes, so no query spells them.
     values: tuple[str, ...] = ()
@@ -113,8 +113,7 @@ def parse_query(name: str, text: str) -> NamedQuery:
     )
 
 
-@dataclass(frozen=True)
-class Fragment:
+class Fragment(NamedTuple):
     """Query text several named queries share, with the variables a use may rename."""
 
     name: str

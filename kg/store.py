@@ -96,18 +96,20 @@ class EmbeddedStore:
     def __init__(
         self,
         path: Path,
-        store: Any = None,
+        _store: Any = None,  # an open pyoxigraph store; None: opened by the first query
+        _precomputed: dict[str, Any] | None = None,
+        _sidecars: dict[str, Any] | None = None,
         _has_files: bool = True,  # False for a store being built: it has no sidecar files yet
         _guard: Any = None,  # a shared lock on the generation's seal while this store is open
         _named: Path | None = None,  # the path as given, for messages
     ) -> None:
         self.path = path
-        self._ox = store
+        self._ox = _store
+        self._precomputed = _precomputed
+        self._sidecars: dict[str, Any] = {} if _sidecars is None else _sidecars
         self._has_files = _has_files
         self._guard = _guard
         self._named = path if _named is None else _named
-        self._precomputed: dict[str, Any] | None = None
-        self._sidecars: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return f"EmbeddedStore({str(self.path)!r})"

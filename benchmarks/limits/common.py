@@ -808,3 +808,7 @@ def show(store: Any, gen: str, entity: str, label: str) -> dict[str, Any]:
         "events_total": events_total,
         "statements": statements,
     }
+
+
+if __name__ == "__main__":  # the floor of a lookup that asks the store: open it, no more
+    open_store(generation(sys.argv[1]))

@@ -30,11 +30,12 @@ _HOP = """SELECT DISTINCT ?other ?otherLabel ?p ?pLabel ?kind ?node WHERE {
   FILTER(isIRI(?other) && ?p NOT IN (rdf:type, kg:topic, prov:wasDerivedFrom, kg:evidence,
     kg:relation, kg:participation, kg:quantity, org:holds, org:memberOf, kg:notCoveredBy))
   FILTER(STRSTARTS(STR(?other), ?space))
-  ?other skos:prefLabel ?otherLabel .
-  FILTER NOT EXISTS { ?other a kg:Source }
+  OPTIONAL { ?other skos:prefLabel ?otherLabel }
+  OPTIONAL { ?other a ?source . FILTER(?source = kg:Source) }
+  FILTER(BOUND(?otherLabel) && !BOUND(?source))
   OPTIONAL { ?p rdfs:label ?pLabel }
-  FILTER NOT EXISTS { ?node kg:relation kg:notCoveredBy }
-  FILTER NOT EXISTS { ?other kg:relation kg:notCoveredBy }
+  FILTER NOT EXISTS { ?node kg:relation ?negativeA . FILTER(?negativeA IN (kg:notCoveredBy)) }
+  FILTER NOT EXISTS { ?other kg:relation ?negativeB . FILTER(?negativeB IN (kg:notCoveredBy)) }
   FILTER NOT EXISTS { ?node kg:epistemicStatus kg:Denied }
   FILTER NOT EXISTS { ?other kg:epistemicStatus kg:Denied }
   BIND(IF(?p IN (kg:about, kg:assertedBy, kg:during), "meta",
