@@ -186,23 +186,25 @@ _PAIR_SELECT = f"""SELECT ?event ?eventLabel ?date ?earliest ?a ?aLabel ?aSide ?
 _PAIR_GROUP = """GROUP BY ?event ?kind ?eventLabel ?date ?earliest ?a ?aLabel ?aSide ?aSideLabel
   ?b ?bLabel ?bSide ?bSideLabel ?pa ?pb ?aRule ?bRule ?actor ?holder"""
 
-# An event's pairs with ?actor on side a (who-met-of; ?holder: the post's holder then).
+# An event's pairs with ?actor on side a (who-met-of; ?holder: the post's holder then),
+# asked per event: the event's pairs first (an institution is an actor of thousands).
 WHO_MET_OF = (
     P
     + f"""{_PAIR_SELECT} WHERE {{
-  ?pa kg:actor ?actor .
 {_PAIR}
+  FILTER(?a = ?actor)
   FILTER(?holder = kg:Any || EXISTS {{ ?t org:member ?holder ; kg:post ?actor ;
          kg:earliest ?te ; kg:latest ?tl . FILTER(?te <= ?latest && ?tl >= ?earliest) }})
 {_PAIR_DETAILS}
 }} {_PAIR_GROUP}"""
 )
-# The pairs of an event where ?actor is the side of a (who-met-side).
+# The pairs of an event where ?actor is the side of a (who-met-side), asked per event: the
+# event's pairs first, then their side (a state is the side of thousands).
 WHO_MET_SIDE = (
     P
     + f"""{_PAIR_SELECT} WHERE {{
-  ?pa kg:side ?actor .
 {_PAIR}
+  FILTER(?aSide = ?actor)
 {_PAIR_DETAILS}
 }} {_PAIR_GROUP}"""
 )
