@@ -1,7 +1,8 @@
 """How near the floor kg's lookups are: each one against its limit script, cold, side by side.
 
-Usage: python benchmarks/floor.py --store BUILD [--runs 7] [--only TEXT] [--site]
-       [--person NAME] [--other NAME] [--state NAME] [--topic TOPIC] [--day YYYY-MM-DD]
+Usage: python benchmarks/floor.py --store BUILD [--runs 7] [--only TEXT] [--skip TEXT]
+       [--site] [--kg CHECKOUT] [--person NAME] [--other NAME] [--state NAME] [--topic TOPIC]
+       [--day YYYY-MM-DD]
 
 For each lookup benchmarks/scale.py times, it runs `kg … --format json` and the limit script
 answering the same question (benchmarks/limits/: the standard library and pyoxigraph, no kg)
@@ -16,7 +17,9 @@ The interpreter runs with -S (no site module) and site-packages on PYTHONPATH, s
 .pth file of the machine's (this one has a sandbox's, importing certifi: 25 ms in every
 process) weighs on neither side; --site runs it as installed. Bytecode is written and used
 (PYTHONDONTWRITEBYTECODE is cleared), as it is for an installed kg. The names default to the
-synthetic data of benchmarks/generate.py. Nothing is asserted: it reports.
+synthetic data of benchmarks/generate.py. --kg times the kg of another checkout (an older
+commit's, to see what a change bought) against the same limit scripts. Nothing is asserted:
+it reports.
 """
 
 from __future__ import annotations
@@ -66,10 +69,10 @@ def lookups(a: argparse.Namespace) -> list[tuple[str, list[str], list[str]]]:
     ]
 
 
-def environment(use_site: bool) -> tuple[list[str], dict[str, str]]:
+def environment(use_site: bool, kg_root: Path) -> tuple[list[str], dict[str, str]]:
     """The interpreter's command and environment for every timed process."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    paths = [str(ROOT)]
+    paths = [str(kg_root)]
     python = [sys.executable]
     if not use_site:
         python.append("-S")
@@ -122,16 +125,20 @@ def main() -> None:
     ap.add_argument("--only", action="append", help="only lookups whose name has this text")
     ap.add_argument("--skip", action="append", help="leave out lookups whose name has this")
     ap.add_argument("--site", action="store_true", help="run Python with its site module")
+    ap.add_argument("--kg", type=Path, default=ROOT, help="the checkout whose kg to time")
     ap.add_argument("--person", default="Person 1 Surname1")
     ap.add_argument("--other", default="Person 2 Surname2")
     ap.add_argument("--state", default="State 1")
     ap.add_argument("--topic", default="energy")
     ap.add_argument("--day", default="2020-06-15")
     args = ap.parse_args()
-    python, env = environment(args.site)
+    python, env = environment(args.site, args.kg.resolve())
     store = str(Path(args.store).resolve())
     kg = [*python, "-m", "kg", "--store", store]
-    print(f"# {store}, {args.runs} runs, {'with' if args.site else 'without'} site; load {load()}")
+    print(
+        f"# {store}, kg of {args.kg.resolve()}, {args.runs} runs, "
+        f"{'with' if args.site else 'without'} site; load {load()}"
+    )
     print("| what | kg (s) | limit (s) | kg / limit | kg CPU (s) | limit CPU (s) | load |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     floor = [
