@@ -134,6 +134,8 @@ def main() -> None:
     args = ap.parse_args()
     python, env = environment(args.site, args.kg.resolve())
     store = str(Path(args.store).resolve())
+    # `python -m` puts the working folder first on sys.path: run in the checkout timed.
+    os.chdir(args.kg)
     kg = [*python, "-m", "kg", "--store", store]
     print(
         f"# {store}, kg of {args.kg.resolve()}, {args.runs} runs, "
