@@ -106,3 +106,28 @@ def test_a_lookup_answered_by_the_sidecars_never_opens_the_store(
     result = runner.invoke(main, ["--store", str(shipped_build), "show", "muttaqi"])
     assert result.exit_code == 0 and "Muttaqi" in result.output, result.output
     assert len(opened) == 1
+
+
+def test_a_lookup_imports_no_library_it_does_not_use(shipped_build: Path) -> None:
+    """A JSON lookup's process loads no parser, graph library or template engine, and none of
+    the standard modules kg keeps for tables, CSV and typos (each costs a cold lookup time)."""
+    probe = (
+        "import sys\nfrom kg.cli import main\n"
+        "try:\n    main(sys.argv[1:], prog_name='kg')\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ["
+        "'yaml', 'rdflib', 'networkx', 'rustworkx', 'pyshacl', 'pyvis', 'jinja2', 'numpy', "
+        "'scipy', 'dataclasses', 'difflib', 'csv', 'textwrap']))\n"
+    )
+    for args in (
+        ["show", "muttaqi"],
+        ["who-met", "--person", "muttaqi"],
+        ["path", "muttaqi", "Iran"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, "--store", str(shipped_build), *args, "--format", "json"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=True,
+        )
+        assert proc.stdout.strip().splitlines()[-1] == "[]", (args, proc.stdout[-300:])
