@@ -85,7 +85,8 @@ def open_store(ctx: click.Context) -> Store:
     else:
         from kg.store import EmbeddedStore
 
-        store = EmbeddedStore.open(store_path(ctx), lazy=True)
+        # The --store given as it is (a string: pathlib is not imported by lookups).
+        store = EmbeddedStore.open(root.get("store") or None, lazy=True)
     ctx.meta["kg.store"] = store  # for empty_answer(): is an empty answer an empty graph?
     return store
 
