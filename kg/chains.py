@@ -22,8 +22,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
@@ -37,8 +36,8 @@ from kg.store import Row, Store, value
 KINDS = ("stated", "claim", "meta")
 
 
-@dataclass(frozen=True)
-class Statement:
+# A NamedTuple, not a dataclass, as kg.names.Entity: `kg path` starts faster.
+class Statement(NamedTuple):
     """One stored statement between two named nodes, and how it links them (KINDS)."""
 
     subject: str

@@ -8,7 +8,7 @@ a definition, whether it counts as a meeting and its CAMEO code. Nothing here na
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kg.errors import KgError
 from kg.fuzzy import did_you_mean
@@ -18,8 +18,9 @@ from kg.store import Store, truth, value
 ANY = "any"  # `--kind any`: every kind, meetings or not (and events of no known kind)
 
 
-@dataclass(frozen=True)
-class EventKind:
+# A NamedTuple, not a dataclass: who-met imports this module, and making a dataclass costs
+# about a millisecond at import (benchmarks/floor.py).
+class EventKind(NamedTuple):
     """One kind of the event-kind scheme."""
 
     kind: str  # the notation: records.yaml's event type, what --kind and who-met's rows say

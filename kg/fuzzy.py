@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 # Nobody mistypes a name of more than this many characters; comparing a longer word with
@@ -17,6 +16,8 @@ def _similarity(word: str, choice: str, cutoff: float = 0.0) -> float:
     # real_quick_ratio (lengths) and quick_ratio (shared characters) are upper bounds of
     # ratio: a part that cannot reach the cutoff is skipped cheaply, as difflib's own
     # get_close_matches does.
+    import difflib  # here: a lookup imports this module but needs it only for a mistyped name
+
     best = 0.0
     for part in (choice.lower(), *choice.lower().split("-")):
         matcher = difflib.SequenceMatcher(None, word, part)

@@ -26,11 +26,11 @@ endpoint is sent, and what `load_query(name).text` is).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
@@ -38,8 +38,11 @@ from kg.errors import KgError
 from kg.prefixes import KG, PREFIXES, XSD
 from kg.store import Row, Store, Term
 
-QUERY_DIR = Path(__file__).resolve().parent / "queries"
-FRAGMENT_DIR = QUERY_DIR / "fragments"
+# The folders of the named queries and their fragments, as strings: lookups import this
+# module, and pathlib costs a cold lookup 5-10 ms. QUERY_DIR and FRAGMENT_DIR are the same
+# as Paths (made when asked for, see __getattr__).
+QUERY_FOLDER = os.path.join(os.path.dirname(os.path.realpath(__file__)), "queries")
+FRAGMENT_FOLDER = os.path.join(QUERY_FOLDER, "fragments")
 ANY = ox.NamedNode(KG + "Any")
 FREE = "*"  # the default of a parameter left unbound when omitted
 MANY_KEYS = 300  # above this many keys, run_each asks one query instead of one per key
@@ -63,8 +66,9 @@ class FragmentError(ValueError):
     """A named query uses a fragment wrongly: a mistake in kg/queries (a bug), not a user's."""
 
 
-@dataclass(frozen=True)
-class Param:
+# A NamedTuple, not a dataclass: every lookup imports this module, and making a dataclass
+# costs about a millisecond at import (benchmarks/floor.py).
+class Param(NamedTuple):
     """A query parameter: its name, type, default and meaning."""
 
     name: str
@@ -73,8 +77,7 @@ class Param:
     doc: str
 
 
-@dataclass(frozen=True)
-class NamedQuery:
+class NamedQuery(NamedTuple):
     """A SPARQL file with its header."""
 
     name: str
@@ -82,7 +85,7 @@ class NamedQuery:
     title: str = ""
     description: str = ""
     example: str = ""
-    params: dict[str, Param] = field(default_factory=dict)
+    params: dict[str, Param] = {}  # noqa: RUF012 (never changed: parse_query gives each its own)
     # Variables a table of rows is bound to (`# values top kind: meaning`): lists kg takes
     # from the record schema, such as the actor kinds' classes, so no query spells them.
     values: tuple[str, ...] = ()
@@ -113,8 +116,7 @@ def parse_query(name: str, text: str) -> NamedQuery:
     )
 
 
-@dataclass(frozen=True)
-class Fragment:
+class Fragment(NamedTuple):
     """Query text several named queries share, with the variables a use may rename."""
 
     name: str
@@ -125,11 +127,12 @@ class Fragment:
 @cache
 def load_fragment(name: str) -> Fragment:
     """Load kg/queries/fragments/NAME.rq: its `# vars:` line and its text after the header."""
-    path = FRAGMENT_DIR / f"{name}.rq"
-    if not re.fullmatch(r"[\w-]+", name) or not path.is_file():
-        known = ", ".join(sorted(p.stem for p in FRAGMENT_DIR.glob("*.rq")))
+    path = os.path.join(FRAGMENT_FOLDER, f"{name}.rq")
+    if not re.fullmatch(r"[\w-]+", name) or not os.path.isfile(path):
+        known = ", ".join(_named_files(FRAGMENT_FOLDER))
         raise FragmentError(f"unknown query fragment {{{{{name}}}}} (known: {known})")
-    lines = path.read_text(encoding="utf-8").splitlines()
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
     head = 0
     names: tuple[str, ...] = ()
     while head < len(lines) and lines[head].startswith("#"):
@@ -165,13 +168,28 @@ def expand(text: str, within: tuple[str, ...] = ()) -> str:
 @cache
 def load_query(name: str) -> NamedQuery:
     """Load kg/queries/NAME.rq, its fragments expanded."""
-    path = QUERY_DIR / f"{name}.rq"
-    return parse_query(name, expand(path.read_text(encoding="utf-8")))
+    with open(os.path.join(QUERY_FOLDER, f"{name}.rq"), encoding="utf-8") as fh:
+        return parse_query(name, expand(fh.read()))
 
 
 def all_queries() -> list[NamedQuery]:
     """Every named query shipped with kg, by name."""
-    return [load_query(p.stem) for p in sorted(QUERY_DIR.glob("*.rq"))]
+    return [load_query(name) for name in _named_files(QUERY_FOLDER)]
+
+
+def _named_files(folder: str) -> list[str]:
+    """The names of the .rq files in folder, in the order of their file names (`a-b.rq`
+    before `a.rq`, as the Paths of glob sort)."""
+    return [f[:-3] for f in sorted(os.listdir(folder)) if f.endswith(".rq") and f[0] != "."]
+
+
+def __getattr__(name: str) -> Any:
+    """QUERY_DIR and FRAGMENT_DIR: QUERY_FOLDER and FRAGMENT_FOLDER as Paths."""
+    if name in ("QUERY_DIR", "FRAGMENT_DIR"):
+        from pathlib import Path
+
+        return Path(QUERY_FOLDER if name == "QUERY_DIR" else FRAGMENT_FOLDER)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _term(param: Param, val: object) -> Term:

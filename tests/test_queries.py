@@ -30,7 +30,7 @@ SAID_ONCE = {
 @pytest.fixture
 def fragments(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """An empty fragment folder in place of kg's (the fragment cache emptied around it)."""
-    monkeypatch.setattr(q, "FRAGMENT_DIR", tmp_path)
+    monkeypatch.setattr(q, "FRAGMENT_FOLDER", str(tmp_path))
     q.load_fragment.cache_clear()
     yield tmp_path
     q.load_fragment.cache_clear()

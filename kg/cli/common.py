@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from kg.errors import KgError
-from kg.text import visible
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from kg.store import Store
 
 
@@ -26,6 +26,8 @@ class KgGroup(click.Group):
         try:
             return super().invoke(ctx)
         except KgError as exc:
+            from kg.text import visible
+
             # Messages quote facts, names typed and servers' answers: show their controls.
             click.echo(f"error: {visible(str(exc), keep_newlines=True)}", err=True)
             sys.exit(exc.exit_code)
@@ -65,6 +67,8 @@ def date_range(start: Any, end: Any) -> tuple[Any, Any]:
 
 def store_path(ctx: click.Context) -> Path | None:
     """Return the --store given to `kg`, if any."""
+    from pathlib import Path  # here: `kg --help` needs no paths
+
     root = ctx.find_root()
     path = root.params.get("store")
     return Path(path) if path else None
@@ -81,7 +85,8 @@ def open_store(ctx: click.Context) -> Store:
     else:
         from kg.store import EmbeddedStore
 
-        store = EmbeddedStore.open(store_path(ctx))
+        # The --store given as it is (a string: pathlib is not imported by lookups).
+        store = EmbeddedStore.open(root.get("store") or None, lazy=True)
     ctx.meta["kg.store"] = store  # for empty_answer(): is an empty answer an empty graph?
     return store
 
@@ -101,4 +106,6 @@ def empty_answer(error: bool = True) -> None:
         return
     if error:
         raise StoreError(problem)
+    from kg.text import visible
+
     click.echo(f"note: {visible(problem)}", err=True)

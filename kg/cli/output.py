@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
-import shutil
-import textwrap
 from collections import Counter
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import click
@@ -28,17 +26,27 @@ format_option = click.option(
 )
 
 
-# Where a compound may break: after a hyphen between letters ("Consulate-|General"), as
-# textwrap's break_on_hyphens does; dates and numbers (2022-05-13) never break.
-_HYPHEN = re.compile(r"(?<=[^\W\d_]-)(?=[^\W\d_])")
-_MARK = re.compile(r" \*(?= |$)")
+# Only tables need these (and textwrap, shutil, csv only tables and csv, imported where
+# used): a lookup asked for JSON does not pay for compiling them.
+@cache
+def _hyphen() -> re.Pattern[str]:
+    """Where a compound may break: after a hyphen between letters ("Consulate-|General"),
+    as textwrap's break_on_hyphens does; dates and numbers (2022-05-13) never break."""
+    return re.compile(r"(?<=[^\W\d_]-)(?=[^\W\d_])")
+
+
+@cache
+def _mark() -> re.Pattern[str]:
+    """The `*` marking an inferred actor."""
+    return re.compile(r" \*(?= |$)")
 
 
 def _longest(texts: Sequence[str], pieces: bool = False) -> int:
     """The longest word in texts (pieces: the longest part of a word between hyphens)."""
     words = [w for t in texts for w in t.split()]
     if pieces:
-        words = [p for w in words for p in _HYPHEN.split(w)]
+        hyphen = _hyphen()
+        words = [p for w in words for p in hyphen.split(w)]
     return max((len(w) for w in words), default=1)
 
 
@@ -66,7 +74,7 @@ def _fit(heads: list[str], cells: list[list[str]], total: int) -> list[int]:
         # Some words must be split: narrow, a character at a time, the column where that
         # splits the fewest words (a date column, all words of ten, is the last to give).
         sizes = [
-            Counter(len(p) for t in col for w in t.split() for p in _HYPHEN.split(w))
+            Counter(len(p) for t in col for w in t.split() for p in _hyphen().split(w))
             for col in columns
         ]
         while sum(widths) > room:
@@ -93,12 +101,14 @@ def table(columns: Sequence[tuple[str, str]], rows: Sequence[dict[str, Any]]) ->
     Cells wrap between words; a column too narrow for its longest word breaks compounds
     at their hyphens first, and splits a word only when even that does not fit (see _fit).
     """
+    import textwrap
+
     # Control characters shown as escapes: a fact cannot colour, move or reorder the screen.
     heads = [visible(h) for h, _ in columns]
     # The `*` marking an inferred actor stays with its name: joined by a NUL (no control
     # character is left in cells after visible()) while wrapping, a space when printed.
     cells = [
-        [_MARK.sub("\0*", visible(cell(r.get(k)).replace("\n", " "))) for _, k in columns]
+        [_mark().sub("\0*", visible(cell(r.get(k)).replace("\n", " "))) for _, k in columns]
         for r in rows
     ]
     widths = _fit(heads, cells, max(terminal_width(), 40))
@@ -136,6 +146,8 @@ class Page(list[Any]):
 
 def terminal_width() -> int:
     """The terminal's width in columns ($COLUMNS first), 80 when output is piped."""
+    import shutil
+
     return shutil.get_terminal_size((80, 24)).columns
 
 
@@ -209,6 +221,8 @@ def emit(
     elif fmt == "csv":
         buf = io.StringIO()
         keys = list(rows[0]) if rows else [k for _, k in columns]
+        import csv
+
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(keys)
         for r in rows:
@@ -218,6 +232,8 @@ def emit(
         if not rows:
             click.echo(f"({empty})")
             return
+        import textwrap
+
         click.echo(table(columns, _marked(rows, mark) if mark else rows))
         # The row count last: a page says which rows of the answer it holds, as the note
         # on stderr does (rows 1–500 of 21594).
