@@ -697,7 +697,8 @@ WHERE {
 }
 ORDER BY ?direction ?pLabel ?otherLabel ?other"""
 )
-CARD_ROWS = 100
+CARD_ROWS = 25
+CARD_STATEMENTS = 40  # kg.lookups: a relation with more is counted, not listed whole
 
 
 def _claim_statements(
@@ -795,6 +796,27 @@ def show(store: Any, gen: str, entity: str, label: str) -> dict[str, Any]:
     statements += _claim_statements(entity, about, statements)
     for st in statements:
         del st["_p"], st["_fact"]
+    # kg cuts each relation (and direction) at CARD_STATEMENTS, saying what it left out.
+    # Cut here after asking for all: not yet the best plan for a hub (kg counts those).
+    count: dict[tuple[str, str], int] = {}
+    for st in statements:
+        key = (st["direction"], st["relation"])
+        count[key] = count.get(key, 0) + 1
+    seen: dict[tuple[str, str], int] = {}
+    listed = []
+    for st in statements:
+        key = (st["direction"], st["relation"])
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= CARD_STATEMENTS:
+            listed.append(st)
+    more = sorted(
+        (
+            {"direction": d, "relation": r, "shown": CARD_STATEMENTS, "total": n}
+            for (d, r), n in count.items()
+            if n > CARD_STATEMENTS
+        ),
+        key=lambda m: (m["direction"], m["relation"]),
+    )
     roles, roles_total = roles_of(store, gen, entity, CARD_ROWS)
     events, events_total = timeline(store, entity, CARD_ROWS)
     return {
@@ -808,7 +830,9 @@ def show(store: Any, gen: str, entity: str, label: str) -> dict[str, Any]:
         "roles_total": roles_total,
         "events": events,
         "events_total": events_total,
-        "statements": statements,
+        "statements": listed,
+        "statements_total": len(statements),
+        "statements_more": more,
     }
 
 
