@@ -110,10 +110,13 @@ class LazyGroup(KgGroup):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The Commands section of `kg --help`, as click writes it, without importing them."""
-        from click.utils import make_default_short_help
-
         limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        rows = [(name, make_default_short_help(COMMANDS[name][2], limit)) for name in COMMANDS]
+        # Shortened as click shortens a command's help, through its public API: click 8.5
+        # made click.utils.make_default_short_help private (deprecated, untyped for mypy).
+        rows = [
+            (name, click.Command(name, help=COMMANDS[name][2]).get_short_help_str(limit))
+            for name in COMMANDS
+        ]
         with formatter.section("Commands"):
             formatter.write_dl(sorted(rows))
 
