@@ -287,5 +287,14 @@ def push(
             raise StoreError(f"{store_url} refused the graph ({exc.code}): {detail}") from None
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
+            if isinstance(reason, (BrokenPipeError, ConnectionResetError)):
+                # It answered and hung up while the graph was still going out (Virtuoso does
+                # so for a graph it cannot write): its answer is lost with the connection.
+                where = f"graph <{graph}>" if graph else "the default graph"
+                raise StoreError(
+                    f"{store_url} closed the connection before taking the whole graph: it "
+                    f"may not accept {where}"
+                    + ("" if graph else " (Virtuoso has no writable default graph: pass --graph)")
+                ) from None
             raise StoreError(f"cannot reach {store_url}: {reason}") from None
     return size

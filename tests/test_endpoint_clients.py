@@ -524,9 +524,9 @@ FETCHES = """async ([endpoint, query]) => {
 
 
 @pytest.mark.slow
-def test_a_page_of_another_site_queries_from_chromium(shipped_build: Path, tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_a_page_of_another_site_queries_from_chromium(
+    shipped_build: Path, tmp_path: Path, browser: Any
+) -> None:
     from tests.browser import CHROMIUM, FLAGS
 
     page_server = ThreadingHTTPServer(("127.0.0.1", 0), _Page)
@@ -547,27 +547,28 @@ def test_a_page_of_another_site_queries_from_chromium(shipped_build: Path, tmp_p
             )  # fmt: skip
             wait_for_port(port, procs[name])
             procs[name].endpoint = f"http://127.0.0.1:{port}/sparql"  # type: ignore[attr-defined]
-        with sync_playwright() as pw:
-            # yasgui.test is another site to the browser, served from this machine
-            browser = pw.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=[*FLAGS, "--host-resolver-rules=MAP yasgui.test 127.0.0.1"],
+        # A second Chromium from the session's Playwright (one sync Playwright per thread:
+        # starting another while the session's runs fails), with yasgui.test, another site
+        # to the browser, served from this machine.
+        other = browser.browser_type.launch(
+            executable_path=str(CHROMIUM),
+            args=[*FLAGS, "--host-resolver-rules=MAP yasgui.test 127.0.0.1"],
+        )
+        try:
+            page = other.new_page()
+            page.goto(site)
+            got = page.evaluate(FETCHES, [procs["open"].endpoint, PERSONS])  # type: ignore[attr-defined]
+            assert len(got["form"]) == 14 and "Amir Khan Muttaqi" in got["form"], got
+            assert got["direct"] == 14, got
+            refused = page.evaluate(
+                "async ([e, q]) => { try { await fetch(e, {method: 'POST', body: q, headers: "
+                "{'Content-Type': 'application/sparql-query'}}); return 'read'; } "
+                "catch (err) { return String(err); } }",
+                [procs["closed"].endpoint, PERSONS],  # type: ignore[attr-defined]
             )
-            try:
-                page = browser.new_page()
-                page.goto(site)
-                got = page.evaluate(FETCHES, [procs["open"].endpoint, PERSONS])  # type: ignore[attr-defined]
-                assert len(got["form"]) == 14 and "Amir Khan Muttaqi" in got["form"], got
-                assert got["direct"] == 14, got
-                refused = page.evaluate(
-                    "async ([e, q]) => { try { await fetch(e, {method: 'POST', body: q, headers: "
-                    "{'Content-Type': 'application/sparql-query'}}); return 'read'; } "
-                    "catch (err) { return String(err); } }",
-                    [procs["closed"].endpoint, PERSONS],  # type: ignore[attr-defined]
-                )
-                assert "Failed to fetch" in refused, refused
-            finally:
-                browser.close()
+            assert "Failed to fetch" in refused, refused
+        finally:
+            other.close()
     finally:
         page_server.shutdown()
         for proc in procs.values():

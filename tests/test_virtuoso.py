@@ -186,7 +186,10 @@ def test_push_to_the_default_graph_is_one_clear_line(virtuoso: Path, shipped_bui
     )  # fmt: skip
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and "not configured to have default graph" in lines[0], lines
+    # Virtuoso answers and hangs up while the graph is still being sent: whether its own
+    # words arrive first depends on timing, so either they or kg's hint are the one line.
+    said = ("not configured to have default graph", "no writable default graph: pass --graph")
+    assert len(lines) == 1 and any(s in lines[0] for s in said), lines
 
 
 def test_the_instance_is_private(virtuoso: Path) -> None:
