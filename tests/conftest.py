@@ -57,6 +57,13 @@ def mini(tmp_path: Path) -> Path:
 BuildRunner = Callable[..., Result]
 
 
+def ok(result: Result) -> Result:
+    """A CLI run that succeeded, with no traceback in what it printed."""
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    return result
+
+
 def run_build(dataset: Path, out: Path | str, *extra: str) -> Result:
     """Run `kg build` on DATASET/facts (sources in DATASET/sources) into OUT."""
     return CliRunner().invoke(

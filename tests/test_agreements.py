@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kg.cli import main
-from tests.test_cli_lookups import DOC, as_json, ok
+from tests.conftest import ok
+from tests.test_cli_lookups import DOC, as_json
 
 TREATY = "Helmand River Water Treaty"
 

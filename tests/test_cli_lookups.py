@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kg.cli import main
-from tests.conftest import OIL_DELEGATION
+from tests.conftest import OIL_DELEGATION, ok
 
 DOC = "000_278ee63bc767467f.txt"
 
@@ -26,12 +26,6 @@ def kg(shipped_build: Path) -> Any:
         )
 
     return run
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    assert "Traceback" not in result.output
-    return result
 
 
 def as_json(result: Result) -> Any:

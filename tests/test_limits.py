@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_build
 
 
 def _floor() -> object:
@@ -79,18 +79,7 @@ def synthetic_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
         sys.path.remove(str(ROOT / "benchmarks"))
     data = tmp_path_factory.mktemp("synthetic")
     generate(20_000, data)
-    result = CliRunner().invoke(
-        main,
-        [
-            "build",
-            "--facts",
-            str(data / "facts"),
-            "--sources",
-            str(data / "sources"),
-            "--out",
-            str(data / "build"),
-        ],
-    )
+    result = run_build(data, data / "build")
     assert result.exit_code == 0, result.output
     return data / "build"
 

@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from kg.cli import main
 from kg.text import cell
+from tests.conftest import ok
 
 DOC = "000_278ee63bc767467f.txt"
 
@@ -26,12 +27,6 @@ def kg(shipped_build: Path) -> Any:
         )
 
     return run
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    assert "Traceback" not in result.output
-    return result
 
 
 def words(text: str) -> list[str]:

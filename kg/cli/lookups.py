@@ -74,6 +74,16 @@ def paging_note(offset: int, shown: int, total: int) -> str | None:
     return note
 
 
+
+# who-met and agreements take a topic alike (completed from the store's topics).
+topic_option = click.option(
+    "--topic",
+    "-t",
+    metavar="TOPIC",
+    shell_complete=complete.topics,
+    help="A topic; narrower topics match too (energy finds oil).",
+)
+
 @click.command("who-met")
 @click.option(
     "--person",
@@ -89,13 +99,7 @@ def paging_note(offset: int, shown: int, total: int) -> str | None:
     shell_complete=complete.names,
     help="An actor on the other side.",
 )
-@click.option(
-    "--topic",
-    "-t",
-    metavar="TOPIC",
-    shell_complete=complete.topics,
-    help="A topic; narrower topics match too (energy finds oil).",
-)
+@topic_option
 @click.option("--from", "start", type=DATE, help="From this date (YYYY, YYYY-MM or YYYY-MM-DD).")
 @click.option("--to", "end", type=DATE, help="Up to this date.")
 @click.option(
@@ -273,13 +277,7 @@ def timeline(
     type=DATE,
     help="The status each act had on this date (its latest change by then).",
 )
-@click.option(
-    "--topic",
-    "-t",
-    metavar="TOPIC",
-    shell_complete=complete.topics,
-    help="A topic; narrower topics match too (energy finds oil).",
-)
+@topic_option
 @format_option
 @click.pass_context
 def agreements(
