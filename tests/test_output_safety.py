@@ -13,6 +13,8 @@ import io
 import json
 import random
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -404,13 +406,22 @@ def test_suggestions_still_found() -> None:
 class _Evil(http.server.BaseHTTPRequestHandler):
     """Answers by path: /huge (2 MiB, no length), /drip (a byte a second, forever), /slowhead
     (headers a byte a second), /garbage (not HTTP), /badjson (broken results), /elsewhere
-    (a redirect to another host), /here (a redirect on the same host, to /badjson)."""
+    (a redirect to another host), /here (a redirect on the same host, to /badjson), /hangup
+    (refuses at once and resets the connection, the request's body unread)."""
 
     protocol_version = "HTTP/1.0"
 
     def _answer(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
         path = self.path.split("?")[0]
+        if path == "/hangup":  # as Virtuoso does to a push into its default graph
+            self.send_response(400)
+            self.end_headers()
+            self.wfile.flush()
+            # Closed with a reset, the rest of the body unread: the sender's next write fails.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            return
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
             if path == "/garbage":
                 self.wfile.write(b"HELLO THERE\r\n\r\n\x00\x01")
@@ -501,6 +512,19 @@ def test_push_to_a_dripping_server_stops_at_its_deadline(evil: str, tmp_path: Pa
     with pytest.raises(StoreError, match="timed out after 2 s"):
         push(turtle, evil + "/drip", None, timeout=2)
     assert time.monotonic() - started < 15
+
+
+def test_push_to_a_server_that_hangs_up_mid_graph_says_so(evil: str, tmp_path: Path) -> None:
+    turtle = tmp_path / "kg.ttl"
+    # Some MiB: more than the loopback socket buffers hold, so the reset meets a write.
+    lines = (f"<http://x/s{i}> <http://x/p> <http://x/o{i}> .\n" for i in range(400_000))
+    turtle.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(StoreError) as caught:
+        push(turtle, evil + "/hangup", None, timeout=20)
+    assert str(caught.value) == (
+        f"{evil}/hangup closed the connection before taking the whole graph: it may not "
+        "accept the default graph (Virtuoso has no writable default graph: pass --graph)"
+    )
 
 
 # ---------------------------------------------------------------------------- kg serve
