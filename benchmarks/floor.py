@@ -18,8 +18,8 @@ The interpreter runs with -S (no site module) and site-packages on PYTHONPATH, s
 process) weighs on neither side; --site runs it as installed. Bytecode is written and used
 (PYTHONDONTWRITEBYTECODE is cleared), as it is for an installed kg. The names default to the
 synthetic data of benchmarks/generate.py. --kg times the kg of another checkout (an older
-commit's, to see what a change bought) against the same limit scripts. Nothing is asserted:
-it reports.
+commit's, to see what a change bought) against the same limit scripts; repeated, several
+checkouts are timed in the same rounds, side by side. Nothing is asserted: it reports.
 """
 
 from __future__ import annotations
@@ -69,39 +69,53 @@ def lookups(a: argparse.Namespace) -> list[tuple[str, list[str], list[str]]]:
     ]
 
 
-def environment(use_site: bool, kg_root: Path) -> tuple[list[str], dict[str, str]]:
-    """The interpreter's command and environment for every timed process."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    paths = [str(kg_root)]
-    python = [sys.executable]
-    if not use_site:
-        python.append("-S")
-        paths += site.getsitepackages()
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    return python, env
+class Checkout:
+    """A kg checkout to time: the command and environment of its processes."""
+
+    def __init__(self, root: Path, use_site: bool, label: str) -> None:
+        self.root = root
+        self.label = label
+        self.env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        paths = [str(root)]
+        self.python = [sys.executable]
+        if not use_site:
+            self.python.append("-S")
+            paths += site.getsitepackages()
+        self.env["PYTHONPATH"] = os.pathsep.join(paths)
+
+    def proc(self, *args: str) -> Proc:
+        # In the checkout: `python -m` puts the working folder first on sys.path.
+        return Proc([*self.python, *args], self.env, self.root)
 
 
-def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, bytes]:
-    """Wall and CPU (user + system) seconds of one fresh process, and its stdout."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    out = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise RuntimeError(f"exit {proc.returncode}: {' '.join(cmd)}")
-    return wall, usage.ru_utime + usage.ru_stime, out
+class Proc:
+    """One command to time: its arguments, environment and working folder."""
+
+    def __init__(self, cmd: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.cmd, self.env, self.cwd = cmd, env, cwd
+
+    def run(self) -> tuple[float, float, bytes]:
+        """Wall and CPU (user + system) seconds of one fresh process, and its stdout."""
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            self.cmd, env=self.env, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        out = proc.stdout.read() if proc.stdout else b""
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status):
+            raise RuntimeError(f"exit {os.waitstatus_to_exitcode(status)}: {' '.join(self.cmd)}")
+        return wall, usage.ru_utime + usage.ru_stime, out
 
 
-def timed(cmds: list[list[str]], env: dict[str, str], runs: int) -> list[tuple[float, float]]:
+def timed(procs: list[Proc], runs: int) -> list[tuple[float, float]]:
     """Median (wall, CPU) of each command, the commands run in turn, `runs` rounds (each
-    round in the other order, so that neither always runs right after the other)."""
-    times: list[list[tuple[float, float]]] = [[] for _ in cmds]
+    round in the other order, so that none always runs right after another)."""
+    times: list[list[tuple[float, float]]] = [[] for _ in procs]
     for i in range(runs):
-        order = list(range(len(cmds)))[:: 1 if i % 2 == 0 else -1]
+        order = list(range(len(procs)))[:: 1 if i % 2 == 0 else -1]
         for k in order:
-            wall, cpu, _ = run(cmds[k], env)
+            wall, cpu, _ = procs[k].run()
             times[k].append((wall, cpu))
     return [(statistics.median(w for w, _ in t), statistics.median(c for _, c in t)) for t in times]
 
@@ -125,54 +139,72 @@ def main() -> None:
     ap.add_argument("--only", action="append", help="only lookups whose name has this text")
     ap.add_argument("--skip", action="append", help="leave out lookups whose name has this")
     ap.add_argument("--site", action="store_true", help="run Python with its site module")
-    ap.add_argument("--kg", type=Path, default=ROOT, help="the checkout whose kg to time")
+    ap.add_argument(
+        "--kg",
+        type=Path,
+        action="append",
+        help="a checkout whose kg to time (repeat it to time several side by side; default: "
+        "this one)",
+    )
     ap.add_argument("--person", default="Person 1 Surname1")
     ap.add_argument("--other", default="Person 2 Surname2")
     ap.add_argument("--state", default="State 1")
     ap.add_argument("--topic", default="energy")
     ap.add_argument("--day", default="2020-06-15")
     args = ap.parse_args()
-    python, env = environment(args.site, args.kg.resolve())
+    roots = [p.resolve() for p in args.kg or [ROOT]]
+    labels = ["kg"] if len(roots) == 1 else [f"kg {p.name}" for p in roots]
+    checkouts = [
+        Checkout(root, args.site, label) for root, label in zip(roots, labels, strict=True)
+    ]
+    limits = Checkout(ROOT, args.site, "limit")
     store = str(Path(args.store).resolve())
-    # `python -m` puts the working folder first on sys.path: run in the checkout timed.
-    os.chdir(args.kg)
-    kg = [*python, "-m", "kg", "--store", store]
     print(
-        f"# {store}, kg of {args.kg.resolve()}, {args.runs} runs, "
+        f"# {store}; kg of {', '.join(map(str, roots))}; {args.runs} runs, "
         f"{'with' if args.site else 'without'} site; load {load()}"
     )
-    print("| what | kg (s) | limit (s) | kg / limit | kg CPU (s) | limit CPU (s) | load |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    heads = [*(f"{c.label} (s)" for c in checkouts), "limit (s)"]
+    heads += [f"{c.label} / limit" for c in checkouts]
+    heads += [*(f"{c.label} CPU (s)" for c in checkouts), "limit CPU (s)", "load"]
+    print("| what | " + " | ".join(heads) + " |")
+    print("| --- " * (len(heads) + 1) + "|")
+    blank = [""] * len(checkouts)
     floor = [
-        ("python -c pass", [*python, "-c", "pass"]),
-        (
-            "import pyoxigraph, open the store",
-            [*python, "-c", _OPEN, str(LIMITS), store],
-        ),
-        ("kg --help (python -m kg)", [*python, "-m", "kg", "--help"]),
+        ("python -c pass", [limits.proc("-c", "pass")]),
+        ("import pyoxigraph, open the store", [limits.proc("-c", _OPEN, str(LIMITS), store)]),
+        ("kg --help (python -m kg)", [c.proc("-m", "kg", "--help") for c in checkouts]),
     ]
     script = Path(sys.executable).parent / "kg"
     if script.is_file():
-        floor.append(("kg --help (the kg script)", [*python, str(script), "--help"]))
-    for name, cmd in floor:
-        run(cmd, env)  # bytecode written, files cached
-        ((wall, cpu),) = timed([cmd], env, args.runs)
-        print(f"| {name} | {wall:.3f} | | | {cpu:.3f} | | {load()} |", flush=True)
+        floor.append(
+            ("kg --help (the kg script)", [c.proc(str(script), "--help") for c in checkouts])
+        )
+    for name, procs in floor:
+        for p in procs:
+            p.run()  # bytecode written, files cached
+        got = timed(procs, args.runs)
+        walls = [f"{w:.3f}" for w, _ in got] + blank[len(got) :]
+        cpus = [f"{c:.3f}" for _, c in got] + blank[len(got) :]
+        print(
+            f"| {name} | " + " | ".join([*walls, "", *blank, *cpus, "", load()]) + " |", flush=True
+        )
     for name, kg_args, (limit, *limit_args) in lookups(args):
         if args.only and not any(o in name for o in args.only):
             continue
         if args.skip and any(s in name for s in args.skip):
             continue
-        ours = [*kg, *kg_args, "--format", "json"]
-        theirs = [*python, str(LIMITS / limit), store, *limit_args]
-        same = run(ours, env)[2] == run(theirs, env)[2]
-        (kw, kc), (lw, lc) = timed([ours, theirs], env, args.runs)
+        ours = [
+            c.proc("-m", "kg", "--store", store, *kg_args, "--format", "json") for c in checkouts
+        ]
+        theirs = limits.proc(str(LIMITS / limit), store, *limit_args)
+        answer = theirs.run()[2]
+        same = all(p.run()[2] == answer for p in ours)
+        got = timed([*ours, theirs], args.runs)
+        (lw, lc), kgs = got[-1], got[:-1]
+        cells = [f"{w:.3f}" for w, _ in kgs] + [f"{lw:.3f}"] + [f"{w / lw:.2f}" for w, _ in kgs]
+        cells += [f"{c:.3f}" for _, c in kgs] + [f"{lc:.3f}", load()]
         mark = "" if same else " (ANSWERS DIFFER)"
-        print(
-            f"| {name}{mark} | {kw:.3f} | {lw:.3f} | {kw / lw:.2f} | {kc:.3f} | {lc:.3f} "
-            f"| {load()} |",
-            flush=True,
-        )
+        print(f"| {name}{mark} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":
