@@ -697,8 +697,23 @@ class Handler(BaseHTTPRequestHandler):
         if media is None:
             self.fail(406, refusal(wanted, graph=True))
             return
-        out = graph_bytes(service_description(self.base_iri), media, SD_PREFIXES)
+        out = graph_bytes(service_description(self.own_url()), media, SD_PREFIXES)
         self.send(200, out, content_type(GRAPH_TYPES[media]))
+
+    def own_url(self) -> str:
+        """This endpoint's URL for its description: when listening on every address, as the
+        client reached it (its Host, already checked by misdirected), since 0.0.0.0 is no
+        address a client can use; otherwise the one it listens on."""
+        if self.config.host not in ("", "0.0.0.0", "::"):
+            return self.base_iri
+        try:
+            parts = urllib.parse.urlsplit("//" + (self.headers.get("Host") or "").strip())
+            name, port = parts.hostname, parts.port
+        except ValueError:
+            return self.base_iri
+        if not name:
+            return self.base_iri
+        return f"http://{f'[{name}]' if ':' in name else name}{f':{port}' if port else ''}/sparql"
 
     def answer(self, query: str, params: dict[str, list[str]]) -> None:
         cfg = self.config

@@ -390,6 +390,24 @@ def test_service_description(kg_server: str) -> None:
     assert page[1].startswith("text/html") and b"kg SPARQL endpoint" in page[2]
 
 
+def test_service_description_names_the_address_used_when_listening_on_all(
+    shipped_build: Path,
+) -> None:
+    from rdflib import Graph, Namespace
+
+    sd = Namespace("http://www.w3.org/ns/sparql-service-description#")
+    base, proc = start_kg_serve(shipped_build / "store", 5, 1000, "--host", "0.0.0.0")
+    try:
+        port = base.rsplit(":", 1)[1]
+        status, _, body = http(f"{base}/sparql", headers={"Host": f"localhost:{port}"})
+        assert status == 200
+        graph = Graph().parse(data=body, format="turtle")
+        endpoints = {str(o) for o in graph.objects(None, sd.endpoint)}
+        assert endpoints == {f"http://localhost:{port}/sparql"}, body.decode()
+    finally:
+        stop(proc)
+
+
 # --------------------------------------------------------------------------- prefixes
 def test_prefixes_are_predeclared_and_a_query_may_redeclare_them(kg_server: str) -> None:
     q = (
