@@ -64,3 +64,29 @@ def test_the_first_commands_kg_steps_run_in_a_copy_without_chromium(tmp_path: Pa
     # the lookup answered with rows a reader sees: line 20's oil delegation met on energy
     assert any("Da Afghanistan" in out and "Tehran" in out for out in outputs), outputs
     assert os.path.isdir(project / "build" / "current")
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_both_commands_install_the_pinned_versions_of_every_dependency() -> None:
+    """Each set-up command installs with constraints.txt, and it pins every package
+    pyproject asks for (a dependency added without a pin would float to its newest)."""
+    import tomllib
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = re.findall(r"```sh\n(.+?)\n```", readme, re.S)[:2]
+    assert len(commands) == 2 and all("pip install -c constraints.txt " in c for c in commands)
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        wanted += extra
+    names = {_norm(re.split(r"[<>=!~\[; ]", req, maxsplit=1)[0]) for req in wanted}
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, sep, version = line.partition("==")
+            assert sep and version.strip(), f"constraints.txt: {line!r} is not NAME==VERSION"
+            pins[_norm(name)] = version.strip()
+    assert names - pins.keys() == set(), "unpinned: " + ", ".join(sorted(names - pins.keys()))
