@@ -883,10 +883,12 @@ def patch_sidecars(
     from kg.kinds import actor_kinds
 
     kinds = [[ox.NamedNode(c), ox.Literal(n)] for c, n in actor_kinds(new_store)]
-    ties = all(
-        (pairs(parts_old, e) if e in rows_old else None)
-        == (pairs(parts_new, e) if e in new_by else None)
-        for e in events
+    # (A meeting adds one to each pair's ties: the same pairs over the changed meetings,
+    # as many times, are the same weights, e.g. a meeting whose id was renamed.)
+    from collections import Counter
+
+    ties = Counter(p for e in events if e in rows_old for p in pairs(parts_old, e)) == Counter(
+        p for e in events if e in new_by for p in pairs(parts_new, e)
     )
     if ties and all(map(untouched, ACTOR_QUERIES)) and _same(asked("actors", "actor", kinds)):
         with contextlib.suppress(OSError):

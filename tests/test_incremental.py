@@ -513,6 +513,12 @@ def test_hub_lists_actor_network_and_meeting_index_patched_equal_full_builds(
     _cut(_facts(data, 2), _unreferenced_meeting(data, 2))
     builds.both()
 
+    # A meeting's id renamed: the lists name it anew, the actor network has the same ties.
+    rid = _unreferenced_meeting(data, 2)
+    _edit(_facts(data, 2), f"  - id: {rid}\n", f"  - id: {rid}-renamed\n")
+    inc = builds.both()
+    assert _kept(inc) == "actors", inc.stdout
+
 
 def _all(data: Path) -> str:
     return "".join(p.read_text(encoding="utf-8") for p in sorted((data / "facts").iterdir()))
