@@ -197,8 +197,8 @@ def precompute(
     """Run the whole-graph aggregate queries and the indexes once; return them as JSON.
 
     keep: answers still true of this graph (an incremental build's: see _reusable), by
-    query name (its rows) or index name (its JSON), used instead of asking again. The hub
-    lists and the actor network are always made again (they are made from the indexes).
+    query name (its rows) or sidecar name (its JSON: meetings, tenures, HUB_SIDECARS),
+    used instead of asking again.
     schema: the summary schema.json will hold (the actor kinds of the build's schema).
     """
     import json
@@ -223,6 +223,9 @@ def precompute(
                 row[var][1] = "|".join(sorted(row[var][1].split("|")))
         out[name] = rows  # in the query's own ORDER BY, which is total for these queries
     made = {"aggregates": json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8")}
+    made.update({k: keep[k] for k in ("meetings", "tenures", *HUB_SIDECARS) if k in keep})
+    if all(k in made for k in ("meetings", "tenures", *HUB_SIDECARS)):
+        return made  # all kept or patched by an incremental build (kg.incremental)
     # An index kept from the live generation is handed to the graph as its sidecar, so the
     # hub lists and the actor network below read it rather than asking again.
     given: dict[str, Any] = {k: json.loads(keep[k]) for k in ("meetings", "tenures") if k in keep}
@@ -232,17 +235,21 @@ def precompute(
     parts = participations(graph)
     meetings, tenures = meeting_index(graph, parts), tenure_index(graph)
     # Both indexes come sorted (totally: their IRIs end the keys), so builds reproduce.
-    made["meetings"] = keep.get("meetings") or json.dumps(meetings, ensure_ascii=False).encode()
-    made["tenures"] = keep.get("tenures") or json.dumps(tenures, ensure_ascii=False).encode()
-    return {
-        **made,
+    made.setdefault("meetings", json.dumps(meetings, ensure_ascii=False).encode())
+    made.setdefault("tenures", json.dumps(tenures, ensure_ascii=False).encode())
+    if not all(k in made for k in ("hubs", "hub-lists")):
         # The lists of the entities at the hub (hubs.json, hub-lists.json: kg.hubs).
-        **hub_index(graph, meetings, parts, tenures),
+        made.update(hub_index(graph, meetings, parts, tenures))
+    if "actors" not in made:
         # The actor network kg rank and kg communities weigh.
-        "actors": json.dumps(
+        made["actors"] = json.dumps(
             actor_graph(graph, parts, meetings)._asdict(), ensure_ascii=False, separators=(",", ":")
-        ).encode("utf-8"),
-    }
+        ).encode("utf-8")
+    return made
+
+
+# The sidecars made from the indexes that an incremental build may keep (kg.incremental).
+HUB_SIDECARS = ("hubs", "hub-lists", "actors")
 
 
 # Variables the named queries fill with GROUP_CONCAT(…; separator="|").
@@ -641,13 +648,11 @@ def _build_all(
             if not patch:
                 turtle, index = serialize_indexed(nt, base + "id/")
         with _timed(timings, "aggregates"):
-            known = state is not None and delta.known
-            keep = _reusable(build_dir, delta, cache, store) if known else {}
-            if state is not None and delta.known:
-                notes.append(f"reused {len(keep)} of the aggregates and indexes: {sorted(keep)}")
             # The schema's view categories and the schema files added to kg's, so the
             # lookups and views of this build draw and name its kinds as the build did.
             kept = onto.schema.summary(onto.extra)
+            known = state is not None and delta.known
+            keep = _reusable(build_dir, delta, cache, store, kept, notes) if known else {}
             sidecars = precompute(store, keep, kept)
             sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
             # What a later build with the same inputs reports instead of building again.
@@ -796,18 +801,31 @@ def _near(store: Any, subjects: set[str]) -> list[str] | None:
     return None if len(near) > FOCUS_LIMIT else sorted(near)
 
 
-def _reusable(build_dir: Path, delta: Delta, cache: BuildCache, graph: Any) -> dict[str, Any]:
+def _reusable(
+    build_dir: Path,
+    delta: Delta,
+    cache: BuildCache,
+    graph: Any,
+    schema: dict[str, Any],
+    notes: list[str],
+) -> dict[str, Any]:
     """The live generation's aggregates and indexes that no changed triple can alter: those
     made from queries none of whose patterns a changed triple may take part in a match of
-    (kg.incremental.touches), asking the live store and graph (the new one) what holds."""
+    (kg.incremental.touches), asking the live store and graph (the new one) what holds; and
+    the meeting index patched, the hub index and actor network kept where they hold
+    (kg.incremental.patch_sidecars). schema: the summary schema.json will hold."""
     import json
 
     import pyoxigraph as ox
 
-    from kg.incremental import changed_triples, touches
+    from kg.incremental import SIDECAR_QUERIES, changed_triples, patch_sidecars, touches
     from kg.query import PRECOMPUTED
 
-    names = [*PRECOMPUTED, *(q for queries in INDEX_QUERIES.values() for q in queries)]
+    names = [
+        *PRECOMPUTED,
+        *(q for queries in INDEX_QUERIES.values() for q in queries),
+        *SIDECAR_QUERIES,
+    ]
     patterns = cache.query_patterns(names)
     changed = changed_triples(delta.lines)
     try:
@@ -837,4 +855,8 @@ def _reusable(build_dir: Path, delta: Delta, cache: BuildCache, graph: Any) -> d
                 keep[index] = (live / f"{index}.json").read_bytes()
     except (OSError, ValueError, TypeError, KeyError):
         return {}
+    notes.append(f"reused {len(keep)} of the aggregates and indexes: {sorted(keep)}")
+    patched, said = patch_sidecars(live, live_store, graph, changed, patterns, has, keep, schema)
+    keep.update(patched)
+    notes += said
     return keep

@@ -13,8 +13,10 @@ hashing the inputs, not loading the RDF stack.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -758,3 +760,227 @@ def _patterns(value: Any) -> bool:
 
 def _strs(value: Any) -> bool:
     return isinstance(value, list) and all(type(x) is str for x in value)
+
+
+# ---------------------------------------------------------------------------- sidecars
+# The queries the hub index and the actor network read besides the meeting and tenure
+# indexes (kg.hubs.hub_index, kg.indexes.actor_graph): an incremental build keeps those
+# sidecars when no changed triple can alter their answers.
+HUB_QUERIES = ("suborganizations", "post-organizations", "tenure-posts", "broader")
+EVENT_QUERIES = ("event-types", "event-order", "events-involving")  # rows per ?event
+ACTOR_QUERIES = ("actor-ties",)
+SIDECAR_QUERIES = (*HUB_QUERIES, *EVENT_QUERIES, *ACTOR_QUERIES, "actors")
+# Above this many changed subjects the meeting index is made again whole.
+PATCH_LIMIT = 2_000
+_KG = "https://w3id.org/kg/ont#"
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")  # as kg.hubs tells a whole IRI
+
+
+def local_to(bgps: list[list[Pattern]], var: str, predicates: set[str]) -> bool:
+    """Whether a query's rows for each value of ?var can change only through triples whose
+    subject that value is: no pattern about another node has a changed (or a variable)
+    predicate. Then the rows of the unchanged subjects are those of the live build."""
+    for bgp in bgps:
+        for s, p, _ in bgp:
+            if s == ["v", var]:
+                continue
+            if p[0] == "v" or (p[0] == "i" and p[1] in predicates):
+                return False
+            if p[0] == "p" and set(p[1]) & predicates:
+                return False
+    return True
+
+
+def patch_sidecars(
+    live: Path,
+    before: Any,
+    after: Any,
+    changed: list[Changed],
+    patterns: dict[str, list[list[Pattern]] | None],
+    has: Has,
+    keep: dict[str, Any],
+    schema: dict[str, Any],
+) -> tuple[dict[str, Any], list[str]]:
+    """The meeting index, hub index and actor network of the new graph made from the live
+    generation's (live: its folder; before: its store; after: the new graph), for an
+    incremental build whose changed triples are few: the meeting index with the rows of
+    the changed events asked again, the hub index and the actor network kept when what
+    they are made from is the same for every changed node. Returns the sidecars (by name,
+    as precompute's keep takes them) and notes for --timings; {} when it cannot tell.
+
+    A meeting's row comes from its own triples and its participations' (kg.indexes), so
+    the changed events are the changed subjects and the events whose participations
+    changed. Each check compares what the live store and the new graph answer for them.
+    """
+    import pyoxigraph as ox
+
+    from kg.hubs import DATA, HEADER
+    from kg.indexes import meeting_index, participations
+    from kg.query import load_query, with_values
+    from kg.store import EmbeddedStore
+
+    subjects = {s for s, _, _ in changed}
+    predicates = {p for _, p, _ in changed}
+    if len(subjects) > PATCH_LIMIT:
+        return {}, []
+    try:
+        old_index = json.loads((live / "meetings.json").read_bytes())
+    except (OSError, ValueError):
+        return {}, []
+    links = [ox.NamedNode(_KG + "participation"), ox.NamedNode(_KG + "inferredParticipation")]
+    events = set(subjects)
+    for s in subjects:
+        for store in (before, after):
+            for link in links:
+                for quad in store.quads_for_pattern(None, link, ox.NamedNode(s), ox.DefaultGraph()):
+                    events.add(quad.subject.value)
+    terms = [ox.NamedNode(e) for e in sorted(events)]
+    old_store = EmbeddedStore.in_memory(before, {"schema": schema})
+    new_store = EmbeddedStore.in_memory(after, {"schema": schema})
+    parts_old = participations(old_store, terms)
+    parts_new = participations(new_store, terms)
+    rows_new: list[list[Any]] = [list(m) for m in meeting_index(new_store, parts_new, terms)]
+    rows_old = {m[0]: m for m in old_index if m[0] in events}
+    index = [m for m in old_index if m[0] not in events] + rows_new
+    index.sort(key=lambda m: (m[1], m[3], m[0]))
+    out: dict[str, Any] = {}
+    notes = []
+    if "meetings" not in keep:  # (when kept, no changed triple could alter a row of it)
+        out["meetings"] = json.dumps(index, ensure_ascii=False).encode()
+        notes.append(f"asked the meeting index again for {len(rows_new)} of {len(events)} nodes")
+    new_by = {m[0]: m for m in rows_new}
+
+    def asked(name: str, var: str, table: list[list[Any]] | None = None) -> list[Any]:
+        """The rows of a named query about the changed nodes (as ?var), live and new; None
+        when rows of other nodes may have changed too (see local_to)."""
+        bgps = patterns.get(name)
+        if bgps is None or not local_to(bgps, var, predicates):
+            return []
+        query = load_query(name)
+        text = query.text if table is None else with_values(query.text, query.values, table)
+        text = with_values(text, [var], [[t] for t in terms])
+        return [
+            sorted(
+                tuple(sorted((k, str(v)) for k, v in r.items()))
+                for r in s.select(text)
+                # The hub index asks events-involving of an entity (an IRI): a row whose
+                # ?entity is a literal (an event's label) is never one it reads.
+                if name != "events-involving" or isinstance(r.get("entity"), ox.NamedNode)
+            )
+            for s in (old_store, new_store)
+        ]
+
+    def untouched(name: str) -> bool:
+        bgps = patterns.get(name)
+        return bgps is not None and not touches(bgps, changed, has)
+
+    def pairs(parts: Any, event: str) -> set[tuple[str, str]]:
+        stated = {(a, side) for a, side, inferred in parts.get(event, ()) if not inferred}
+        return {(a, b) for a, sa in stated for b, sb in stated if sa < sb}
+
+    # The actor network: the same actors (the actors query of each changed node), the same
+    # ties at the changed events (those of a meeting's stated sides), no other tie touched.
+    from kg.kinds import actor_kinds
+
+    kinds = [[ox.NamedNode(c), ox.Literal(n)] for c, n in actor_kinds(new_store)]
+    # (A meeting adds one to each pair's ties: the same pairs over the changed meetings,
+    # as many times, are the same weights, e.g. a meeting whose id was renamed.)
+    from collections import Counter
+
+    ties = Counter(p for e in events if e in rows_old for p in pairs(parts_old, e)) == Counter(
+        p for e in events if e in new_by for p in pairs(parts_new, e)
+    )
+    if ties and all(map(untouched, ACTOR_QUERIES)) and _same(asked("actors", "actor", kinds)):
+        with contextlib.suppress(OSError):
+            out["actors"] = (live / "actors.json").read_bytes()
+
+    # The hub index: the same tenures, organizations and topics; the changed events' rows
+    # of its event queries, participations and meeting rows the same but for a meeting's
+    # label, which only orders the lists: kept if the order is the same.
+    same_meetings = all(
+        parts_old.get(e, set()) == parts_new.get(e, set())
+        and (rows_old[e][:3] + rows_old[e][4:] if e in rows_old else None)
+        == (new_by[e][:3] + new_by[e][4:] if e in new_by else None)
+        for e in events
+    )
+    meetings_both = {e for e in events if e in rows_old and e in new_by}
+    if (
+        "tenures" in keep
+        and same_meetings
+        and all(map(untouched, HUB_QUERIES))
+        and _same(asked("event-types", "event"))
+        and _same(asked("events-involving", "event"))
+        and _same(_without(asked("event-order", "event"), "event", meetings_both))
+        and [m[0] for m in index] == [m[0] for m in old_index]
+    ):
+        relabelled = {e: (rows_old[e][3], new_by[e][3]) for e in meetings_both
+                      if rows_old[e][3] != new_by[e][3]}  # fmt: skip
+        if _timeline_order_holds(live, relabelled, index, new_store):
+            with contextlib.suppress(OSError):
+                for name in (HEADER, DATA):
+                    out[name] = (live / f"{name}.json").read_bytes()
+    kept = sorted(k for k in out if k != "meetings")
+    notes.append(f"kept {', '.join(kept) if kept else 'no'} sidecars of the hub and actor index")
+    return out, notes
+
+
+def _same(found: list[Any]) -> bool:
+    """Whether the live store and the new graph answered the same (found: asked's)."""
+    return len(found) == 2 and found[0] == found[1]
+
+
+def _without(found: list[Any], var: str, nodes: set[str]) -> list[Any]:
+    """asked's rows but those whose ?var is one of nodes."""
+    terms = {f"<{n}>" for n in nodes}
+    return [[r for r in rows if dict(r).get(var) not in terms] for rows in found]
+
+
+def _timeline_order_holds(
+    live: Path, relabelled: dict[str, tuple[str, str]], index: list[Any], store: Any
+) -> bool:
+    """Whether the meetings whose label changed keep their place in every timeline list of
+    the hub index: in the whole graph's timeline (kg.hubs.timeline_key: by first and last
+    day, then label and IRI), against each event of the same days, their order by label
+    and IRI is the same with the new label as with the old."""
+    if not relabelled:
+        return True
+    import pyoxigraph as ox
+
+    from kg.hubs import DATA, HEADER
+    from kg.query import load_query, with_values
+    from kg.store import value
+
+    try:
+        header = json.loads((live / f"{HEADER}.json").read_bytes())
+        at, length = header["lists"][""]["timeline"][:2]
+        with open(live / f"{DATA}.json", "rb") as fh:
+            fh.seek(at)
+            timeline = json.loads(fh.read(length))
+        space = header["space"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+    def iri(rel: str) -> str:  # kg.hubs writes IRIs in the id space relative to it
+        return rel if _SCHEME.match(rel) else space + rel
+
+    days: dict[tuple[str, str], set[str]] = {}
+    for rel, _, earliest, latest in timeline:
+        days.setdefault((earliest, latest), set()).add(iri(rel))
+    labels = {m[0]: {m[3]} for m in index}
+    others: dict[str, set[str]] = {}  # event -> the other events of its days
+    for event in relabelled:
+        row = next(m for m in index if m[0] == event)
+        others[event] = days.get((row[1], row[2]), set()) - {event}
+    unknown = sorted({o for os in others.values() for o in os if o not in labels})
+    if unknown:
+        text = with_values(
+            load_query("event-order").text, ["event"], [[ox.NamedNode(e)] for e in unknown]
+        )
+        for r in store.select(text):
+            labels.setdefault(value(r.get("event")), set()).add(value(r.get("eventLabel")))
+    for event, (old, new) in relabelled.items():
+        for other in others[event]:
+            for label in labels.get(other, {""}):
+                if ((old, event) < (label, other)) != ((new, event) < (label, other)):
+                    return False
+    return True

@@ -9,10 +9,11 @@ up into the read side (kg.lookups) to make them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import NamedTuple
 
-from kg.query import EARLIEST, LATEST, run
-from kg.store import Row, Store, value
+from kg.query import EARLIEST, LATEST, load_query, run, with_values
+from kg.store import Row, Store, Term, value
 
 
 class Meeting(NamedTuple):
@@ -74,31 +75,43 @@ def role_key(r: Row) -> tuple[str, ...]:
 Parts = dict[str, set[tuple[str, str, bool]]]
 
 
-def participations(store: Store) -> Parts:
-    """Each meeting's participations, stated and inferred: (actor, side, inferred)."""
+def _of(store: Store, name: str, events: Sequence[Term] | None) -> list[Row]:
+    """The rows of a named query about ?event, of these events only (None: every one)."""
+    if events is None:
+        return run(store, name)
+    return store.select(with_values(load_query(name).text, ["event"], [[e] for e in events]))
+
+
+def participations(store: Store, events: Sequence[Term] | None = None) -> Parts:
+    """Each meeting's participations, stated and inferred: (actor, side, inferred).
+    events: of these events only (an incremental build's changed ones)."""
     parts: Parts = {}
-    for r in run(store, "meeting-sides"):
+    for r in _of(store, "meeting-sides", events):
         parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side"), False))
-    for r in run(store, "meeting-inferred-sides"):
+    for r in _of(store, "meeting-inferred-sides", events):
         parts.setdefault(_v(r, "event"), set()).add((_v(r, "actor"), _v(r, "side"), True))
     return parts
 
 
-def meeting_index(store: Store, parts: Parts | None = None) -> list[Meeting]:
+def meeting_index(
+    store: Store, parts: Parts | None = None, events: Sequence[Term] | None = None
+) -> list[Meeting]:
     """Every meeting, in who-met's order (by day, label, IRI).
 
     `kg build` stores it beside the store (meetings.json; a NamedTuple is written as a JSON
     array); other stores compute it here (parts: the participations, if already asked).
+    events: the rows of these events only, asked of the graph (an incremental build's
+    changed events: a meeting's row comes from its own triples and its participations').
     """
-    if (index := store.sidecar("meetings")) is not None:
+    if events is None and (index := store.sidecar("meetings")) is not None:
         return [Meeting(*m) for m in index]
     if parts is None:
-        parts = participations(store)
+        parts = participations(store, events)
     topics: dict[str, set[str]] = {}
-    for r in run(store, "meeting-topics"):
+    for r in _of(store, "meeting-topics", events):
         topics.setdefault(_v(r, "event"), set()).add(_v(r, "topic"))
     index = []
-    for r in run(store, "meeting-events"):
+    for r in _of(store, "meeting-events", events):
         event = _v(r, "event")
         actors = parts.get(event, set())
         pairs = {

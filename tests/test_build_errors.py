@@ -35,6 +35,12 @@ CASES = [
         f"{F}:35: 'taliban' is an organization, but 'holder' takes a person",
     ),
     (
+        "reference to itself",
+        "    type: state\n    name: Iran\n",
+        "    type: state\n    name: Iran\n    part_of: iran\n",
+        f"{F}:25: 'part_of' of 'iran' refers to itself",
+    ),
+    (
         "unknown topic with suggestion",
         "    topics: [trade-and-transit]",
         "    topics: [trade-and-transport]",

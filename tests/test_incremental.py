@@ -401,6 +401,129 @@ def test_incremental_builds_equal_full_builds_over_a_series_of_edits(
     assert _reused(inc)[0] == 3, inc.stdout
 
 
+def _meeting(data: Path, n: int, k: int = 0) -> tuple[str, str]:
+    """The k-th meeting of a facts file: its id and its record's text."""
+    import re
+
+    found = re.findall(r"  - id: (meeting-\d+)\n", _facts(data, n).read_text())
+    assert len(found) > k, found
+    rid = found[k]
+    text = _facts(data, n).read_text()
+    start = text.index(f"  - id: {rid}\n")
+    end = text.index("  - id: ", start + 1)
+    return rid, text[start:end]
+
+
+def _edit_record(data: Path, n: int, rid: str, old: str, new: str) -> None:
+    """Replace text in one record of a facts file (once)."""
+    _, record = next(
+        (rid, r) for k in range(10_000) for rid2, r in [_meeting(data, n, k)] if rid2 == rid
+    )
+    assert old in record, (old, record)
+    _edit(_facts(data, n), record, record.replace(old, new, 1))
+
+
+def _kept(result: Result) -> str:
+    import re
+
+    m = re.search(r"kept ([^;]*) sidecars of the hub and actor index", result.stdout)
+    assert m, result.stdout
+    return m[1]
+
+
+@pytest.mark.slow
+def test_hub_lists_actor_network_and_meeting_index_patched_equal_full_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Facts with hub lists (states in more than kg.hubs.HUB meetings): the meeting index is
+    asked again for the changed meetings only, the hub lists and the actor network kept
+    when an edit cannot change them and made again when it does; every time the same bytes
+    as a full build (stats-kinds too, when a meeting is added)."""
+    import re
+
+    monkeypatch.setattr("kg.build.PYSHACL_LIMIT", 0)
+    data = _synthetic(tmp_path, triples=20000, files=4)
+    # An event of no meeting (no sides) on a day of no meeting: the timelines order the
+    # meeting moved to that day below by its label against this one's.
+    every = _all(data)
+    meeting_days = set(re.findall(r"    date: (\d{4}-\d\d(?:-\d\d)?)\n", every))
+    day = next(
+        f"2019-03-{d:02d}"
+        for d in range(2, 29)  # (a month or a year starts on the 1st: as early as its meetings)
+        if f"2019-03-{d:02d}" not in meeting_days
+    )
+    _edit(
+        _facts(data, 0),
+        "events:\n",
+        f"events:\n  - id: a-killing\n    type: killing\n    name: Beta killing\n"
+        f"    date: {day}\n    by: [state-0]\n    evidence: [5]\n",
+    )
+    builds = Builds(data)
+    builds.both()
+    hubs = json.loads((data / "inc" / "current" / "hubs.json").read_text())
+    assert [w for w in hubs["lists"] if w.endswith("state-0")], "no state with hub lists"
+
+    # A meeting renamed, keeping its place in every list: hubs and actors kept.
+    rid, record = _meeting(data, 1)
+    _edit_record(data, 1, rid, f"    name: Meeting {rid[8:]}\n", f"    name: Meeting {rid[8:]}b\n")
+    inc = builds.both()
+    assert "asked the meeting index again for 1 of 1 nodes" in inc.stdout, inc.stdout
+    assert _kept(inc) == "actors, hub-lists, hubs", inc.stdout
+
+    # Its date changed (to the killing's day): its place in the lists changes, hubs made
+    # again; actors kept.
+    date = record.split("    date: ")[1].split("\n")[0]
+    _edit_record(data, 1, rid, f"    date: {date}\n", f"    date: {day}\n")
+    inc = builds.both()
+    assert _kept(inc) == "actors", inc.stdout
+
+    # Renamed to sort before the killing of its day: the meeting index keeps its order, but
+    # not the timelines, so the hub lists are made again.
+    _edit_record(data, 1, rid, f"    name: Meeting {rid[8:]}b\n", f"    name: AAA {rid[8:]}\n")
+    inc = builds.both()
+    assert _kept(inc) == "actors", inc.stdout
+
+    # A person renamed: an actor's label (the actor network's node) changes.
+    _edit(_facts(data, 0), "name: \"Person 3 ", "name: \"Persona 3 ")
+    builds.both()
+
+    # A meeting between other sides: the actor network's ties change.
+    rid2, record2 = _meeting(data, 2, 1)
+    sides = re.findall(r"      (state-\d+): \[", record2)
+    other = next(f"state-{k}" for k in range(9) if f"state-{k}" not in sides)
+    _edit_record(data, 2, rid2, f"      {sides[0]}: [", f"      {other}: [")
+    inc = builds.both()
+    assert "actors" not in _kept(inc), inc.stdout
+
+    # A meeting added: stats-kinds counts it, the hub lists of its states grow.
+    _edit(
+        _facts(data, 3),
+        "events:\n",
+        "events:\n  - id: meeting-new\n    type: meeting\n    name: New meeting\n"
+        "    date: 2020-02-02\n    sides:\n      state-0: [person-1]\n"
+        "      state-1: [person-2]\n    topics: [oil]\n    evidence: [5]\n",
+    )
+    inc = builds.both()
+    assert _kept(inc) == "no", inc.stdout
+    kinds = json.loads((data / "inc" / "current" / "aggregates.json").read_text())["stats-kinds"]
+    meeting = next(r for r in kinds if r["kind"][1] == "meeting")
+    assert meeting["events"][1] == str(len(re.findall(r"type: meeting\n", _all(data)))), meeting
+
+    # A meeting deleted.
+    _cut(_facts(data, 2), _unreferenced_meeting(data, 2))
+    builds.both()
+
+    # A meeting's id renamed: the lists name it anew, the actor network has the same ties.
+    rid = _unreferenced_meeting(data, 2)
+    _edit(_facts(data, 2), f"  - id: {rid}\n", f"  - id: {rid}-renamed\n")
+    inc = builds.both()
+    assert _kept(inc) == "actors", inc.stdout
+
+
+def _all(data: Path) -> str:
+    return "".join(p.read_text(encoding="utf-8") for p in sorted((data / "facts").iterdir()))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("what", ["schema", "rule"])
 def test_a_changed_schema_or_ontology_builds_in_full(
