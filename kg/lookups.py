@@ -580,7 +580,7 @@ def timeline(
     if entity is not None:
         keys = _keys(run(store, "events-of", entity=entity.iri), "event")
         if len(keys) <= query.MANY_KEYS:
-            rows = sorted(_each(store, "timeline", "event", keys, params), key=timeline_key)
+            rows = sorted(_each(store, "timeline-event", "event", keys, params), key=timeline_key)
             return _cut(rows, offset, limit, _event)
     wanted = None if keys is None else set(keys)
     rows = [
@@ -612,7 +612,7 @@ def _timeline_page(
     if len(events) > query.MANY_KEYS:  # a long page: one pass over the graph is cheaper
         details = run(store, "timeline", **params)
     else:
-        details = _each(store, "timeline", "event", events, params)
+        details = _each(store, "timeline-event", "event", events, params)
     rows = sorted((r for r in details if (_v(r, "event"), _v(r, "type")) in page), key=timeline_key)
     return Rows(list(map(_event, rows)), len(order) if total is None else total, offset)
 
