@@ -15,7 +15,6 @@ the click commands by kg.cli.group.fast_spec; a test holds the file equal to it.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any
@@ -35,6 +34,10 @@ FAST = {
 SPEC = os.path.join(os.path.dirname(os.path.realpath(__file__)), "fast.json")
 
 
+# Words that are always click's to answer, wherever they stand.
+_CLICKS = frozenset(("-h", "--help", "--version", "-V"))
+
+
 class _NotMine(Exception):
     """The command line is not one the fast path takes: click answers it."""
 
@@ -44,6 +47,10 @@ def answer(args: list[str]) -> bool:
     to click."""
     if os.environ.get("_KG_COMPLETE"):  # shell completion: click's
         return False
+    if not args or any(a in _CLICKS for a in args):
+        return False  # before reading anything: `kg --help` stays as quick as click makes it
+    import json
+
     try:
         with open(SPEC, encoding="utf-8") as fh:
             spec = json.load(fh)
