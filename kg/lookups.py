@@ -7,7 +7,7 @@ CLI only formats them. Field names are part of kg's JSON output and listed in th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode
@@ -62,53 +62,6 @@ def _v(row: Row, name: str) -> str:
 def _keys(rows: list[Row], name: str) -> list[Term]:
     """The distinct terms of one column, in a stable order (the keys of a detail query)."""
     return sorted({t for r in rows if (t := r.get(name)) is not None}, key=value)
-
-
-# Below this many keys, a second thread costs more than it saves.
-_PARALLEL_KEYS = 8
-
-
-def _each(
-    store: Store,
-    name: str,
-    var: str,
-    keys: Sequence[Term],
-    params: Mapping[str, object],
-    many: int | None = -1,
-) -> list[Row]:
-    """run_each (by default key by key always, many=-1), the keys shared between two
-    threads where the store allows it (EmbeddedStore.concurrent): a page's or a card's
-    25-50 detail queries cost about 1-3 ms each (1 ms of it pyoxigraph's parsing and
-    planning), and pyoxigraph lets go of the GIL meanwhile, so on two cores they take about
-    half the wall-clock time (the same CPU time). Rows come key by key, as run_each gives
-    them."""
-    one_query = 0 <= (query.MANY_KEYS if many is None else many) < len(keys)
-    if one_query or len(keys) < _PARALLEL_KEYS or not getattr(store, "concurrent", False):
-        return run_each(store, name, var, keys, params, many=many)
-    import threading
-
-    # The first key in this thread: a store opened lazily is opened once, here.
-    first = run_each(store, name, var, keys[:1], params, many=-1)
-    rest = list(keys[1:])
-    half = len(rest) // 2
-    done: list[list[Row]] = [[]]
-    failed: list[BaseException] = []
-
-    def second() -> None:
-        try:
-            done[0] = run_each(store, name, var, rest[half:], params, many=-1)
-        except BaseException as exc:  # raised again in the caller's thread
-            failed.append(exc)
-
-    worker = threading.Thread(target=second, daemon=True)
-    worker.start()
-    try:
-        mine = run_each(store, name, var, rest[:half], params, many=-1)
-    finally:
-        worker.join()
-    if failed:
-        raise failed[0]
-    return first + mine + done[0]
 
 
 def _when(start: str, end: str, attested: list[str]) -> str:
@@ -213,7 +166,7 @@ def who_met(
             params = {"person": person.iri, "with": with_.iri, "topic": topic and topic.iri,
                       "from": start, "to": end}  # fmt: skip
             keys = [NamedNode(m.event) for m in mine or () if m.event in both]
-            rows = _one_per_pair(_each(store, "who-met", "event", keys, params))
+            rows = _one_per_pair(run_each(store, "who-met", "event", keys, params, many=-1))
     elif person is not None or with_ is not None:
         who = person or with_
         assert who is not None
@@ -239,7 +192,6 @@ def who_met(
     rows = [r for r in rows if wanted is None or _v(r, "kind") in wanted]
     rows = [r for r in rows if inferred or not _is_inferred(r)]
     return _explain(store, _cut(sorted(rows, key=_meeting_key), offset, limit, _meeting))
-
 
 def _is_inferred(r: Row) -> bool:
     """Whether a who-met row pairs a participant kg inferred (its participation has a rule)."""
@@ -291,10 +243,9 @@ def _meetings_of(
     for actor, holder in anchors:
         events = _keys(run(store, "meetings-of", actor=actor), "event")
         params = {"actor": actor, "holder": holder, **common}
-        found += _each(store, "who-met-of", "event", events, params, many=None)
+        found += run_each(store, "who-met-of", "event", events, params)
     events = _keys(run(store, "meetings-of-side", actor=person.iri), "event")
-    side = {"actor": person.iri, **common}
-    found += _each(store, "who-met-side", "event", events, side, many=None)
+    found += run_each(store, "who-met-side", "event", events, {"actor": person.iri, **common})
     return _one_per_pair(found)
 
 
@@ -358,7 +309,6 @@ def _who_met_page(
     if topic is not None:
         wanted = {_v(r, "narrower") for r in run(store, "narrower", topic=topic.iri)}
     low, high = (start or EARLIEST).isoformat(), (end or LATEST).isoformat()
-
     def count(m: Meeting | HubMeeting) -> int:
         return m.rows if inferred else m.rows - m.inferred
 
@@ -388,11 +338,11 @@ def _who_met_page(
     # again, the topic's path cost 1-50 ms an event at 5M triples.
     params: dict[str, object] = {}
     if person is None:
-        found = _each(store, "who-met", "event", keys, params)
+        found = run_each(store, "who-met", "event", keys, params)
     else:
         # Per event: with the person bound, one query over all of them would scan the graph.
         params["person"] = person.iri
-        found = _one_per_pair(_each(store, "who-met", "event", keys, params))
+        found = _one_per_pair(run_each(store, "who-met", "event", keys, params, many=-1))
         found = [_turned(r) for r in found] if turned else found
     rows = sorted((r for r in found if inferred or not _is_inferred(r)), key=_meeting_key)
     return Rows(list(map(_meeting, rows[offset - first : stop - first])), total, offset)
@@ -443,7 +393,7 @@ def roles(
     if entity is not None and listed is None:
         tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
         if len(tenures) <= query.MANY_KEYS:
-            rows = [r for r in _each(store, "roles", "tenure", tenures, params) if shown(r)]
+            rows = [r for r in run_each(store, "roles", "tenure", tenures, params) if shown(r)]
             return _explain(store, _cut(sorted(rows, key=role_key), offset, limit, record))
     everyone = tenure_index(store) if listed is None else listed  # a hub's own tenures
     order = in_range(everyone, start, end)
@@ -459,7 +409,7 @@ def roles(
         order = [t for t in order if t.tenure in wanted]
     page = order[offset : offset + limit] if limit else order[offset:]
     keys = [NamedNode(t.tenure) for t in page]
-    rows = sorted(_each(store, "roles", "tenure", keys, params, many=None), key=role_key)
+    rows = sorted(run_each(store, "roles", "tenure", keys, params), key=role_key)
     return _explain(store, Rows(list(map(record, rows)), len(order), offset))
 
 
@@ -521,13 +471,8 @@ def _role_on(low: str, high: str, presumed: dict[str, str]) -> Callable[[Row], R
             # Outside its dates, within its bounds: the bound on the side asked decides.
             side = "not_before" if high < _v(r, "earliest") else "not_after"
             word = "Before" if side == "not_before" else "After"
-            inferred = (
-                bool(_v(r, f"inferredNot{word}"))
-                and (
-                    _bound(r, f"not{word}", f"inferredNot{word}", max if word == "Before" else min)[
-                        1
-                    ]
-                )
+            inferred = bool(_v(r, f"inferredNot{word}")) and (
+                _bound(r, f"not{word}", f"inferredNot{word}", max if word == "Before" else min)[1]
             )
             rec.update(held="possibly", status="inferred" if inferred else "stated")
             rec["when"] += "; possibly held then"
@@ -580,8 +525,8 @@ def timeline(
     if entity is not None:
         keys = _keys(run(store, "events-of", entity=entity.iri), "event")
         if len(keys) <= query.MANY_KEYS:
-            rows = sorted(_each(store, "timeline-event", "event", keys, params), key=timeline_key)
-            return _cut(rows, offset, limit, _event)
+            rows = run_each(store, "timeline-event", "event", keys, params)
+            return _cut(sorted(rows, key=timeline_key), offset, limit, _event)
     wanted = None if keys is None else set(keys)
     rows = [
         r
@@ -612,8 +557,10 @@ def _timeline_page(
     if len(events) > query.MANY_KEYS:  # a long page: one pass over the graph is cheaper
         details = run(store, "timeline", **params)
     else:
-        details = _each(store, "timeline-event", "event", events, params)
-    rows = sorted((r for r in details if (_v(r, "event"), _v(r, "type")) in page), key=timeline_key)
+        details = run_each(store, "timeline-event", "event", events, params)
+    rows = sorted(
+        (r for r in details if (_v(r, "event"), _v(r, "type")) in page), key=timeline_key
+    )
     return Rows(list(map(_event, rows)), len(order) if total is None else total, offset)
 
 

@@ -138,11 +138,6 @@ class EmbeddedStore:
     def __repr__(self) -> str:
         return f"EmbeddedStore({self._folder!r})"
 
-    # Queries may run in several threads at once: pyoxigraph's store is thread-safe and
-    # lets go of the GIL while it parses, plans and evaluates (kg.lookups asks a page's
-    # detail queries in two threads). A remote store's connection is one at a time.
-    concurrent = True
-
     @property
     def path(self) -> Path:
         """The store's folder (its generation's real path, for a store `open` found)."""
