@@ -525,8 +525,8 @@ def timeline(
     if entity is not None:
         keys = _keys(run(store, "events-of", entity=entity.iri), "event")
         if len(keys) <= query.MANY_KEYS:
-            rows = sorted(run_each(store, "timeline", "event", keys, params), key=timeline_key)
-            return _cut(rows, offset, limit, _event)
+            rows = run_each(store, "timeline-event", "event", keys, params)
+            return _cut(sorted(rows, key=timeline_key), offset, limit, _event)
     wanted = None if keys is None else set(keys)
     rows = [
         r
@@ -557,7 +557,7 @@ def _timeline_page(
     if len(events) > query.MANY_KEYS:  # a long page: one pass over the graph is cheaper
         details = run(store, "timeline", **params)
     else:
-        details = run_each(store, "timeline", "event", events, params)
+        details = run_each(store, "timeline-event", "event", events, params)
     rows = sorted(
         (r for r in details if (_v(r, "event"), _v(r, "type")) in page), key=timeline_key
     )

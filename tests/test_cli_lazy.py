@@ -53,12 +53,13 @@ def test_lazy_help_lists_each_commands_own_short_help_at_every_width() -> None:
 
 
 def test_help_and_a_lookup_import_only_what_they_use(shipped_build: Path) -> None:
-    """`kg --help` imports no command; `kg stats` only the lookups' module."""
+    """`kg --help` imports no command; `kg stats` only the lookups' bodies, and no click (the
+    fast path, kg.cli.fast); a command it does not take goes to click."""
     probe = (
-        "import sys\nfrom kg.cli import main\n"
-        "try:\n    main(sys.argv[1:], prog_name='kg')\nexcept SystemExit:\n    pass\n"
+        "import sys\nsys.argv[0] = 'kg'\nfrom kg.cli import run\n"
+        "try:\n    run()\nexcept SystemExit:\n    pass\n"
         "import kg.store\n"
-        "print(sorted(m for m in sys.modules if m.startswith('kg.cli.')))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('kg.cli.') or m == 'click'))\n"
     )
 
     def modules(*args: str) -> str:
@@ -71,9 +72,16 @@ def test_help_and_a_lookup_import_only_what_they_use(shipped_build: Path) -> Non
         )
         return proc.stdout.strip().splitlines()[-1]
 
-    assert modules("--help") == "['kg.cli.common']"
+    assert (
+        modules("--help")
+        == "['click', 'kg.cli.base', 'kg.cli.common', 'kg.cli.fast', 'kg.cli.group']"
+    )
     assert modules("--store", str(shipped_build), "stats", "--format", "json") == (
-        "['kg.cli.common', 'kg.cli.complete', 'kg.cli.lookups', 'kg.cli.output']"
+        "['kg.cli.answers', 'kg.cli.base', 'kg.cli.fast', 'kg.cli.output']"
+    )
+    assert modules("--store", str(shipped_build), "topics", "--format", "json") == (
+        "['click', 'kg.cli.answers', 'kg.cli.base', 'kg.cli.common', 'kg.cli.complete', "
+        "'kg.cli.fast', 'kg.cli.group', 'kg.cli.lookups', 'kg.cli.output']"
     )
 
 

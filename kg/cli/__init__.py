@@ -1,19 +1,17 @@
 """The `kg` command line: thin commands over the kg library.
 
-Only click is imported here. Each command's module is imported when that command runs
-(`kg show` never loads `kg build`'s or `kg view`'s code), and `kg --help` lists the
-commands from the table below without importing any of them: a cold lookup pays only for
-what it uses (tests/test_cli_lazy.py holds the table to the commands' own help).
+The commands are click commands (kg.cli.group: the group and its options; a module per
+family of commands). This package itself imports no click: `run()`, what the `kg` script
+and `python -m kg` call, first offers the command line to the fast path (kg.cli.fast),
+which answers a plain lookup without click (its import costs about 35 ms, more than a
+whole limit script of benchmarks/limits), and hands anything else (help, completion, an
+error to explain, a command or option it does not take) to click. `main`, the click group,
+is loaded when asked for (`from kg.cli import main`).
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-
-import click
-
-from kg import __version__
-from kg.cli.common import KgGroup
+from typing import Any
 
 # name -> (module, attribute, the first paragraph of its help: what `kg --help` shortens).
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -99,74 +97,23 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-class LazyGroup(KgGroup):
-    """The `kg` group: commands loaded by name when invoked, listed from COMMANDS."""
+def run() -> None:
+    """The `kg` command: a plain lookup by the fast path, anything else by click."""
+    import sys
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
+    from kg.cli.fast import answer
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        return load_command(cmd_name) if cmd_name in COMMANDS else None
+    if not answer(sys.argv[1:]):
+        from kg.cli.group import main
 
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """The Commands section of `kg --help`, as click writes it, without importing them."""
-        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
-        # Shortened as click shortens a command's help, through its public API: click 8.5
-        # made click.utils.make_default_short_help private (deprecated, untyped for mypy).
-        rows = [
-            (name, click.Command(name, help=COMMANDS[name][2]).get_short_help_str(limit))
-            for name in COMMANDS
-        ]
-        with formatter.section("Commands"):
-            formatter.write_dl(sorted(rows))
+        main(prog_name="kg")
 
 
-def load_command(name: str) -> click.Command:
-    """Import the command NAME of COMMANDS."""
-    module, attribute, _ = COMMANDS[name]
-    command: click.Command = getattr(import_module(module), attribute)
-    return command
+def __getattr__(name: str) -> Any:
+    """The click side, loaded when asked for: main (the group), LazyGroup, load_command,
+    all_commands (kg.cli.group)."""
+    if name in ("main", "LazyGroup", "load_command", "all_commands"):
+        from kg.cli import group
 
-
-def all_commands() -> dict[str, click.Command]:
-    """Every command, loaded (for tests and tools that walk them all)."""
-    return {name: load_command(name) for name in COMMANDS}
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-# kg's own __version__ (the one pyproject gives, tested): no package metadata needed, so a
-# checkout run as `python -m kg` answers too.
-@click.version_option(__version__, "--version", "-V", prog_name="kg")
-@click.option(
-    "--endpoint",
-    envvar="KG_ENDPOINT",
-    metavar="URL",
-    help="Query this SPARQL 1.1 endpoint instead of the embedded store ($KG_ENDPOINT).",
-)
-@click.option(
-    "--graph",
-    envvar="KG_GRAPH",
-    metavar="IRI",
-    help="With --endpoint: the named graph holding kg's data ($KG_GRAPH).",
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0.1),
-    default=30.0,
-    show_default=True,
-    help="With --endpoint: seconds to wait for each answer.",
-)
-@click.option(
-    "--store",
-    envvar="KG_STORE",
-    type=click.Path(file_okay=False),
-    metavar="DIR",
-    help="The graph to query (default: $KG_STORE, or build/store).",
-)
-def main(endpoint: str | None, graph: str | None, timeout: float, store: str | None) -> None:
-    """kg: a sourced knowledge graph of actors, institutions and agreements.
-
-    Start with `kg build` in a checkout: it reads facts/, validates them and writes
-    build/. Then ask: `kg who-met --topic energy`, `kg show muttaqi`, `kg roles --on
-    2022-08-20`, `kg timeline`, `kg path A B`, `kg query FILE.rq`.
-    """
+        return getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from kg.analytics import MEASURES
-from kg.cli.common import empty_answer, open_store
-from kg.cli.output import emit, format_option, one_table, table
+from kg.cli import answers
+from kg.cli.common import call, format_option, open_store
+from kg.cli.output import emit
 
 # The meanings live with the measures (kg.analytics imports no heavy library at load).
 _MEASURE_HELP = "\n\n".join(f"{name}: {meaning}." for name, meaning in MEASURES.items())
@@ -50,22 +50,7 @@ Example: kg rank --by betweenness --type person""",
 @format_option
 @click.pass_context
 def rank_cmd(ctx: click.Context, by: str, kind: str | None, limit: int, fmt: str) -> None:
-    from kg.analytics import rank
-    from kg.kinds import actor_kinds
-
-    store = open_store(ctx)
-    kinds = [name for _, name in actor_kinds(store)]
-    if kind is not None and kind not in kinds:
-        raise click.BadParameter(
-            f"{kind!r} is not an actor kind (kinds: {', '.join(kinds)})", param_hint="'--type'"
-        )
-    rows = rank(store, by, kind)
-    emit(
-        fmt,
-        [("rank", "rank"), ("name", "name"), ("type", "type"), (by, "score"), ("ties", "ties")],
-        rows if fmt == "json" else rows[:limit],
-        "no actors",
-    )
+    call(ctx, answers.rank, by=by, kind=kind, limit=limit, fmt=fmt)
 
 
 @click.command("communities")
@@ -90,10 +75,6 @@ def communities_cmd(ctx: click.Context, fmt: str) -> None:
     )
 
 
-# engagement --table NAME: its tables, first the one csv prints unless told.
-ENGAGEMENT_TABLES = ("counts", "kinds", "reported")
-
-
 @click.command("engagement")
 @click.option(
     "--by",
@@ -105,7 +86,7 @@ ENGAGEMENT_TABLES = ("counts", "kinds", "reported")
 @click.option(
     "--table",
     "which",
-    type=click.Choice(ENGAGEMENT_TABLES),
+    type=click.Choice(answers.ENGAGEMENT_TABLES),
     help="Only this table: counts (the curated events, --by), kinds (events with two "
     "sides per kind) or reported (the source's own figures). csv holds one table: "
     "counts unless told.",
@@ -131,50 +112,7 @@ def engagement_cmd(ctx: click.Context, by: str, which: str | None, fmt: str) -> 
 
     Example: kg engagement --table reported --format csv
     """
-    from kg.lookups import engagement
-
-    data = engagement(open_store(ctx), by)
-    if not data["rows"] and not data["reported"]:
-        empty_answer()
-    cols = {
-        "month": [("month", "month")],
-        "topic": [("topic", "topic")],
-        "pair": [("side", "a"), ("other side", "b")],
-    }[by]
-    kind_cols = [("kind", "kind"), ("meeting", "counts_as_meeting"), ("count", "count")]
-    # The figure as a reader says it (67; rank 4 of 58), beside the fields it comes from.
-    reported = [
-        {
-            "statistic": r["statistic"],
-            "figure": r["value"] or (f"rank {r['rank']} of {r['out_of']}" if r["rank"] else ""),
-            **r,
-        }
-        for r in data["reported"]
-    ]
-    reported_cols = [("statistic", "statistic"), ("figure", "figure"), ("line", "sources")]
-    which = one_table(fmt, which, ENGAGEMENT_TABLES)
-    if which == "counts":
-        emit(fmt, [*cols, ("count", "count")], data["rows"], "no engagements")
-        return
-    if which == "kinds":
-        emit(fmt, kind_cols, data["per_kind"], "no events with two sides")
-        return
-    if which == "reported":
-        emit(fmt, reported_cols, reported if fmt != "json" else data["reported"], "none")
-        return
-    if fmt == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
-    click.echo(f"Curated events, by {by}")
-    click.echo(
-        table([*cols, ("count", "count")], data["rows"]) if data["rows"] else "(no engagements)"
-    )
-    if data["curated_total"] is not None:
-        click.echo(f"total: {data['curated_total']}")
-    click.echo("\nEvents with two sides, by kind (only those counted as meetings above)")
-    click.echo(table(kind_cols, data["per_kind"]))
-    click.echo("\nReported by the source (not recomputable from the curated events)")
-    click.echo(table(reported_cols, reported) if reported else "(none)")
+    call(ctx, answers.engagement, by=by, which=which, fmt=fmt)
 
 
 @click.command("export")

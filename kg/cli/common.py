@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from kg.cli.base import FORMATS
 from kg.errors import KgError
 
 if TYPE_CHECKING:
@@ -23,14 +23,13 @@ class KgGroup(click.Group):
     """
 
     def invoke(self, ctx: click.Context) -> Any:
+        from kg.cli.base import begin, report
+
+        begin()
         try:
             return super().invoke(ctx)
         except KgError as exc:
-            from kg.text import visible
-
-            # Messages quote facts, names typed and servers' answers: show their controls.
-            click.echo(f"error: {visible(str(exc), keep_newlines=True)}", err=True)
-            sys.exit(exc.exit_code)
+            report(exc)
 
 
 class FuzzyDateType(click.ParamType):  # type: ignore[type-arg]
@@ -52,17 +51,28 @@ class FuzzyDateType(click.ParamType):  # type: ignore[type-arg]
 DATE = FuzzyDateType()
 
 
-def date_range(start: Any, end: Any) -> tuple[Any, Any]:
-    """The first and last day a --from/--to pair covers (None where not given).
+def call(ctx: click.Context, body: Any, **params: Any) -> Any:
+    """Run a command's body (kg.cli.answers) with the group's options; a usage error it
+    finds is click's, shown with this command's usage line."""
+    from kg.cli.base import UsageProblem
 
-    A reversed range (`--from 2023 --to 2022`) would match nothing without a word: it is a
-    usage error naming both dates.
-    """
-    if start and end and start.earliest > end.latest:
-        raise click.UsageError(
-            f"--from {start.text} is after --to {end.text}: the range holds no date"
-        )
-    return (start.earliest if start else None, end.latest if end else None)
+    try:
+        return body(ctx.find_root().params, **params)
+    except UsageProblem as exc:
+        if exc.param:
+            raise click.BadParameter(exc.message, param_hint=exc.param) from None
+        raise click.UsageError(exc.message) from None
+
+
+def date_range(start: Any, end: Any) -> tuple[Any, Any]:
+    """The first and last day a --from/--to pair covers (kg.cli.base.date_range), a
+    reversed range a usage error."""
+    from kg.cli.base import UsageProblem, date_range
+
+    try:
+        return date_range(start, end)
+    except UsageProblem as exc:
+        raise click.UsageError(exc.message) from None
 
 
 def store_path(ctx: click.Context) -> Path | None:
@@ -76,36 +86,25 @@ def store_path(ctx: click.Context) -> Path | None:
 
 def open_store(ctx: click.Context) -> Store:
     """Open the graph: `kg --endpoint URL` (a SPARQL server), else `--store` / build/store."""
-    root = ctx.find_root().params
-    store: Store
-    if root.get("endpoint"):
-        from kg.remote import RemoteStore
+    from kg.cli.base import open_store
 
-        store = RemoteStore(root["endpoint"], root.get("graph"), root.get("timeout") or 30.0)
-    else:
-        from kg.store import EmbeddedStore
-
-        # The --store given as it is (a string: pathlib is not imported by lookups).
-        store = EmbeddedStore.open(root.get("store") or None, lazy=True)
-    ctx.meta["kg.store"] = store  # for empty_answer(): is an empty answer an empty graph?
-    return store
+    return open_store(ctx.find_root().params)
 
 
 def empty_answer(error: bool = True) -> None:
-    """An answer came back empty: if the graph opened holds no kg data at all (an empty
-    endpoint, a wrong KG_GRAPH), say so: an error for a lookup, a note for `kg query`
-    (which may ask any graph)."""
-    ctx = click.get_current_context(silent=True)
-    store = ctx.meta.get("kg.store") if ctx is not None else None
-    if store is None:
-        return
-    from kg.store import StoreError, no_kg_data
+    """An answer came back empty: if the graph opened holds no kg data, say so (see
+    kg.cli.base.empty_answer)."""
+    from kg.cli.base import empty_answer
 
-    problem = no_kg_data(store)
-    if problem is None:
-        return
-    if error:
-        raise StoreError(problem)
-    from kg.text import visible
+    empty_answer(error)
 
-    click.echo(f"note: {visible(problem)}", err=True)
+
+# Every command that prints rows takes it.
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table for reading, json (stable fields, see README) or csv for tools.",
+)

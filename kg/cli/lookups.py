@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
 
-from kg.cli import complete
-from kg.cli.common import DATE, date_range, empty_answer, open_store
-from kg.cli.output import Page, emit, format_option, one_table, table
+from kg.cli import answers, complete
+from kg.cli.common import DATE, call, format_option, open_store
+from kg.cli.output import emit
 from kg.text import visible
-
-# Table columns (header, field) of roles and events, in the commands and on the card.
-ROLE_COLUMNS = [
-    ("person", "person"),
-    ("post", "post"),
-    ("organization", "organization"),
-    ("when", "when"),
-    ("line", "sources"),
-]
-EVENT_COLUMNS = [("date", "date"), ("type", "type"), ("event", "event"), ("line", "sources")]
 
 
 def paging(func: Any) -> Any:
@@ -37,44 +26,6 @@ def paging(func: Any) -> Any:
     return func
 
 
-def page_size(fmt: str, limit: int | None) -> int:
-    """The rows a page holds: --limit, else 500 in a table and all (0) in json/csv."""
-    return (500 if fmt == "table" else 0) if limit is None else limit
-
-
-def page(rows: list[Any], fmt: str, limit: int | None, offset: int) -> list[Any]:
-    """Cut rows to the requested page, saying on stderr when rows were left out.
-
-    Rows a lookup has already cut (kg.lookups.Rows) carry the whole answer's total.
-    """
-    limit = page_size(fmt, limit)
-    total = getattr(rows, "total", len(rows))
-    if hasattr(rows, "total"):
-        shown = list(rows)
-    else:
-        shown = rows[offset : offset + limit] if limit else rows[offset:]
-    note = paging_note(offset, len(shown), total)
-    if note:
-        click.echo(f"note: {note}", err=True)
-    return Page(shown, total, offset)
-
-
-def paging_note(offset: int, shown: int, total: int) -> str | None:
-    """Say which rows of the answer a page shows, or None when it shows them all.
-
-    More rows are suggested only when there are more after this page.
-    """
-    if shown == total or total == 0:
-        return None
-    if not shown:
-        return f"no rows at offset {offset}: the answer has {total}"
-    note = f"showing rows {offset + 1}–{offset + shown} of {total}"
-    if offset + shown < total:
-        note += f"; use --offset {offset + shown} for more"
-    return note
-
-
-
 # who-met and agreements take a topic alike (completed from the store's topics).
 topic_option = click.option(
     "--topic",
@@ -83,6 +34,7 @@ topic_option = click.option(
     shell_complete=complete.topics,
     help="A topic; narrower topics match too (energy finds oil).",
 )
+
 
 @click.command("who-met")
 @click.option(
@@ -146,39 +98,8 @@ def who_met(
 
     Example: kg who-met --kind invitation,message
     """
-    from kg import lookups
-    from kg.names import resolve, resolve_topic
-
-    first, last = date_range(start, end)
-    store = open_store(ctx)
-    rows = lookups.who_met(
-        store,
-        person=resolve(store, person) if person else None,
-        with_=resolve(store, with_) if with_ else None,
-        topic=resolve_topic(store, topic) if topic else None,
-        start=first,
-        end=last,
-        offset=offset,
-        limit=page_size(fmt, limit),
-        kinds=kinds,
-        inferred=not no_inferred,
-    )
-    shown = page(rows, fmt, limit, offset)
-    emit(
-        fmt,
-        [
-            ("date", "date"),
-            ("a", "a"),
-            ("b", "b"),
-            ("topics", "topics"),
-            ("event", "event"),
-            ("kind", "kind"),
-            ("line", "source"),
-        ],
-        shown,
-        "no meetings match",
-        mark=("a", "b"),
-    )
+    call(ctx, answers.who_met, person=person, with_=with_, topic=topic, start=start, end=end,
+         kinds=kinds, no_inferred=no_inferred, fmt=fmt, limit=limit, offset=offset)  # fmt: skip
 
 
 @click.command("roles")
@@ -212,16 +133,7 @@ def roles(
 
     Example: kg roles --post ambassador --on 2022-08-20
     """
-    from kg import lookups
-    from kg.names import resolve
-
-    store = open_store(ctx)
-    entity = resolve(store, name) if name else None
-    rows = lookups.roles(
-        store, entity, *date_range(on, on), post=post, offset=offset, limit=page_size(fmt, limit)
-    )
-    shown = page(rows, fmt, limit, offset)
-    emit(fmt, ROLE_COLUMNS, shown, "no roles match", mark=("person",))
+    call(ctx, answers.roles, name=name, on=on, post=post, fmt=fmt, limit=limit, offset=offset)
 
 
 @click.command("timeline")
@@ -244,20 +156,8 @@ def timeline(
 
     Example: kg timeline muttaqi
     """
-    from kg import lookups
-    from kg.names import resolve
-
-    first, last = date_range(start, end)
-    store = open_store(ctx)
-    entity = resolve(store, name) if name else None
-    rows = lookups.timeline(store, entity, first, last, offset=offset, limit=page_size(fmt, limit))
-    shown = page(rows, fmt, limit, offset)
-    emit(
-        fmt,
-        EVENT_COLUMNS,
-        shown,
-        "no events match",
-    )
+    call(ctx, answers.timeline, name=name, start=start, end=end, fmt=fmt, limit=limit,
+         offset=offset)  # fmt: skip
 
 
 @click.command("agreements")
@@ -337,70 +237,7 @@ def show(ctx: click.Context, name: str, fmt: str) -> None:
 
     Example: kg show "Kazemi Qomi"
     """
-    from kg import lookups
-    from kg.names import resolve
-
-    store = open_store(ctx)
-    card = lookups.show(store, resolve(store, name))
-    if fmt == "json":
-        click.echo(json.dumps(card, indent=2, ensure_ascii=False))
-        return
-    if fmt == "csv":
-        emit("csv", [], card["statements"])
-        return
-    _print_card(card, lookups.status_headings(store))
-
-
-def _more(shown: int, total: int, what: str, command: str) -> None:
-    if shown < total:
-        click.echo(f"(the first {shown} of {total} {what}; `kg {command} NAME` lists them all)")
-
-
-def _print_card(card: dict[str, Any], headings: dict[str, str]) -> None:
-    # Text from facts is shown with its control characters as escapes (kg.text.visible).
-    click.echo(visible(f"{card['label']}  ({', '.join(card['types'])})"))
-    click.echo(visible(f"  {card['iri']}"))
-    if card["aliases"]:
-        click.echo(visible(f"  also: {', '.join(card['aliases'])}"))
-    for note in card["notes"]:
-        click.echo(visible(f"  note: {note}", keep_newlines=True))
-    lines = ", ".join(f"{s['document']}:{s['line']}" for s in card["sources"])
-    click.echo(visible(f"  sources: {lines}"))
-    # The card's roles and events read as `kg roles NAME` and `kg timeline NAME` do.
-    card_roles = [c for c in ROLE_COLUMNS if c[0] != "organization"]
-    for key, columns, command in (
-        ("roles", card_roles, "roles"),
-        ("events", EVENT_COLUMNS, "timeline"),
-    ):
-        if card[key]:
-            click.echo(f"\n{key.capitalize()}")
-            click.echo(table(columns, card[key]))
-            _more(len(card[key]), card[f"{key}_total"], key, command)
-    # Statements grouped by how the source puts them: what it states first, then each
-    # report, view, assessment or forecast under a heading naming who asserts it.
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for st in card["statements"]:
-        groups.setdefault((st["status"], st["asserted_by"]), []).append(st)
-    for status, asserter in sorted(groups, key=lambda k: (k[0] != "stated", k)):
-        heading = headings.get(status, status).replace("{asserter}", asserter)
-        click.echo(visible(f"\n{heading[:1].upper()}{heading[1:]}", keep_newlines=True))
-        rows = [
-            {
-                **st,
-                "relation": st["relation"] if st["direction"] != "in" else f"← {st['relation']}",
-                "value": st["value"] + "".join(f" ({h})" for h in st.get("holds", [])),
-            }
-            for st in groups[(status, asserter)]
-        ]
-        click.echo(table([("relation", "relation"), ("value", "value"), ("line", "sources")], rows))
-    if any(st["direction"] == "in" for st in card["statements"]):
-        click.echo("\n(← marks statements about it made by another fact)")
-    # A hub's card counts the relations it has too many of to list (kg.lookups.show).
-    everything = f"`kg query statements --param 'entity=<{card['iri']}>'` lists them all"
-    for cut in card.get("statements_more", []):
-        relation = ("← " if cut["direction"] == "in" else "") + cut["relation"]
-        listed = f"the first {cut['shown']} of " if cut["shown"] else "not listed: "
-        click.echo(visible(f"({listed}{cut['total']} '{relation}' statements; {everything})"))
+    call(ctx, answers.show, name=name, fmt=fmt)
 
 
 @click.command("path")
@@ -418,17 +255,7 @@ def path(ctx: click.Context, a: str, b: str, fmt: str) -> None:
 
     Example: kg path muttaqi "Saif al-Adel"
     """
-    from kg.chains import arrowed, shortest_path
-    from kg.names import resolve
-
-    store = open_store(ctx)
-    hops = shortest_path(store, resolve(store, a), resolve(store, b))
-    rows = [{**h, "relation": arrowed(h)} if fmt == "table" else h for h in hops]
-    columns = [("from", "from"), ("relation", "relation"), ("to", "to"), ("line", "sources")]
-    if fmt == "table" and any(h["claim_iri"] for h in hops):
-        # A hop through a claim says how the source puts it.
-        columns.insert(3, ("how", "status"))
-    emit(fmt, columns, rows)
+    call(ctx, answers.path, a=a, b=b, fmt=fmt)
 
 
 CLAIM_COLUMNS = [
@@ -523,29 +350,11 @@ def topics(ctx: click.Context, fmt: str) -> None:
     walk(None, 0)
 
 
-# stats --table NAME: each table of `kg stats`, its key in the JSON and its columns.
-STATS_TABLES: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "classes": ("classes", [("class", "class"), ("count", "count")]),
-    "kinds": (
-        "events_per_kind",
-        [
-            ("kind", "kind"),
-            ("meeting", "counts_as_meeting"),
-            ("events", "events"),
-            ("with two sides", "with_two_sides"),
-        ],
-    ),
-    "months": ("meetings_per_month", [("month", "month"), ("count", "count")]),
-    "topics": ("meetings_per_topic", [("topic", "topic"), ("count", "count")]),
-    "pairs": ("meetings_per_pair", [("a", "a"), ("b", "b"), ("count", "count")]),
-}
-
-
 @click.command("stats")
 @click.option(
     "--table",
     "which",
-    type=click.Choice(list(STATS_TABLES)),
+    type=click.Choice(list(answers.STATS_TABLES)),
     help="Only this table: classes, kinds (events per kind), months, topics or pairs "
     "(meetings per month, topic, pair of sides). csv holds one table: classes unless told.",
 )
@@ -564,21 +373,4 @@ def stats(ctx: click.Context, which: str | None, fmt: str) -> None:
 
     Example: kg stats --table months --format csv
     """
-    from kg import lookups
-
-    data = lookups.stats(open_store(ctx))
-    if not data["classes"]:
-        empty_answer()
-    which = one_table(fmt, which, list(STATS_TABLES))
-    if which is not None:
-        key, cols = STATS_TABLES[which]
-        emit(fmt, cols, data[key], f"no {key.replace('_', ' ')}")
-        return
-    if fmt == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
-    for i, (key, cols) in enumerate(STATS_TABLES.values()):
-        click.echo(("\n" if i else "") + key.replace("_", " ").capitalize())
-        click.echo(table(cols, data[key]))
-    kinds = ", ".join(data["meeting_kinds"])
-    click.echo(f"\nMeetings are the events of these kinds: {kinds}")
+    call(ctx, answers.stats, which=which, fmt=fmt)

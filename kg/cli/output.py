@@ -10,20 +10,8 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-import click
-
+from kg.cli.base import echo
 from kg.text import cell, csv_safe, visible
-
-FORMATS = ("table", "json", "csv")
-
-format_option = click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="table for reading, json (stable fields, see README) or csv for tools.",
-)
 
 
 # Only tables need these (and textwrap, shutil, csv only tables and csv, imported where
@@ -164,7 +152,7 @@ def one_table(fmt: str, which: str | None, tables: Sequence[str]) -> str | None:
     if which is None and fmt == "csv":
         which = tables[0]
         others = ", ".join(tables[1:])
-        click.echo(f"note: csv holds one table, {which}; --table {others} for another", err=True)
+        echo(f"note: csv holds one table, {which}; --table {others} for another", err=True)
     return which
 
 
@@ -213,11 +201,11 @@ def emit(
     a footnote below names each rule and its premises' lines (json and csv: `because`).
     """
     if not rows:
-        from kg.cli.common import empty_answer
+        from kg.cli.base import empty_answer
 
         empty_answer()
     if fmt == "json":
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        echo(json.dumps(rows, indent=2, ensure_ascii=False))
     elif fmt == "csv":
         buf = io.StringIO()
         keys = list(rows[0]) if rows else [k for _, k in columns]
@@ -227,22 +215,22 @@ def emit(
         writer.writerow(keys)
         for r in rows:
             writer.writerow([csv_safe(_csv_cell(r.get(k))) for k in keys])
-        click.echo(buf.getvalue(), nl=False)
+        echo(buf.getvalue(), nl=False)
     else:
         if not rows:
-            click.echo(f"({empty})")
+            echo(f"({empty})")
             return
         import textwrap
 
-        click.echo(table(columns, _marked(rows, mark) if mark else rows))
+        echo(table(columns, _marked(rows, mark) if mark else rows))
         # The row count last: a page says which rows of the answer it holds, as the note
         # on stderr does (rows 1–500 of 21594).
         count = row_count(len(rows), getattr(rows, "total", None), getattr(rows, "offset", 0))
         docs = documents(rows)
         where = f"; line numbers refer to {', '.join(docs)}" if docs else ""
-        click.echo("\n" + textwrap.fill(visible(f"{count}{where}"), max(terminal_width(), 40)))
+        echo("\n" + textwrap.fill(visible(f"{count}{where}"), max(terminal_width(), 40)))
         for note in footnotes(rows) if mark else []:
-            click.echo(textwrap.fill(visible(note), max(terminal_width(), 40)))
+            echo(textwrap.fill(visible(note), max(terminal_width(), 40)))
 
 
 def _csv_cell(value: Any) -> str:

@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from kg.cli import complete
-from kg.cli.common import empty_answer, open_store
-from kg.cli.output import emit, format_option, row_count, table
+from kg.cli.common import empty_answer, format_option, open_store
+from kg.cli.output import emit, row_count, table
 
 
 @click.command("query")
