@@ -251,15 +251,23 @@ def _meetings_of(
 
 
 def _noted(store: Store, rows: Rows) -> Rows:
-    """Fill each who-met record's topics and sources from event-notes, asked once per event
-    of the page (in the who-met queries, each pair joined every topic and citation of its
-    event: 4-20x slower on a server, and Virtuoso 7 dropped citations)."""
+    """Fill each who-met or timeline record's topics and sources from event-notes, asked
+    once per event of the page (joined in who-met, each pair with every topic and citation
+    of its event, it was 4-20x slower on a server and Virtuoso 7 dropped citations; joined
+    in timeline, Oxigraph's server joined every citation of the graph first)."""
     events = [NamedNode(e) for e in sorted({r["event_iri"] for r in rows})]
-    notes = {_v(n, "event"): n for n in run_each(store, "event-notes", "event", events)}
+    topics: dict[str, set[str]] = {}
+    cites: dict[str, set[str]] = {}
+    for n in run_each(store, "event-notes", "event", events):
+        event = _v(n, "event")
+        if _v(n, "topicLabel"):
+            topics.setdefault(event, set()).add(_v(n, "topicLabel"))
+        if _v(n, "file"):
+            cites.setdefault(event, set()).add(pack(_v(n, "file"), _v(n, "line"), _v(n, "order")))
     for rec in rows:
-        note = notes.get(rec["event_iri"], {})
-        rec["topics"] = _split(_v(note, "topics"))
-        rec.update(_source_fields(note))
+        rec["topics"] = sorted(topics.get(rec["event_iri"], ()))
+        rec["sources"] = citations("|".join(cites.get(rec["event_iri"], ())))
+        rec["source"] = rec["sources"][0] if rec["sources"] else None
     return rows
 
 
@@ -542,7 +550,7 @@ def timeline(
         keys = _keys(run(store, "events-of", entity=entity.iri), "event")
         if len(keys) <= query.MANY_KEYS:
             rows = sorted(run_each(store, "timeline", "event", keys, params), key=timeline_key)
-            return _cut(rows, offset, limit, _event)
+            return _noted(store, _cut(rows, offset, limit, _event))
     wanted = None if keys is None else set(keys)
     rows = [
         r
@@ -577,7 +585,8 @@ def _timeline_page(
     rows = sorted(
         (r for r in details if (_v(r, "event"), _v(r, "type")) in page), key=timeline_key
     )
-    return Rows(list(map(_event, rows)), len(order) if total is None else total, offset)
+    total = len(order) if total is None else total
+    return _noted(store, Rows(list(map(_event, rows)), total, offset))
 
 
 # What a fact record (an event, a role, an agreement) says, the source states in its
@@ -592,8 +601,9 @@ def _event(r: Row) -> Record:
         "date": _v(r, "date"),
         "event": _v(r, "eventLabel"),
         "type": _v(r, "typeLabel"),
-        "topics": _split(_v(r, "topics")),
-        **_source_fields(r),
+        "topics": [],  # topics and sources: filled by _noted
+        "source": None,
+        "sources": [],
         "event_iri": _v(r, "event"),
         **STATED,
     }
