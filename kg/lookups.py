@@ -417,7 +417,9 @@ def roles(
         tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
         if len(tenures) <= query.MANY_KEYS:
             rows = [r for r in run_each(store, "roles", "tenure", tenures, params) if shown(r)]
-            return _explain(store, _cut(sorted(rows, key=role_key), offset, limit, record))
+            rows.sort(key=role_key)
+            _cited(store, rows[offset : offset + limit] if limit else rows[offset:], "tenure")
+            return _explain(store, _cut(rows, offset, limit, record))
     everyone = tenure_index(store) if listed is None else listed  # a hub's own tenures
     order = in_range(everyone, start, end)
     if presumed:
@@ -432,8 +434,21 @@ def roles(
         order = [t for t in order if t.tenure in wanted]
     page = order[offset : offset + limit] if limit else order[offset:]
     keys = [NamedNode(t.tenure) for t in page]
-    rows = sorted(run_each(store, "roles", "tenure", keys, params), key=role_key)
+    rows = _cited(store, sorted(run_each(store, "roles", "tenure", keys, params), key=role_key))
     return _explain(store, Rows(list(map(record, rows)), len(order), offset))
+
+
+def _cited(store: Store, rows: list[Row], key: str = "tenure") -> list[Row]:
+    """Give each row its `sources` from evidence-of, asked once per fact (`key`) of the rows
+    shown: joined into roles as an OPTIONAL, it made Oxigraph's server join every citation of
+    the graph to a tenure bound by VALUES (0.44 s a tenure at 100k; 0.006 s without)."""
+    cites: dict[str, set[str]] = {}
+    for r in run_each(store, "evidence-of", "fact", _keys(rows, key)):
+        packed = pack(_v(r, "file"), _v(r, "line"), _v(r, "order"))
+        cites.setdefault(_v(r, "fact"), set()).add(packed)
+    for r in rows:
+        r["sources"] = Literal("|".join(sorted(cites.get(_v(r, key), ()))))
+    return rows
 
 
 def _bound(r: Row, stated: str, inferred: str, tighter: Callable[..., str]) -> tuple[str, bool]:
@@ -506,7 +521,7 @@ def _role_on(low: str, high: str, presumed: dict[str, str]) -> Callable[[Row], R
 
 def roles_of_tenures(store: Store, tenures: list[Term]) -> list[Record]:
     """roles rows of the given tenures, in roles' order (each asked for by its IRI)."""
-    rows = sorted(run_each(store, "roles", "tenure", tenures, many=-1), key=role_key)
+    rows = _cited(store, sorted(run_each(store, "roles", "tenure", tenures, many=-1), key=role_key))
     return list(_explain(store, Rows([_role(r) for r in rows])))
 
 
