@@ -1,12 +1,14 @@
 """Engines benchmark: every lookup on the embedded store, Oxigraph's server and Virtuoso.
 
 Usage: python benchmarks/engines.py [--sizes 100k,1M] [--runs 3] [--out build/bench-engines]
-                                    [--memory MB] [--timeout S] [--build LABEL=DIR ...]
+                                    [--memory MB] [--timeout S] [--slow S] [--batch N]
+                                    [--build LABEL=DIR ...] [--oxigraph-load] [--progress]
 
 For each size it generates synthetic facts (benchmarks/generate.py) and builds them (or
 takes the build given with --build LABEL=DIR, read only), starts
 Oxigraph's server (`oxigraph serve`, on loopback) and a private Virtuoso
-(scripts/virtuoso.py, --memory MB of buffers), loads both with `kg push` (timed), then
+(scripts/virtuoso.py, --memory MB of buffers), loads both with `kg push` (timed; Virtuoso's
+in batches of --batch triples; --oxigraph-load fills Oxigraph's with `oxigraph load`), then
 times each lookup as a whole `kg` process through each, after one untimed round (the
 server has planned a query of each kind, the store's files are in the page cache): medians
 of --runs runs (min–max). It also compares each lookup's JSON answer with the embedded
