@@ -288,9 +288,11 @@ def bench(
             slug = "".join(c if c.isalnum() else "-" for c in title).strip("-")
             for name, answer in answers.items():
                 (answers_dir / f"{slug}.{name}.json").write_text(answer, encoding="utf-8")
-            missing = [n for n in servers if not answers[n].startswith("[") and
+            missing = [n for n in stores if not answers[n].startswith("[") and
                        not answers[n].startswith("{")]  # fmt: skip
             differs = [n for n in servers if n not in missing and answers[n] != answers["embedded"]]
+            if "embedded" in missing:  # nothing to compare with
+                differs = []
             verdict = "; ".join(
                 part
                 for part in (
