@@ -1,25 +1,33 @@
 """Engines benchmark: every lookup on the embedded store, Oxigraph's server and Virtuoso.
 
 Usage: python benchmarks/engines.py [--sizes 100k,1M] [--runs 3] [--out build/bench-engines]
-                                    [--memory MB] [--timeout S]
+                                    [--memory MB] [--timeout S] [--slow S] [--batch N]
+                                    [--build LABEL=DIR ...] [--oxigraph-load] [--progress]
 
-For each size it generates synthetic facts (benchmarks/generate.py), builds them, starts
+For each size it generates synthetic facts (benchmarks/generate.py) and builds them (or
+takes the build given with --build LABEL=DIR, read only), starts
 Oxigraph's server (`oxigraph serve`, on loopback) and a private Virtuoso
-(scripts/virtuoso.py, --memory MB of buffers), loads both with `kg push` (timed), then
+(scripts/virtuoso.py, --memory MB of buffers), loads both with `kg push` (timed; Virtuoso's
+in batches of --batch triples; --oxigraph-load fills Oxigraph's with `oxigraph load`), then
 times each lookup as a whole `kg` process through each, after one untimed round (the
 server has planned a query of each kind, the store's files are in the page cache): medians
 of --runs runs (min–max). It also compares each lookup's JSON answer with the embedded
 store's and says where one differs. The sizes are benchmarks/scale.py's (10k, 100k, 1M,
 5M: for 5M give Virtuoso more memory, e.g. --memory 4096). A lookup over --timeout seconds
-is cut and shown as such. Progress goes to a terminal only; the table is written to
-OUT/engines.md after each size and printed at the end. The servers' folders are removed
-when done (the facts and build are kept for a rerun). Nothing is asserted.
+is cut and recorded as such ("> S"), a measured result: Oxigraph's server is started with
+the same timeout for each query; Virtuoso, which has no such setting that does not cut
+answers short silently, is restarted after a cut (a cut client leaves its query running,
+which would slow every later lookup). A lookup cut in the warm-up round is not run again;
+one whose first timed run takes over --slow seconds runs once. Each lookup's JSON answers
+are kept in OUT/answers-LABEL/ for a diff. Progress goes to a terminal only; the table
+(with the load average after each row) is written to OUT/engines.md after each size and
+printed at the end. The servers' folders are removed when done (the facts and build are
+kept for a rerun). Nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import shutil
 import signal
@@ -34,7 +42,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from generate import generate  # noqa: E402
-from scale import SIZES, say  # noqa: E402
+from scale import SIZES  # noqa: E402
+
+VERBOSE = False  # --progress: progress lines even when stderr is no terminal (a log)
+
+
+def say(text: str) -> None:
+    if VERBOSE or sys.stderr.isatty():
+        sys.stderr.write(f"{time.strftime('%H:%M:%S')} {text}\n")
+        sys.stderr.flush()
 
 GRAPH = "https://example.org/graphs/kg"
 PERSON, OTHER, STATE = "Person 1 Surname1", "Person 2 Surname2", "State 1"
@@ -62,6 +78,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def load() -> str:
+    with open("/proc/loadavg") as f:
+        return f.read().split()[0]
+
+
 def timed(cmd: list[str], timeout: float) -> tuple[float | None, str]:
     """Run a command; return its wall seconds (None: over timeout) and its stdout."""
     start = time.perf_counter()
@@ -86,7 +107,7 @@ def med(xs: list[float | None], timeout: float) -> str:
 class Oxigraph:
     """`oxigraph serve` on a free loopback port, its store in a folder of its own."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, timeout: float, preload: Path | None = None) -> None:
         exe = shutil.which("oxigraph")
         if exe is None:
             raise SystemExit("the oxigraph server is missing: pip install oxigraph")
@@ -94,11 +115,22 @@ class Oxigraph:
         folder.mkdir(parents=True)
         port = free_port()
         self.folder = folder
+        self.loaded: float | None = None
+        if preload is not None:  # the bulk loader, timed, instead of kg push (see --oxigraph-load)
+            start = time.perf_counter()
+            subprocess.run(
+                [exe, "load", "--location", str(folder), "--file", str(preload),
+                 "--graph", GRAPH],
+                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            self.loaded = time.perf_counter() - start
+        # The server stops a query at the timeout itself: a cut lookup leaves no work behind.
         self.proc = subprocess.Popen(
-            [exe, "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}"],
+            [exe, "serve", "--location", str(folder), "--bind", f"127.0.0.1:{port}",
+             "--timeout-s", str(max(1, round(timeout)))],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )
+        )  # fmt: skip
         self.endpoint = f"http://127.0.0.1:{port}/query"
         self.store = f"http://127.0.0.1:{port}/store"
         deadline = time.monotonic() + 60
@@ -110,6 +142,9 @@ class Oxigraph:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit("oxigraph serve did not start") from None
                 time.sleep(0.1)
+
+    def after_cut(self) -> None:
+        """Nothing to do: the server cut the query itself (--timeout-s)."""
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -130,17 +165,25 @@ class Virtuoso:
             subprocess.run([*script, "stop", str(folder)], check=False, capture_output=True)
             if (folder / ".kg-virtuoso").is_file():
                 shutil.rmtree(folder)
+        self.script, self.folder, self.memory = script, folder, memory
+        self.start()
+
+    def start(self) -> None:
         proc = subprocess.run(
-            [*script, "start", str(folder), "--memory", str(memory)],
+            [*self.script, "start", str(self.folder), "--memory", str(self.memory)],
             capture_output=True,
             text=True,
             check=False,
         )
         if proc.returncode != 0:
             raise SystemExit(proc.stderr.strip())
-        where = json.loads((folder / "endpoint.json").read_text())
-        self.script, self.folder = script, folder
+        where = json.loads((self.folder / "endpoint.json").read_text())
         self.endpoint, self.store = where["endpoint"], where["store"]
+
+    def after_cut(self) -> None:
+        """Restart: the cut query would run on, slowing every later lookup (the graph stays)."""
+        subprocess.run([*self.script, "stop", str(self.folder)], check=False, capture_output=True)
+        self.start()
 
     def stop(self) -> None:
         subprocess.run([*self.script, "stop", str(self.folder)], check=False, capture_output=True)
@@ -148,11 +191,14 @@ class Virtuoso:
             shutil.rmtree(self.folder)
 
 
-def bench(label: str, runs: int, out: Path, memory: int, timeout: float) -> list[tuple[str, ...]]:
+def bench(
+    label: str, args: argparse.Namespace, given: Path | None
+) -> list[tuple[str, ...]]:
+    out, runs, timeout = args.out, args.runs, args.timeout
     triples = SIZES[label]
     data = out / f"data-{label}"
     kg = [sys.executable, "-m", "kg"]
-    build = data / "build"
+    build = given or data / "build"
     if not (build / "kg.ttl").is_file():
         shutil.rmtree(data, ignore_errors=True)
         say(f"[{label}] generating and building facts …")
@@ -167,57 +213,95 @@ def bench(label: str, runs: int, out: Path, memory: int, timeout: float) -> list
         check=True,
     )
     n_triples = int(count.stdout.decode().split()[-1])
-    rows: list[tuple[str, ...]] = [("triples", f"{n_triples:,}", "", "", "")]
+    rows: list[tuple[str, ...]] = [("triples", f"{n_triples:,}", "", "", "", "")]
+    answers_dir = out / f"answers-{label}"
+    answers_dir.mkdir(parents=True, exist_ok=True)
     servers: dict[str, Oxigraph | Virtuoso] = {}
     try:
         say(f"[{label}] starting Oxigraph's server and Virtuoso …")
-        servers["oxigraph"] = Oxigraph(out / f"oxigraph-{label}")
-        servers["virtuoso"] = Virtuoso(out / f"virtuoso-{label}", memory)
+        preload = build / "kg.ttl" if args.oxigraph_load else None
+        servers["oxigraph"] = oxigraph = Oxigraph(out / f"oxigraph-{label}", timeout, preload)
+        servers["virtuoso"] = Virtuoso(out / f"virtuoso-{label}", args.memory)
         push = {}
+        if args.oxigraph_load:
+            push["oxigraph"] = f"oxigraph load {oxigraph.loaded:.1f}"
         for name, srv in servers.items():
+            if name in push:
+                continue
             say(f"[{label}] kg push to {name} …")
+            # Virtuoso never answers one request of a million triples: in batches.
+            batch = ["--batch", str(args.batch)] if name == "virtuoso" else []
             seconds, _ = timed(
                 [*kg, "push", "--endpoint", srv.endpoint, "--store-url", srv.store,
-                 "--graph", GRAPH, "--turtle", str(build / "kg.ttl")],
+                 "--graph", GRAPH, "--turtle", str(build / "kg.ttl"), *batch],
                 timeout=3600,
             )  # fmt: skip
             push[name] = "" if seconds is None else f"{seconds:.1f}"
-        rows.append(("kg push (s)", "", push["oxigraph"], push["virtuoso"], ""))
-        where = {
-            "embedded": ["--store", str(build / "store")],
-            **{
-                name: ["--endpoint", srv.endpoint, "--graph", GRAPH, "--timeout", str(timeout)]
-                for name, srv in servers.items()
-            },
-        }
+        rows.append(("kg push (s)", "", push["oxigraph"], push["virtuoso"], "", load()))
+
+        def where(name: str) -> list[str]:
+            if name == "embedded":
+                return ["--store", str(build / "store")]
+            srv = servers[name]  # asked each time: a restarted Virtuoso has new ports
+            return ["--endpoint", srv.endpoint, "--graph", GRAPH, "--timeout", str(timeout)]
+
+        def ask(name: str, lookup: list[str]) -> tuple[float | None, str]:
+            """One whole kg process; a cut (or failed) one restarts a server that needs it."""
+            try:
+                seconds, output = timed([*kg, *where(name), *lookup, "--format", "json"],
+                                        timeout)  # fmt: skip
+            except RuntimeError as exc:
+                seconds, output = None, f"error: {exc}"
+            if seconds is None and name in servers:
+                servers[name].after_cut()
+            return seconds, output
+
+        stores = ["embedded", *servers]
         # One untimed round first: a server samples a new graph's statistics when it plans
         # its first queries (Virtuoso took 40 s over a state's who-met page right after the
-        # push, 2 s once warm), and the embedded store's files enter the page cache.
-        for title, args in LOOKUPS.items():
-            for name, store_args in where.items():
+        # push, 2 s once warm), and the embedded store's files enter the page cache. A
+        # lookup cut (or failed) here is recorded so and not run again.
+        cut: dict[tuple[str, str], str] = {}
+        for title, lookup in LOOKUPS.items():
+            for name in stores:
                 say(f"[{label}] warming up: {title} on {name} …")
-                with contextlib.suppress(RuntimeError):  # reported by the timed runs
-                    timed([*kg, *store_args, *args, "--format", "json"], timeout + 30)
-        for title, args in LOOKUPS.items():
+                seconds, output = ask(name, lookup)
+                if seconds is None:
+                    failed = output.startswith("error") and "in time" not in output
+                    cut[title, name] = "error" if failed else f"> {timeout:g}"
+        for title, lookup in LOOKUPS.items():
             cells, answers = [], {}
-            for name, store_args in where.items():
+            for name in stores:
+                if (title, name) in cut:
+                    cells.append(cut[title, name] + " (warm-up)")
+                    answers[name] = cut[title, name]
+                    continue
                 say(f"[{label}] {title} on {name} …")
                 times: list[float | None] = []
                 for _ in range(runs):
-                    try:
-                        seconds, output = timed([*kg, *store_args, *args, "--format", "json"],
-                                                timeout + 30)  # fmt: skip
-                    except RuntimeError as exc:
-                        seconds, output = None, f"error: {exc}"
+                    seconds, output = ask(name, lookup)
                     times.append(seconds)
                     answers.setdefault(name, output)
-                    if seconds is None:
-                        break  # one cut run says enough
+                    if seconds is None or seconds > args.slow:
+                        break  # one cut or slow run says enough
                 cells.append(med(times, timeout))
-            same = [n for n in servers if answers.get(n) == answers["embedded"]]
-            differs = [n for n in servers if n not in same]
-            verdict = "same" if not differs else "differs: " + ", ".join(differs)
-            rows.append((f"{title} (s)", *cells, verdict))
+            slug = "".join(c if c.isalnum() else "-" for c in title).strip("-")
+            for name, answer in answers.items():
+                (answers_dir / f"{slug}.{name}.json").write_text(answer, encoding="utf-8")
+            missing = [n for n in stores if not answers[n].startswith("[") and
+                       not answers[n].startswith("{")]  # fmt: skip
+            differs = [n for n in servers if n not in missing and answers[n] != answers["embedded"]]
+            if "embedded" in missing:  # nothing to compare with
+                differs = []
+            verdict = "; ".join(
+                part
+                for part in (
+                    "differs: " + ", ".join(differs) if differs else "",
+                    "no answer: " + ", ".join(missing) if missing else "",
+                )
+                if part
+            ) or "same"
+            rows.append((f"{title} (s)", *cells, verdict, load()))
     finally:
         for srv in servers.values():
             srv.stop()
@@ -230,14 +314,15 @@ def write_table(results: dict[str, list[tuple[str, ...]]], runs: int, out: Path)
         lines = [
             f"### {label}",
             "",
-            "| lookup | embedded | Oxigraph server | Virtuoso | JSON as embedded |",
-            "| --- | --- | --- | --- | --- |",
+            "| lookup | embedded | Oxigraph server | Virtuoso | JSON as embedded | load |",
+            "| --- | --- | --- | --- | --- | --- |",
             *(f"| {' | '.join(r)} |" for r in rows),
         ]
         parts.append("\n".join(lines))
     text = (
-        f"Whole `kg` processes, cold; medians of {runs} runs (min–max) in seconds; 2-core "
-        f"machine; python {sys.version.split()[0]}.\n\n" + "\n\n".join(parts) + "\n"
+        f"Whole `kg` processes, after one untimed round; medians of {runs} runs (min–max) in "
+        f"seconds (one run when over --slow); load: the 1-minute load average after the row; "
+        f"2-core machine; python {sys.version.split()[0]}.\n\n" + "\n\n".join(parts) + "\n"
     )
     (out / "engines.md").write_text(text, encoding="utf-8")
     return text
@@ -249,15 +334,33 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "bench-engines")
     ap.add_argument("--memory", type=int, default=1024, help="Virtuoso's buffers, MiB")
-    ap.add_argument("--timeout", type=float, default=300, help="the most one lookup may take")
+    ap.add_argument("--timeout", type=float, default=120, help="the most one lookup may take")
+    ap.add_argument("--slow", type=float, default=20, help="a lookup slower than this runs once")
+    ap.add_argument("--build", action="append", default=[], metavar="LABEL=DIR",
+                    help="use this existing build (read only) for the size LABEL")  # fmt: skip
+    ap.add_argument("--oxigraph-load", action="store_true",
+                    help="fill Oxigraph's server by `oxigraph load` (bulk) instead of kg push, "
+                    "whose one-transaction PUT holds the graph in memory (2 GB at 1M triples)")
+    ap.add_argument("--batch", type=int, default=200_000,
+                    help="kg push --batch for Virtuoso (triples a request)")
+    ap.add_argument("--progress", action="store_true", help="progress lines even when piped")
     args = ap.parse_args()
+    global VERBOSE
+    VERBOSE = args.progress
+    builds = {}
+    for item in args.build:
+        label, sep, folder = item.partition("=")
+        if not sep or label not in SIZES or not (Path(folder) / "kg.ttl").is_file():
+            ap.error(f"--build {item}: give LABEL=DIR, LABEL one of {', '.join(SIZES)}, "
+                     "DIR a kg build (with kg.ttl)")  # fmt: skip
+        builds[label] = Path(folder)
     # Stopped by a signal, it still stops the servers it started (the finally of bench).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[tuple[str, ...]]] = {}
     text = ""
     for label in (s.strip() for s in args.sizes.split(",")):
-        results[label] = bench(label, args.runs, args.out, args.memory, args.timeout)
+        results[label] = bench(label, args, builds.get(label))
         text = write_table(results, args.runs, args.out)  # kept after each size
     print(text)
 

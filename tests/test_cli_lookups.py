@@ -142,6 +142,39 @@ def test_messages_and_invitations_are_not_meetings(kg: Any) -> None:
     assert by_label == messages
 
 
+EVERY_CITATION = """
+PREFIX kg: <https://w3id.org/kg/ont#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?event ?file ?line ?topic WHERE {
+  ?event kg:participation ?p .
+  { ?event kg:evidence ?c . ?c kg:line ?line ; kg:citedSource/kg:file ?file }
+  UNION { ?event kg:topic/skos:prefLabel ?topic }
+}
+"""
+
+
+def test_who_met_rows_carry_every_citation_and_topic_of_their_event(kg: Any) -> None:
+    # Asked apart from the pairs (event-notes): each row has all its event's lines and topics,
+    # the embassy handover its three (lines 7, 5 and 34), not one fewer (Virtuoso once lost
+    # a citation from the joined query).
+    answer = as_json(kg("query", "-", "--format", "json", input=EVERY_CITATION))
+    lines: dict[str, set[tuple[str, int]]] = {}
+    topics: dict[str, set[str]] = {}
+    for b in answer["results"]["bindings"]:
+        event = b["event"]["value"]
+        if "file" in b:
+            lines.setdefault(event, set()).add((b["file"]["value"], int(b["line"]["value"])))
+        if "topic" in b:
+            topics.setdefault(event, set()).add(b["topic"]["value"])
+    rows = as_json(kg("who-met", "--kind", "any", "--format", "json"))
+    assert max(len(r["sources"]) for r in rows) == 3
+    for r in rows:
+        got = {(c["document"], c["line"]) for c in r["sources"]}
+        assert got == lines[r["event_iri"]], r["event"]
+        assert set(r["topics"]) == topics.get(r["event_iri"], set()), r["event"]
+        assert r["source"] == r["sources"][0]
+
+
 def test_who_met_rows_carry_their_kind(kg: Any) -> None:
     rows = as_json(kg("who-met", "--kind", "any", "--format", "json"))
     kinds = {(r["date"], r["kind"]) for r in rows}

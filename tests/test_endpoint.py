@@ -317,6 +317,35 @@ def test_push_replaces_the_graph(pushed: str, shipped_build: Path) -> None:
     assert count.stdout.split()[-1] == local.stdout.split()[-1]
 
 
+def test_push_in_batches(pushed: str, tmp_path: Path) -> None:
+    # --batch 3: a PUT, then POSTs; the blank node's three triples all go in the first
+    # request, where it is one node (split across requests it would become several).
+    graph = "https://example.org/graphs/batched"
+    ttl = tmp_path / "kg.ttl"
+    ttl.write_text(
+        "@prefix ex: <https://example.org/> .\n"
+        + "".join(f"ex:s{i} ex:p {i} .\n" for i in range(10))
+        + "ex:s0 ex:q [ ex:r 1 ; ex:r 2 ] .\n"
+    )
+
+    def push() -> Result:
+        args = ["push", "--endpoint", pushed, "--graph", graph, "--turtle", str(ttl)]
+        return CliRunner().invoke(main, [*args, "--batch", "3"])
+
+    def ask(query: str) -> list[str]:
+        args = ["--endpoint", pushed, "--graph", graph, "query", "-", "--format", "csv"]
+        result = CliRunner().invoke(main, args, input=query)
+        assert result.exit_code == 0, result.output
+        return result.stdout.split()[1:]
+
+    for _ in range(2):  # the second push replaces the first's triples, not adds to them
+        assert push().exit_code == 0
+        assert ask("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }") == ["13"]
+    assert ask(
+        "PREFIX ex: <https://example.org/> SELECT ?v WHERE { ex:s0 ex:q ?b . ?b ex:r ?v } ORDER BY ?v"
+    ) == ["1", "2"]
+
+
 # ---------------------------------------------------------------------------- failures
 def _closed_port() -> int:
     with socket.socket() as s:

@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kg.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_build
 from tests.test_endpoint import GRAPH, LOOKUPS
 
 pytestmark = pytest.mark.slow
@@ -132,6 +132,61 @@ def test_lookups_agree_with_the_embedded_store(
     assert remote.exit_code == 0, remote.output
     assert json.loads(embedded.stdout), "an empty answer proves nothing"
     assert json.loads(remote.stdout) == json.loads(embedded.stdout)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """benchmarks/generate.py's facts of about 20,000 triples, built and pushed into a
+    Virtuoso of their own; yields its endpoint and the build."""
+    if shutil.which("virtuoso-t") is None:
+        pytest.skip(MISSING)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from generate import generate
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    data = tmp_path_factory.mktemp("synthetic")
+    generate(20_000, data)
+    built = run_build(data, data / "build")
+    assert built.exit_code == 0, built.output
+    folder = data / "virtuoso"
+    started = script("start", folder)
+    try:
+        assert started.returncode == 0, started.stderr
+        where = info(folder)
+        pushed = CliRunner().invoke(
+            main,
+            ["push", "--endpoint", where["endpoint"], "--store-url", where["store"],
+             "--graph", GRAPH, "--turtle", str(data / "build" / "kg.ttl")],
+        )  # fmt: skip
+        assert pushed.exit_code == 0, pushed.output
+        yield where["endpoint"], data / "build"
+    finally:
+        script("stop", folder)
+
+
+# The engines benchmark's lookups whose answers Virtuoso got wrong (a citation short on
+# who-met rows of meetings cited twice) or that take its paged paths.
+SYNTHETIC = [
+    ["who-met", "--topic", "energy", "--limit", "50"],
+    ["who-met", "--topic", "energy", "--offset", "200", "--limit", "50"],
+    ["who-met", "--person", "Person 1 Surname1"],
+    ["who-met", "--person", "State 1", "--limit", "50"],
+    ["timeline", "State 1", "--limit", "50"],
+]
+
+
+@pytest.mark.parametrize("args", SYNTHETIC, ids=[" ".join(a) for a in SYNTHETIC])
+def test_synthetic_lookups_agree(synthetic: tuple[str, Path], args: list[str]) -> None:
+    endpoint, build = synthetic
+    embedded, remote = both(endpoint, build, *args, "--format", "json")
+    assert embedded.exit_code == 0, embedded.output
+    assert remote.exit_code == 0, remote.output
+    rows = json.loads(embedded.stdout)
+    assert rows, "an empty answer proves nothing"
+    if args[0] == "who-met":  # rows whose event is cited more than once: the case once lost
+        assert any(len(r["sources"]) > 1 for r in rows)
+    assert json.loads(remote.stdout) == rows
 
 
 def test_a_wrong_name_fails_alike(pushed: str, shipped_build: Path) -> None:

@@ -148,13 +148,24 @@ def serve_cmd(
     show_default=True,
     help="The built graph to send.",
 )
-def push_cmd(endpoint: str, store_url: str | None, graph: str | None, turtle: Path) -> None:
+@click.option(
+    "--batch",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="Send at most N triples a request (a PUT, then POSTs: not atomic; 0: one PUT). "
+    "Virtuoso 7 needs it for graphs of a million triples or more (200000 works).",
+)
+def push_cmd(
+    endpoint: str, store_url: str | None, graph: str | None, turtle: Path, batch: int
+) -> None:
     """Load the built graph into a SPARQL 1.1 server, replacing the target graph.
 
     Sends build/kg.ttl (as N-Triples) with one Graph Store Protocol PUT, which replaces
     the graph in one step (atomically where the server's store is transactional, as
     Oxigraph's is). Then query it with `kg --endpoint URL [--graph IRI] …`. Virtuoso has
-    no writable default graph: give --graph, and --store-url …/sparql-graph-crud.
+    no writable default graph: give --graph, and --store-url …/sparql-graph-crud; from a
+    million triples on, --batch 200000 (one request that large never returns).
 
     Example: kg push --endpoint http://127.0.0.1:7878/query --graph https://example.org/kg
     """
@@ -178,7 +189,9 @@ def push_cmd(endpoint: str, store_url: str | None, graph: str | None, turtle: Pa
         bar.update(done, "(sent; the server is loading it)" if done >= bar.total else None)
 
     try:
-        sent = push(turtle, target, graph, progress=sent_so_far if bar.enabled else None)
+        sent = push(
+            turtle, target, graph, progress=sent_so_far if bar.enabled else None, batch=batch
+        )
     finally:
         bar.close()
     click.echo(
