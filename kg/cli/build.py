@@ -59,6 +59,14 @@ import click
     "--timings", is_flag=True, help="Also print how long each stage took, and what was reused."
 )
 @click.option(
+    "--memory",
+    metavar="SIZE",
+    callback=lambda _ctx, _param, value: _check_memory(value),
+    help="Memory the build's buffers may hold (the sort for kg.ttl, the records converted at "
+    "once), e.g. 512M or 2G (default: $KG_BUILD_MEMORY, else 1G). The checked facts are held "
+    "on top of it.",
+)
+@click.option(
     "--max-errors",
     type=click.IntRange(min=0),
     default=200,
@@ -73,6 +81,7 @@ def build_cmd(
     base_iri: str,
     full: bool,
     timings: bool,
+    memory: int,
     max_errors: int,
 ) -> None:
     """Build the knowledge graph from curated facts.
@@ -106,6 +115,7 @@ def build_cmd(
             schema_files=list(schema_files),
             base_iri=base_iri,
             full=full,
+            memory=memory,
         )
     except FactsError as exc:
         errors = [d for d in exc.diagnostics if d.severity == "error"]
@@ -141,3 +151,13 @@ def _check_base(value: str) -> str:
     if problem is not None:
         raise click.BadParameter(f"{value!r}: {problem}", param_hint="'--base-iri'")
     return value
+
+
+def _check_memory(value: str | None) -> int:
+    """A usage error (exit 2) for a --memory (or $KG_BUILD_MEMORY) that is not a size."""
+    from kg.streaming import memory_setting
+
+    try:
+        return memory_setting(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--memory'") from None
