@@ -388,6 +388,7 @@ def _to_store(
     from kg.prefixes import PREFIXES
     from kg.streaming import fits_in_memory, load_bulk
 
+    _slim(facts)
     void = PREFIXES["void"]
     dataset = ox.NamedNode(base)
     head = [
@@ -474,6 +475,18 @@ def _to_store(
         load_bulk(store, spool, memory)
     spool.unlink()
     return store, origins, names, delta
+
+
+def _slim(facts: Facts) -> None:
+    """Let go of the parsed YAML the checked records were read from, but for the lines of
+    their fields (Record.line_of): converting reads only the checked values, and the YAML
+    trees were half the memory of the checked facts (20 MB, 11 without, at 100k triples)."""
+    from kg.facts.yamlload import LDict
+
+    for rec in facts.records.values():
+        slim = LDict()
+        slim.line, slim.lines = rec.raw.line, rec.raw.lines
+        rec.raw = slim
 
 
 # A run of records converted at once: the memory setting / RUN_BYTES records (a record's
