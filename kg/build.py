@@ -256,12 +256,34 @@ CONCATENATED = {"sources", "topics", "trails", "alts", "attested", "relateds"}
 PYSHACL_LIMIT = 50_000
 
 
+# The stages a build says it starts, each with its share of a full build's time (measured at
+# a million triples: reading 6%, converting with the rules and keys 30%, validating 23%,
+# serialising with the aggregates 38%), for an estimate of the time left.
+STAGES = {
+    "reading and checking facts": 0.06,
+    "converting to RDF": 0.30,
+    "validating against the shapes": 0.23,
+    "serialising": 0.38,
+    "writing the store": 0.03,
+}
+
+
+def stage_share(stage: str, within: float = 0.0) -> float:
+    """About how much of a full build is done when a stage is `within` (0 to 1) done."""
+    before = 0.0
+    for name, share in STAGES.items():
+        if name == stage:
+            return before + share * min(max(within, 0.0), 1.0)
+        before += share
+    return before
+
+
 def build(
     facts_dir: Path,
     build_dir: Path,
     source_dirs: list[Path] | None = None,
     validator: str = "auto",
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str, float], None] | None = None,
     schema_files: list[Path] | None = None,
     base_iri: str = DEFAULT_BASE,
     full: bool = False,
@@ -271,7 +293,8 @@ def build(
     """Build the knowledge graph; raise FactsError (every problem) or BuildBusy.
 
     validator: "pyshacl", "sparql" or "auto" (pySHACL up to PYSHACL_LIMIT triples).
-    progress: called with the name of each stage as it starts.
+    progress: called with the name of each stage as it starts (and as a long one goes
+    on), and about how much of the build is done by then (0 to 1: stage_share).
     schema_files: schema files whose kinds are added to ontology/records.yaml's.
     base_iri: the entities' IRIs are <base_iri>id/<kind>/<slug> (see check_base_iri).
     full: build everything even when the inputs are those of the live generation (which
@@ -365,6 +388,7 @@ def _to_store(
     folder: Path,
     memory: int,
     workers: int = 1,
+    tick: Callable[[float], None] | None = None,
 ) -> tuple[Any, dict[str, Origin], dict[str, str], Delta]:
     """Convert checked facts to RDF in a store, beside the ontology and topics, with the
     entities' IRIs under <base>id/ and that id space said in VoID (void:uriSpace), where
@@ -379,6 +403,7 @@ def _to_store(
     into the store: in memory if it fits the memory setting (kg.streaming.fits_in_memory),
     else on disk (folder/work), loaded in bulk a piece at a time, so the graph is never
     held in memory. Rules, search keys, validation and sorting all run on this store.
+    tick: told the share of the runs converted, as they are.
     """
     import pyoxigraph as ox
 
@@ -453,7 +478,9 @@ def _to_store(
                 out.write(rdf.ntriples)
                 origins.update(rdf.origins)
                 done(rel, rdf)
-        for rel, part in convert_runs(onto.schema, facts, runs, space, workers):
+        for n, (rel, part) in enumerate(convert_runs(onto.schema, facts, runs, space, workers)):
+            if tick is not None:
+                tick((n + 1) / len(runs))
             out.write(part.ntriples)
             origins.update(part.origins)
             sizes[rel] = sizes.get(rel, 0) + len(part.ntriples)
@@ -536,7 +563,7 @@ def _build(
     build_dir: Path,
     source_dirs: list[Path] | None,
     validator: str,
-    progress: Callable[[str], None] | None,
+    progress: Callable[[str, float], None] | None,
     schema_files: list[Path],
     base: str,
     full: bool,
@@ -623,7 +650,7 @@ def _build_all(
     build_dir: Path,
     sources: list[Path],
     validator: str,
-    progress: Callable[[str], None] | None,
+    progress: Callable[[str, float], None] | None,
     schema_files: list[Path],
     base: str,
     inputs: Inputs,
@@ -643,9 +670,9 @@ def _build_all(
     from kg.incremental import SUMMARY, State, keep_state, summary
     from kg.publish import STORE_LINK, live_generation, new_staging, staged
 
-    def say(stage: str) -> None:
+    def say(stage: str, within: float = 0.0) -> None:
         if progress is not None:
-            progress(stage)
+            progress(stage, stage_share(stage, within))
 
     timings: dict[str, float] = {}
     with _timed(timings, "load ontology"):
@@ -671,7 +698,8 @@ def _build_all(
         # The store is made on disk in the staging folder (see _to_store).
         work = new_staging(build_dir)
         store, origins, names, delta = _to_store(
-            onto, facts, base, digests, cache, state, work, memory, workers
+            onto, facts, base, digests, cache, state, work, memory, workers,
+            lambda done: say("converting to RDF", done),
         )
         fact_warnings, probes = facts.warnings, facts.probes
         del facts  # the store has them now (see _to_store)

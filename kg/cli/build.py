@@ -99,11 +99,14 @@ def build_cmd(
     """
     from kg.build import build
     from kg.diagnostics import FactsError
+    from kg.progress import Progress
 
-    def progress(stage: str) -> None:
-        # On a terminal only: piped output stays the summary alone.
-        if sys.stderr.isatty():
-            click.echo(f"… {stage}", err=True)
+    # On a terminal only (one line, redrawn, with the time left): piped output stays the
+    # summary alone.
+    bar = Progress(1.0, "kg build:")
+
+    def progress(stage: str, done: float) -> None:
+        bar.update(done, stage)
 
     # Every problem in the facts, each with its file:line (other errors: see KgGroup).
     try:
@@ -117,7 +120,10 @@ def build_cmd(
             full=full,
             memory=memory,
         )
-    except FactsError as exc:
+    except BaseException as exc:
+        bar.close()  # the line goes before any message
+        if not isinstance(exc, FactsError):
+            raise
         errors = [d for d in exc.diagnostics if d.severity == "error"]
         shown = exc.diagnostics if not max_errors else exc.diagnostics[:max_errors]
         for diag in shown:
@@ -130,6 +136,7 @@ def build_cmd(
             )
         click.echo(f"build failed: {len(errors)} error(s); {build_dir}/ left as it was", err=True)
         sys.exit(exc.exit_code)
+    bar.close()
     for diag in result.warnings:
         click.echo(str(diag), err=True)
     click.echo(f"built {result.turtle} and {result.store}: {result.triples} triples")
