@@ -300,8 +300,9 @@ def build(
     full: build everything even when the inputs are those of the live generation (which
     otherwise is kept, and its summary and warnings returned: see kg.incremental).
     memory: bytes the build's buffers may hold (kg.streaming.memory_setting: default
-    $KG_BUILD_MEMORY, else 1 GiB): the sort for the Turtle, the runs of records converted
-    at once. workers: processes converting facts (default: up to 2, the cores there are).
+    $KG_BUILD_MEMORY, else a quarter of the machine's): the store while it is built (else
+    on disk), the sort for the Turtle, the runs of records converted at once.
+    workers: processes converting facts (default: up to 2, the cores there are).
     """
     from kg.streaming import memory_setting
 

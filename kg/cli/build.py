@@ -63,8 +63,9 @@ import click
     metavar="SIZE",
     callback=lambda _ctx, _param, value: _check_memory(value),
     help="Memory the build's buffers may hold (the sort for kg.ttl, the records converted at "
-    "once), e.g. 512M or 2G (default: $KG_BUILD_MEMORY, else 1G). The checked facts are held "
-    "on top of it.",
+    "once), e.g. 512M or 2G (default: $KG_BUILD_MEMORY, else a quarter of the machine's, at "
+    "least 1G). A graph whose store fits is built in memory, a bigger one on disk (slower). "
+    "The checked facts are held on top of it.",
 )
 @click.option(
     "--max-errors",
