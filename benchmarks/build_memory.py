@@ -9,8 +9,9 @@ folder under DATA_DIR, then loads the kg.ttl that build wrote (the same triples)
 `oxigraph load` (the limit: Oxigraph's own bulk loader, no checks, no Turtle, no
 aggregates). Each line: wall seconds, CPU seconds (user+sys of the process and its
 children), the largest resident set of any one process (ru_maxrss), and the peak of the
-sum over the process tree (sampled every 0.2 s: the conversion workers are separate
-processes), with the load average when it started. It prints figures, asserts nothing.
+proportional set size summed over the process tree (sampled every 0.2 s: the conversion
+workers are separate processes, sharing the parent's pages), with the load average when
+it started. It prints figures, asserts nothing.
 """
 
 from __future__ import annotations
@@ -42,13 +43,17 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
-def _rss(pid: int) -> int:
-    """Resident bytes of a process (0 if gone)."""
+def _pss(pid: int) -> int:
+    """Proportional resident bytes of a process (0 if gone): pages shared with the
+    forked conversion workers count once over the tree, not once in each."""
     try:
-        with open(f"/proc/{pid}/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
     except (OSError, IndexError, ValueError):
-        return 0
+        pass
+    return 0
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> dict:
@@ -64,7 +69,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
     def sample() -> None:
         nonlocal peak
         while not done.wait(0.2):
-            peak = max(peak, sum(_rss(p) for p in _tree(proc.pid)))
+            peak = max(peak, sum(_pss(p) for p in _tree(proc.pid)))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
