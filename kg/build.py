@@ -433,7 +433,7 @@ def _to_store(
     whole = memory // 4
     cached: dict[str, FileRDF | None] = {}
     runs: list[Run] = []
-    per_run = max(RUN_LEAST, memory // RUN_BYTES)
+    per_run = min(max(RUN_LEAST, memory // RUN_BYTES), RUN_MOST)
     for rel, records in by_file.items():
         names[rel] = cache.name(rel, digests[rel])
         rdf = cached[rel] = cache.converted(rel, digests[rel])
@@ -517,11 +517,14 @@ def _slim(facts: Facts) -> None:
         rec.raw = slim
 
 
-# A run of records converted at once: the memory setting / RUN_BYTES records (a record's
-# RDF as rdflib terms, with its N-Triples, took about 12 KiB at a million triples; a few
-# runs are in hand at once), and at least RUN_LEAST.
-RUN_BYTES = 64 << 10
+# A run of records converted at once: the memory setting / RUN_BYTES records, at least
+# RUN_LEAST and at most RUN_MOST. A record's RDF as rdflib terms, pickled back from a
+# worker, is some tens of KiB and a few runs are in hand at once (two workers', the one
+# waiting, the one written): with runs of a 32nd of a 6 GiB setting, two runs of 75k
+# records made the 5M build's conversion its peak.
+RUN_BYTES = 640 << 10
 RUN_LEAST = 256
+RUN_MOST = 4000
 
 
 def _validate(
