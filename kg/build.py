@@ -302,7 +302,7 @@ def build(
     memory: bytes the build's buffers may hold (kg.streaming.memory_setting: default
     $KG_BUILD_MEMORY, else a quarter of the machine's): the store while it is built (else
     on disk), the sort for the Turtle, the runs of records converted at once.
-    workers: processes converting facts (default: up to 2, the cores there are).
+    workers: processes converting facts (default 1: see below).
     """
     from kg.streaming import memory_setting
 
@@ -312,7 +312,10 @@ def build(
     if memory is None:
         memory = memory_setting()
     if workers is None:
-        workers = min(2, os.cpu_count() or 1)
+        # Two forked workers did not pay at 1M (conversion 12.2-13.0 s wall vs 12.6-12.8 s
+        # alone, 2 s more CPU: pickling each run's RDF and origins back costs what the
+        # second core saves) and cost memory (pages of the facts copied): one, by default.
+        workers = 1
     import gc
 
     # A build makes millions of small objects (YAML nodes, records, terms) and no garbage
