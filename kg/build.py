@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -142,12 +143,13 @@ def apply_rules(store: Any, rules_dir: Path, space: str) -> list[Any]:
                 node, ox.NamedNode(str(SKOS.definition)), ox.Literal(rule.means, language="en")
             ),
         ]
-        store.extend(own)
+        # In bulk: on the store on disk a transaction would hold every write in memory.
+        store.bulk_extend(own)
         new = [
             ox.Quad(t.subject, t.predicate, t.object)
             for t in store.query(with_values(rule.text, ["rule"], [[node]]))
         ]
-        store.extend(new)
+        store.bulk_extend(new)
         added += own + new
     return added
 
@@ -261,28 +263,66 @@ CONCATENATED = {"sources", "topics", "trails", "alts", "attested", "relateds"}
 PYSHACL_LIMIT = 50_000
 
 
+# The stages a build says it starts, each with its share of a full build's time (measured at
+# a million triples: reading 6%, converting with the rules and keys 30%, validating 23%,
+# serialising with the aggregates 38%), for an estimate of the time left.
+STAGES = {
+    "reading and checking facts": 0.06,
+    "converting to RDF": 0.30,
+    "validating against the shapes": 0.23,
+    "serialising": 0.38,
+    "writing the store": 0.03,
+}
+
+
+def stage_share(stage: str, within: float = 0.0) -> float:
+    """About how much of a full build is done when a stage is `within` (0 to 1) done."""
+    before = 0.0
+    for name, share in STAGES.items():
+        if name == stage:
+            return before + share * min(max(within, 0.0), 1.0)
+        before += share
+    return before
+
+
 def build(
     facts_dir: Path,
     build_dir: Path,
     source_dirs: list[Path] | None = None,
     validator: str = "auto",
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str, float], None] | None = None,
     schema_files: list[Path] | None = None,
     base_iri: str = DEFAULT_BASE,
     full: bool = False,
+    memory: int | None = None,
+    workers: int | None = None,
 ) -> BuildResult:
     """Build the knowledge graph; raise FactsError (every problem) or BuildBusy.
 
     validator: "pyshacl", "sparql" or "auto" (pySHACL up to PYSHACL_LIMIT triples).
-    progress: called with the name of each stage as it starts.
+    progress: called with the name of each stage as it starts (and as a long one goes
+    on), and about how much of the build is done by then (0 to 1: stage_share).
     schema_files: schema files whose kinds are added to ontology/records.yaml's.
     base_iri: the entities' IRIs are <base_iri>id/<kind>/<slug> (see check_base_iri).
     full: build everything even when the inputs are those of the live generation (which
     otherwise is kept, and its summary and warnings returned: see kg.incremental).
+    memory: bytes the build's buffers may hold (kg.streaming.memory_setting: default
+    $KG_BUILD_MEMORY, else a quarter of the machine's): the store while it is built (else
+    on disk), the sort for the Turtle, the runs of records converted at once.
+    workers: processes converting facts (default 1: see below).
     """
+    from kg.streaming import memory_setting
+
     problem = check_base_iri(base_iri)
     if problem is not None:
         raise ValueError(f"--base-iri {base_iri!r}: {problem}")
+    if memory is None:
+        memory = memory_setting()
+    if workers is None:
+        # Two forked workers did not pay at 1M (conversion 12.2-13.0 s wall vs 12.6-12.8 s
+        # alone, 2 s more CPU: pickling each run's RDF and origins back costs what the
+        # second core saves) and cost memory (pages of the facts copied): one, by default.
+        workers = 1
     import gc
 
     # A build makes millions of small objects (YAML nodes, records, terms) and no garbage
@@ -301,6 +341,8 @@ def build(
             schema_files or [],
             base_iri,
             full,
+            memory,
+            workers,
         )
     finally:
         if enabled:
@@ -354,35 +396,41 @@ def _to_store(
     digests: dict[str, str],
     cache: BuildCache,
     state: State | None,
+    folder: Path,
+    memory: int,
+    workers: int = 1,
+    tick: Callable[[float], None] | None = None,
 ) -> tuple[Any, dict[str, Origin], dict[str, str], Delta]:
-    """Convert checked facts to RDF in an in-memory store, beside the ontology and topics,
-    with the entities' IRIs under <base>id/ and that id space said in VoID (void:uriSpace),
-    where the lookups and any SPARQL client read it.
+    """Convert checked facts to RDF in a store, beside the ontology and topics, with the
+    entities' IRIs under <base>id/ and that id space said in VoID (void:uriSpace), where
+    the lookups and any SPARQL client read it.
 
     Each facts file is converted on its own (digests: of the bytes its records were read
-    from); the cache gives the RDF of a file whose bytes, and the kinds and labels of the
-    records it names, are those of an earlier build (kg.convert.deps_hold), and keeps
-    the rest; it returns which entry holds each file's RDF and, against the live
-    generation's (state), what changed. Rules, search keys, validation and sorting all run
-    on this store. The RDF
-    made here is freed on return (the store has it): with the store written alongside
-    validation, the Python copies took the peak at 1M triples from 1.89 to 2.09 GiB.
+    from), in runs of records (RUN_BYTES of the memory setting each; `workers` processes
+    convert runs at once); the cache gives the RDF of a file whose bytes, and the kinds and
+    labels of the records it names, are those of an earlier build (kg.convert.deps_hold),
+    and keeps the rest; it returns which entry holds each file's RDF and, against the live
+    generation's (state), what changed. The RDF goes to a spool file as it is made, then
+    into the store: in memory if it fits the memory setting (kg.streaming.fits_in_memory),
+    else on disk (folder/work), loaded in bulk a piece at a time, so the graph is never
+    held in memory. Rules, search keys, validation and sorting all run on this store.
+    tick: told the share of the runs converted, as they are.
     """
     import pyoxigraph as ox
 
-    from kg.convert import convert_file, deps_hold
+    from kg.convert import FileRDF, Run, convert_runs, deps_hold, merge
     from kg.incremental import Delta
     from kg.namespaces import RDF
     from kg.prefixes import PREFIXES
+    from kg.streaming import fits_in_memory, load_bulk
 
-    store = ox.Store()
+    _slim(facts)
     void = PREFIXES["void"]
     dataset = ox.NamedNode(base)
-    store.add(ox.Quad(dataset, ox.NamedNode(str(RDF.type)), ox.NamedNode(void + "Dataset")))
-    store.add(ox.Quad(dataset, ox.NamedNode(void + "uriSpace"), ox.Literal(base + "id/")))
-    nt = ox.RdfFormat.N_TRIPLES
-    store.load(onto.ontology.serialize(format="nt", encoding="utf-8"), format=nt)
-    store.load(onto.topics.serialize(format="nt", encoding="utf-8"), format=nt)
+    head = [
+        ox.Quad(dataset, ox.NamedNode(str(RDF.type)), ox.NamedNode(void + "Dataset")),
+        ox.Quad(dataset, ox.NamedNode(void + "uriSpace"), ox.Literal(base + "id/")),
+    ]
     by_file: dict[str, list[Record]] = {}
     for rec in facts.records.values():
         by_file.setdefault(rec.file, []).append(rec)
@@ -391,30 +439,102 @@ def _to_store(
     names: dict[str, str] = {}
     delta = Delta(known=state is not None)
     before = state.files if state is not None else {}
+    # A file whose RDF is bigger than this is not kept whole in memory (nor in the cache).
+    whole = memory // 4
+    cached: dict[str, FileRDF | None] = {}
+    runs: list[Run] = []
+    per_run = min(max(RUN_LEAST, memory // RUN_BYTES), RUN_MOST)
     for rel, records in by_file.items():
-        names[rel] = name = cache.name(rel, digests[rel])
-        cached = rdf = cache.converted(rel, digests[rel])
+        names[rel] = cache.name(rel, digests[rel])
+        rdf = cached[rel] = cache.converted(rel, digests[rel])
         if rdf is not None and deps_hold(onto.schema, facts, rdf.deps, space):
             cache.hits["converted"] += 1
-        else:
-            rdf = convert_file(onto.schema, facts, records, space)
-        if state is not None and (before.get(rel) != name or rdf is not cached):
+            continue
+        ids = sorted(rec.id for rec in records)
+        runs += [(rel, ids[i : i + per_run]) for i in range(0, len(ids), per_run)]
+    converted: dict[str, list[FileRDF]] = {}
+    sizes: dict[str, int] = {}
+    spool = folder / "graph.nt"
+
+    def done(rel: str, rdf: FileRDF | None) -> None:
+        """What is known once all of a file's RDF is made (rdf None: too big to hold)."""
+        old_entry = cached[rel]
+        if state is not None and (before.get(rel) != names[rel] or rdf is not old_entry):
             # What the live generation had of this file: the entry it was made from (read
             # before this build's replaces it), or nothing for a new file.
             if rel not in before:
                 old: bytes | None = b""
-            elif before[rel] == name:
-                old = cached.ntriples if cached is not None else None
+            elif before[rel] == names[rel]:
+                old = old_entry.ntriples if old_entry is not None else None
             else:
                 old = cache.ntriples(before[rel])
-            delta.add(old, rdf.ntriples)
-        if rdf is not cached:
+            if rdf is None:
+                delta.known = False
+            else:
+                delta.add(old, rdf.ntriples)
+        if rdf is not None and rdf is not old_entry:
             cache.keep_converted(rel, digests[rel], rdf)
-        store.load(rdf.ntriples, format=nt)
-        origins.update(rdf.origins)
+
+    left = {rel: 0 for rel in by_file}
+    for rel, _ in runs:
+        left[rel] += 1
+    with open(spool, "wb") as out:
+        out.write(_lines(head))
+        out.write(onto.ontology.serialize(format="nt", encoding="utf-8"))
+        out.write(onto.topics.serialize(format="nt", encoding="utf-8"))
+        for rel in by_file:
+            if left[rel] == 0:  # all of it from the cache
+                rdf = cached[rel]
+                assert rdf is not None
+                out.write(rdf.ntriples)
+                origins.update(rdf.origins)
+                done(rel, rdf)
+        for n, (rel, part) in enumerate(convert_runs(onto.schema, facts, runs, space, workers)):
+            if tick is not None:
+                tick((n + 1) / len(runs))
+            out.write(part.ntriples)
+            origins.update(part.origins)
+            sizes[rel] = sizes.get(rel, 0) + len(part.ntriples)
+            if sizes[rel] <= whole:
+                converted.setdefault(rel, []).append(part)
+            else:
+                converted[rel] = []  # too big: its runs go to the store alone
+            left[rel] -= 1
+            if left[rel] == 0:
+                parts = converted.pop(rel)
+                done(rel, merge(parts) if parts else None)
     for rel in before.keys() - names.keys():  # files gone, or that no longer hold records
         delta.add(cache.ntriples(before[rel]), b"")
+    if fits_in_memory(spool.stat().st_size, memory):
+        store = ox.Store()
+        store.bulk_load(path=str(spool), format=ox.RdfFormat.N_TRIPLES)
+    else:
+        store = ox.Store(str(folder / "work"))
+        load_bulk(store, spool, memory)
+    spool.unlink()
     return store, origins, names, delta
+
+
+def _slim(facts: Facts) -> None:
+    """Let go of the parsed YAML the checked records were read from, but for the lines of
+    their fields (Record.line_of): converting reads only the checked values, and the YAML
+    trees were half the memory of the checked facts (20 MB, 11 without, at 100k triples)."""
+    from kg.facts.yamlload import LDict
+
+    for rec in facts.records.values():
+        slim = LDict()
+        slim.line, slim.lines = rec.raw.line, rec.raw.lines
+        rec.raw = slim
+
+
+# A run of records converted at once: the memory setting / RUN_BYTES records, at least
+# RUN_LEAST and at most RUN_MOST. A record's RDF as rdflib terms, pickled back from a
+# worker, is some tens of KiB and a few runs are in hand at once (two workers', the one
+# waiting, the one written): with runs of a 32nd of a 6 GiB setting, two runs of 75k
+# records made the 5M build's conversion its peak.
+RUN_BYTES = 640 << 10
+RUN_LEAST = 256
+RUN_MOST = 4000
 
 
 def _validate(
@@ -457,10 +577,12 @@ def _build(
     build_dir: Path,
     source_dirs: list[Path] | None,
     validator: str,
-    progress: Callable[[str], None] | None,
+    progress: Callable[[str, float], None] | None,
     schema_files: list[Path],
     base: str,
     full: bool,
+    memory: int,
+    workers: int,
 ) -> BuildResult:
     from kg.facts import fact_files
     from kg.incremental import ENV_CHANGED, BuildCache, gather, read_state, unchanged
@@ -520,6 +642,8 @@ def _build(
             inputs,
             cache,
             state,
+            memory,
+            workers,
         )
     result.timings = {**timings, **result.timings, "total": time.perf_counter() - t0}
     parsed, converted = cache.hits["parsed"], cache.hits["converted"]
@@ -540,12 +664,14 @@ def _build_all(
     build_dir: Path,
     sources: list[Path],
     validator: str,
-    progress: Callable[[str], None] | None,
+    progress: Callable[[str, float], None] | None,
     schema_files: list[Path],
     base: str,
     inputs: Inputs,
     cache: BuildCache,
     state: State | None,
+    memory: int,
+    workers: int,
 ) -> BuildResult:
     """The build, from the facts to a published generation, taking from the cache what an
     earlier build made of the same bytes (and keeping what it makes for the next)."""
@@ -556,11 +682,11 @@ def _build_all(
     from kg.facts.check import check_facts
     from kg.facts.yamlload import load_yaml_bytes
     from kg.incremental import SUMMARY, State, keep_state, summary
-    from kg.publish import STORE_LINK, live_generation, staged
+    from kg.publish import STORE_LINK, live_generation, new_staging, staged
 
-    def say(stage: str) -> None:
+    def say(stage: str, within: float = 0.0) -> None:
         if progress is not None:
-            progress(stage)
+            progress(stage, stage_share(stage, within))
 
     timings: dict[str, float] = {}
     with _timed(timings, "load ontology"):
@@ -583,7 +709,12 @@ def _build_all(
 
     say("converting to RDF")
     with _timed(timings, "convert to RDF"):
-        store, origins, names, delta = _to_store(onto, facts, base, digests, cache, state)
+        # The store is made on disk in the staging folder (see _to_store).
+        work = new_staging(build_dir)
+        store, origins, names, delta = _to_store(
+            onto, facts, base, digests, cache, state, work, memory, workers,
+            lambda done: say("converting to RDF", done),
+        )
         fact_warnings, probes = facts.warnings, facts.probes
         del facts  # the store has them now (see _to_store)
     with _timed(timings, "rules"):
@@ -611,12 +742,17 @@ def _build_all(
         and _size(live / "kg.ttl") == state.index.size
     )
 
-    with staged(build_dir, locked=True) as staging:
+    on_disk = (work / "work").is_dir()  # else the store is in memory (see _to_store)
+    with staged(build_dir, locked=True, folder=work) as staging:
         nt = b""
+        dumped = staging.folder / "graph.nt"
         if not patch:
             with _timed(timings, "dump N-Triples"):
-                nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph()) or b""
-            staging.write_store(nt)  # in a thread, while the stages below run
+                store.dump(str(dumped), ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+            if not on_disk:  # loaded in a thread, while the stages below run
+                staging.write_store(dumped, memory)
+            if pyshacl:  # a small graph (PYSHACL_LIMIT), which pySHACL reads from memory
+                nt = dumped.read_bytes()
 
         say("validating against the shapes")
         with _timed(timings, "validate (SHACL)"):
@@ -633,7 +769,8 @@ def _build_all(
 
         say("serialising")
         with _timed(timings, "serialise"):
-            turtle, index = b"", None
+            turtle: bytes | Path = b""
+            index = None
             if patch:
                 assert state is not None and state.index is not None
                 subjects = delta.subjects()
@@ -643,10 +780,11 @@ def _build_all(
                     notes.append(f"rewrote the Turtle and the store of {len(subjects)} subjects")
                 else:
                     patch = False
-                    nt = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-                    staging.write_store(nt or b"")
+                    store.dump(str(dumped), ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+                    if not on_disk:
+                        staging.write_store(dumped, memory)
             if not patch:
-                turtle, index = serialize_indexed(nt, base + "id/")
+                turtle, index = serialize_file(dumped, staging.folder, base + "id/", memory)
         with _timed(timings, "aggregates"):
             # The schema's view categories and the schema files added to kg's, so the
             # lookups and views of this build draw and name its kinds as the build did.
@@ -665,6 +803,13 @@ def _build_all(
         with _timed(timings, "write store"):
             if patch:
                 _patch_store(live / STORE_LINK, staging.folder / STORE_LINK, store, subjects)
+            elif on_disk:  # the store built on: a checkpoint of it (hard links to its files)
+                store.flush()
+                store.backup(str(staging.folder / STORE_LINK))
+            staging.wait_store()
+            del store  # closed before its folder goes (the graph's copy is published)
+            shutil.rmtree(work / "work", ignore_errors=True)
+            dumped.unlink(missing_ok=True)
             published = staging.publish(turtle, sidecars)
             gen = live_generation(build_dir)
             if gen is not None:
@@ -781,6 +926,33 @@ def serialize_indexed(
     prefixes = {**PREFIXES, "id": space}
     turtle = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes) or b""
     return turtle, index_turtle(turtle, subjects, len(prefixes))
+
+
+def serialize_file(
+    nt: Path, folder: Path, space: str, memory: int
+) -> tuple[Path, TurtleIndex | None]:
+    """serialize_indexed() of an N-Triples file, into folder/kg.ttl, in bounded memory: the
+    lines are sorted by an external sort holding about `memory` bytes of them (the same
+    order as sorting them in memory), then streamed through the Turtle writer; the index is
+    found by reading the file back a chunk at a time. The same bytes as serialize()."""
+    from itertools import pairwise
+
+    from kg.incremental import TurtleIndex
+    from kg.prefixes import PREFIXES
+    from kg.streaming import block_starts, sort_lines, subjects_of, write_turtle
+
+    ordered = folder / "sorted.nt"
+    sort_lines(nt, ordered, memory, folder)
+    out = folder / "kg.ttl"
+    prefixes = {**PREFIXES, "id": space}
+    write_turtle(ordered, out, prefixes)
+    subjects = subjects_of(ordered)
+    ordered.unlink()
+    header, starts, size = block_starts(out, len(prefixes))
+    # As kg.incremental.index_turtle: None when the blocks cannot be told apart.
+    if len(starts) != len(subjects) or any(a >= b for a, b in pairwise(subjects)):
+        return out, None
+    return out, TurtleIndex(header, subjects, starts, size)
 
 
 # Up to this many changed subjects, validation asks about the nodes near them alone.

@@ -7,7 +7,7 @@ every record gets (class, label, note, where it was written, day bounds, evidenc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from rdflib import Literal, URIRef
@@ -234,3 +234,77 @@ def ntriples(triples: set[Triple]) -> bytes:
         return str(ox.Literal(str(t), datatype=dtype))
 
     return "".join(f"{term(s)} {term(p)} {term(o)} .\n" for s, p, o in triples).encode("utf-8")
+
+
+def merge(parts: list[FileRDF]) -> FileRDF:
+    """One FileRDF of the RDF of consecutive runs of a file's records (in record order:
+    a node two runs make is remembered where the later made it, as converting them in one
+    run does; a dependency keeps the label a run read)."""
+    if len(parts) == 1:
+        return parts[0]
+    origins: dict[str, Origin] = {}
+    deps: dict[str, Dep] = {}
+    for part in parts:
+        origins.update(part.origins)
+        for ref, (kind, label) in part.deps.items():
+            had = deps.get(ref)
+            deps[ref] = (kind, label if label is not None else had[1] if had else None)
+    return FileRDF(b"".join(p.ntriples for p in parts), origins, deps)
+
+
+# What the conversion workers read: set before they are forked, so each sees the checked
+# facts without their being pickled and sent (see convert_runs).
+_SHARED: tuple[Schema, Facts, str] | None = None
+
+
+def _convert_run(ids: list[str]) -> FileRDF:
+    assert _SHARED is not None
+    schema, facts, space = _SHARED
+    return convert_file(schema, facts, [facts.records[i] for i in ids], space)
+
+
+Run = tuple[str, list[str]]  # a facts file and the ids of a run of its records
+
+
+def convert_runs(
+    schema: Schema, facts: Facts, runs: list[Run], space: str, workers: int
+) -> Iterator[tuple[str, FileRDF]]:
+    """Convert runs of records, yielding (file, RDF) in the order of runs.
+
+    With workers > 1 (and fork, which shares the facts with the workers for free), that
+    many processes convert runs while this one takes their results; at most a few runs'
+    RDF wait at a time, so memory stays that of a few runs, not of the graph.
+    """
+    import multiprocessing as mp
+
+    global _SHARED
+    if workers <= 1 or len(runs) <= 1 or "fork" not in mp.get_all_start_methods():
+        for rel, ids in runs:
+            yield rel, convert_file(schema, facts, [facts.records[i] for i in ids], space)
+        return
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    _SHARED = (schema, facts, space)
+    try:
+        # A forked worker shares the facts' pages until it touches them (a reference
+        # count is a write): one that converted everything had a copy of all the facts
+        # (the 5M build peaked at 7.1 GiB over its processes), so workers are forked
+        # afresh every RECYCLE runs.
+        for start in range(0, len(runs), RECYCLE):
+            group = runs[start : start + RECYCLE]
+            with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+                pending: deque[tuple[str, Future[FileRDF]]] = deque()
+                for rel, ids in group:
+                    pending.append((rel, pool.submit(_convert_run, ids)))
+                    if len(pending) > workers:
+                        done_rel, future = pending.popleft()
+                        yield done_rel, future.result()
+                while pending:
+                    done_rel, future = pending.popleft()
+                    yield done_rel, future.result()
+    finally:
+        _SHARED = None
+
+
+RECYCLE = 8  # runs a pair of forked workers converts before a fresh pair takes over

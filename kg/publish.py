@@ -126,7 +126,7 @@ def _link(target: str, link: Path) -> None:
     os.replace(tmp, link)
 
 
-def _staging(build_dir: Path) -> Path:
+def new_staging(build_dir: Path) -> Path:
     """A fresh staging folder for this build's outputs (call with the lock held)."""
     # A build killed earlier may have left its staging folder; we hold the lock, so any
     # staging folder now is stale.
@@ -138,26 +138,30 @@ def _staging(build_dir: Path) -> Path:
 
 
 class _StoreWriter:
-    """Loads the on-disk store in a thread while the build goes on.
+    """Loads the on-disk store from an N-Triples file in a thread while the build goes on.
 
     pyoxigraph releases the GIL while it loads, so at a million triples the 5 s of writing
     the store overlap validation, serialisation and the aggregates instead of following
-    them.
+    them. It loads a piece of the file at a time (kg.streaming.load_bulk), so its memory
+    is the setting's, not the graph's.
     """
 
-    def __init__(self, path: Path, ntriples: bytes) -> None:
+    def __init__(self, path: Path, ntriples: Path, memory: int) -> None:
         import threading
 
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(path, ntriples), daemon=True)
+        args = (path, ntriples, memory)
+        self._thread = threading.Thread(target=self._run, args=args, daemon=True)
         self._thread.start()
 
-    def _run(self, path: Path, ntriples: bytes) -> None:
+    def _run(self, path: Path, ntriples: Path, memory: int) -> None:
         import pyoxigraph
+
+        from kg.streaming import load_bulk
 
         try:
             store = pyoxigraph.Store(str(path))
-            store.bulk_load(ntriples, format=pyoxigraph.RdfFormat.N_TRIPLES)
+            load_bulk(store, ntriples, memory)
             store.flush()
             del store
         except BaseException as exc:  # handed to the build's thread by wait()
@@ -170,21 +174,30 @@ class _StoreWriter:
 
 
 class Staging:
-    """The outputs of one build while it runs: made in a staging folder, then published."""
+    """The outputs of one build while it runs: made in a staging folder, then published.
 
-    def __init__(self, build_dir: Path) -> None:
+    The build writes the store (folder/store), itself or by write_store, and may write
+    kg.ttl there itself."""
+
+    def __init__(self, build_dir: Path, folder: Path | None = None) -> None:
         self.build_dir = build_dir
-        self.folder = _staging(build_dir)
+        self.folder = folder if folder is not None else new_staging(build_dir)
         self._writer: _StoreWriter | None = None
 
-    def write_store(self, ntriples: bytes) -> None:
-        """Start loading the on-disk store from N-Triples (in a thread: see _StoreWriter)."""
-        self._writer = _StoreWriter(self.folder / STORE_LINK, ntriples)
+    def write_store(self, ntriples: Path, memory: int) -> None:
+        """Start loading the on-disk store from an N-Triples file (in a thread: see
+        _StoreWriter; the file must stay until wait_store)."""
+        self._writer = _StoreWriter(self.folder / STORE_LINK, ntriples, memory)
 
-    def publish(self, turtle: bytes, sidecars: dict[str, bytes]) -> Path:
-        """Wait for the store, then make kg.ttl, the store and the sidecars the live ones."""
+    def wait_store(self) -> None:
+        """Wait for write_store's store to be written (raise what stopped it)."""
         if self._writer is not None:
             self._writer.wait()
+
+    def publish(self, turtle: bytes | Path, sidecars: dict[str, bytes]) -> Path:
+        """Wait for the store, then make kg.ttl (its bytes, or the file folder/kg.ttl
+        already written), the store and the sidecars the live ones."""
+        self.wait_store()
         return _write_outputs(self.build_dir, self.folder, turtle, sidecars)
 
     def close(self) -> None:
@@ -196,11 +209,14 @@ class Staging:
 
 
 @contextlib.contextmanager
-def staged(build_dir: Path, locked: bool = False) -> Iterator[Staging]:
+def staged(
+    build_dir: Path, locked: bool = False, folder: Path | None = None
+) -> Iterator[Staging]:
     """Lock the build folder (unless the caller holds build_lock: locked) and stage a
-    build's outputs; whatever is not published goes."""
+    build's outputs (in folder, one new_staging made, else a new one); whatever is not
+    published goes."""
     with contextlib.nullcontext() if locked else build_lock(build_dir):
-        staging = Staging(build_dir)
+        staging = Staging(build_dir, folder)
         try:
             yield staging
         finally:
@@ -208,7 +224,7 @@ def staged(build_dir: Path, locked: bool = False) -> Iterator[Staging]:
 
 
 def _write_outputs(
-    build_dir: Path, staging: Path, turtle: bytes, sidecars: dict[str, bytes]
+    build_dir: Path, staging: Path, turtle: bytes | Path, sidecars: dict[str, bytes]
 ) -> Path:
     """Publish kg.ttl and the store together, so readers see the old pair or the new one.
 
@@ -219,12 +235,22 @@ def _write_outputs(
     # Every sidecar goes into the name too: the same triples under another schema (view
     # categories, say), or with aggregates or indexes another kg computes differently (a
     # new field of the meeting index), are another generation, never stale files kept.
-    digest = hashlib.sha256(turtle)
+    digest = hashlib.sha256()
+    if isinstance(turtle, Path):
+        with open(turtle, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    else:
+        digest.update(turtle)
     for name, data in sorted(sidecars.items()):
         digest.update(b"\0" + name.encode("utf-8") + b"\0" + data)
     gen = build_dir / f"gen-{digest.hexdigest()[:16]}"
     if not (is_complete(gen) and _holds(gen, sidecars)):
-        (staging / "kg.ttl").write_bytes(turtle)
+        if isinstance(turtle, Path):
+            if turtle != staging / "kg.ttl":
+                shutil.copyfile(turtle, staging / "kg.ttl")
+        else:
+            (staging / "kg.ttl").write_bytes(turtle)
         for name, data in sorted(sidecars.items()):
             (staging / f"{name}.json").write_bytes(data)
         _seal(staging)

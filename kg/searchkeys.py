@@ -52,5 +52,6 @@ def search_keys(store: ox.Store, nodes: set[str] | None = None) -> list[ox.Quad]
                 keys.add((node.value, words[-1]))
     pred = ox.NamedNode(KG + "searchKey")
     quads = [ox.Quad(ox.NamedNode(n), pred, ox.Literal(k)) for n, k in keys if k]
-    store.extend(quads)
+    # In bulk: on a store on disk a transaction would hold every key's writes in memory.
+    store.bulk_extend(quads)
     return quads

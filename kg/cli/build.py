@@ -59,6 +59,15 @@ import click
     "--timings", is_flag=True, help="Also print how long each stage took, and what was reused."
 )
 @click.option(
+    "--memory",
+    metavar="SIZE",
+    callback=lambda _ctx, _param, value: _check_memory(value),
+    help="Memory the build's buffers may hold (the sort for kg.ttl, the records converted at "
+    "once), e.g. 512M or 2G (default: $KG_BUILD_MEMORY, else a quarter of the machine's, at "
+    "least 1G). A graph whose store fits is built in memory, a bigger one on disk (slower). "
+    "The checked facts are held on top of it.",
+)
+@click.option(
     "--max-errors",
     type=click.IntRange(min=0),
     default=200,
@@ -73,6 +82,7 @@ def build_cmd(
     base_iri: str,
     full: bool,
     timings: bool,
+    memory: int,
     max_errors: int,
 ) -> None:
     """Build the knowledge graph from curated facts.
@@ -90,11 +100,14 @@ def build_cmd(
     """
     from kg.build import build
     from kg.diagnostics import FactsError
+    from kg.progress import Progress
 
-    def progress(stage: str) -> None:
-        # On a terminal only: piped output stays the summary alone.
-        if sys.stderr.isatty():
-            click.echo(f"… {stage}", err=True)
+    # On a terminal only (one line, redrawn, with the time left): piped output stays the
+    # summary alone.
+    bar = Progress(1.0, "kg build:")
+
+    def progress(stage: str, done: float) -> None:
+        bar.update(done, stage)
 
     # Every problem in the facts, each with its file:line (other errors: see KgGroup).
     try:
@@ -106,8 +119,12 @@ def build_cmd(
             schema_files=list(schema_files),
             base_iri=base_iri,
             full=full,
+            memory=memory,
         )
-    except FactsError as exc:
+    except BaseException as exc:
+        bar.close()  # the line goes before any message
+        if not isinstance(exc, FactsError):
+            raise
         errors = [d for d in exc.diagnostics if d.severity == "error"]
         shown = exc.diagnostics if not max_errors else exc.diagnostics[:max_errors]
         for diag in shown:
@@ -120,6 +137,7 @@ def build_cmd(
             )
         click.echo(f"build failed: {len(errors)} error(s); {build_dir}/ left as it was", err=True)
         sys.exit(exc.exit_code)
+    bar.close()
     for diag in result.warnings:
         click.echo(str(diag), err=True)
     click.echo(f"built {result.turtle} and {result.store}: {result.triples} triples")
@@ -141,3 +159,13 @@ def _check_base(value: str) -> str:
     if problem is not None:
         raise click.BadParameter(f"{value!r}: {problem}", param_hint="'--base-iri'")
     return value
+
+
+def _check_memory(value: str | None) -> int:
+    """A usage error (exit 2) for a --memory (or $KG_BUILD_MEMORY) that is not a size."""
+    from kg.streaming import memory_setting
+
+    try:
+        return memory_setting(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--memory'") from None
