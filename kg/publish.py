@@ -14,6 +14,7 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -132,9 +133,16 @@ def new_staging(build_dir: Path) -> Path:
     # staging folder now is stale.
     for stale in build_dir.glob(".staging-*"):
         shutil.rmtree(stale, ignore_errors=True)
-    staging = build_dir / f".staging-{os.getpid()}"
+    # Named anew by each build of a process, not by its pid alone: RocksDB remembers the
+    # path of a store it locked until the Store object is freed, so a second build in the
+    # same process (kg.build from Python) reusing the path was refused ("lock hold by
+    # current process") whenever the first build's store was still awaiting collection.
+    staging = build_dir / f".staging-{os.getpid()}-{next(_STAGINGS)}"
     staging.mkdir(parents=True)
     return staging
+
+
+_STAGINGS = itertools.count()
 
 
 class _StoreWriter:

@@ -194,3 +194,14 @@ def test_the_share_of_a_build_done_grows_stage_by_stage() -> None:
     shares = [stage_share(stage, w) for stage in STAGES for w in (0.0, 0.5, 1.0)]
     assert shares == sorted(shares) and shares[0] == 0.0
     assert stage_share("writing the store", 1.0) == pytest.approx(1.0)
+
+
+def test_each_build_of_a_process_stages_in_a_folder_of_its_own(tmp_path: Path) -> None:
+    """Two builds in one process never share a staging path: RocksDB refused a store at a
+    path the process had locked before while that store was not yet freed."""
+    from kg.publish import new_staging
+
+    first = new_staging(tmp_path)
+    first.rename(tmp_path / "published")  # as publishing does
+    second = new_staging(tmp_path)
+    assert first != second and second.is_dir() and second.name.startswith(".staging-")
