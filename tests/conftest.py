@@ -89,3 +89,16 @@ def build_mini(mini: Path) -> BuildRunner:
         return run_build(mini, mini / "build", *extra)
 
     return run
+
+
+def synthetic_facts(folder: Path, triples: int, files: int = 1) -> Path:
+    """Write benchmarks/generate.py's synthetic facts (about TRIPLES triples in FILES facts
+    files) and their sources under folder; return folder."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.generate(triples, folder, files)
+    return folder

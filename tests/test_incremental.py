@@ -198,17 +198,9 @@ def test_a_summary_it_cannot_read_is_never_trusted(
 
 def _synthetic(tmp: Path, triples: int = 3000, files: int = 4) -> Path:
     """Facts made by benchmarks/generate.py (FILES files), with their sources."""
-    import importlib.util
+    from tests.conftest import synthetic_facts
 
-    from tests.conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    data = tmp / "data"
-    module.generate(triples, data, files)
-    return data
+    return synthetic_facts(tmp / "data", triples, files)
 
 
 def _generation(out: Path) -> dict[str, bytes]:

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import main
-from tests.conftest import ROOT, run_build
+from tests.conftest import ROOT, run_build, synthetic_facts
 
 
 def _floor() -> object:
@@ -72,13 +72,7 @@ def test_limit_script_answers_as_kg_on_the_shipped_graph(
 @pytest.fixture(scope="module")
 def synthetic_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """benchmarks/generate.py's facts of about 20,000 triples (4 states), built."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        from generate import generate
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    data = tmp_path_factory.mktemp("synthetic")
-    generate(20_000, data)
+    data = synthetic_facts(tmp_path_factory.mktemp("synthetic"), 20_000)
     result = run_build(data, data / "build")
     assert result.exit_code == 0, result.output
     return data / "build"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kg import streaming
-from tests.conftest import ROOT, ok, run_build
+from tests.conftest import ok, run_build, synthetic_facts
 
 
 def test_memory_sizes_read_as_bytes() -> None:
@@ -108,15 +108,7 @@ def test_block_starts_read_in_chunks_are_those_of_the_whole(
 
 
 def _synthetic(tmp: Path, triples: int = 4000, files: int = 3) -> Path:
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    data = tmp / "data"
-    module.generate(triples, data, files)
-    return data
+    return synthetic_facts(tmp / "data", triples, files)
 
 
 def _outputs(out: Path) -> dict[str, bytes]:

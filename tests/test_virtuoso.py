@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kg.cli import main
-from tests.conftest import ROOT, run_build
+from tests.conftest import ROOT, run_build, synthetic_facts
 from tests.test_endpoint import GRAPH, LOOKUPS
 
 pytestmark = pytest.mark.slow
@@ -140,13 +140,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
     Virtuoso of their own; yields its endpoint and the build."""
     if shutil.which("virtuoso-t") is None:
         pytest.skip(MISSING)
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        from generate import generate
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    data = tmp_path_factory.mktemp("synthetic")
-    generate(20_000, data)
+    data = synthetic_facts(tmp_path_factory.mktemp("synthetic"), 20_000)
     built = run_build(data, data / "build")
     assert built.exit_code == 0, built.output
     folder = data / "virtuoso"
