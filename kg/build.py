@@ -507,7 +507,9 @@ def _to_store(
         delta.add(cache.ntriples(before[rel]), b"")
     if fits_in_memory(spool.stat().st_size, memory):
         store = ox.Store()
-        store.bulk_load(path=str(spool), format=ox.RdfFormat.N_TRIPLES)
+        # load, not bulk_load: the in-memory store bulk_load makes answered the validation
+        # queries in 1.4x the CPU and took 1.4x the memory (1M: 4.9 vs 3.6 s, 623 vs 442 MB).
+        store.load(path=str(spool), format=ox.RdfFormat.N_TRIPLES)
     else:
         store = ox.Store(str(folder / "work"))
         load_bulk(store, spool, memory)

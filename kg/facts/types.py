@@ -13,9 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
-
-from rdflib import Literal, URIRef
+from typing import Any, ClassVar, Generic, NamedTuple, Protocol, TypeVar
 
 from kg.diagnostics import a
 from kg.facts.dates import FuzzyDate, parse_date
@@ -24,10 +22,30 @@ from kg.facts.yamlload import LDict, LList
 from kg.fuzzy import did_you_mean
 from kg.prefixes import PREFIXES
 
-Term = URIRef | Literal
+
+class Lit(NamedTuple):
+    """A literal: its lexical form and what follows it in N-Triples ('' for a plain
+    string, '@en' for a language, '^^<datatype IRI>'); kg.convert writes it escaped."""
+
+    text: str
+    suffix: str = ""
+
+
+def lit(text: str, lang: str | None = None) -> Lit:
+    """A plain string, or one tagged with a language."""
+    return Lit(text, f"@{lang}" if lang else "")
+
+
+def typed(lexical: str, datatype: str) -> Lit:
+    """A literal of a datatype (an IRI), in the lexical form given: the canonical one, as
+    stores keep it (kg.convert does not normalise)."""
+    return Lit(lexical, f"^^<{datatype}>")
+
+
+Term = str | Lit  # an IRI, or a literal
 V = TypeVar("V")
 XSD = PREFIXES["xsd"]
-RDFS_LABEL = URIRef(PREFIXES["rdfs"] + "label")
+RDFS_LABEL = PREFIXES["rdfs"] + "label"
 
 
 class CheckContext(Protocol):
@@ -49,13 +67,13 @@ class CheckContext(Protocol):
 class EmitContext(Protocol):
     """What a type needs from the converter: a triple sink, IRIs of ids, node origins."""
 
-    def add(self, s: URIRef, p: URIRef, o: Term) -> None: ...
+    def add(self, s: str, p: str, o: Term) -> None: ...
 
-    def iri(self, ref: str) -> URIRef: ...
+    def iri(self, ref: str) -> str: ...
 
-    def expand(self, curie: str) -> URIRef: ...
+    def expand(self, curie: str) -> str: ...
 
-    def remember(self, node: URIRef, rec: Record, line: int) -> None: ...
+    def remember(self, node: str, rec: Record, line: int) -> None: ...
 
     def label(self, ref: str) -> str: ...
 
@@ -94,15 +112,15 @@ def _items(raw: object, line: int) -> list[tuple[object, int]]:
     return [(raw, line)]
 
 
-def number_literal(value: Decimal) -> Literal:
+def number_literal(value: Decimal) -> Lit:
     """Return a whole number as xsd:integer, any other as a normalised xsd:decimal.
 
     Stores canonicalise numeric literals (pyoxigraph writes 350000.0 as "350000"), so we
     emit the canonical form ourselves and kg.ttl and the store hold identical terms.
     """
     if value == value.to_integral_value():
-        return Literal(int(value), datatype=URIRef(XSD + "integer"))
-    return Literal(format(value.normalize(), "f"), datatype=URIRef(XSD + "decimal"))
+        return typed(str(int(value)), XSD + "integer")
+    return typed(format(value.normalize(), "f"), XSD + "decimal")
 
 
 class ValueType(Generic[V]):
@@ -122,7 +140,7 @@ class ValueType(Generic[V]):
         """Return the RDF term of one checked value."""
         raise NotImplementedError
 
-    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: V) -> None:
+    def emit(self, ex: EmitContext, s: str, rec: Record, f: Field, value: V) -> None:
         """Add the triples saying that node `s` has this field's value."""
         assert f.predicate, f.name
         ex.add(s, ex.expand(f.predicate), self.term(ex, f, value))
@@ -152,7 +170,7 @@ class Many(ValueType[list[V]]):
         out = [self.one.check(cx, rec, f, x, ln) for x, ln in _items(raw, line)]
         return [x for x in out if x is not None]
 
-    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: list[V]) -> None:
+    def emit(self, ex: EmitContext, s: str, rec: Record, f: Field, value: list[V]) -> None:
         for v in value:
             self.one.emit(ex, s, rec, f, v)
 
@@ -210,7 +228,7 @@ class Text(ValueType[str]):
         return text
 
     def term(self, ex: EmitContext, f: Field, value: str) -> Term:
-        return Literal(value, lang=f.lang) if f.lang else Literal(value)
+        return lit(value, f.lang)
 
 
 class Url(Text):
@@ -270,7 +288,7 @@ class Count(ValueType[int]):
         return int(num)
 
     def term(self, ex: EmitContext, f: Field, value: int) -> Term:
-        return Literal(value, datatype=URIRef(XSD + "integer"))
+        return typed(str(value), XSD + "integer")
 
     def shape(self, f: Field) -> dict[str, list[str]]:
         return {"datatypes": [XSD + "integer"]}
@@ -292,7 +310,7 @@ class Date(ValueType[FuzzyDate]):
             return None
 
     def term(self, ex: EmitContext, f: Field, value: FuzzyDate) -> Term:
-        return Literal(value.text, datatype=URIRef(XSD + value.xsd))
+        return typed(value.text, XSD + value.xsd)
 
     def dates(self, value: FuzzyDate) -> list[FuzzyDate]:
         return [value]
@@ -448,25 +466,25 @@ class Sides(ValueType[SideList]):
                 out.append((side_id, refs))
         return out
 
-    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: SideList) -> None:
+    def emit(self, ex: EmitContext, s: str, rec: Record, f: Field, value: SideList) -> None:
         kg = PREFIXES["kg"]
         for side, actors in value:
             for actor in actors:
-                part = URIRef(f"{s}/participation/{actor}")
+                part = f"{s}/participation/{actor}"
                 ex.remember(part, rec, rec.line_of(f.name))
-                ex.add(part, URIRef(PREFIXES["rdf"] + "type"), URIRef(kg + "Participation"))
-                ex.add(part, URIRef(kg + "actor"), ex.iri(actor))
-                ex.add(part, URIRef(kg + "side"), ex.iri(side))
-                ex.add(s, URIRef(kg + "participation"), part)
-                ex.add(s, URIRef(kg + "participant"), ex.iri(actor))
+                ex.add(part, PREFIXES["rdf"] + "type", kg + "Participation")
+                ex.add(part, kg + "actor", ex.iri(actor))
+                ex.add(part, kg + "side", ex.iri(side))
+                ex.add(s, kg + "participation", part)
+                ex.add(s, kg + "participant", ex.iri(actor))
 
 
-def _rdf(local: str) -> URIRef:
-    return URIRef(PREFIXES["rdf"] + local)
+def _rdf(local: str) -> str:
+    return PREFIXES["rdf"] + local
 
 
-def _kg(local: str) -> URIRef:
-    return URIRef(PREFIXES["kg"] + local)
+def _kg(local: str) -> str:
+    return PREFIXES["kg"] + local
 
 
 def _known_word(
@@ -528,20 +546,20 @@ class Roles(ValueType[RoleList]):
                 out.append((known, ref))
         return out
 
-    def emit(self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: RoleList) -> None:
+    def emit(self, ex: EmitContext, s: str, rec: Record, f: Field, value: RoleList) -> None:
         assert f.predicate, f.name
         roles: dict[str, list[str]] = {}
         for role, actor in value:
             roles.setdefault(actor, []).append(role)
         for actor, held in roles.items():
-            node = URIRef(f"{s}/party/{actor}")
+            node = f"{s}/party/{actor}"
             ex.remember(node, rec, rec.line_of(f.name))
             ex.add(node, _rdf("type"), _kg("PartyRole"))
             ex.add(node, _kg("actor"), ex.iri(actor))
             for role in held:
                 ex.add(node, _kg("role"), ex.expand(f.values[role]))
             # A label for cards that list the record's statements (not a name to look up).
-            ex.add(node, RDFS_LABEL, Literal(f"{ex.label(actor)} ({', '.join(held)})", lang="en"))
+            ex.add(node, RDFS_LABEL, lit(f"{ex.label(actor)} ({', '.join(held)})", "en"))
             ex.add(s, _kg("partyRole"), node)
             ex.add(s, ex.expand(f.predicate), ex.iri(actor))
 
@@ -635,28 +653,28 @@ class History(ValueType[list[StatusChange]]):
         )
 
     def emit(
-        self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: list[StatusChange]
+        self, ex: EmitContext, s: str, rec: Record, f: Field, value: list[StatusChange]
     ) -> None:
         assert f.predicate, f.name
-        xsd_date = URIRef(XSD + "date")
+        xsd_date = XSD + "date"
         for i, change in enumerate(value, start=1):
-            node = URIRef(f"{s}/history/{i}")
+            node = f"{s}/history/{i}"
             ex.remember(node, rec, change.line)
             status = ex.expand(f.values[change.status])
-            day = Literal(change.date.text, datatype=URIRef(XSD + change.date.xsd))
+            day = typed(change.date.text, XSD + change.date.xsd)
             ex.add(node, _rdf("type"), _kg("StatusChange"))
             ex.add(node, _kg("status"), status)
             ex.add(node, _kg("date"), day)
-            ex.add(node, _kg("earliest"), Literal(change.date.earliest, datatype=xsd_date))
-            ex.add(node, _kg("latest"), Literal(change.date.latest, datatype=xsd_date))
+            ex.add(node, _kg("earliest"), typed(change.date.earliest.isoformat(), xsd_date))
+            ex.add(node, _kg("latest"), typed(change.date.latest.isoformat(), xsd_date))
             if change.at:
                 ex.add(node, _kg("atEvent"), ex.iri(change.at))
             for actor in change.by:
                 ex.add(node, _kg("actor"), ex.iri(actor))
             if change.note:
-                ex.add(node, URIRef(PREFIXES["skos"] + "note"), Literal(change.note, lang="en"))
+                ex.add(node, PREFIXES["skos"] + "note", lit(change.note, "en"))
             label = f"{ex.label(rec.id)}: {change.status} {change.date.text}"
-            ex.add(node, RDFS_LABEL, Literal(label, lang="en"))
+            ex.add(node, RDFS_LABEL, lit(label, "en"))
             CITATIONS.emit(ex, node, rec, f, list(change.evidence))
             ex.add(s, ex.expand(f.predicate), node)
         if value:
@@ -664,7 +682,7 @@ class History(ValueType[list[StatusChange]]):
             latest = value[-1]
             ex.add(s, _kg("status"), ex.expand(f.values[latest.status]))
             ex.add(
-                s, _kg("date"), Literal(latest.date.text, datatype=URIRef(XSD + latest.date.xsd))
+                s, _kg("date"), typed(latest.date.text, XSD + latest.date.xsd)
             )
 
     def dates(self, value: list[StatusChange]) -> list[FuzzyDate]:
@@ -705,18 +723,18 @@ class Quantities(ValueType[list[Quantity]]):
         return out
 
     def emit(
-        self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: list[Quantity]
+        self, ex: EmitContext, s: str, rec: Record, f: Field, value: list[Quantity]
     ) -> None:
         schema, kg = PREFIXES["schema"], PREFIXES["kg"]
         for i, q in enumerate(value, start=1):
-            node = URIRef(f"{s}/quantity/{i}")
-            ex.add(node, URIRef(PREFIXES["rdf"] + "type"), URIRef(schema + "QuantitativeValue"))
-            ex.add(node, URIRef(schema + "value"), number_literal(q.amount))
+            node = f"{s}/quantity/{i}"
+            ex.add(node, PREFIXES["rdf"] + "type", schema + "QuantitativeValue")
+            ex.add(node, schema + "value", number_literal(q.amount))
             if q.unit:
-                ex.add(node, URIRef(schema + "unitText"), Literal(q.unit))
+                ex.add(node, schema + "unitText", lit(q.unit))
             if q.of:
-                ex.add(node, URIRef(schema + "description"), Literal(q.of, lang="en"))
-            ex.add(s, URIRef(kg + "quantity"), node)
+                ex.add(node, schema + "description", lit(q.of, "en"))
+            ex.add(s, kg + "quantity", node)
 
 
 class Citations(ValueType[list[Citation]]):
@@ -791,28 +809,28 @@ class Citations(ValueType[list[Citation]]):
         return Citation(str(source), number, str(note).strip() if note is not None else None)
 
     def emit(
-        self, ex: EmitContext, s: URIRef, rec: Record, f: Field, value: list[Citation]
+        self, ex: EmitContext, s: str, rec: Record, f: Field, value: list[Citation]
     ) -> None:
         kg = PREFIXES["kg"]
-        integer = URIRef(XSD + "integer")
+        integer = XSD + "integer"
         for order, cite in enumerate(value, start=1):
-            node = URIRef(f"{s}/evidence/{cite.source}/{cite.line}")
+            node = f"{s}/evidence/{cite.source}/{cite.line}"
             # The first citation the facts give is the primary one: the line that states
             # the fact, which lookups show first.
-            ex.add(node, URIRef(kg + "citationOrder"), Literal(order, datatype=integer))
+            ex.add(node, kg + "citationOrder", typed(str(order), integer))
             ex.remember(node, rec, rec.line_of(f.name))
             src = ex.iri(cite.source)
-            ex.add(node, URIRef(PREFIXES["rdf"] + "type"), URIRef(kg + "Citation"))
-            ex.add(node, URIRef(kg + "citedSource"), src)
-            ex.add(node, URIRef(kg + "line"), Literal(cite.line, datatype=URIRef(XSD + "integer")))
+            ex.add(node, PREFIXES["rdf"] + "type", kg + "Citation")
+            ex.add(node, kg + "citedSource", src)
+            ex.add(node, kg + "line", typed(str(cite.line), integer))
             if cite.note:
                 ex.add(
                     node,
-                    URIRef(PREFIXES["skos"] + "note"),
-                    Literal(cite.note, lang="en"),
+                    PREFIXES["skos"] + "note",
+                    lit(cite.note, "en"),
                 )
-            ex.add(s, URIRef(kg + "evidence"), node)
-            ex.add(s, URIRef(PREFIXES["prov"] + "wasDerivedFrom"), src)
+            ex.add(s, kg + "evidence", node)
+            ex.add(s, PREFIXES["prov"] + "wasDerivedFrom", src)
 
 
 CITATIONS = Citations()  # the type of the `evidence` field every record has
