@@ -74,9 +74,19 @@ _ESCAPED = re.compile('[\x00-\x1f"\\\\\x7f\ufffe\uffff]')
 
 
 def nt_iri(iri: str) -> str:
-    """An IRI as N-Triples (<iri>); raise ValueError for one no N-Triples can hold."""
+    """An IRI as N-Triples (<iri>); raise ValueError for one no N-Triples can hold.
+
+    It is checked here as pyoxigraph's parser checks one (each IRI once: the converter
+    keeps them), so the build loads the lines without checking them again (lenient).
+    """
+    import pyoxigraph as ox
+
     if _NOT_IN_IRI.search(iri):
         raise ValueError(f"{iri!r} cannot be written as an IRI")
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        raise ValueError(f"{iri!r} cannot be written as an IRI") from None
     return f"<{iri}>"
 
 

@@ -261,8 +261,14 @@ def _run(store: ox.Store, checks: list[Check]) -> list[tuple[str, Check]]:
         subs: Any = store.query(f"SELECT DISTINCT ?c WHERE {{ ?c {_t(RDFS.subClassOf)}* {cls} }}")
         # The class itself always matches (a zero-length path), declared or not.
         closure[cls] = " ".join(sorted({cls} | {str(sol["c"]) for sol in subs}))
-    found = []
+    # Shapes that say the same of the same nodes (a kind's generated shape and
+    # shapes.ttl's, say) compile to the same query: each is asked once (30 of 215 at 1M).
+    same: dict[str, list[Check]] = {}
     for check in checks:
-        result: Any = store.query(_with_classes(check.query, closure))
-        found += [(sol["this"].value, check) for sol in result]
+        same.setdefault(_with_classes(check.query, closure), []).append(check)
+    found = []
+    for query, alike in same.items():
+        result: Any = store.query(query)
+        nodes = [sol["this"].value for sol in result]
+        found += [(node, check) for check in alike for node in nodes]
     return found
