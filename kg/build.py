@@ -753,10 +753,11 @@ def _build_all(
         if not patch:
             with _timed(timings, "dump N-Triples"):
                 store.dump(str(dumped), ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-            if not on_disk:  # loaded in a thread, while the stages below run
-                staging.write_store(dumped, memory)
             if pyshacl:  # a small graph (PYSHACL_LIMIT), which pySHACL reads from memory
                 nt = dumped.read_bytes()
+            # kg.ttl and, unless the store is on disk already, the published store are
+            # written by a child process on the other core while the stages below run.
+            staging.write_store(dumped, memory, store=not on_disk, turtle=base + "id/")
 
         say("validating against the shapes")
         with _timed(timings, "validate (SHACL)"):
@@ -775,6 +776,7 @@ def _build_all(
         with _timed(timings, "serialise"):
             turtle: bytes | Path = b""
             index = None
+            fell_through = False  # the patch could not be made: kg.ttl is written here
             if patch:
                 assert state is not None and state.index is not None
                 subjects = delta.subjects()
@@ -783,12 +785,14 @@ def _build_all(
                     turtle, index = spliced
                     notes.append(f"rewrote the Turtle and the store of {len(subjects)} subjects")
                 else:
-                    patch = False
+                    patch, fell_through = False, True
                     store.dump(str(dumped), ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
                     if not on_disk:
                         staging.write_store(dumped, memory)
-            if not patch:
+            if fell_through:
                 turtle, index = serialize_file(dumped, staging.folder, base + "id/", memory)
+            elif not patch:
+                turtle, index = staging.turtle()  # written beside validation
         with _timed(timings, "aggregates"):
             # The schema's view categories and the schema files added to kg's, so the
             # lookups and views of this build draw and name its kinds as the build did.

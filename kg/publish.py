@@ -19,8 +19,12 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kg.errors import KgError
+
+if TYPE_CHECKING:
+    from kg.incremental import TurtleIndex
 
 STORE_LINK = "store"  # build/store -> current/store -> gen-<hash>/store
 
@@ -146,37 +150,72 @@ _STAGINGS = itertools.count()
 
 
 class _StoreWriter:
-    """Loads the on-disk store from an N-Triples file in a child process while the build
-    goes on.
+    """Writes kg.ttl (when asked) and the on-disk store from an N-Triples file, in a child
+    process, while the build goes on.
 
     Not a thread: pyoxigraph holds the GIL while it answers a query, and its loader takes
     it back between batches, so a loading thread and the validation queries took turns on
     one core (at a million triples, validation 4.7 s alone, 10.7 s beside the thread; the
-    loading 5.8 s alone). A process loads on the other core. It loads a piece of the file
-    at a time (kg.streaming.load_bulk), so its memory is the setting's, not the graph's.
+    loading 5.8 s alone). A process works on the other core: it sorts the lines and writes
+    the Turtle first (the build waits for them after validation), then loads the store a
+    piece at a time (kg.streaming.load_bulk), so its memory is the setting's.
     """
 
-    def __init__(self, path: Path, ntriples: Path, memory: int) -> None:
+    def __init__(
+        self, store: Path | None, ntriples: Path, memory: int, turtle: str | None = None
+    ) -> None:
+        import json
         import subprocess
         import sys
         import tempfile
 
+        self.folder = ntriples.parent
         # The child imports kg and pyoxigraph from where this process did.
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         # Its error, if any (a pipe could fill); closed with this object.
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
-        args = [str(path), str(ntriples), str(memory), str(os.getpid())]
+        args = {
+            "parent": os.getpid(),
+            "ntriples": str(ntriples),
+            "memory": memory,
+            "store": None if store is None else str(store),
+            "turtle": turtle,  # the id space, or None: no kg.ttl
+            "index": str(self.folder / _INDEX),
+        }
+        code = "import sys; from kg.publish import _write_child; _write_child(sys.argv[1])"
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", _WRITE_STORE, *args],
+            [sys.executable, "-c", code, json.dumps(args)],
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
             stderr=self._log,
         )
 
+    def turtle(self) -> tuple[Path, TurtleIndex | None]:
+        """Wait for kg.ttl (folder/kg.ttl) and return it with its index."""
+        import json
+
+        from kg.incremental import TurtleIndex
+
+        assert self._proc.stdout is not None
+        if self._proc.stdout.readline() != b"turtle\n":
+            self.wait()  # raises what stopped it
+            raise OSError("writing kg.ttl failed: the writer stopped without a word")
+        index = self.folder / _INDEX
+        data = json.loads(index.read_bytes())
+        index.unlink()
+        if data is None:
+            return self.folder / "kg.ttl", None
+        subjects = [s.encode("utf-8") for s in data["subjects"]]
+        return self.folder / "kg.ttl", TurtleIndex(
+            data["header"], subjects, data["offsets"], data["size"]
+        )
+
     def wait(self) -> None:
-        """Wait for the store; raise OSError with the child's last words if it failed."""
+        """Wait for the child; raise OSError with its last words if it failed."""
         code = self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
         if code != 0:
             self._log.seek(0)
             said = self._log.read().decode("utf-8", "replace").strip().splitlines()
@@ -187,24 +226,51 @@ class _StoreWriter:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
 
 
-# What _StoreWriter's child runs: argv path, N-Triples file, memory setting, parent pid.
-_WRITE_STORE = """
-import os, sys
-try:  # Linux: die with the build (a killed build leaves no loader writing its staging)
-    import ctypes
-    ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
-except Exception:
-    pass
-if os.getppid() != int(sys.argv[4]):
-    sys.exit("the build is gone")
-import pyoxigraph
-from kg.streaming import load_bulk
-store = pyoxigraph.Store(sys.argv[1])
-load_bulk(store, sys.argv[2], int(sys.argv[3]))
-store.flush()
-"""
+_INDEX = "kg.ttl.index.json"  # where the child leaves kg.ttl's index (read, then removed)
+
+
+def _write_child(argv: str) -> None:
+    """What _StoreWriter's child runs (argv: its JSON arguments)."""
+    import json
+    import sys
+
+    try:  # Linux: die with the build (a killed build leaves no writer in its staging)
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except Exception:  # elsewhere, the end of the build stops it
+        pass
+    args = json.loads(argv)
+    if os.getppid() != args["parent"]:
+        sys.exit("the build is gone")
+    ntriples = Path(args["ntriples"])
+    if args["turtle"] is not None:
+        from kg.build import serialize_file
+
+        _, index = serialize_file(ntriples, ntriples.parent, args["turtle"], args["memory"])
+        data = None
+        if index is not None:
+            data = {
+                "header": index.header,
+                "subjects": [s.decode("utf-8") for s in index.subjects],
+                "offsets": index.offsets,
+                "size": index.size,
+            }
+        Path(args["index"]).write_text(json.dumps(data), encoding="utf-8")
+        sys.stdout.write("turtle\n")
+        sys.stdout.flush()
+    if args["store"] is not None:
+        import pyoxigraph
+
+        from kg.streaming import load_bulk
+
+        store = pyoxigraph.Store(args["store"])
+        load_bulk(store, ntriples, args["memory"])
+        store.flush()
 
 
 class Staging:
@@ -218,10 +284,19 @@ class Staging:
         self.folder = folder if folder is not None else new_staging(build_dir)
         self._writer: _StoreWriter | None = None
 
-    def write_store(self, ntriples: Path, memory: int) -> None:
-        """Start loading the on-disk store from an N-Triples file (in a child process: see
-        _StoreWriter; the file must stay until wait_store)."""
-        self._writer = _StoreWriter(self.folder / STORE_LINK, ntriples, memory)
+    def write_store(
+        self, ntriples: Path, memory: int, store: bool = True, turtle: str | None = None
+    ) -> None:
+        """Start loading the on-disk store (unless not store) from an N-Triples file in the
+        staging folder, and, given the id space (turtle), writing kg.ttl from it first (in
+        a child process: see _StoreWriter; the file must stay until wait_store)."""
+        where = self.folder / STORE_LINK if store else None
+        self._writer = _StoreWriter(where, ntriples, memory, turtle)
+
+    def turtle(self) -> tuple[Path, TurtleIndex | None]:
+        """Wait for the kg.ttl write_store was asked to write; it, and its index."""
+        assert self._writer is not None
+        return self._writer.turtle()
 
     def wait_store(self) -> None:
         """Wait for write_store's store to be written (raise what stopped it)."""

@@ -160,16 +160,27 @@ def _property(shapes: Graph, shape: str, prop: Any, target: str) -> list[Check]:
     elif hi is not None:
         add(f"{count} FILTER(?n > {int(hi)})")
     each = f"{target} ?this {p} ?v ."
+    # A value's classes are tested with MINUS, not FILTER NOT EXISTS: the same answers
+    # here (?v is bound on every row, and the only variable the two sides share), but
+    # oxigraph joins the classes' nodes once rather than asking of each value (at a
+    # million triples, a participation's side: 0.10 s rather than 0.27).
     cls = shapes.value(prop, SH["class"])
     if cls is not None:
-        add(f"{each} FILTER NOT EXISTS {{ ?v {SUB} {_t(cls)} }}")
+        add(f"{each} MINUS {{ ?v {SUB} {_t(cls)} }}")
     dt = shapes.value(prop, SH.datatype)
     if dt is not None:
         add(f"{each} FILTER(!isLiteral(?v) || DATATYPE(?v) != {_t(dt)})")
     options = shapes.value(prop, SH["or"])
-    if options is not None:
+    alts = _list(shapes, options) if options is not None else []
+    classes = [shapes.value(alt, SH["class"]) for alt in alts]
+    if alts and all(c is not None and set(shapes.predicates(a)) == {SH["class"]}
+                    for a, c in zip(alts, classes, strict=True)):  # fmt: skip
+        # Of classes only: a value in none of them is what each MINUS leaves (0.11 s
+        # rather than 0.55 for a participation's actor at a million triples).
+        add(each + "".join(f" MINUS {{ ?v {SUB} {_t(c)} }}" for c in classes))
+    elif options is not None:
         ok = []
-        for alt in _list(shapes, options):
+        for alt in alts:
             if (d := shapes.value(alt, SH.datatype)) is not None:
                 ok.append(f"(isLiteral(?v) && DATATYPE(?v) = {_t(d)})")
             elif (c := shapes.value(alt, SH["class"])) is not None:
