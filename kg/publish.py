@@ -218,8 +218,8 @@ class _StoreWriter:
             self._proc.stdout.close()
         if code != 0:
             self._log.seek(0)
-            said = self._log.read().decode("utf-8", "replace").strip().splitlines()
-            raise OSError(f"writing the store failed (exit {code}): {' '.join(said[-1:])}")
+            said = self._log.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+            raise OSError(f"writing kg.ttl or the store failed (exit {code}): {' '.join(said)}")
 
     def stop(self) -> None:
         """Stop the child (a build that will not publish) and wait for it to go."""
