@@ -13,6 +13,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode
 
 from kg import query
+from kg.acts import party_acts
 from kg.eventkinds import resolve_kinds
 from kg.fuzzy import did_you_mean
 from kg.hubs import HubEvent, HubList, HubMeeting, hubs, timeline_key
@@ -802,7 +803,11 @@ def agreements(
         on_topic = {_v(r, "agreement") for r in run(store, "agreements", topic=topic.iri, to=on)}
         params["topic"] = None
     changes: dict[str, list[Row]] = {}
-    for r in run(store, "agreements", **params):
+    acts = party_acts(store, party.iri) if party is not None else None
+    # The party's acts read from the build's index and each asked alone (kg.acts), or the
+    # graph asked for the acts that pass the tests.
+    found = run(store, "agreements", **params) if acts is None else _act_changes(store, acts, on)
+    for r in found:
         if on_topic is None or _v(r, "agreement") in on_topic:
             changes.setdefault(_v(r, "agreement"), []).append(r)
     rows = []
@@ -822,6 +827,18 @@ def agreements(
         key=lambda h: tuple(_v(h[-1], k) for k in ("earliest", "agreementLabel", "agreement"))
     )
     return [_agreement(h, parties.get(_v(h[-1], "agreement"), [])) for h in rows]
+
+
+def _act_changes(store: Store, acts: list[NamedNode], on: dt.date | None) -> list[Row]:
+    """The rows the agreements query gives for these acts: their changes on or before `on`
+    (act-changes, one act a query), with each change's source lines (evidence-of, packed as
+    the query's ?sources is)."""
+    rows = [r for act in acts for r in query.run_table(store, "act-changes", [[act]], to=on)]
+    cites: dict[str, list[str]] = {}
+    for r in run_each(store, "evidence-of", "fact", _keys(rows, "change"), many=-1):
+        cites.setdefault(_v(r, "fact"), []).append(pack(_v(r, "file"), _v(r, "line"),
+                                                        _v(r, "order")))  # fmt: skip
+    return [{**r, "sources": Literal("|".join(cites.get(_v(r, "change"), [])))} for r in rows]
 
 
 def _change_key(r: Row) -> tuple[str, str, int]:

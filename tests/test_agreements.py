@@ -150,3 +150,29 @@ def test_misspelt_names_give_one_line(kg: Any, args: list[str], message: str) ->
     assert result.stderr.startswith(message), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.output
+
+
+def test_party_index_answers_as_the_graph(shipped_build: Path) -> None:
+    """`--party` reads the party's acts from party-acts.json (kg.acts) and asks each alone:
+    the same rows, in the same order, as the graph asked whole (a store without the file,
+    as a server), for every actor, with and without --on and --status."""
+    import datetime as dt
+
+    from kg import lookups
+    from kg.acts import party_acts
+    from kg.names import Entity, resolve
+    from kg.store import EmbeddedStore
+
+    store = EmbeddedStore.open(shipped_build / "store")
+    bare = EmbeddedStore.in_memory(store._store)  # no sidecars: the graph is asked
+    taliban = resolve(store, "Taliban").iri  # a party through its ministries only
+    assert party_acts(bare, taliban) is None
+    assert party_acts(store, taliban), "the Taliban's acts are in the index"
+    actors = sorted({r["actor_iri"] for a in lookups.agreements(store) for r in a["parties"]})
+    actors += sorted({r["agreement_iri"] for r in lookups.agreements(store)})[:1]  # no party
+    assert len(actors) > 5
+    for iri in [*actors, taliban]:
+        party = Entity(iri, iri, "")
+        for on, status in ((None, None), (dt.date(2022, 8, 9), None), (None, "signed")):
+            indexed = lookups.agreements(store, party=party, on=on, status=status)
+            assert indexed == lookups.agreements(bare, party=party, on=on, status=status), iri
