@@ -66,6 +66,11 @@ def lookups(a: argparse.Namespace) -> list[tuple[str, list[str], list[str]]]:
             ["who_met_person.py", a.state, "50"],
         ),
         ("rank --by betweenness", ["rank", "--by", "betweenness"], ["rank.py", "betweenness"]),
+        (
+            "agreements --party (a state)",
+            ["agreements", "--party", a.state],
+            ["agreements_party.py", a.state],
+        ),
     ]
 
 
