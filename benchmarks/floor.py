@@ -71,6 +71,11 @@ def lookups(a: argparse.Namespace) -> list[tuple[str, list[str], list[str]]]:
             ["agreements", "--party", a.state],
             ["agreements_party.py", a.state],
         ),
+        (
+            "agreements --party (a state, first page)",
+            ["agreements", "--party", a.state, *page],
+            ["agreements_party.py", a.state, "50"],
+        ),
     ]
 
 

@@ -1,10 +1,11 @@
 """Limit: `kg agreements --party NAME --format json`.
 
-Usage: python benchmarks/limits/agreements_party.py BUILD NAME
+Usage: python benchmarks/limits/agreements_party.py BUILD NAME [LIMIT]
 
-The party's acts read from the build's party-acts.json; each act's status changes asked
-alone (its IRI as VALUES), each change's source lines and each act's parties alone too;
-an act's status is its latest change; acts ordered by that change's first day and name.
+The party's acts read from the build's party-acts.json and ordered by their latest change's
+first day and name (the index holds each act's changes); for the acts of the page, each
+act's status changes asked alone (its IRI as VALUES), each change's source lines and each
+act's parties alone too.
 """
 
 import sys
@@ -62,8 +63,13 @@ store = open_store(gen)
 party, _ = resolve(store, sys.argv[2])
 index = sidecar(gen, "party-acts")
 space = index["space"]
-acts = sorted(a if ":" in a.split("/", 1)[0] else space + a
-              for a in index["parties"].get(party.removeprefix(space), []))  # fmt: skip
+limit = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+order = []
+for act in index["parties"].get(party.removeprefix(space), []):
+    name, changes = index["acts"][act]
+    earliest = max(changes, key=lambda c: (c[0], c[1], c[2]))[0]
+    order.append((earliest, name, act if ":" in act.split("/", 1)[0] else space + act))
+acts = [iri for _, _, iri in sorted(order)[: limit or None]]
 rows = []
 for act in acts:
     # The act as VALUES, so that the planner starts from it (bound as a substitution, the
