@@ -190,7 +190,7 @@ def serialize(nt: bytes, space: str = DEFAULT_BASE + "id/") -> bytes:
 INDEX_QUERIES = {
     "meetings": ("meeting-sides", "meeting-inferred-sides", "meeting-topics", "meeting-events"),
     "tenures": ("tenures",),
-    "party-acts": ("party-acts",),  # kg.acts
+    "party-acts": ("party-acts", "act-order"),  # kg.acts
 }
 
 

@@ -183,3 +183,27 @@ def test_party_index_answers_as_the_graph(shipped_build: Path) -> None:
                 indexed = lookups.agreements(store, party=party, on=on, status=status, **cut)
                 asked = lookups.agreements(bare, party=party, on=on, status=status, **cut)
                 assert (indexed, indexed.total) == (asked, asked.total), (iri, on, status, cut)
+
+
+def test_the_party_index_reads_the_queries_the_build_says(
+    shipped_build: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An incremental build keeps party-acts.json when no changed triple touches the queries
+    kg.build.INDEX_QUERIES names for it: they must be every query kg.acts runs for it."""
+    import kg.acts
+    from kg.build import INDEX_QUERIES
+    from kg.query import run as real
+    from kg.store import EmbeddedStore
+
+    asked: list[str] = []
+
+    def run(store: Any, name: str, **params: object) -> Any:
+        asked.append(name)
+        return real(store, name, **params)
+
+    monkeypatch.setattr(kg.acts, "run", run)
+    store = EmbeddedStore.open(shipped_build / "store")
+    assert kg.acts.party_index(EmbeddedStore.in_memory(store._store)) == (
+        (shipped_build / "current" / "party-acts.json").read_bytes()
+    )
+    assert sorted(set(asked)) == sorted(INDEX_QUERIES[kg.acts.NAME])
