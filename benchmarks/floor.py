@@ -66,6 +66,16 @@ def lookups(a: argparse.Namespace) -> list[tuple[str, list[str], list[str]]]:
             ["who_met_person.py", a.state, "50"],
         ),
         ("rank --by betweenness", ["rank", "--by", "betweenness"], ["rank.py", "betweenness"]),
+        (
+            "agreements --party (a state)",
+            ["agreements", "--party", a.state],
+            ["agreements_party.py", a.state],
+        ),
+        (
+            "agreements --party (a state, first page)",
+            ["agreements", "--party", a.state, *page],
+            ["agreements_party.py", a.state, "50"],
+        ),
     ]
 
 

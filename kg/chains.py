@@ -13,14 +13,14 @@ statements between the two (in either direction), it takes:
 A statement touching a negative claim (a relation saying two things are not linked, as "no
 listed meeting covered ISKP", or a denied claim) links nothing. The search goes outward from
 both ends, one index lookup per node, so it answers in a few lookups on any size of graph;
-past a time budget, the same choice is made on a projection of every statement between
-named nodes. Every hop keeps the statement it follows and its source lines.
+past a number of lookups that grows with the graph (search_nodes), the same choice is made
+on a projection of every statement between named nodes. Every hop keeps the statement it
+follows and its source lines.
 """
 
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -29,7 +29,7 @@ import pyoxigraph as ox
 from kg.errors import KgError
 from kg.lookups import AUTHOR, STATED, status_slug
 from kg.names import Entity
-from kg.query import run, run_each
+from kg.query import bindings, load_query, run, run_each, with_values
 from kg.store import Row, Store, value
 
 # How a hop links (hop-kind.rq), best first.
@@ -88,25 +88,48 @@ class _OverBudget(Exception):
     """The neighbour-by-neighbour search asked too many questions."""
 
 
-# Seconds the neighbour-by-neighbour search may take before a whole-graph projection is the
-# better bet: on the shipped graph a search takes milliseconds; at a million triples each
-# lookup costs ~0.5-1 s and a search through a state's thousands of ties took 46 s, where
-# the projection took 11 s.
-SEARCH_SECONDS = 1.0
+# How many nodes the neighbour-by-neighbour search may ask about before a whole-graph
+# projection is the better bet: one per TRIPLES_PER_NODE triples of the graph (the
+# projection's cost grows with the graph, a node's lookup stays at 1-6 ms), at least
+# MIN_NODES; SEARCH_NODES for a graph of unknown size (a server). A count, not a clock, so
+# that the same graph always takes the same way: with a one-second budget, a 5M-triple
+# search of 0.9 s (133 nodes) went over it on a loaded machine and projected (> 60 s). At 1M
+# triples the projection took 11 s, 4,000-odd lookups; at 5M over 60 s, 10,000-odd.
+TRIPLES_PER_NODE = 500
+MIN_NODES = 200
+SEARCH_NODES = 2_000
+
+
+def search_nodes(store: Store) -> int:
+    """How many nodes a search may ask about in this store before projecting instead."""
+    summary = store.sidecar("build")
+    triples = summary.get("triples") if isinstance(summary, dict) else None
+    if not isinstance(triples, int):
+        return SEARCH_NODES
+    return max(MIN_NODES, triples // TRIPLES_PER_NODE)
+
 
 Link = tuple[str, str, Statement]  # (neighbour, its label, the statement)
 Neighbours = Callable[[str], list[Link]]
 
 
-def _store_neighbours(store: Store, deadline: float) -> Neighbours:
-    """Named nodes one statement away from a node, asked of the store (an index lookup)."""
+def _store_neighbours(store: Store, budget: int) -> Neighbours:
+    """Named nodes one statement away from a node, asked of the store (an index lookup);
+    _OverBudget past `budget` nodes."""
+    asked = [0]
+    queries = {d: load_query(f"neighbours-{d}") for d in ("out", "in")}
 
     def neighbours(node: str) -> list[Link]:
-        if time.monotonic() > deadline:
+        asked[0] += 1
+        if asked[0] > budget:
             raise _OverBudget
         out = []
-        for direction in ("out", "in"):
-            for r in run(store, f"neighbours-{direction}", node=node):
+        for direction, query in queries.items():
+            # The node bound as VALUES, which the planner sees (a substituted one it does
+            # not: 90-140 ms a node at 5M triples when not in the page cache, 1-3 ms as VALUES).
+            text = with_values(query.text, ["node"], [[ox.NamedNode(node)]])
+            params = {k: t for k, t in bindings(query, {}).items() if k != "node"}
+            for r in store.select(text, params):
                 other, label = value(r["other"]), value(r["otherLabel"])
                 kind = value(r["kind"]) or "stated"
                 # Sources are asked for only for the hops of the chain found.
@@ -251,13 +274,11 @@ def shortest_path(store: Store, a: Entity, b: Entity, max_hops: int = 12) -> lis
     from `to` to `from`), the IRIs, the `sources` of the statement, how the source puts it
     (`status`, `asserted_by`) and `claim_iri`: the claim a hop goes through (its status
     and asserter are the claim's), else None. Searches outward
-    from both ends with index lookups; past SEARCH_SECONDS, answers from a projection of
-    the whole graph instead (the same choice). Raises NoPath when none links them.
+    from both ends with index lookups; past search_nodes lookups, answers from a projection
+    of the whole graph instead (the same choice). Raises NoPath when none links them.
     """
     try:
-        hops, labels = _best_chain(
-            _store_neighbours(store, time.monotonic() + SEARCH_SECONDS), a, b, max_hops
-        )
+        hops, labels = _best_chain(_store_neighbours(store, search_nodes(store)), a, b, max_hops)
     except _OverBudget:
         neighbours, labels = _projected_neighbours(store)
         hops, found = _best_chain(neighbours, a, b, max_hops)

@@ -13,6 +13,7 @@ from typing import Any
 from pyoxigraph import Literal, NamedNode
 
 from kg import query
+from kg.acts import party_page
 from kg.eventkinds import resolve_kinds
 from kg.fuzzy import did_you_mean
 from kg.hubs import HubEvent, HubList, HubMeeting, hubs, timeline_key
@@ -785,13 +786,16 @@ def agreements(
     party: Entity | None = None,
     on: dt.date | None = None,
     topic: Entity | None = None,
-) -> list[Record]:
+    offset: int = 0,
+    limit: int | None = None,
+) -> Rows:
     """Return agreements, pledges, proposals and offers with the status each had on a day.
 
     An act's status on a day is its latest status change on or before it (a change known
     only to the month or year counts from its first day); without `on`, its latest change.
     An act with no change by then is left out, and so is one whose status then is not
-    `status` (a word of the status vocabulary: proposed, signed, reaffirmed…).
+    `status` (a word of the status vocabulary: proposed, signed, reaffirmed…). The page
+    from `offset`, `limit` rows (0 or None: all the rest), with the total.
     """
     wanted = _status_label(store, status) if status is not None else None
     params = {"party": party and party.iri, "topic": topic and topic.iri, "to": on}
@@ -802,7 +806,18 @@ def agreements(
         on_topic = {_v(r, "agreement") for r in run(store, "agreements", topic=topic.iri, to=on)}
         params["topic"] = None
     changes: dict[str, list[Row]] = {}
-    for r in run(store, "agreements", **params):
+    # The party's acts of the page, ordered and filtered from the build's index (kg.acts;
+    # with a topic, all of them, as the topic is tested after), each asked alone; else the
+    # graph asked for every act that passes the tests.
+    paged = None
+    if party is not None:
+        cut = (0, None) if topic is not None else (offset, limit)
+        paged = party_page(store, party.iri, (on or LATEST).isoformat(), wanted, *cut)
+    if paged is None:
+        found = run(store, "agreements", **params)
+    else:
+        found = _act_changes(store, paged[0], on)
+    for r in found:
         if on_topic is None or _v(r, "agreement") in on_topic:
             changes.setdefault(_v(r, "agreement"), []).append(r)
     rows = []
@@ -810,6 +825,15 @@ def agreements(
         history.sort(key=_change_key)
         if wanted is None or _v(history[-1], "statusLabel") == wanted:
             rows.append(history)
+    # In the order of the dates of the statuses shown, then by name.
+    rows.sort(
+        key=lambda h: tuple(_v(h[-1], k) for k in ("earliest", "agreementLabel", "agreement"))
+    )
+    if paged is not None and topic is None:
+        total = paged[1]  # the rows are the page already (the index's order and filters)
+    else:
+        total = len(rows)
+        rows = rows[offset : offset + limit] if limit else rows[offset:]
     keys = _keys([h[-1] for h in rows], "agreement")
     parties: dict[str, list[Record]] = {}
     for r in run_each(store, "agreement-parties", "agreement", keys, many=-1):
@@ -817,11 +841,21 @@ def agreements(
             {"actor": _v(r, "actorLabel"), "roles": _split(_v(r, "roles")),
              "actor_iri": _v(r, "actor")}
         )  # fmt: skip
-    # In the order of the dates of the statuses shown, then by name.
-    rows.sort(
-        key=lambda h: tuple(_v(h[-1], k) for k in ("earliest", "agreementLabel", "agreement"))
+    return Rows(
+        [_agreement(h, parties.get(_v(h[-1], "agreement"), [])) for h in rows], total, offset
     )
-    return [_agreement(h, parties.get(_v(h[-1], "agreement"), [])) for h in rows]
+
+
+def _act_changes(store: Store, acts: list[NamedNode], on: dt.date | None) -> list[Row]:
+    """The rows the agreements query gives for these acts: their changes on or before `on`
+    (act-changes, one act a query), with each change's source lines (evidence-of, packed as
+    the query's ?sources is)."""
+    rows = [r for act in acts for r in query.run_table(store, "act-changes", [[act]], to=on)]
+    cites: dict[str, list[str]] = {}
+    for r in run_each(store, "evidence-of", "fact", _keys(rows, "change"), many=-1):
+        cites.setdefault(_v(r, "fact"), []).append(pack(_v(r, "file"), _v(r, "line"),
+                                                        _v(r, "order")))  # fmt: skip
+    return [{**r, "sources": Literal("|".join(cites.get(_v(r, "change"), [])))} for r in rows]
 
 
 def _change_key(r: Row) -> tuple[str, str, int]:

@@ -150,3 +150,60 @@ def test_misspelt_names_give_one_line(kg: Any, args: list[str], message: str) ->
     assert result.stderr.startswith(message), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.output
+
+
+def test_party_index_answers_as_the_graph(shipped_build: Path) -> None:
+    """`--party` orders and filters the party's acts from party-acts.json (kg.acts) and
+    asks the graph for the page's only: the same rows, in the same order and pages, with the
+    same totals, as the graph asked whole (a store without the file, as a server), for every
+    actor, with and without --on, --status, --limit and --offset."""
+    import datetime as dt
+
+    from kg import lookups
+    from kg.acts import party_page
+    from kg.names import Entity, resolve
+    from kg.store import EmbeddedStore
+
+    store = EmbeddedStore.open(shipped_build / "store")
+    bare = EmbeddedStore.in_memory(store._store)  # no sidecars: the graph is asked
+    taliban = resolve(store, "Taliban").iri  # a party through its ministries only
+    assert party_page(bare, taliban, "9999-12-31", None) is None
+    found = party_page(store, taliban, "9999-12-31", None)
+    assert found is not None
+    expected = [r["agreement_iri"] for r in lookups.agreements(bare, party=Entity(taliban, ""))]
+    assert expected and ([a.value for a in found[0]], found[1]) == (expected, len(expected))
+    actors = sorted({r["actor_iri"] for a in lookups.agreements(store) for r in a["parties"]})
+    actors += sorted({r["agreement_iri"] for r in lookups.agreements(store)})[:1]  # no party
+    assert len(actors) > 5
+    for iri in [*actors, taliban]:
+        party = Entity(iri, iri, "")
+        for on, status in ((None, None), (dt.date(2022, 8, 9), None), (None, "signed")):
+            for offset, limit in ((0, None), (0, 1), (1, 2), (3, 0)):
+                cut = {"offset": offset, "limit": limit}
+                indexed = lookups.agreements(store, party=party, on=on, status=status, **cut)
+                asked = lookups.agreements(bare, party=party, on=on, status=status, **cut)
+                assert (indexed, indexed.total) == (asked, asked.total), (iri, on, status, cut)
+
+
+def test_the_party_index_reads_the_queries_the_build_says(
+    shipped_build: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An incremental build keeps party-acts.json when no changed triple touches the queries
+    kg.build.INDEX_QUERIES names for it: they must be every query kg.acts runs for it."""
+    import kg.acts
+    from kg.build import INDEX_QUERIES
+    from kg.query import run as real
+    from kg.store import EmbeddedStore
+
+    asked: list[str] = []
+
+    def run(store: Any, name: str, **params: object) -> Any:
+        asked.append(name)
+        return real(store, name, **params)
+
+    monkeypatch.setattr(kg.acts, "run", run)
+    store = EmbeddedStore.open(shipped_build / "store")
+    assert kg.acts.party_index(EmbeddedStore.in_memory(store._store)) == (
+        (shipped_build / "current" / "party-acts.json").read_bytes()
+    )
+    assert sorted(set(asked)) == sorted(INDEX_QUERIES[kg.acts.NAME])

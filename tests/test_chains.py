@@ -136,13 +136,13 @@ def test_no_chain_between_any_two_actors_runs_through_a_negative_claim(
 def test_the_projection_picks_the_same_chains(
     shipped_build: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past its time budget the search answers from a projection of the whole graph: the
+    """Past its budget of lookups the search answers from a projection of the whole graph: the
     same chain, hop for hop."""
     from kg import chains
 
     store = shipped_build / "store"
     searched = [json.loads(_kg(store, "path", a, b, "--format", "json").stdout) for a, b in PAIRS]
-    monkeypatch.setattr(chains, "SEARCH_SECONDS", -1.0)  # no time to search: project
+    monkeypatch.setattr(chains, "search_nodes", lambda store: 0)  # no lookups: project
     projected = [
         json.loads(_kg(store, "path", a, b, "--format", "json").stdout) for a, b in PAIRS
     ]
@@ -217,3 +217,19 @@ def test_chains_prefer_stated_then_claims_then_what_a_claim_is_about(
     result = CliRunner().invoke(main, ["--store", str(store), "path", "muttaqi", "Zed Nobody"])
     assert result.exit_code == 1, result.output
     assert "no chain of relations links Amir Khan Muttaqi and Zed Nobody" in result.stderr
+
+
+def test_the_search_budget_is_a_count_of_lookups_that_grows_with_the_graph(
+    shipped_build: Path,
+) -> None:
+    """The search projects past a number of lookups read from build.json's triples (at
+    least MIN_NODES), not past a time a loaded machine may exceed; a store of unknown size
+    (a server, a graph being built) gets SEARCH_NODES."""
+    from kg import chains
+    from kg.store import EmbeddedStore
+
+    store = EmbeddedStore.open(shipped_build / "store")
+    triples = store.sidecar("build")["triples"]
+    assert 0 < triples // chains.TRIPLES_PER_NODE < chains.MIN_NODES  # a small graph
+    assert chains.search_nodes(store) == chains.MIN_NODES
+    assert chains.search_nodes(EmbeddedStore.in_memory(store._store)) == chains.SEARCH_NODES

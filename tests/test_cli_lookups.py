@@ -610,7 +610,12 @@ def test_paging_notes_say_what_is_shown(kg: Any, command: str) -> None:
     assert "showing" not in beyond.stderr, beyond.stderr
 
 
-EMPTY = {"who-met": "no meetings match", "roles": "no roles match", "timeline": "no events match"}
+EMPTY = {
+    "who-met": "no meetings match",
+    "roles": "no roles match",
+    "timeline": "no events match",
+    "agreements": "no agreements match",
+}
 
 
 @pytest.mark.parametrize(
@@ -630,10 +635,15 @@ EMPTY = {"who-met": "no meetings match", "roles": "no roles match", "timeline": 
         ("timeline",),
         ("timeline", "iran"),
         ("timeline", "--from", "2022-06", "--to", "2022-12"),
+        ("agreements",),
+        ("agreements", "--party", "Iran"),  # ordered and cut from the party index (kg.acts)
+        ("agreements", "--party", "Taliban", "--on", "2022-08-09"),
+        ("agreements", "--party", "Iran", "--topic", "trade"),
     ],
 )
 def test_pages_make_up_the_whole_answer(kg: Any, args: tuple[str, ...]) -> None:
-    """who-met (without a person), roles and timeline fetch only the page asked for: pages
+    """who-met (without a person), roles, timeline and agreements --party fetch only the
+    page asked for: pages
     of 2 rows, put together, give the whole answer in order, and each page's note has the
     right total."""
     every = as_json(kg(*args, "--format", "json"))
@@ -654,7 +664,7 @@ def test_path_falls_back_to_the_projection(kg: Any, monkeypatch: pytest.MonkeyPa
     from kg import chains
 
     searched = as_json(kg("path", "muttaqi", "Saif al-Adel", "--format", "json"))
-    monkeypatch.setattr(chains, "SEARCH_SECONDS", -1.0)  # no time to search: project
+    monkeypatch.setattr(chains, "search_nodes", lambda store: 0)  # no lookups: project
     projected = as_json(kg("path", "muttaqi", "Saif al-Adel", "--format", "json"))
     assert len(projected) == len(searched) == 4
     assert projected[0]["from"] == "Amir Khan Muttaqi" and projected[-1]["to"] == "Saif al-Adel"

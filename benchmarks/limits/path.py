@@ -3,7 +3,8 @@
 Usage: python benchmarks/limits/path.py BUILD A B
 
 kg.chains' rule (fewest hops, then fewest through claims, then labels), searched outward
-from both ends a layer at a time with one index lookup per node and direction.
+from both ends a layer at a time with one index lookup per node and direction (the node
+bound as VALUES).
 """
 
 import itertools
@@ -24,6 +25,7 @@ from common import (
 )
 
 _HOP = """SELECT DISTINCT ?other ?otherLabel ?p ?pLabel ?kind ?node WHERE {
+  VALUES ?node { NODE }
   OPTIONAL { ?kgDataset <http://rdfs.org/ns/void#uriSpace> ?kgSpace }
   BIND(COALESCE(?kgSpace, "https://w3id.org/kg/id/") AS ?space)
   PATTERN
@@ -66,7 +68,9 @@ def neighbours(node: str) -> list:
     if node not in seen:
         out = []
         for query, outward in ((OUT, True), (IN, False)):
-            for r in select(store, query, node=ox.NamedNode(node)):
+            # The node as VALUES, so that the planner starts from it (as a substitution
+            # it does not see it); the IRI as an ox.NamedNode writes it (<…>).
+            for r in select(store, query.replace("NODE", str(ox.NamedNode(node)))):
                 other = v(r, "other")
                 rel = v(r, "pLabel") or local(v(r, "p"))
                 st = (node, rel, other) if outward else (other, rel, node)

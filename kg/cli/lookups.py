@@ -179,6 +179,7 @@ def timeline(
 )
 @topic_option
 @format_option
+@paging
 @click.pass_context
 def agreements(
     ctx: click.Context,
@@ -187,6 +188,8 @@ def agreements(
     on: Any,
     topic: str | None,
     fmt: str,
+    limit: int | None,
+    offset: int,
 ) -> None:
     """Agreements, pledges, proposals and offers: their status, parties and roles, topics.
 
@@ -199,16 +202,20 @@ def agreements(
     Example: kg agreements --on 2022-08-10 --topic water
     """
     from kg import lookups
+    from kg.cli.answers import page, page_size
     from kg.names import resolve, resolve_topic
 
     store = open_store(ctx)
-    rows = lookups.agreements(
+    found = lookups.agreements(
         store,
         status=status,
         party=resolve(store, party) if party else None,
         on=on.latest if on else None,
         topic=resolve_topic(store, topic) if topic else None,
+        offset=offset,
+        limit=page_size(fmt, limit),
     )
+    rows = page(found, fmt, limit, offset)
     if fmt == "csv":  # one flat row per act: the parties as `roles` text, no nested history
         rows = [{k: v for k, v in r.items() if k not in ("parties", "history")} for r in rows]
     emit(
