@@ -452,6 +452,8 @@ def _to_store(
             continue
         ids = sorted(rec.id for rec in records)
         runs += [(rel, ids[i : i + per_run]) for i in range(0, len(ids), per_run)]
+    # A file to convert whose check was kept has stub records: read it whole first.
+    facts.unstub({rel for rel, _ in runs} & facts.stubs)
     converted: dict[str, list[FileRDF]] = {}
     sizes: dict[str, int] = {}
     spool = folder / "graph.nt"
@@ -681,7 +683,7 @@ def _build_all(
 
     from kg.facts.check import check_facts
     from kg.facts.yamlload import load_yaml_bytes
-    from kg.incremental import SUMMARY, State, keep_state, summary
+    from kg.incremental import SUMMARY, CheckMemo, State, keep_state, summary
     from kg.publish import STORE_LINK, live_generation, new_staging, staged
 
     def say(stage: str, within: float = 0.0) -> None:
@@ -695,6 +697,7 @@ def _build_all(
     say("reading and checking facts")
     with _timed(timings, "read and check facts"):
         digests: dict[str, str] = {}
+        reused: set[str] = set()  # files read from the cache
 
         def load(path: Path, rel: str) -> Any:
             data = path.read_bytes()
@@ -703,9 +706,17 @@ def _build_all(
             if doc is None:
                 doc = load_yaml_bytes(data, rel)
                 cache.keep_parsed(rel, digest, doc)
+            else:
+                reused.add(rel)
             return doc
 
-        facts = check_facts(facts_dir, onto.schema, topic_slugs(onto.topics), sources, load)
+        # Each file's check is kept too: a file whose bytes, and what its check read of the
+        # others, are those of an earlier build is not read nor checked again.
+        memo = CheckMemo(cache, digests)
+        slugs = topic_slugs(onto.topics)
+        facts = check_facts(facts_dir, onto.schema, slugs, sources, load, memo)
+        # (A file whose check was kept is not even read: it counts as read before.)
+        cache.hits["parsed"] = len(reused | facts.stubs)
 
     say("converting to RDF")
     with _timed(timings, "convert to RDF"):

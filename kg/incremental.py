@@ -256,6 +256,24 @@ class BuildCache:
         data = {"rel": rel, "digest": digest, "env": self.env, "doc": to_plain(doc)}
         self._write(self.root / "parsed" / f"{name}.json", json.dumps(data).encode("utf-8"))
 
+    def checked(self, rel: str, digest: str) -> Any:
+        """The check (kg.facts.check's Memo) of a file with these bytes, or None."""
+        name = self._name(rel, digest)
+        if not self.read:
+            return None
+        data = self._load(self.root / "checked" / f"{name}.json")
+        try:
+            if data["rel"] != rel or data["digest"] != digest or data["env"] != self.env:
+                return None
+            return data["check"]
+        except (KeyError, TypeError):
+            return None
+
+    def keep_checked(self, rel: str, digest: str, check: Any) -> None:
+        name = self._name(rel, digest)
+        data = {"rel": rel, "digest": digest, "env": self.env, "check": check}
+        self._write(self.root / "checked" / f"{name}.json", json.dumps(data).encode("utf-8"))
+
     def name(self, rel: str, digest: str) -> str:
         """The entry of a file with these bytes (named: kept by prune)."""
         return self._name(rel, digest)
@@ -333,13 +351,33 @@ class BuildCache:
 
     def prune(self) -> None:
         """Remove the entries this build did not name (call with the build lock held)."""
-        for sub in ("parsed", "rdf"):
+        for sub in ("parsed", "rdf", "checked"):
             folder = self.root / sub
             if not folder.is_dir():
                 continue
             for path in folder.iterdir():
                 if path.name.split(".")[0] not in self.used or path.name.startswith("."):
                     path.unlink(missing_ok=True)
+
+
+class CheckMemo:
+    """kg.facts.check's Memo over the build cache: each file's check, by its bytes."""
+
+    def __init__(self, cache: BuildCache, digests: dict[str, str]) -> None:
+        self.cache = cache
+        self.digests = digests  # facts file -> the digest of the bytes read (for the build)
+
+    def checked(self, path: Path, rel: str) -> Any:
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None  # (the read that follows says what is wrong)
+        self.digests[rel] = digest
+        return self.cache.checked(rel, digest)
+
+    def keep_checked(self, rel: str, data: Any) -> None:
+        if rel in self.digests:
+            self.cache.keep_checked(rel, self.digests[rel], data)
 
 
 UNKNOWN = None  # what a build cannot tell changed (then every later stage runs in full)
