@@ -648,7 +648,7 @@ def _build(
             workers,
         )
     result.timings = {**timings, **result.timings, "total": time.perf_counter() - t0}
-    parsed, converted = cache.hits["parsed"], cache.hits["converted"]
+    parsed, converted = len(cache.reused), cache.hits["converted"]
     if parsed or converted:
         result.how = "incremental"
     result.why = "; ".join(
@@ -697,7 +697,6 @@ def _build_all(
     say("reading and checking facts")
     with _timed(timings, "read and check facts"):
         digests: dict[str, str] = {}
-        reused: set[str] = set()  # files read from the cache
 
         def load(path: Path, rel: str) -> Any:
             data = path.read_bytes()
@@ -706,8 +705,6 @@ def _build_all(
             if doc is None:
                 doc = load_yaml_bytes(data, rel)
                 cache.keep_parsed(rel, digest, doc)
-            else:
-                reused.add(rel)
             return doc
 
         # Each file's check is kept too: a file whose bytes, and what its check read of the
@@ -716,26 +713,55 @@ def _build_all(
         slugs = topic_slugs(onto.topics)
         facts = check_facts(facts_dir, onto.schema, slugs, sources, load, memo)
         # (A file whose check was kept is not even read: it counts as read before.)
-        cache.hits["parsed"] = len(reused | facts.stubs)
+        cache.reused |= facts.stubs
 
     say("converting to RDF")
-    with _timed(timings, "convert to RDF"):
-        # The store is made on disk in the staging folder (see _to_store).
-        work = new_staging(build_dir)
-        store, origins, names, delta = _to_store(
-            onto, facts, base, digests, cache, state, work, memory, workers,
-            lambda done: say("converting to RDF", done),
-        )
-        fact_warnings, probes = facts.warnings, facts.probes
-        del facts  # the store has them now (see _to_store)
-    with _timed(timings, "rules"):
-        rules = _lines(apply_rules(store, onto.folder / "rules", base + "id/"))
-        if state is not None:
-            delta.add(state.rules, rules)
-    with _timed(timings, "search keys"):
-        keys = _search_keys(store, state, delta)
-        triples = len(store)
+    live = build_dir / "current"
+    patched = None
     notes: list[str] = []
+    if (
+        state is not None
+        and state.validator == "sparql"
+        and state.index is not None
+        and _size(live / "kg.ttl") == state.index.size
+    ):
+        # The live store's copy patched with what changed (kg.patch), when that is exact.
+        from kg.patch import patch as patch_live
+
+        with _timed(timings, "patch the live store"):
+            work = new_staging(build_dir)
+            rules_dir = onto.folder / "rules"
+            patched = patch_live(
+                onto.schema, facts, base, digests, cache, state, (live / STORE_LINK).resolve(),
+                work / STORE_LINK, load_rules(rules_dir), workers, memory,
+            )  # fmt: skip
+            if patched is None:
+                cache.hits["converted"] = 0
+                shutil.rmtree(work, ignore_errors=True)
+    if patched is not None:
+        store, origins, names, delta = patched.store, patched.origins, patched.names, patched.delta
+        patched.store = None  # (only `store` holds it: closed when the build lets it go)
+        rules, keys, triples = patched.rules, patched.keys, patched.triples
+        fact_warnings, probes = facts.warnings, facts.probes
+        notes += patched.notes
+        del facts
+    else:
+        with _timed(timings, "convert to RDF"):
+            # The store is made on disk in the staging folder (see _to_store).
+            work = new_staging(build_dir)
+            store, origins, names, delta = _to_store(
+                onto, facts, base, digests, cache, state, work, memory, workers,
+                lambda done: say("converting to RDF", done),
+            )  # fmt: skip
+            fact_warnings, probes = facts.warnings, facts.probes
+            del facts  # the store has them now (see _to_store)
+        with _timed(timings, "rules"):
+            rules = _lines(apply_rules(store, onto.folder / "rules", base + "id/"))
+            if state is not None:
+                delta.add(state.rules, rules)
+        with _timed(timings, "search keys"):
+            keys = _search_keys(store, state, delta)
+            triples = len(store)
     if state is None:
         notes.append("no record of the live build to compare with: every stage in full")
     elif not delta.known:
@@ -743,7 +769,6 @@ def _build_all(
     pyshacl = validator == "pyshacl" or (validator == "auto" and triples <= PYSHACL_LIMIT)
     # Patch the live generation's store and Turtle rather than write them anew: when what
     # changed is known, and the live generation passed the same validation.
-    live = build_dir / "current"
     patch = (
         state is not None
         and delta.known
@@ -792,7 +817,7 @@ def _build_all(
                 else:
                     patch = False
                     store.dump(str(dumped), ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-                    if not on_disk:
+                    if not on_disk and patched is None:  # (else the store is made)
                         staging.write_store(dumped, memory)
             if not patch:
                 turtle, index = serialize_file(dumped, staging.folder, base + "id/", memory)
@@ -805,20 +830,30 @@ def _build_all(
             sidecars = precompute(store, keep, kept)
             sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
             # What a later build with the same inputs reports instead of building again.
-            counts = class_counts(store)
+            known_counts = patched.counts if patched is not None else None
+            counts = known_counts if known_counts is not None else class_counts(store)
             sidecars[SUMMARY] = summary(inputs, probes, triples, counts, warnings)
 
         say("writing the store")
         # Only the part of loading the store that validation and the rest did not hide (or
         # patching a copy of the live one).
         with _timed(timings, "write store"):
-            if patch:
+            if patched is not None:
+                store.flush()  # (the store is the staged one already)
+            elif patch:
                 _patch_store(live / STORE_LINK, staging.folder / STORE_LINK, store, subjects)
             elif on_disk:  # the store built on: a checkpoint of it (hard links to its files)
                 store.flush()
                 store.backup(str(staging.folder / STORE_LINK))
             staging.wait_store()
             del store  # closed before its folder goes (the graph's copy is published)
+            if patched is not None:
+                # The patched store is the one published: closed (its last writes done)
+                # before the generation is sealed; what still holds it (a cycle the
+                # disabled collector leaves) is collected.
+                import gc
+
+                gc.collect()
             shutil.rmtree(work / "work", ignore_errors=True)
             dumped.unlink(missing_ok=True)
             published = staging.publish(turtle, sidecars)

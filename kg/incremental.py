@@ -207,6 +207,7 @@ class BuildCache:
         self.read = read  # False: kg build --full, which makes the entries but uses none
         self.used: set[str] = set()
         self.hits = {"parsed": 0, "converted": 0}
+        self.reused: set[str] = set()  # the files read (or whose check was kept) before
 
     def _name(self, rel: str, digest: str) -> str:
         key = f"{FORMAT}\0{self.env}\0{rel}\0{digest}".encode()
@@ -246,7 +247,7 @@ class BuildCache:
             doc = from_plain(data["doc"])
         except (KeyError, TypeError, ValueError):
             return None
-        self.hits["parsed"] += 1
+        self.reused.add(rel)
         return doc
 
     def keep_parsed(self, rel: str, digest: str, doc: Any) -> None:
@@ -289,6 +290,45 @@ class BuildCache:
             pass
         return None
 
+    def deps(self, name: str) -> dict[str, Any] | None:
+        """The records an entry's RDF (by name) read (as FileRDF.deps), or None."""
+        meta = self._load(self.root / "rdf" / f"{name}.deps.json")
+        if meta is None:
+            meta = self._load(self.root / "rdf" / f"{name}.json")
+        try:
+            return {str(ref): (str(k), None if b is None else str(b)) for ref, k, b in meta["deps"]}
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def origins(self, name: str) -> dict[str, Any] | None:
+        """The origin of each node of an entry's RDF (by name), or None."""
+        from kg.convert import Origin
+
+        meta = self._load(self.root / "rdf" / f"{name}.json")
+        try:
+            rel = str(meta["rel"])
+            return {str(n): Origin(rel, int(line), str(r)) for n, line, r in meta["origins"]}
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def rule_patterns(self, rule: str, text: str) -> list[list[Pattern]] | None:
+        """query_patterns of a rule's query (kept in the cache, as query_patterns')."""
+        path = self.root / "rules.json"
+        data: Any = self._load(path) if self.read else None
+        try:
+            if data["env"] == self.env and data["patterns"][rule][0] == text:
+                kept = data["patterns"][rule][1]
+                if kept is None or _patterns(kept):
+                    return kept  # type: ignore[no-any-return]
+        except (KeyError, TypeError, IndexError):
+            pass
+        found = query_patterns(text)
+        if not isinstance(data, dict) or data.get("env") != self.env:
+            data = {"env": self.env, "patterns": {}}
+        data["patterns"][rule] = [text, found]
+        self._write(path, json.dumps(data, sort_keys=True).encode("utf-8"))
+        return found
+
     def converted(self, rel: str, digest: str) -> FileRDF | None:
         """The RDF made of a file with these bytes, or None. Still to check: its deps (the
         caller counts it in hits["converted"] if it holds)."""
@@ -328,6 +368,9 @@ class BuildCache:
         if len(origins) != len(rdf.origins):
             return  # not what this cache can keep: nothing kept, the file is converted again
         self._write(self.root / "rdf" / f"{name}.nt", rdf.ntriples)
+        # Its deps alone too: what an incremental build reads of every unchanged file.
+        deps = {"rel": rel, "deps": meta["deps"]}
+        self._write(self.root / "rdf" / f"{name}.deps.json", json.dumps(deps).encode("utf-8"))
         self._write(self.root / "rdf" / f"{name}.json", json.dumps(meta).encode("utf-8"))
 
     def query_patterns(self, names: list[str]) -> dict[str, list[list[Pattern]] | None]:

@@ -640,13 +640,14 @@ def _kg_build(data: Path, out: Path, kill_at: str = "") -> subprocess.CompletedP
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "kill_at", ["kg.build.precompute", "kg.build._patch_store", "kg.incremental.keep_state"]
+    "kill_at", ["kg.build.precompute", "kg.patch._rules_hold", "kg.incremental.keep_state"]
 )
 def test_a_killed_incremental_build_leaves_a_whole_generation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kill_at: str
 ) -> None:
     """Killed before publishing (the last good generation stays live), while patching the
-    store copy, or after publishing but before the cache records it: the live generation
+    store copy (kg.patch: its asserted triples patched, the rules not yet asked), or after
+    publishing but before the cache records it: the live generation
     is whole, and the next build equals a full one."""
     import signal
 
