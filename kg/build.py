@@ -826,12 +826,19 @@ def _build_all(
             # lookups and views of this build draw and name its kinds as the build did.
             kept = onto.schema.summary(onto.extra)
             known = state is not None and delta.known
-            keep = _reusable(build_dir, delta, cache, store, kept, notes) if known else {}
-            sidecars = precompute(store, keep, kept)
+            # The patched store is on disk, where whole-graph queries, and asking about
+            # many nodes, take many times the CPU they take in memory: then they are
+            # asked of a copy of it in memory (as the graph of a full build is).
+            graph = store
+            keep = _reusable(build_dir, delta, cache, graph, kept, notes) if known else {}
+            if patched is not None and not _all_kept(keep):
+                graph = patched.in_memory(_head(onto, base))
+            sidecars = precompute(graph, keep, kept)
             sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
             # What a later build with the same inputs reports instead of building again.
             known_counts = patched.counts if patched is not None else None
-            counts = known_counts if known_counts is not None else class_counts(store)
+            counts = known_counts if known_counts is not None else class_counts(graph)
+            del graph
             sidecars[SUMMARY] = summary(inputs, probes, triples, counts, warnings)
 
         say("writing the store")
@@ -865,6 +872,35 @@ def _build_all(
     result = BuildResult(counts, triples, warnings, build_dir / "kg.ttl", published, timings)
     result.notes = notes
     return result
+
+
+
+
+def _head(onto: _Ontology, base: str) -> bytes:
+    """The N-Triples _to_store writes before the facts' (the dataset, the ontology, the
+    topics), for a graph made in memory of a patched store's parts."""
+    import pyoxigraph as ox
+
+    from kg.namespaces import RDF
+    from kg.prefixes import PREFIXES
+
+    void, dataset = PREFIXES["void"], ox.NamedNode(base)
+    head = [
+        ox.Quad(dataset, ox.NamedNode(str(RDF.type)), ox.NamedNode(void + "Dataset")),
+        ox.Quad(dataset, ox.NamedNode(void + "uriSpace"), ox.Literal(base + "id/")),
+    ]
+    return (
+        _lines(head)
+        + onto.ontology.serialize(format="nt", encoding="utf-8")
+        + onto.topics.serialize(format="nt", encoding="utf-8")
+    )
+
+
+def _all_kept(keep: dict[str, Any]) -> bool:
+    """Whether every aggregate and index is kept (precompute asks nothing)."""
+    from kg.query import PRECOMPUTED
+
+    return all(k in keep for k in (*PRECOMPUTED, "meetings", "tenures", *HUB_SIDECARS))
 
 
 def _lines(quads: list[Any]) -> bytes:

@@ -476,7 +476,7 @@ def test_hub_lists_actor_network_and_meeting_index_patched_equal_full_builds(
     assert _kept(inc) == "actors", inc.stdout
 
     # A person renamed: an actor's label (the actor network's node) changes.
-    _edit(_facts(data, 0), "name: \"Person 3 ", "name: \"Persona 3 ")
+    _edit(_facts(data, 0), 'name: "Person 3 ', 'name: "Persona 3 ')
     builds.both()
 
     # A meeting between other sides: the actor network's ties change.
@@ -770,3 +770,92 @@ def test_a_query_is_asked_again_only_if_a_changed_triple_may_match(
     anything = query_patterns("SELECT * WHERE { ?s ?p ?o }")
     assert anything is not None
     assert touches(anything, [("id:tenure", _KG + "other", None)], has)
+
+
+def _owner(data: Path, rid: str) -> int:
+    """The facts file (its number) that defines the record rid."""
+    return next(n for n in range(4) if f"  - id: {rid}\n" in _facts(data, n).read_text())
+
+
+@pytest.mark.slow
+def test_kept_checks_and_the_patched_store_equal_full_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an incremental build keeps of the unchanged files (their checks, by their
+    bytes; the live store, patched) gives what a full build gives: a reference that an
+    edit to another file breaks fails the same way; a person renamed is shown anew in the
+    roles of files whose bytes did not change; a post moved to another organization
+    changes what the rules infer (the store is then built as before); a warning of an
+    unchanged file is said again."""
+    import re
+
+    monkeypatch.setattr("kg.build.PYSHACL_LIMIT", 0)  # validated as a large graph is
+    data = _synthetic(tmp_path)
+    _with_a_warning_in(data)
+    builds = Builds(data)
+    first = builds.both()
+    assert "warning: source file lost.txt not found" in first.stderr, first.stderr
+
+    # A value edited: the other files' checks kept, the live store patched.
+    rid, _ = _meeting(data, 1)
+    _edit_record(data, 1, rid, f"    name: Meeting {rid[8:]}\n", f"    name: Meeting {rid[8:]}x\n")
+    inc = builds.both()
+    assert _reused(inc) == (3, 3), inc.stdout
+    assert "patched a copy of the live store (1 triples out, 1 in)" in inc.stdout, inc.stdout
+    assert "warning: source file lost.txt not found" in inc.stderr, inc.stderr
+
+    # A person that roles and meetings in other files name, deleted: their files' kept
+    # checks no longer hold, and the build fails as a full build does.
+    person = re.search(r"holder: (person-\d+)", _facts(data, 1).read_text())
+    assert person, "no role in file 1"
+    home = _owner(data, person[1])
+    good = _facts(data, home).read_text()
+    _cut(_facts(data, home), person[1])
+    inc, full = builds.incremental(), builds.full()
+    assert inc.exit_code == full.exit_code == 1, inc.output + full.output
+    assert f"unknown person '{person[1]}' in 'holder'" in inc.stderr, inc.stderr
+    assert inc.stderr.replace("/inc/", "/full/") == re.sub(r"/full-\d+/", "/full/", full.stderr), (
+        inc.stderr
+    )
+
+    # Back, and renamed: the roles' labels (in files whose bytes are the same) change.
+    _facts(data, home).write_text(good)
+    name = re.search(rf"  - id: {person[1]}\n    name: (\"?)([^\n\"]+)", good)
+    assert name, good[:200]
+    _edit(_facts(data, home), f"name: {name[1]}{name[2]}", f"name: {name[1]}Renamed {name[2]}")
+    inc = builds.both()
+    assert f"Renamed {name[2]} — " in (data / "inc" / "kg.ttl").read_text(encoding="utf-8")
+
+    # A post of another organization: org-shortcuts infers another membership.
+    post = re.search(r"post: (minister-\d+-\d+)", _facts(data, 1).read_text())
+    assert post, "no tenure in file 1"
+    org = re.search(
+        rf"  - id: {post[1]}\n    name: [^\n]*\n    organization: (ministry-\d+-\d+)",
+        _all(data),
+    )
+    assert org, post[1]
+    other = "ministry-0-1" if org[1] != "ministry-0-1" else "ministry-0-2"
+    path = _facts(data, _owner(data, post[1]))
+    old = path.read_text()
+    start = old.index(f"  - id: {post[1]}\n")
+    path.write_text(
+        old[:start] + old[start:].replace(f"organization: {org[1]}", f"organization: {other}", 1)
+    )
+    inc = builds.both()
+    assert "patched a copy of the live store" not in inc.stdout, inc.stdout
+
+
+def _with_a_warning_in(data: Path) -> None:
+    """A second source whose text is not in the sources folder (file 0 says it), which a
+    person of file 3 cites."""
+    _edit(
+        _facts(data, 0),
+        "    file: synthetic.txt\n",
+        "    file: synthetic.txt\n  - id: lost\n    title: Lost\n    file: lost.txt\n",
+    )
+    _edit(
+        _facts(data, 3),
+        "people:\n",
+        "people:\n  - id: person-cited\n    name: Cited Person\n"
+        "    evidence: [{source: lost, line: 3}]\n",
+    )
