@@ -172,7 +172,9 @@ def patch(
 
     # A removed triple another (unchanged) file makes stays: a file makes triples of the
     # nodes of its records and of the records it names (its deps).
-    rules_old = set(_quads(state.rules.splitlines()))
+    # (Only the rules' triples about the subjects of changed ones are read.)
+    heads = {line.split(b" ", 1)[0] for line in removed | added}
+    rules_old = set(_quads(x for x in state.rules.splitlines() if x.split(b" ", 1)[0] in heads))
     asked: dict[str, set[str]] = {}  # unchanged file -> the removed lines to look for in it
     for line in removed:
         subject = line.split(b" ", 1)[0][1:-1].decode("utf-8")
