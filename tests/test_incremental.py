@@ -310,6 +310,7 @@ def test_incremental_builds_equal_full_builds_over_a_series_of_edits(
 
     if validator == "sparql":  # as for a graph of more than PYSHACL_LIMIT triples
         monkeypatch.setattr("kg.build.PYSHACL_LIMIT", 0)
+        monkeypatch.setattr("kg.patch.PATCH_FROM", 0)  # the live store patched, as above it
     data = _synthetic(tmp_path)
     builds = Builds(data)
     builds.both()
@@ -434,6 +435,7 @@ def test_hub_lists_actor_network_and_meeting_index_patched_equal_full_builds(
     import re
 
     monkeypatch.setattr("kg.build.PYSHACL_LIMIT", 0)
+    monkeypatch.setattr("kg.patch.PATCH_FROM", 0)
     data = _synthetic(tmp_path, triples=20000, files=4)
     # An event of no meeting (no sides) on a day of no meeting: the timelines order the
     # meeting moved to that day below by its label against this one's.
@@ -618,6 +620,8 @@ def _kg_build(data: Path, out: Path, kill_at: str = "") -> subprocess.CompletedP
             "import importlib, os, signal, sys",
             "import kg.build",
             "kg.build.PYSHACL_LIMIT = 0",
+            "import kg.patch",
+            "kg.patch.PATCH_FROM = 0",
             *(
                 [
                     "def die(*args, **kwargs):",
@@ -667,6 +671,7 @@ def test_a_killed_incremental_build_leaves_a_whole_generation(
     else:
         assert _generation(out) == before
     monkeypatch.setattr("kg.build.PYSHACL_LIMIT", 0)
+    monkeypatch.setattr("kg.patch.PATCH_FROM", 0)
     builds = Builds(data)
     builds.both()
     assert not [p.name for p in out.iterdir() if p.name.startswith((".staging", ".trash"))]
@@ -790,6 +795,7 @@ def test_kept_checks_and_the_patched_store_equal_full_builds(
     import re
 
     monkeypatch.setattr("kg.build.PYSHACL_LIMIT", 0)  # validated as a large graph is
+    monkeypatch.setattr("kg.patch.PATCH_FROM", 0)  # and the live store patched
     data = _synthetic(tmp_path)
     _with_a_warning_in(data)
     builds = Builds(data)
