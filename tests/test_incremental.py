@@ -865,3 +865,48 @@ def _with_a_warning_in(data: Path) -> None:
         "people:\n  - id: person-cited\n    name: Cited Person\n"
         "    evidence: [{source: lost, line: 3}]\n",
     )
+
+
+_MORE = """source: mini
+roles:
+  - id: aminian-fm
+    holder: bahadur-aminian
+    post: foreign-minister
+    successor_of: muttaqi-fm
+    attested: [2023-01-05]
+    evidence: 1
+"""
+
+
+def test_a_kept_check_fails_when_another_file_breaks_what_it_read(
+    mini: Path, build_mini: BuildRunner
+) -> None:
+    """more.yaml's bytes never change, but what its check read of mini.yaml does: the id
+    it names is renamed, then the tenure it succeeds moves to another post. Its kept check
+    no longer holds, and the build fails with a full build's errors, at more.yaml."""
+    import re
+
+    from tests.conftest import run_build
+
+    (mini / "facts" / "more.yaml").write_text(_MORE, encoding="utf-8")
+    assert build_mini().exit_code == 0
+    good = (mini / "facts" / "mini.yaml").read_text(encoding="utf-8")
+    post = "  - id: deputy\n    name: Deputy\n    organization: taliban\n    evidence: 1\n"
+    for broken, said in [
+        (good.replace("bahadur-aminian", "bahadur"), "unknown person 'bahadur-aminian'"),
+        (
+            good.replace("posts:\n", "posts:\n" + post).replace(
+                "    post: foreign-minister\n", "    post: deputy\n"
+            ),
+            "'successor_of' names 'muttaqi-fm', whose post is 'deputy'",
+        ),
+    ]:
+        (mini / "facts" / "mini.yaml").write_text(broken, encoding="utf-8")
+        inc = build_mini("--timings")
+        full = run_build(mini, mini / "build-full", "--full")
+        assert inc.exit_code == full.exit_code == 1, inc.output
+        assert re.search(rf"more\.yaml:\d+: {re.escape(said)}", inc.stderr), inc.stderr
+        assert inc.stderr.replace("/build/", "/") == full.stderr.replace("/build-full/", "/")
+    (mini / "facts" / "mini.yaml").write_text(good, encoding="utf-8")
+    again = build_mini("--timings")
+    assert "unchanged build" in again.stdout, again.stdout
