@@ -210,14 +210,18 @@ class _Checker:
     def check_all(self) -> None:
         self._check([r for r in self.records.values() if r.file not in self.stubs])
         self.settle()
+        # What `same:` compares, once every record checked has its values (a stubbed
+        # file read again in a later round of settle changes what others compare with).
+        for rec in self.records.values():
+            if rec.file not in self.stubs:
+                self._begin(rec.file)
+                self.check_same(rec, self.schema.kinds[rec.kind])
+        self.current = None
 
     def _check(self, records: list[Record]) -> None:
         for rec in records:
             self._begin(rec.file)
             self.check_record(rec, self.schema.kinds[rec.kind])
-        for rec in records:
-            self._begin(rec.file)
-            self.check_same(rec, self.schema.kinds[rec.kind])
         self.current = None
 
     def settle(self) -> None:
@@ -251,19 +255,17 @@ class _Checker:
     def unstub(self, files: list[str], check: bool = False) -> None:
         """Read stubbed files whole: their records with every value, checked again (check)
         or, their kept check holding, only read (the conversion needs their values)."""
-        for rel in files:
-            kept = self.stubs.pop(rel, None)
-            if kept is None:
-                continue
+        todo = [rel for rel in files if rel in self.stubs]
+        kept_of = {rel: self.stubs.pop(rel) for rel in todo}
+        for rel in todo:
             self._read(self.paths[rel], rel, replace=True)
-            mine = [r for r in self.records.values() if r.file == rel]
-            if check:
-                self._check(mine)
-            else:  # the problems are the kept ones: the values alone are wanted
-                saved = len(self.problems)
-                self._check(mine)
-                del self.problems[saved:]
-                self.problems += kept[0]
+        records = self.by_file(set(todo))
+        saved = len(self.problems)
+        self._check([rec for rel in todo for rec in records[rel]])
+        if not check:  # the problems are the kept ones: the values alone are wanted
+            del self.problems[saved:]
+            for rel in todo:
+                self.problems += kept_of[rel][0]
 
     def _source(self, sid: str) -> Any:
         found = self.source_lines(sid)
@@ -272,14 +274,21 @@ class _Checker:
         fname = found[0]
         return [fname, self.probes.get(fname)]
 
-    def kept(self, rel: str) -> Any:
-        """What keep_checked keeps of a file just checked (None: not to be kept)."""
+    def by_file(self, files: set[str]) -> dict[str, list[Record]]:
+        """The records of these files, by file, in order (one pass over the records)."""
+        out: dict[str, list[Record]] = {rel: [] for rel in files}
+        for rec in self.records.values():
+            if rec.file in out:
+                out[rec.file].append(rec)
+        return out
+
+    def kept(self, rel: str, recs: list[Record]) -> Any:
+        """What keep_checked keeps of a file just checked, of its records recs (None: not
+        to be kept)."""
         if rel in self.uncacheable or rel in self.stubs or rel not in self.deps:
             return None
         records = []
-        for rec in self.records.values():
-            if rec.file != rel:
-                continue
+        for rec in recs:
             values = {k: rec.values[k] for k in self.exported[rec.kind] if k in rec.values}
             if not all(type(v) is str for v in values.values()):
                 return None
@@ -511,8 +520,9 @@ def check_facts(
         checker.read_file(path, rel)
     checker.check_all()
     if memo is not None:
-        for rel in checker.paths:
-            kept = checker.kept(rel)
+        fresh = checker.by_file(set(checker.paths) - set(checker.stubs))
+        for rel, recs in fresh.items():
+            kept = checker.kept(rel, recs)
             if kept is not None:
                 memo.keep_checked(rel, kept)
     errors = sorted(p for p in checker.problems if p.severity == "error")
