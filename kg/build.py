@@ -464,6 +464,8 @@ def _to_store(
             continue
         ids = sorted(rec.id for rec in records)
         runs += [(rel, ids[i : i + per_run]) for i in range(0, len(ids), per_run)]
+    # A file to convert whose check was kept has stub records: read it whole first.
+    facts.unstub({rel for rel, _ in runs} & facts.stubs)
     converted: dict[str, list[FileRDF]] = {}
     sizes: dict[str, int] = {}
     spool = folder / "graph.nt"
@@ -662,7 +664,7 @@ def _build(
             workers,
         )
     result.timings = {**timings, **result.timings, "total": time.perf_counter() - t0}
-    parsed, converted = cache.hits["parsed"], cache.hits["converted"]
+    parsed, converted = len(cache.reused), cache.hits["converted"]
     if parsed or converted:
         result.how = "incremental"
     result.why = "; ".join(
@@ -697,7 +699,7 @@ def _build_all(
 
     from kg.facts.check import check_facts
     from kg.facts.yamlload import load_yaml_bytes
-    from kg.incremental import SUMMARY, State, keep_state, summary
+    from kg.incremental import SUMMARY, CheckMemo, State, keep_state, summary
     from kg.publish import STORE_LINK, live_generation, new_staging, staged
 
     def say(stage: str, within: float = 0.0) -> None:
@@ -721,26 +723,61 @@ def _build_all(
                 cache.keep_parsed(rel, digest, doc)
             return doc
 
-        facts = check_facts(facts_dir, onto.schema, topic_slugs(onto.topics), sources, load)
+        # Each file's check is kept too: a file whose bytes, and what its check read of the
+        # others, are those of an earlier build is not read nor checked again.
+        memo = CheckMemo(cache, digests)
+        slugs = topic_slugs(onto.topics)
+        facts = check_facts(facts_dir, onto.schema, slugs, sources, load, memo)
+        # (A file whose check was kept is not even read: it counts as read before.)
+        cache.reused |= facts.stubs
 
     say("converting to RDF")
-    with _timed(timings, "convert to RDF"):
-        # The store is made on disk in the staging folder (see _to_store).
-        work = new_staging(build_dir)
-        store, origins, names, delta = _to_store(
-            onto, facts, base, digests, cache, state, work, memory, workers,
-            lambda done: say("converting to RDF", done),
-        )
-        fact_warnings, probes = facts.warnings, facts.probes
-        del facts  # the store has them now (see _to_store)
-    with _timed(timings, "rules"):
-        rules = _lines(apply_rules(store, onto.folder / "rules", base + "id/"))
-        if state is not None:
-            delta.add(state.rules, rules)
-    with _timed(timings, "search keys"):
-        keys = _search_keys(store, state, delta)
-        triples = len(store)
+    live = build_dir / "current"
+    patched = None
     notes: list[str] = []
+    if (
+        state is not None
+        and state.validator == "sparql"
+        and state.index is not None
+        and _size(live / "kg.ttl") == state.index.size
+    ):
+        # The live store's copy patched with what changed (kg.patch), when that is exact.
+        from kg.patch import patch as patch_live
+
+        with _timed(timings, "patch the live store"):
+            work = new_staging(build_dir)
+            rules_dir = onto.folder / "rules"
+            patched = patch_live(
+                onto.schema, facts, base, digests, cache, state, (live / STORE_LINK).resolve(),
+                work / STORE_LINK, load_rules(rules_dir), workers, memory,
+            )  # fmt: skip
+            if patched is None:
+                cache.hits["converted"] = 0
+                shutil.rmtree(work, ignore_errors=True)
+    if patched is not None:
+        store, origins, names, delta = patched.store, patched.origins, patched.names, patched.delta
+        patched.store = None  # (only `store` holds it: closed when the build lets it go)
+        rules, keys, triples = patched.rules, patched.keys, patched.triples
+        fact_warnings, probes = facts.warnings, facts.probes
+        notes += patched.notes
+        del facts
+    else:
+        with _timed(timings, "convert to RDF"):
+            # The store is made on disk in the staging folder (see _to_store).
+            work = new_staging(build_dir)
+            store, origins, names, delta = _to_store(
+                onto, facts, base, digests, cache, state, work, memory, workers,
+                lambda done: say("converting to RDF", done),
+            )  # fmt: skip
+            fact_warnings, probes = facts.warnings, facts.probes
+            del facts  # the store has them now (see _to_store)
+        with _timed(timings, "rules"):
+            rules = _lines(apply_rules(store, onto.folder / "rules", base + "id/"))
+            if state is not None:
+                delta.add(state.rules, rules)
+        with _timed(timings, "search keys"):
+            keys = _search_keys(store, state, delta)
+            triples = len(store)
     if state is None:
         notes.append("no record of the live build to compare with: every stage in full")
     elif not delta.known:
@@ -748,7 +785,6 @@ def _build_all(
     pyshacl = validator == "pyshacl" or (validator == "auto" and triples <= PYSHACL_LIMIT)
     # Patch the live generation's store and Turtle rather than write them anew: when what
     # changed is known, and the live generation passed the same validation.
-    live = build_dir / "current"
     patch = (
         state is not None
         and delta.known
@@ -799,7 +835,7 @@ def _build_all(
                 else:
                     patch, fell_through = False, True
                     store.dump(str(dumped), ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-                    if not on_disk:
+                    if not on_disk and patched is None:  # (else the store is made)
                         staging.write_store(dumped, memory)
             if fell_through:
                 turtle, index = serialize_file(dumped, staging.folder, base + "id/", memory)
@@ -810,24 +846,41 @@ def _build_all(
             # lookups and views of this build draw and name its kinds as the build did.
             kept = onto.schema.summary(onto.extra)
             known = state is not None and delta.known
-            keep = _reusable(build_dir, delta, cache, store, kept, notes) if known else {}
-            sidecars = precompute(store, keep, kept)
+            # The patched store is on disk, where whole-graph queries, and asking about
+            # many nodes, take many times the CPU they take in memory: then they are
+            # asked of a copy of it in memory (as the graph of a full build is).
+            graph = store
+            keep = _reusable(build_dir, delta, cache, graph, kept, notes) if known else {}
+            if patched is not None and not _all_kept(keep):
+                graph = patched.in_memory(_head(onto, base))
+            sidecars = precompute(graph, keep, kept)
             sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
             # What a later build with the same inputs reports instead of building again.
-            counts = class_counts(store)
+            known_counts = patched.counts if patched is not None else None
+            counts = known_counts if known_counts is not None else class_counts(graph)
+            del graph
             sidecars[SUMMARY] = summary(inputs, probes, triples, counts, warnings)
 
         say("writing the store")
         # Only the part of loading the store that validation and the rest did not hide (or
         # patching a copy of the live one).
         with _timed(timings, "write store"):
-            if patch:
+            if patched is not None:
+                store.flush()  # (the store is the staged one already)
+            elif patch:
                 _patch_store(live / STORE_LINK, staging.folder / STORE_LINK, store, subjects)
             elif on_disk:  # the store built on: a checkpoint of it (hard links to its files)
                 store.flush()
                 store.backup(str(staging.folder / STORE_LINK))
             staging.wait_store()
             del store  # closed before its folder goes (the graph's copy is published)
+            if patched is not None:
+                # The patched store is the one published: closed (its last writes done)
+                # before the generation is sealed; what still holds it (a cycle the
+                # disabled collector leaves) is collected.
+                import gc
+
+                gc.collect()
             shutil.rmtree(work / "work", ignore_errors=True)
             dumped.unlink(missing_ok=True)
             published = staging.publish(turtle, sidecars)
@@ -839,6 +892,35 @@ def _build_all(
     result = BuildResult(counts, triples, warnings, build_dir / "kg.ttl", published, timings)
     result.notes = notes
     return result
+
+
+
+
+def _head(onto: _Ontology, base: str) -> bytes:
+    """The N-Triples _to_store writes before the facts' (the dataset, the ontology, the
+    topics), for a graph made in memory of a patched store's parts."""
+    import pyoxigraph as ox
+
+    from kg.namespaces import RDF
+    from kg.prefixes import PREFIXES
+
+    void, dataset = PREFIXES["void"], ox.NamedNode(base)
+    head = [
+        ox.Quad(dataset, ox.NamedNode(str(RDF.type)), ox.NamedNode(void + "Dataset")),
+        ox.Quad(dataset, ox.NamedNode(void + "uriSpace"), ox.Literal(base + "id/")),
+    ]
+    return (
+        _lines(head)
+        + onto.ontology.serialize(format="nt", encoding="utf-8")
+        + onto.topics.serialize(format="nt", encoding="utf-8")
+    )
+
+
+def _all_kept(keep: dict[str, Any]) -> bool:
+    """Whether every aggregate and index is kept (precompute asks nothing)."""
+    from kg.query import PRECOMPUTED
+
+    return all(k in keep for k in (*PRECOMPUTED, "meetings", "tenures", *HUB_SIDECARS))
 
 
 def _lines(quads: list[Any]) -> bytes:

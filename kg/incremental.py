@@ -207,6 +207,7 @@ class BuildCache:
         self.read = read  # False: kg build --full, which makes the entries but uses none
         self.used: set[str] = set()
         self.hits = {"parsed": 0, "converted": 0}
+        self.reused: set[str] = set()  # the files read (or whose check was kept) before
 
     def _name(self, rel: str, digest: str) -> str:
         key = f"{FORMAT}\0{self.env}\0{rel}\0{digest}".encode()
@@ -246,7 +247,7 @@ class BuildCache:
             doc = from_plain(data["doc"])
         except (KeyError, TypeError, ValueError):
             return None
-        self.hits["parsed"] += 1
+        self.reused.add(rel)
         return doc
 
     def keep_parsed(self, rel: str, digest: str, doc: Any) -> None:
@@ -255,6 +256,24 @@ class BuildCache:
         name = self._name(rel, digest)
         data = {"rel": rel, "digest": digest, "env": self.env, "doc": to_plain(doc)}
         self._write(self.root / "parsed" / f"{name}.json", json.dumps(data).encode("utf-8"))
+
+    def checked(self, rel: str, digest: str) -> Any:
+        """The check (kg.facts.check's Memo) of a file with these bytes, or None."""
+        name = self._name(rel, digest)
+        if not self.read:
+            return None
+        data = self._load(self.root / "checked" / f"{name}.json")
+        try:
+            if data["rel"] != rel or data["digest"] != digest or data["env"] != self.env:
+                return None
+            return data["check"]
+        except (KeyError, TypeError):
+            return None
+
+    def keep_checked(self, rel: str, digest: str, check: Any) -> None:
+        name = self._name(rel, digest)
+        data = {"rel": rel, "digest": digest, "env": self.env, "check": check}
+        self._write(self.root / "checked" / f"{name}.json", json.dumps(data).encode("utf-8"))
 
     def name(self, rel: str, digest: str) -> str:
         """The entry of a file with these bytes (named: kept by prune)."""
@@ -270,6 +289,45 @@ class BuildCache:
         except (OSError, ValueError, KeyError, TypeError):
             pass
         return None
+
+    def deps(self, name: str) -> dict[str, Any] | None:
+        """The records an entry's RDF (by name) read (as FileRDF.deps), or None."""
+        meta = self._load(self.root / "rdf" / f"{name}.deps.json")
+        if meta is None:
+            meta = self._load(self.root / "rdf" / f"{name}.json")
+        try:
+            return {str(ref): (str(k), None if b is None else str(b)) for ref, k, b in meta["deps"]}
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def origins(self, name: str) -> dict[str, Any] | None:
+        """The origin of each node of an entry's RDF (by name), or None."""
+        from kg.convert import Origin
+
+        meta = self._load(self.root / "rdf" / f"{name}.json")
+        try:
+            rel = str(meta["rel"])
+            return {str(n): Origin(rel, int(line), str(r)) for n, line, r in meta["origins"]}
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def rule_patterns(self, rule: str, text: str) -> list[list[Pattern]] | None:
+        """query_patterns of a rule's query (kept in the cache, as query_patterns')."""
+        path = self.root / "rules.json"
+        data: Any = self._load(path) if self.read else None
+        try:
+            if data["env"] == self.env and data["patterns"][rule][0] == text:
+                kept = data["patterns"][rule][1]
+                if kept is None or _patterns(kept):
+                    return kept  # type: ignore[no-any-return]
+        except (KeyError, TypeError, IndexError):
+            pass
+        found = query_patterns(text)
+        if not isinstance(data, dict) or data.get("env") != self.env:
+            data = {"env": self.env, "patterns": {}}
+        data["patterns"][rule] = [text, found]
+        self._write(path, json.dumps(data, sort_keys=True).encode("utf-8"))
+        return found
 
     def converted(self, rel: str, digest: str) -> FileRDF | None:
         """The RDF made of a file with these bytes, or None. Still to check: its deps (the
@@ -310,6 +368,9 @@ class BuildCache:
         if len(origins) != len(rdf.origins):
             return  # not what this cache can keep: nothing kept, the file is converted again
         self._write(self.root / "rdf" / f"{name}.nt", rdf.ntriples)
+        # Its deps alone too: what an incremental build reads of every unchanged file.
+        deps = {"rel": rel, "deps": meta["deps"]}
+        self._write(self.root / "rdf" / f"{name}.deps.json", json.dumps(deps).encode("utf-8"))
         self._write(self.root / "rdf" / f"{name}.json", json.dumps(meta).encode("utf-8"))
 
     def query_patterns(self, names: list[str]) -> dict[str, list[list[Pattern]] | None]:
@@ -333,13 +394,33 @@ class BuildCache:
 
     def prune(self) -> None:
         """Remove the entries this build did not name (call with the build lock held)."""
-        for sub in ("parsed", "rdf"):
+        for sub in ("parsed", "rdf", "checked"):
             folder = self.root / sub
             if not folder.is_dir():
                 continue
             for path in folder.iterdir():
                 if path.name.split(".")[0] not in self.used or path.name.startswith("."):
                     path.unlink(missing_ok=True)
+
+
+class CheckMemo:
+    """kg.facts.check's Memo over the build cache: each file's check, by its bytes."""
+
+    def __init__(self, cache: BuildCache, digests: dict[str, str]) -> None:
+        self.cache = cache
+        self.digests = digests  # facts file -> the digest of the bytes read (for the build)
+
+    def checked(self, path: Path, rel: str) -> Any:
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return None  # (the read that follows says what is wrong)
+        self.digests[rel] = digest
+        return self.cache.checked(rel, digest)
+
+    def keep_checked(self, rel: str, data: Any) -> None:
+        if rel in self.digests:
+            self.cache.keep_checked(rel, self.digests[rel], data)
 
 
 UNKNOWN = None  # what a build cannot tell changed (then every later stage runs in full)

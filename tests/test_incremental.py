@@ -310,6 +310,7 @@ def test_incremental_builds_equal_full_builds_over_a_series_of_edits(
 
     if validator == "sparql":  # as for a graph of more than PYSHACL_LIMIT triples
         monkeypatch.setattr("kg.build.PYSHACL_LIMIT", 0)
+        monkeypatch.setattr("kg.patch.PATCH_FROM", 0)  # the live store patched, as above it
     data = _synthetic(tmp_path)
     builds = Builds(data)
     builds.both()
@@ -434,6 +435,7 @@ def test_hub_lists_actor_network_and_meeting_index_patched_equal_full_builds(
     import re
 
     monkeypatch.setattr("kg.build.PYSHACL_LIMIT", 0)
+    monkeypatch.setattr("kg.patch.PATCH_FROM", 0)
     data = _synthetic(tmp_path, triples=20000, files=4)
     # An event of no meeting (no sides) on a day of no meeting: the timelines order the
     # meeting moved to that day below by its label against this one's.
@@ -476,7 +478,7 @@ def test_hub_lists_actor_network_and_meeting_index_patched_equal_full_builds(
     assert _kept(inc) == "actors", inc.stdout
 
     # A person renamed: an actor's label (the actor network's node) changes.
-    _edit(_facts(data, 0), "name: \"Person 3 ", "name: \"Persona 3 ")
+    _edit(_facts(data, 0), 'name: "Person 3 ', 'name: "Persona 3 ')
     builds.both()
 
     # A meeting between other sides: the actor network's ties change.
@@ -618,6 +620,8 @@ def _kg_build(data: Path, out: Path, kill_at: str = "") -> subprocess.CompletedP
             "import importlib, os, signal, sys",
             "import kg.build",
             "kg.build.PYSHACL_LIMIT = 0",
+            "import kg.patch",
+            "kg.patch.PATCH_FROM = 0",
             *(
                 [
                     "def die(*args, **kwargs):",
@@ -640,13 +644,14 @@ def _kg_build(data: Path, out: Path, kill_at: str = "") -> subprocess.CompletedP
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "kill_at", ["kg.build.precompute", "kg.build._patch_store", "kg.incremental.keep_state"]
+    "kill_at", ["kg.build.precompute", "kg.patch._rules_hold", "kg.incremental.keep_state"]
 )
 def test_a_killed_incremental_build_leaves_a_whole_generation(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kill_at: str
 ) -> None:
     """Killed before publishing (the last good generation stays live), while patching the
-    store copy, or after publishing but before the cache records it: the live generation
+    store copy (kg.patch: its asserted triples patched, the rules not yet asked), or after
+    publishing but before the cache records it: the live generation
     is whole, and the next build equals a full one."""
     import signal
 
@@ -666,6 +671,7 @@ def test_a_killed_incremental_build_leaves_a_whole_generation(
     else:
         assert _generation(out) == before
     monkeypatch.setattr("kg.build.PYSHACL_LIMIT", 0)
+    monkeypatch.setattr("kg.patch.PATCH_FROM", 0)
     builds = Builds(data)
     builds.both()
     assert not [p.name for p in out.iterdir() if p.name.startswith((".staging", ".trash"))]
@@ -769,3 +775,138 @@ def test_a_query_is_asked_again_only_if_a_changed_triple_may_match(
     anything = query_patterns("SELECT * WHERE { ?s ?p ?o }")
     assert anything is not None
     assert touches(anything, [("id:tenure", _KG + "other", None)], has)
+
+
+def _owner(data: Path, rid: str) -> int:
+    """The facts file (its number) that defines the record rid."""
+    return next(n for n in range(4) if f"  - id: {rid}\n" in _facts(data, n).read_text())
+
+
+@pytest.mark.slow
+def test_kept_checks_and_the_patched_store_equal_full_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an incremental build keeps of the unchanged files (their checks, by their
+    bytes; the live store, patched) gives what a full build gives: a reference that an
+    edit to another file breaks fails the same way; a person renamed is shown anew in the
+    roles of files whose bytes did not change; a post moved to another organization
+    changes what the rules infer (the store is then built as before); a warning of an
+    unchanged file is said again."""
+    import re
+
+    monkeypatch.setattr("kg.build.PYSHACL_LIMIT", 0)  # validated as a large graph is
+    monkeypatch.setattr("kg.patch.PATCH_FROM", 0)  # and the live store patched
+    data = _synthetic(tmp_path)
+    _with_a_warning_in(data)
+    builds = Builds(data)
+    first = builds.both()
+    assert "warning: source file lost.txt not found" in first.stderr, first.stderr
+
+    # A value edited: the other files' checks kept, the live store patched.
+    rid, _ = _meeting(data, 1)
+    _edit_record(data, 1, rid, f"    name: Meeting {rid[8:]}\n", f"    name: Meeting {rid[8:]}x\n")
+    inc = builds.both()
+    assert _reused(inc) == (3, 3), inc.stdout
+    assert "patched a copy of the live store (1 triples out, 1 in)" in inc.stdout, inc.stdout
+    assert "warning: source file lost.txt not found" in inc.stderr, inc.stderr
+
+    # A person that roles and meetings in other files name, deleted: their files' kept
+    # checks no longer hold, and the build fails as a full build does.
+    person = re.search(r"holder: (person-\d+)", _facts(data, 1).read_text())
+    assert person, "no role in file 1"
+    home = _owner(data, person[1])
+    good = _facts(data, home).read_text()
+    _cut(_facts(data, home), person[1])
+    inc, full = builds.incremental(), builds.full()
+    assert inc.exit_code == full.exit_code == 1, inc.output + full.output
+    assert f"unknown person '{person[1]}' in 'holder'" in inc.stderr, inc.stderr
+    assert inc.stderr.replace("/inc/", "/full/") == re.sub(r"/full-\d+/", "/full/", full.stderr), (
+        inc.stderr
+    )
+
+    # Back, and renamed: the roles' labels (in files whose bytes are the same) change.
+    _facts(data, home).write_text(good)
+    name = re.search(rf"  - id: {person[1]}\n    name: (\"?)([^\n\"]+)", good)
+    assert name, good[:200]
+    _edit(_facts(data, home), f"name: {name[1]}{name[2]}", f"name: {name[1]}Renamed {name[2]}")
+    inc = builds.both()
+    assert f"Renamed {name[2]} — " in (data / "inc" / "kg.ttl").read_text(encoding="utf-8")
+
+    # A post of another organization: org-shortcuts infers another membership.
+    post = re.search(r"post: (minister-\d+-\d+)", _facts(data, 1).read_text())
+    assert post, "no tenure in file 1"
+    org = re.search(
+        rf"  - id: {post[1]}\n    name: [^\n]*\n    organization: (ministry-\d+-\d+)",
+        _all(data),
+    )
+    assert org, post[1]
+    other = "ministry-0-1" if org[1] != "ministry-0-1" else "ministry-0-2"
+    path = _facts(data, _owner(data, post[1]))
+    old = path.read_text()
+    start = old.index(f"  - id: {post[1]}\n")
+    path.write_text(
+        old[:start] + old[start:].replace(f"organization: {org[1]}", f"organization: {other}", 1)
+    )
+    inc = builds.both()
+    assert "patched a copy of the live store" not in inc.stdout, inc.stdout
+
+
+def _with_a_warning_in(data: Path) -> None:
+    """A second source whose text is not in the sources folder (file 0 says it), which a
+    person of file 3 cites."""
+    _edit(
+        _facts(data, 0),
+        "    file: synthetic.txt\n",
+        "    file: synthetic.txt\n  - id: lost\n    title: Lost\n    file: lost.txt\n",
+    )
+    _edit(
+        _facts(data, 3),
+        "people:\n",
+        "people:\n  - id: person-cited\n    name: Cited Person\n"
+        "    evidence: [{source: lost, line: 3}]\n",
+    )
+
+
+_MORE = """source: mini
+roles:
+  - id: aminian-fm
+    holder: bahadur-aminian
+    post: foreign-minister
+    successor_of: muttaqi-fm
+    attested: [2023-01-05]
+    evidence: 1
+"""
+
+
+def test_a_kept_check_fails_when_another_file_breaks_what_it_read(
+    mini: Path, build_mini: BuildRunner
+) -> None:
+    """more.yaml's bytes never change, but what its check read of mini.yaml does: the id
+    it names is renamed, then the tenure it succeeds moves to another post. Its kept check
+    no longer holds, and the build fails with a full build's errors, at more.yaml."""
+    import re
+
+    from tests.conftest import run_build
+
+    (mini / "facts" / "more.yaml").write_text(_MORE, encoding="utf-8")
+    assert build_mini().exit_code == 0
+    good = (mini / "facts" / "mini.yaml").read_text(encoding="utf-8")
+    post = "  - id: deputy\n    name: Deputy\n    organization: taliban\n    evidence: 1\n"
+    for broken, said in [
+        (good.replace("bahadur-aminian", "bahadur"), "unknown person 'bahadur-aminian'"),
+        (
+            good.replace("posts:\n", "posts:\n" + post).replace(
+                "    post: foreign-minister\n", "    post: deputy\n"
+            ),
+            "'successor_of' names 'muttaqi-fm', whose post is 'deputy'",
+        ),
+    ]:
+        (mini / "facts" / "mini.yaml").write_text(broken, encoding="utf-8")
+        inc = build_mini("--timings")
+        full = run_build(mini, mini / "build-full", "--full")
+        assert inc.exit_code == full.exit_code == 1, inc.output
+        assert re.search(rf"more\.yaml:\d+: {re.escape(said)}", inc.stderr), inc.stderr
+        assert inc.stderr.replace("/build/", "/") == full.stderr.replace("/build-full/", "/")
+    (mini / "facts" / "mini.yaml").write_text(good, encoding="utf-8")
+    again = build_mini("--timings")
+    assert "unchanged build" in again.stdout, again.stdout

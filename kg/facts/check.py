@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kg.diagnostics import Diagnostic, FactsError, a
 from kg.facts import fact_files, probe_source
@@ -24,6 +24,29 @@ SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 Loader = Callable[[Path, str], Any]  # (path, path relative to the facts) -> the document
 
 
+class Memo(Protocol):
+    """Where a build keeps each facts file's check (kg.incremental.BuildCache), so a file
+    whose bytes are those of an earlier build, and whose records' references, sources and
+    the values it compared with are the same, is not checked again (see _Checker.stub)."""
+
+    def checked(self, path: Path, rel: str) -> Any:
+        """The check kept for a file with these bytes (keep_checked's data), or None."""
+
+    def keep_checked(self, rel: str, data: Any) -> None:
+        """Keep the check of a file (its bytes: those checked() last read)."""
+
+
+# A checked file's records as the other files' checks and conversions read them: a stub
+# record keeps its kind, id, line, these values (the label the conversion shows, a role's
+# holder and post, what `same:` compares) and a source's `file`.
+def _exported(schema: Schema) -> dict[str, set[str]]:
+    same = {f.same for k in schema.kinds.values() for f in k.fields.values() if f.same}
+    return {
+        name: ({"holder", "post"} if k.label == "generated" else {k.label}) | same
+        for name, k in schema.kinds.items()
+    }
+
+
 class _Checker:
     def __init__(
         self,
@@ -31,8 +54,19 @@ class _Checker:
         topics: set[str],
         source_dirs: list[Path],
         load: Loader = load_yaml,
+        memo: Memo | None = None,
     ) -> None:
         self.load = load
+        self.memo = memo
+        # What each file's check read of the rest (see Memo): the kinds of the ids it
+        # named, the sources it cited, the values it compared; its own problems.
+        self.current: str | None = None  # the file whose records are being checked
+        self.deps: dict[str, dict[str, Any]] = {}
+        self.own: dict[str, list[Diagnostic]] = {}
+        self.uncacheable: set[str] = set()
+        self.stubs: dict[str, Any] = {}  # file -> its kept check, whose records are stubs
+        self.paths: dict[str, Path] = {}
+        self.exported = _exported(schema)
         self.schema = schema
         self.topics = topics
         self.source_dirs = source_dirs
@@ -44,9 +78,67 @@ class _Checker:
 
     def err(self, file: str, line: int, msg: str, severity: str = "error") -> None:
         self.problems.append(Diagnostic(file, line, msg, severity))
+        # A source's own problems are said once, by whichever file cites it first.
+        if self.current is not None:
+            self.own[self.current].append(Diagnostic(file, line, msg, severity))
+
+    def _begin(self, rel: str) -> None:
+        self.current = rel
+        if rel not in self.deps:
+            self.deps[rel] = {"kinds": {}, "sources": {}, "same": []}
+            self.own[rel] = []
 
     # ------------------------------------------------------------------ pass 1: records
     def read_file(self, path: Path, rel: str) -> None:
+        kept = self.memo.checked(path, rel) if self.memo is not None else None
+        if kept is not None and self.stub(rel, kept):
+            return
+        before = len(self.problems)
+        self._read(path, rel)
+        if len(self.problems) != before:
+            self.uncacheable.add(rel)  # (its reading said something: read it again)
+
+    def stub(self, rel: str, kept: Any) -> bool:
+        """Register a file's records from its kept check, as stubs (False: it cannot be
+        read); whether the check still holds is told once every file is read (settle)."""
+        try:
+            recs = []
+            for kind, rid, line, id_line, values, src in kept["records"]:
+                raw = LDict()
+                raw.line, raw.lines = line, {"id": id_line}
+                if src is not None:
+                    raw["file"], raw.lines["file"] = src[0], src[1]
+                rec = Record(kind, rid, rel, line, raw)
+                rec.values = dict(values)
+                recs.append(rec)
+            problems = [
+                Diagnostic(str(f), int(n), str(m), str(s)) for f, n, m, s in kept["problems"]
+            ]
+            deps = kept["deps"]
+            if any(r.kind not in self.schema.kinds for r in recs):
+                return False
+        except (KeyError, TypeError, ValueError):
+            return False
+        self.stubs[rel] = (problems, deps)
+        for rec in recs:
+            self.register(rec, rec.raw.lines["id"])
+        return True
+
+    def register(self, rec: Record, id_line: int) -> None:
+        """Add a record whose id is well formed, unless another has it or a topic does."""
+        rid, rel = rec.id, rec.file
+        if rid in self.records:
+            first = self.records[rid]
+            self.err(
+                rel, id_line, f"duplicate id '{rid}' (first defined at {first.file}:{first.line})"
+            )
+            return
+        if rid in self.topics:
+            self.err(rel, id_line, f"id '{rid}' is already a topic in topics.ttl")
+            return
+        self.records[rid] = rec
+
+    def _read(self, path: Path, rel: str, replace: bool = False) -> None:
         try:
             doc = self.load(path, rel)
         except FactsError as exc:
@@ -86,9 +178,9 @@ class _Checker:
                 self.err(rel, doc.lines[key], f"'{key}' must be a list of records")
                 continue
             for i, item in enumerate(items):
-                self.read_record(key, item, rel, items.lines[i])
+                self.read_record(key, item, rel, items.lines[i], replace)
 
-    def read_record(self, kind: str, item: Any, rel: str, line: int) -> None:
+    def read_record(self, kind: str, item: Any, rel: str, line: int, replace: bool = False) -> None:
         if not isinstance(item, LDict):
             self.err(
                 rel,
@@ -107,25 +199,106 @@ class _Checker:
                 f"bad id {rid!r}: use lower-case words joined by hyphens, e.g. 'amir-khan-muttaqi'",
             )
             return
-        if rid in self.records:
-            first = self.records[rid]
-            self.err(
-                rel,
-                item.lines["id"],
-                f"duplicate id '{rid}' (first defined at {first.file}:{first.line})",
-            )
+        if replace:  # a stubbed file read whole: its records take their stubs' places
+            had = self.records.get(rid)
+            if had is not None and had.file == rel and had.line == line:
+                self.records[rid] = Record(kind, rid, rel, line, item)
             return
-        if rid in self.topics:
-            self.err(rel, item.lines["id"], f"id '{rid}' is already a topic in topics.ttl")
-            return
-        self.records[rid] = Record(kind, rid, rel, line, item)
+        self.register(Record(kind, rid, rel, line, item), item.lines["id"])
 
     # ------------------------------------------------------------------ pass 2: fields
     def check_all(self) -> None:
+        self._check([r for r in self.records.values() if r.file not in self.stubs])
+        self.settle()
+        # What `same:` compares, once every record checked has its values (a stubbed
+        # file read again in a later round of settle changes what others compare with).
         for rec in self.records.values():
+            if rec.file not in self.stubs:
+                self._begin(rec.file)
+                self.check_same(rec, self.schema.kinds[rec.kind])
+        self.current = None
+
+    def _check(self, records: list[Record]) -> None:
+        for rec in records:
+            self._begin(rec.file)
             self.check_record(rec, self.schema.kinds[rec.kind])
+        self.current = None
+
+    def settle(self) -> None:
+        """Keep the stubbed files whose kept check still holds (the ids they name are of
+        the same kinds, their sources the same, the values they compared the same), their
+        problems said again; read and check the others whole, until all hold."""
+        while True:
+            stale = sorted(rel for rel, (_, deps) in self.stubs.items() if not self._holds(deps))
+            if not stale:
+                break
+            self.unstub(stale, check=True)
+        for problems, _ in self.stubs.values():
+            self.problems += problems
+
+    def _holds(self, deps: Any) -> bool:
+        try:
+            for ref, kind in deps["kinds"].items():
+                if self.kind_of(ref, record=False) != kind:
+                    return False
+            for sid, found in deps["sources"].items():
+                if self._source(sid) != found:
+                    return False
+            for ref, name, value in deps["same"]:
+                rec = self.records.get(ref)
+                if rec is None or rec.values.get(name) != value:
+                    return False
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return False
+        return True
+
+    def unstub(self, files: list[str], check: bool = False) -> None:
+        """Read stubbed files whole: their records with every value, checked again (check)
+        or, their kept check holding, only read (the conversion needs their values)."""
+        todo = [rel for rel in files if rel in self.stubs]
+        kept_of = {rel: self.stubs.pop(rel) for rel in todo}
+        for rel in todo:
+            self._read(self.paths[rel], rel, replace=True)
+        records = self.by_file(set(todo))
+        saved = len(self.problems)
+        self._check([rec for rel in todo for rec in records[rel]])
+        if not check:  # the problems are the kept ones: the values alone are wanted
+            del self.problems[saved:]
+            for rel in todo:
+                self.problems += kept_of[rel][0]
+
+    def _source(self, sid: str) -> Any:
+        found = self.source_lines(sid)
+        if found is None:
+            return None
+        fname = found[0]
+        return [fname, self.probes.get(fname)]
+
+    def by_file(self, files: set[str]) -> dict[str, list[Record]]:
+        """The records of these files, by file, in order (one pass over the records)."""
+        out: dict[str, list[Record]] = {rel: [] for rel in files}
         for rec in self.records.values():
-            self.check_same(rec, self.schema.kinds[rec.kind])
+            if rec.file in out:
+                out[rec.file].append(rec)
+        return out
+
+    def kept(self, rel: str, recs: list[Record]) -> Any:
+        """What keep_checked keeps of a file just checked, of its records recs (None: not
+        to be kept)."""
+        if rel in self.uncacheable or rel in self.stubs or rel not in self.deps:
+            return None
+        records = []
+        for rec in recs:
+            values = {k: rec.values[k] for k in self.exported[rec.kind] if k in rec.values}
+            if not all(type(v) is str for v in values.values()):
+                return None
+            src = rec.raw.get("file") if rec.kind == "sources" else None
+            kept_src = [src, rec.raw.lines["file"]] if isinstance(src, str) else None
+            records.append(
+                [rec.kind, rec.id, rec.line, rec.raw.lines.get("id", rec.line), values, kept_src]
+            )
+        problems = [[d.file, d.line, d.message, d.severity] for d in self.own[rel]]
+        return {"records": records, "problems": problems, "deps": self.deps[rel]}
 
     def check_same(self, rec: Record, kind: KindSpec) -> None:
         """A reference declared `same: F` names a record with the same F (a role succeeds
@@ -135,6 +308,10 @@ class _Checker:
             if not f.same or not isinstance(ref, str) or ref not in self.records:
                 continue
             mine, theirs = rec.values.get(f.same), self.records[ref].values.get(f.same)
+            if self.current is not None:
+                if theirs is not None and type(theirs) is not str:
+                    self.uncacheable.add(self.current)
+                self.deps[self.current]["same"].append([ref, f.same, theirs])
             if mine is not None and theirs is not None and mine != theirs:
                 self.err(
                     rec.file,
@@ -195,13 +372,19 @@ class _Checker:
                 )
 
     # ------------------------------------------------------------------ for the value types
-    def kind_of(self, ref: str) -> str | None:
+    def kind_of(self, ref: str, record: bool = True) -> str | None:
         if ref in self.topics:
-            return "topics"
-        rec = self.records.get(ref)
-        return rec.kind if rec else None
+            kind: str | None = "topics"
+        else:
+            rec = self.records.get(ref)
+            kind = rec.kind if rec else None
+        if record and self.current is not None:
+            self.deps[self.current]["kinds"][ref] = kind
+        return kind
 
     def ids_of(self, kinds: Iterable[str]) -> list[str]:
+        if self.current is not None:
+            self.uncacheable.add(self.current)  # (a suggestion from every id: not kept)
         wanted = set(kinds)
         pool = [i for i, r in self.records.items() if r.kind in wanted]
         if "topics" in wanted:
@@ -231,6 +414,18 @@ class _Checker:
 
     def source_lines(self, source_id: str) -> tuple[str, list[str] | None] | None:
         """The file name and lines of a source record's text (None: no such source)."""
+        current, self.current = self.current, None  # its problems are the source's
+        try:
+            found = self._read_source(source_id)
+        finally:
+            self.current = current
+        if current is not None:
+            self.deps[current]["sources"][source_id] = (
+                None if found is None else [found[0], self.probes.get(found[0])]
+            )
+        return found
+
+    def _read_source(self, source_id: str) -> tuple[str, list[str] | None] | None:
         src = self.records.get(source_id)
         if src is None or src.kind != "sources":
             return None
@@ -306,20 +501,35 @@ def check_facts(
     topics: set[str],
     source_dirs: list[Path],
     load: Loader = load_yaml,
+    memo: Memo | None = None,
 ) -> Facts:
     """Load every facts file and check it; raise FactsError listing every problem found.
 
     load: reads one file (the build's may take it from its cache: kg.incremental).
+    memo: keeps each file's check for the next build (see Memo); the records of a file
+    whose kept check holds are stubs (facts.stubs: their files), with their kind, id, line
+    and the values other records read of them; facts.unstub(files) reads them whole.
     """
-    checker = _Checker(schema, topics, source_dirs, load)
+    checker = _Checker(schema, topics, source_dirs, load, memo)
     files = fact_files(facts_dir)
     if not files:
         raise FactsError([Diagnostic(str(facts_dir), 0, "no .yaml files in the facts folder")])
     for path in files:
-        checker.read_file(path, path.relative_to(facts_dir).as_posix())
+        rel = path.relative_to(facts_dir).as_posix()
+        checker.paths[rel] = path
+        checker.read_file(path, rel)
     checker.check_all()
+    if memo is not None:
+        fresh = checker.by_file(set(checker.paths) - set(checker.stubs))
+        for rel, recs in fresh.items():
+            kept = checker.kept(rel, recs)
+            if kept is not None:
+                memo.keep_checked(rel, kept)
     errors = sorted(p for p in checker.problems if p.severity == "error")
     warnings = sorted(p for p in checker.problems if p.severity != "error")
     if errors:
         raise FactsError(errors + warnings)
-    return Facts(checker.records, warnings, topics, checker.probes)
+    facts = Facts(checker.records, warnings, topics, checker.probes)
+    facts.stubs = set(checker.stubs)
+    facts.unstub = lambda rels: checker.unstub(sorted(rels))
+    return facts

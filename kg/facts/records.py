@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -69,3 +70,8 @@ class Facts:
     topics: set[str]
     # The source files checking the evidence looked for, and what it found (probe_source).
     probes: dict[str, list[str]] = field(default_factory=dict)
+    # The files whose records are stubs, their check kept from an earlier build (kg.facts
+    # .check's Memo): kind, id, line and the values other records read of them; unstub
+    # reads files whole (every value), for a conversion.
+    stubs: set[str] = field(default_factory=set)
+    unstub: Callable[[set[str]], None] = lambda files: None
