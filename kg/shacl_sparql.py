@@ -52,10 +52,10 @@ class Check:
     # anything. They let an incremental build re-check only the nodes near what changed
     # (violations: changed, focus).
     predicates: frozenset[str] | None = None
-    # A single-value count (sh:minCount 1: "no value", sh:maxCount 1: "two values"): its
-    # target pattern, which of the two, and the predicate. Such checks of one target are
-    # run as one query (see _run); the query above says the same of one check alone.
-    count: tuple[str, str, str] | None = None
+    # The same check as a test of one target node: (the target pattern, a boolean
+    # expression of ?this true where the node violates it). The tests of one target are
+    # asked in one query (see _merged); query says the same of this check alone.
+    test: tuple[str, str] | None = None
 
 
 def _t(term: Any) -> str:
@@ -144,9 +144,13 @@ def _property(shapes: Graph, shape: str, prop: Any, target: str) -> list[Check]:
     # property compared: all triples of the focus node or of a value of it.
     read = _TARGET_PREDICATES | {str(path)} | ({str(other)} if other is not None else set())
 
-    def add(body: str, count: tuple[str, str, str] | None = None) -> None:
+    def add(body: str, test: tuple[str, str] | None = None) -> None:
         query = f"SELECT DISTINCT ?this WHERE {{ {body} }}"
-        out.append(Check(shape, str(path), msg, query, frozenset(read), count))
+        out.append(Check(shape, str(path), msg, query, frozenset(read), test))
+
+    def add_exists(rest: str) -> None:
+        # A violation where the target node matches rest: also as a test of the node.
+        add(f"{target} {rest}", (target, f"EXISTS {{ {rest} }}"))
 
     count = (
         f"{{ SELECT ?this (COUNT(DISTINCT ?v) AS ?n) WHERE {{ {target} "
@@ -156,11 +160,12 @@ def _property(shapes: Graph, shape: str, prop: Any, target: str) -> list[Check]:
     if lo is not None and int(lo) == 1:
         # The usual case, without counting: at a million triples, grouping every fact to
         # count its evidence took 3 s; looking for a fact without any takes a fraction.
-        add(f"{target} FILTER NOT EXISTS {{ ?this {p} ?v }}", (target, _NONE, p))
+        none = f"NOT EXISTS {{ ?this {p} ?v }}"
+        add(f"{target} FILTER {none}", (target, none))
     elif lo is not None:
         add(f"{count} FILTER(?n < {int(lo)})")
     if hi is not None and int(hi) == 1:
-        add(f"{target} ?this {p} ?v, ?v2 . FILTER(?v != ?v2)", (target, _TWO, p))
+        add_exists(f"?this {p} ?v, ?v2 . FILTER(?v != ?v2)")
     elif hi is not None:
         add(f"{count} FILTER(?n > {int(hi)})")
     each = f"{target} ?this {p} ?v ."
@@ -173,7 +178,7 @@ def _property(shapes: Graph, shape: str, prop: Any, target: str) -> list[Check]:
         add(f"{each} MINUS {{ ?v {SUB} {_t(cls)} }}")
     dt = shapes.value(prop, SH.datatype)
     if dt is not None:
-        add(f"{each} FILTER(!isLiteral(?v) || DATATYPE(?v) != {_t(dt)})")
+        add_exists(f"?this {p} ?v . FILTER(!isLiteral(?v) || DATATYPE(?v) != {_t(dt)})")
     options = shapes.value(prop, SH["or"])
     alts = _list(shapes, options) if options is not None else []
     classes = [shapes.value(alt, SH["class"]) for alt in alts]
@@ -191,48 +196,38 @@ def _property(shapes: Graph, shape: str, prop: Any, target: str) -> list[Check]:
                 ok.append(f"EXISTS {{ ?v {SUB} {_t(c)} }}")
             else:
                 raise ValueError(f"{shape}: unsupported sh:or member")
-        add(f"{each} FILTER(!({' || '.join(ok)}))")
+        add_exists(f"?this {p} ?v . FILTER(!({' || '.join(ok)}))")
     low = shapes.value(prop, SH.minInclusive)
     if low is not None:
-        add(f"{each} FILTER(!(?v >= {_t(low)}))")
+        add_exists(f"?this {p} ?v . FILTER(!(?v >= {_t(low)}))")
     if other is not None:
-        add(f"{each} ?this {_t(other)} ?w . FILTER(!(?v <= ?w))")
+        add_exists(f"?this {p} ?v . ?this {_t(other)} ?w . FILTER(!(?v <= ?w))")
     if shapes.value(prop, SH.uniqueLang) == Literal(True):
-        add(
-            f'{target} ?this {p} ?v, ?v2 . FILTER(?v != ?v2 && LANG(?v) != "" '
-            f"&& LANG(?v) = LANG(?v2))"
+        add_exists(
+            f'?this {p} ?v, ?v2 . FILTER(?v != ?v2 && LANG(?v) != "" && LANG(?v) = LANG(?v2))'
         )
     return out
 
 
-# The two single-value counts (Check.count), each as a test of ?this in a merged query:
-# the same patterns and filter as the check's own query.
-_NONE, _TWO = "none", "two"
-_COUNT_TESTS = {
-    _NONE: "NOT EXISTS {{ ?this {p} ?v }}",
-    _TWO: "EXISTS {{ ?this {p} ?v, ?v2 . FILTER(?v != ?v2) }}",
-}
-
-
 def _merged(checks: list[Check]) -> list[tuple[str, list[tuple[str, list[Check]]]]]:
-    """The single-value counts of each target as one query: (query, [(variable, checks)]).
+    """The tests (Check.test) of each target as one query: (query, [(variable, checks)]).
 
-    One pass over the target's nodes answers all its counts, a variable each (true where
-    the node violates them), rather than a pass per count: at a million triples 92 counts
-    of 21 targets took 1.8 s as queries of their own. Counts that say the same of the same
-    target (two shapes' maxCount 1 of one path) share a variable.
+    One pass over the target's nodes answers all its tests, a variable each (true where
+    the node violates the test), rather than a pass per check: at a million triples the
+    checks took 4.3 s with a query each, 3.1 s so. Checks that say the same of the same
+    target (two shapes' sh:maxCount 1 of one path) share a variable. A value's classes
+    are still asked in queries of their own: MINUS inside EXISTS, asked of each node,
+    took minutes.
     """
-    by_target: dict[str, dict[tuple[str, str], list[Check]]] = {}
+    by_target: dict[str, dict[str, list[Check]]] = {}
     for check in checks:
-        assert check.count is not None
-        target, kind, p = check.count
-        by_target.setdefault(target, {}).setdefault((kind, p), []).append(check)
+        assert check.test is not None
+        target, test = check.test
+        by_target.setdefault(target, {}).setdefault(test, []).append(check)
     out = []
     for target, tests in by_target.items():
-        named = [(f"?kgCount{i}", key, alike) for i, (key, alike) in enumerate(tests.items())]
-        binds = " ".join(
-            f"BIND({_COUNT_TESTS[kind].format(p=p)} AS {var})" for var, (kind, p), _ in named
-        )
+        named = [(f"?kgTest{i}", key, alike) for i, (key, alike) in enumerate(tests.items())]
+        binds = " ".join(f"BIND({test} AS {var})" for var, test, _ in named)
         query = (
             f"SELECT DISTINCT ?this {' '.join(var for var, _, _ in named)} WHERE {{ {target} "
             f"{binds} FILTER({' || '.join(var for var, _, _ in named)}) }}"
@@ -308,9 +303,9 @@ def _neighbourhood(store: ox.Store, nodes: set[str]) -> ox.Store:
 
 def _run(store: ox.Store, checks: list[Check]) -> list[tuple[str, Check]]:
     closure: dict[str, str] = {}
-    counts = _merged([c for c in checks if c.count is not None])
-    checks = [c for c in checks if c.count is None]
-    typed = [c.query for c in checks] + [q for q, _ in counts]
+    merged = _merged([c for c in checks if c.test is not None])
+    checks = [c for c in checks if c.test is None]
+    typed = [c.query for c in checks] + [q for q, _ in merged]
     for cls in sorted({m[2] for q in typed for m in _TYPED.finditer(q)}):
         subs: Any = store.query(f"SELECT DISTINCT ?c WHERE {{ ?c {_t(RDFS.subClassOf)}* {cls} }}")
         # The class itself always matches (a zero-length path), declared or not.
@@ -325,9 +320,9 @@ def _run(store: ox.Store, checks: list[Check]) -> list[tuple[str, Check]]:
         result: Any = store.query(query)
         nodes = [sol["this"].value for sol in result]
         found += [(node, check) for check in alike for node in nodes]
-    for query, tests in counts:
+    for query, tests in merged:
         rows: Any = store.query(_with_classes(query, closure))
-        flags = [(sol["this"].value, [sol[var].value == "true" for var, _ in tests]) for sol in rows]
+        flags = [(sol["this"].value, [sol[v].value == "true" for v, _ in tests]) for sol in rows]
         for i, (_, alike) in enumerate(tests):
             found += [(node, check) for check in alike for node, hit in flags if hit[i]]
     return found
