@@ -9,7 +9,9 @@ anything else is refused, so the two validators cannot silently drift apart; the
 check that both report the same violations on every shape's examples.
 
 Each query returns ?this (the focus node) for every violation; terms from the shapes
-are written into the query text with pyoxigraph's N-Triples serialisation.
+are written into the query text with pyoxigraph's N-Triples serialisation. The checks of
+one target that test only the node and its values are asked together, one query per
+target (_merged); each violation is still reported once per check.
 """
 
 from __future__ import annotations
