@@ -66,7 +66,7 @@ def check_base_iri(base: str) -> str | None:
     if not _BASE.fullmatch(base):
         return (
             "a base IRI is an http(s) IRI ending in '/', with no query, fragment, spaces "
-            "or <>\"{}|\\^` (e.g. https://example.org/kg/)"
+            'or <>"{}|\\^` (e.g. https://example.org/kg/)'
         )
     return None
 
@@ -749,7 +749,7 @@ def _build_all(
             rules_dir = onto.folder / "rules"
             patched = patch_live(
                 onto.schema, facts, base, digests, cache, state, (live / STORE_LINK).resolve(),
-                work / STORE_LINK, load_rules(rules_dir), workers, memory,
+                work / STORE_LINK, load_rules(rules_dir), workers, memory, _whole_graph_queries(),
             )  # fmt: skip
             if patched is None:
                 cache.hits["converted"] = 0
@@ -892,8 +892,6 @@ def _build_all(
     result = BuildResult(counts, triples, warnings, build_dir / "kg.ttl", published, timings)
     result.notes = notes
     return result
-
-
 
 
 def _head(onto: _Ontology, base: str) -> bytes:
@@ -1075,6 +1073,29 @@ def _near(store: Any, subjects: set[str]) -> list[str] | None:
     return None if len(near) > FOCUS_LIMIT else sorted(near)
 
 
+def _aggregate_queries() -> list[str]:
+    """The named queries the aggregates and indexes are made from (precompute)."""
+    from kg.incremental import SIDECAR_QUERIES
+    from kg.query import PRECOMPUTED
+
+    return [
+        *PRECOMPUTED,
+        *(q for queries in INDEX_QUERIES.values() for q in queries),
+        *SIDECAR_QUERIES,
+    ]
+
+
+def _whole_graph_queries() -> list[str]:
+    """The queries of the aggregates and indexes an incremental build asks of the whole
+    graph when a changed triple may match one (the meeting index and the event queries
+    are asked about the changed events only: kg.incremental.patch_sidecars)."""
+    from kg.incremental import ACTOR_QUERIES, HUB_QUERIES
+    from kg.query import PRECOMPUTED
+
+    index = [q for name, queries in INDEX_QUERIES.items() if name != "meetings" for q in queries]
+    return [*PRECOMPUTED, *index, *HUB_QUERIES, *ACTOR_QUERIES]
+
+
 def _reusable(
     build_dir: Path,
     delta: Delta,
@@ -1092,15 +1113,11 @@ def _reusable(
 
     import pyoxigraph as ox
 
-    from kg.incremental import SIDECAR_QUERIES, changed_triples, patch_sidecars, touches
+    from kg.incremental import changed_triples, patch_sidecars, touches
+    from kg.patch import POSITION
     from kg.query import PRECOMPUTED
 
-    names = [
-        *PRECOMPUTED,
-        *(q for queries in INDEX_QUERIES.values() for q in queries),
-        *SIDECAR_QUERIES,
-    ]
-    patterns = cache.query_patterns(names)
+    patterns = cache.query_patterns(_aggregate_queries())
     changed = changed_triples(delta.lines)
     try:
         live_store = ox.Store.read_only(str(build_dir / "current" / "store"))
@@ -1130,7 +1147,11 @@ def _reusable(
     except (OSError, ValueError, TypeError, KeyError):
         return {}
     notes.append(f"reused {len(keep)} of the aggregates and indexes: {sorted(keep)}")
-    patched, said = patch_sidecars(live, live_store, graph, changed, patterns, has, keep, schema)
+    # A moved record's kg:recordFile and kg:recordLine (kg.patch.POSITION) are read by no
+    # sidecar's query but as an object of events-involving's `?event ?p ?entity`, whose
+    # literal objects the hub index never reads: they are left out of what is asked again.
+    moves = [t for t in changed if t[1] not in POSITION]
+    patched, said = patch_sidecars(live, live_store, graph, moves, patterns, has, keep, schema)
     keep.update(patched)
     notes += said
     return keep
