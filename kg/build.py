@@ -66,7 +66,7 @@ def check_base_iri(base: str) -> str | None:
     if not _BASE.fullmatch(base):
         return (
             "a base IRI is an http(s) IRI ending in '/', with no query, fragment, spaces "
-            'or <>"{}|\\^` (e.g. https://example.org/kg/)'
+            "or <>\"{}|\\^` (e.g. https://example.org/kg/)"
         )
     return None
 
@@ -894,6 +894,8 @@ def _build_all(
     return result
 
 
+
+
 def _head(onto: _Ontology, base: str) -> bytes:
     """The N-Triples _to_store writes before the facts' (the dataset, the ontology, the
     topics), for a graph made in memory of a patched store's parts."""
@@ -1150,8 +1152,8 @@ def _reusable(
     # A moved record's kg:recordFile and kg:recordLine (kg.patch.POSITION) are read by no
     # sidecar's query but as an object of events-involving's `?event ?p ?entity`, whose
     # literal objects the hub index never reads: they are left out of what is asked again.
-    moves = [t for t in changed if t[1] not in POSITION]
-    patched, said = patch_sidecars(live, live_store, graph, moves, patterns, has, keep, schema)
+    unplaced = [t for t in changed if t[1] not in POSITION]
+    patched, said = patch_sidecars(live, live_store, graph, unplaced, patterns, has, keep, schema)
     keep.update(patched)
     notes += said
     return keep
