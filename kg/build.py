@@ -812,8 +812,14 @@ def _build_all(
             changed = focus = None
             if state is not None and delta.known and state.validator == "sparql" and not pyshacl:
                 # The live generation passed the same checks: only what changed is asked.
+                from kg.patch import POSITION, moved_lines
+
                 changed = delta.predicates()
-                focus = _near(store, delta.subjects())
+                subjects = delta.subjects()
+                if changed & POSITION and not _checks_read(onto.shapes, POSITION):
+                    # Records that only moved a line or file keep every verdict.
+                    subjects -= moved_lines(delta.lines)
+                focus = _near(store, subjects)
                 notes.append(
                     f"validated {'all' if focus is None else len(focus)} nodes for the "
                     f"{len(changed)} predicates that changed"
@@ -1059,6 +1065,15 @@ def serialize_file(
 
 # Up to this many changed subjects, validation asks about the nodes near them alone.
 FOCUS_LIMIT = 20_000
+
+
+def _checks_read(shapes: Any, predicates: frozenset[str]) -> bool:
+    """Whether a check of the shapes compiled to SPARQL that runs on the nodes near a change
+    reads one of the predicates (one of predicates None runs on the whole graph anyway)."""
+    from kg.shacl_sparql import compile_shapes
+
+    checks = compile_shapes(shapes)
+    return any(c.predicates is not None and c.predicates & predicates for c in checks)
 
 
 def _near(store: Any, subjects: set[str]) -> list[str] | None:

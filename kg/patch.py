@@ -69,6 +69,17 @@ ON_DISK_LIMIT = 64
 POSITION = frozenset({"https://w3id.org/kg/ont#recordFile", "https://w3id.org/kg/ont#recordLine"})
 
 
+def moved_lines(lines: set[bytes]) -> set[str]:
+    """moved_only of changed N-Triples lines."""
+    moved: set[str] = set()
+    other: set[str] = set()
+    for line in lines:
+        if line:
+            s, p, _ = line.split(b" ", 2)
+            (moved if p[1:-1].decode("utf-8") in POSITION else other).add(s[1:-1].decode())
+    return moved - other
+
+
 def moved_only(quads: list[Any]) -> set[str]:
     """The subjects of which only POSITION triples are among the changed ones (quads)."""
     moved: set[str] = set()

@@ -912,7 +912,7 @@ def test_a_kept_check_fails_when_another_file_breaks_what_it_read(
     assert "unchanged build" in again.stdout, again.stdout
 
 
-def test_no_aggregate_or_search_key_reads_where_a_record_is_written() -> None:
+def test_no_aggregate_search_key_or_shape_reads_where_a_record_is_written() -> None:
     """kg:recordFile and kg:recordLine (kg.patch.POSITION) may change for hundreds of
     records when one is added, deleted or moved; an incremental build asks the sidecars
     and the search keys nothing about records of which only these changed. That holds
@@ -938,6 +938,15 @@ def test_no_aggregate_or_search_key_reads_where_a_record_is_written() -> None:
         if touches(bgps, moved, anything):
             may.add(name)
     assert may == {"events-involving"}
+    # Nor does a shape (validation then leaves such records out of the nodes it asks about).
+    from rdflib import Graph
+
+    from kg.build import _checks_read
+    from kg.locations import ontology_dir
+
+    shapes = Graph().parse(ontology_dir() / "shapes.ttl")
+    assert not _checks_read(shapes, POSITION)
+    assert _checks_read(shapes, frozenset({"https://w3id.org/kg/ont#side"}))
     # (A pattern naming kg:recordLine would be found: the check is not blind to them.)
     named = query_patterns(
         "PREFIX kg: <https://w3id.org/kg/ont#> SELECT * WHERE { ?e a kg:Meeting ; kg:recordLine ?l }"
@@ -973,6 +982,7 @@ def test_records_that_only_move_patch_the_live_store_and_equal_full_builds(
     inc = builds.both()
     assert "patched a copy of the live store" in inc.stdout, inc.stdout
     assert changed_subjects(inc) > 4
+    assert "validated 0 nodes for the 1 predicates that changed" in inc.stdout, inc.stdout
     assert "kept actors, hub-lists, hubs sidecars" in inc.stdout, inc.stdout
     assert re.search(r"reused \d+ of the aggregates and indexes: \[.*'stats-pairs'", inc.stdout)
 
