@@ -749,7 +749,7 @@ def _build_all(
             rules_dir = onto.folder / "rules"
             patched = patch_live(
                 onto.schema, facts, base, digests, cache, state, (live / STORE_LINK).resolve(),
-                work / STORE_LINK, load_rules(rules_dir), workers, memory,
+                work / STORE_LINK, load_rules(rules_dir), workers, memory, _whole_graph_queries(),
             )  # fmt: skip
             if patched is None:
                 cache.hits["converted"] = 0
@@ -812,8 +812,14 @@ def _build_all(
             changed = focus = None
             if state is not None and delta.known and state.validator == "sparql" and not pyshacl:
                 # The live generation passed the same checks: only what changed is asked.
+                from kg.patch import POSITION, moved_lines
+
                 changed = delta.predicates()
-                focus = _near(store, delta.subjects())
+                subjects = delta.subjects()
+                if changed & POSITION and not _checks_read(onto.shapes, POSITION):
+                    # Records that only moved a line or file keep every verdict.
+                    subjects -= moved_lines(delta.lines)
+                focus = _near(store, subjects)
                 notes.append(
                     f"validated {'all' if focus is None else len(focus)} nodes for the "
                     f"{len(changed)} predicates that changed"
@@ -1061,6 +1067,15 @@ def serialize_file(
 FOCUS_LIMIT = 20_000
 
 
+def _checks_read(shapes: Any, predicates: frozenset[str]) -> bool:
+    """Whether a check of the shapes compiled to SPARQL that runs on the nodes near a change
+    reads one of the predicates (one of predicates None runs on the whole graph anyway)."""
+    from kg.shacl_sparql import compile_shapes
+
+    checks = compile_shapes(shapes)
+    return any(c.predicates is not None and c.predicates & predicates for c in checks)
+
+
 def _near(store: Any, subjects: set[str]) -> list[str] | None:
     """The nodes a change may have given another SHACL verdict: the subjects of the changed
     triples and every node linking to one (a value's class is checked on who links to it).
@@ -1073,6 +1088,29 @@ def _near(store: Any, subjects: set[str]) -> list[str] | None:
     linking = store.query(f"SELECT DISTINCT ?x WHERE {{ VALUES ?s {{ {values} }} ?x ?p ?s }}")
     near = subjects | {sol["x"].value for sol in linking if isinstance(sol["x"], ox.NamedNode)}
     return None if len(near) > FOCUS_LIMIT else sorted(near)
+
+
+def _aggregate_queries() -> list[str]:
+    """The named queries the aggregates and indexes are made from (precompute)."""
+    from kg.incremental import SIDECAR_QUERIES
+    from kg.query import PRECOMPUTED
+
+    return [
+        *PRECOMPUTED,
+        *(q for queries in INDEX_QUERIES.values() for q in queries),
+        *SIDECAR_QUERIES,
+    ]
+
+
+def _whole_graph_queries() -> list[str]:
+    """The queries of the aggregates and indexes an incremental build asks of the whole
+    graph when a changed triple may match one (the meeting index and the event queries
+    are asked about the changed events only: kg.incremental.patch_sidecars)."""
+    from kg.incremental import ACTOR_QUERIES, HUB_QUERIES
+    from kg.query import PRECOMPUTED
+
+    index = [q for name, queries in INDEX_QUERIES.items() if name != "meetings" for q in queries]
+    return [*PRECOMPUTED, *index, *HUB_QUERIES, *ACTOR_QUERIES]
 
 
 def _reusable(
@@ -1092,15 +1130,11 @@ def _reusable(
 
     import pyoxigraph as ox
 
-    from kg.incremental import SIDECAR_QUERIES, changed_triples, patch_sidecars, touches
+    from kg.incremental import changed_triples, patch_sidecars, touches
+    from kg.patch import POSITION
     from kg.query import PRECOMPUTED
 
-    names = [
-        *PRECOMPUTED,
-        *(q for queries in INDEX_QUERIES.values() for q in queries),
-        *SIDECAR_QUERIES,
-    ]
-    patterns = cache.query_patterns(names)
+    patterns = cache.query_patterns(_aggregate_queries())
     changed = changed_triples(delta.lines)
     try:
         live_store = ox.Store.read_only(str(build_dir / "current" / "store"))
@@ -1130,7 +1164,11 @@ def _reusable(
     except (OSError, ValueError, TypeError, KeyError):
         return {}
     notes.append(f"reused {len(keep)} of the aggregates and indexes: {sorted(keep)}")
-    patched, said = patch_sidecars(live, live_store, graph, changed, patterns, has, keep, schema)
+    # A moved record's kg:recordFile and kg:recordLine (kg.patch.POSITION) are read by no
+    # sidecar's query but as an object of events-involving's `?event ?p ?entity`, whose
+    # literal objects the hub index never reads: they are left out of what is asked again.
+    unplaced = [t for t in changed if t[1] not in POSITION]
+    patched, said = patch_sidecars(live, live_store, graph, unplaced, patterns, has, keep, schema)
     keep.update(patched)
     notes += said
     return keep

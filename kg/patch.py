@@ -60,6 +60,34 @@ PATCH_FROM = 200_000
 # does in memory (a record added at the top of a file of 1M triples: 267 subjects).
 ON_DISK_LIMIT = 64
 
+# Where a record is written (kg.convert: its file and line). Adding or deleting a record
+# moves every later record of its file a line, moving one changes its file: hundreds of
+# subjects whose only change is one of these triples. What the later stages ask never
+# reads them (the rules, the shapes, the search keys and the aggregates' queries name
+# neither; tests/test_incremental.py checks the queries' patterns), so such subjects do
+# not count toward ON_DISK_LIMIT: their triples are swapped, and kept in the Turtle.
+POSITION = frozenset({"https://w3id.org/kg/ont#recordFile", "https://w3id.org/kg/ont#recordLine"})
+
+
+def moved_lines(lines: set[bytes]) -> set[str]:
+    """moved_only of changed N-Triples lines."""
+    moved: set[str] = set()
+    other: set[str] = set()
+    for line in lines:
+        if line:
+            s, p, _ = line.split(b" ", 2)
+            (moved if p[1:-1].decode("utf-8") in POSITION else other).add(s[1:-1].decode())
+    return moved - other
+
+
+def moved_only(quads: list[Any]) -> set[str]:
+    """The subjects of which only POSITION triples are among the changed ones (quads)."""
+    moved: set[str] = set()
+    other: set[str] = set()
+    for t in quads:
+        (moved if t.predicate.value in POSITION else other).add(t.subject.value)
+    return moved - other
+
 
 class LazyOrigins(dict):  # type: ignore[type-arg]
     """The origins of the changed files' nodes, and of the others' once one is asked
@@ -110,9 +138,12 @@ def patch(
     rules: list[Any],
     workers: int,
     memory: int,
+    queries: list[str],
 ) -> Patched | None:
     """Patch a copy of the live store (live: its folder; target: the copy's) into this
-    build's graph; None when this cannot be done exactly (target is then removed)."""
+    build's graph; None when this cannot be done exactly (target is then removed), or
+    costs more than building it in memory. queries: those the aggregates and indexes are
+    made from (kg.build)."""
     import json
     import shutil
 
@@ -203,8 +234,15 @@ def patch(
         still |= {x.encode() for x in lines if x.encode() in made}
     gone = [t for t in _quads(removed - still) if t not in rules_old]
     coming = _quads(added)
-    if len({t.subject for t in gone} | {t.subject for t in coming}) > ON_DISK_LIMIT:
-        return None  # (the later stages ask about so many nodes that memory is faster)
+    subjects = {t.subject.value for t in gone} | {t.subject.value for t in coming}
+    if len(subjects) > ON_DISK_LIMIT:
+        # Moved records do not count, unless the other changes alter an aggregate: then
+        # the whole graph is made in memory for the aggregates anyway, sooner built so.
+        moved = moved_only(gone + coming)
+        if len(subjects - moved) > ON_DISK_LIMIT or _aggregates_touched(
+            cache, queries, live, [t for t in gone + coming if t.subject.value not in moved]
+        ):
+            return None  # (the later stages ask about so many nodes that memory is faster)
 
     shutil.rmtree(target, ignore_errors=True)
     ox.Store.read_only(str(live)).backup(str(target))
@@ -231,7 +269,8 @@ def patch(
     # The search keys of the nodes whose triples changed, asked again.
     from kg.searchkeys import search_keys
 
-    nodes = {t.subject.value for t in out + into}
+    # (The keys are made of a node's labels and IRI: a moved record's are the same.)
+    nodes = {t.subject.value for t in out + into if t.predicate.value not in POSITION}
     kept_keys: list[bytes] = []
     old_keys: list[bytes] = []
     for line in state.keys.splitlines():
@@ -283,6 +322,39 @@ def patch(
             keys,
         ],
     )
+
+
+def _aggregates_touched(
+    cache: BuildCache, queries: list[str], live: Path, quads: list[Any]
+) -> bool:
+    """Whether a changed triple (quads: removed or added) may take part in a match of one of
+    the queries (kg.incremental.touches), in the live graph or the live one with the added
+    triples (which hold all that the patched graph does)."""
+    import pyoxigraph as ox
+
+    from kg.incremental import changed_triples, touches
+
+    changed = changed_triples({_line(t) for t in quads})
+    added: dict[str, set[tuple[str, str | None]]] = {}
+    for s, p, o in changed:
+        added.setdefault(p, set()).add((s, o))
+    store = ox.Store.read_only(str(live))
+
+    def has(s: str | None, p: str, o: str | None) -> bool:
+        if any((s is None or s == a) and (o is None or o == b) for a, b in added.get(p, ())):
+            return True
+        pattern = (
+            None if s is None else ox.NamedNode(s),
+            ox.NamedNode(p),
+            None if o is None else ox.NamedNode(o),
+            ox.DefaultGraph(),
+        )
+        return next(iter(store.quads_for_pattern(*pattern)), None) is not None
+
+    for bgps in cache.query_patterns(queries).values():
+        if bgps is None or touches(bgps, changed, has):
+            return True
+    return False
 
 
 def _deps_hold(schema: Schema, facts: Facts, space: str) -> Any:

@@ -910,3 +910,101 @@ def test_a_kept_check_fails_when_another_file_breaks_what_it_read(
     (mini / "facts" / "mini.yaml").write_text(good, encoding="utf-8")
     again = build_mini("--timings")
     assert "unchanged build" in again.stdout, again.stdout
+
+
+def test_no_aggregate_search_key_or_shape_reads_where_a_record_is_written() -> None:
+    """kg:recordFile and kg:recordLine (kg.patch.POSITION) may change for hundreds of
+    records when one is added, deleted or moved; an incremental build asks the sidecars
+    and the search keys nothing about records of which only these changed. That holds
+    while no pattern of their queries may match such a triple (a literal object): the one
+    that may, events-involving's `?event ?p ?entity`, gives rows whose literal ?entity the
+    hub index never reads (kg.incremental.patch_sidecars)."""
+    from kg.build import _aggregate_queries
+    from kg.incremental import query_patterns, touches
+    from kg.patch import POSITION
+    from kg.query import load_query
+    from kg.searchkeys import _NAMES
+
+    def anything(s: str | None, p: str, o: str | None) -> bool:
+        return True  # whatever else a pattern asks of the node may hold
+
+    moved = [("https://example.org/id/meeting-1", p, None) for p in sorted(POSITION)]
+    texts = {name: load_query(name).text for name in _aggregate_queries()}
+    texts["search keys"] = _NAMES
+    may = set()
+    for name, text in texts.items():
+        bgps = query_patterns(text)
+        assert bgps is not None, name
+        if touches(bgps, moved, anything):
+            may.add(name)
+    assert may == {"events-involving"}
+    # Nor does a shape (validation then leaves such records out of the nodes it asks about).
+    from rdflib import Graph
+
+    from kg.build import _checks_read
+    from kg.locations import ontology_dir
+
+    shapes = Graph().parse(ontology_dir() / "shapes.ttl")
+    assert not _checks_read(shapes, POSITION)
+    assert _checks_read(shapes, frozenset({"https://w3id.org/kg/ont#side"}))
+    # (A pattern naming kg:recordLine would be found: the check is not blind to them.)
+    named = query_patterns(
+        "PREFIX kg: <https://w3id.org/kg/ont#> SELECT * WHERE { ?e a kg:Meeting ; kg:recordLine ?l }"
+    )
+    assert named is not None and touches(named, moved, anything)
+
+
+@pytest.mark.slow
+def test_records_that_only_move_patch_the_live_store_and_equal_full_builds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines added at the top of a file (every later record moves down: more records than
+    ON_DISK_LIMIT) and a record moved to another file change only where records are
+    written: the live store is patched, every aggregate and sidecar kept. A meeting added
+    at the top of a file changes the aggregates too: built in memory. Each time the same
+    bytes as a full build."""
+    import re
+
+    monkeypatch.setattr("kg.build.PYSHACL_LIMIT", 0)
+    monkeypatch.setattr("kg.patch.PATCH_FROM", 0)
+    monkeypatch.setattr("kg.patch.ON_DISK_LIMIT", 4)
+    data = _synthetic(tmp_path)
+    builds = Builds(data)
+    builds.both()
+
+    def changed_subjects(result: Result) -> int:
+        m = re.search(r"rewrote the Turtle and the store of (\d+) subjects", result.stdout)
+        assert m, result.stdout
+        return int(m[1])
+
+    # Comment lines at the top of a file's events: its later records move down two lines.
+    _edit(_facts(data, 3), "events:\n", "events:\n  # checked by hand\n  # twice\n")
+    inc = builds.both()
+    assert "patched a copy of the live store" in inc.stdout, inc.stdout
+    assert changed_subjects(inc) > 4
+    assert "validated 0 nodes for the 1 predicates that changed" in inc.stdout, inc.stdout
+    assert "kept actors, hub-lists, hubs sidecars" in inc.stdout, inc.stdout
+    assert re.search(r"reused \d+ of the aggregates and indexes: \[.*'stats-pairs'", inc.stdout)
+
+    # A meeting moved to the top of another file's events.
+    rid = _unreferenced_meeting(data, 0)
+    moved = _cut(_facts(data, 0), rid)
+    _edit(_facts(data, 2), "events:\n", "events:\n" + moved)
+    inc = builds.both()
+    assert "patched a copy of the live store" in inc.stdout, inc.stdout
+    assert changed_subjects(inc) > 4
+    turtle = (data / "inc" / "kg.ttl").read_text(encoding="utf-8")
+    block = turtle[turtle.index(f"id:event\\/{rid} a ") :]
+    assert 'kg:recordFile "synthetic-002.yaml"' in block[: block.index(" .\n")], block[:800]
+
+    # A meeting added at the top of a file: the stats count it, so the graph is made in
+    # memory (as many changed subjects).
+    rid2, record = _meeting(data, 1)
+    _edit(_facts(data, 1), "events:\n", "events:\n" + record.replace(rid2, "meeting-added"))
+    inc = builds.both()
+    assert "patched a copy of the live store" not in inc.stdout, inc.stdout
+    assert "id:event\\/meeting-added a " in (data / "inc" / "kg.ttl").read_text(encoding="utf-8")
+
+    # And deleted again.
+    _cut(_facts(data, 1), "meeting-added")
+    builds.both()
