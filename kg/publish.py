@@ -172,7 +172,7 @@ class _StoreWriter:
         self.folder = ntriples.parent
         # The child imports kg and pyoxigraph from where this process did.
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        # Its error, if any (a pipe could fill); closed with this object.
+        # Its error, if any (a pipe could fill); closed by wait() or stop().
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
         args = {
             "parent": os.getpid(),
@@ -216,9 +216,12 @@ class _StoreWriter:
         code = self._proc.wait()
         if self._proc.stdout is not None:
             self._proc.stdout.close()
-        if code != 0:
+        said: list[str] = []
+        if code != 0 and not self._log.closed:
             self._log.seek(0)
             said = self._log.read().decode("utf-8", "replace").strip().splitlines()[-1:]
+        self._log.close()  # here: left to the collector, it warns (ResourceWarning)
+        if code != 0:
             raise OSError(f"writing kg.ttl or the store failed (exit {code}): {' '.join(said)}")
 
     def stop(self) -> None:
@@ -228,6 +231,7 @@ class _StoreWriter:
         self._proc.wait()
         if self._proc.stdout is not None:
             self._proc.stdout.close()
+        self._log.close()
 
 
 _INDEX = "kg.ttl.index.json"  # where the child leaves kg.ttl's index (read, then removed)

@@ -55,6 +55,23 @@ def test_shipped_facts_build_cleanly(tmp_path: Path) -> None:
     assert lines["Meeting"] >= 6 and lines["Message"] == 3, lines
 
 
+def test_a_build_in_a_python_session_leaves_nothing_open(tmp_path: Path) -> None:
+    # The notebook builds in its kernel: a file the build left for the collector to close
+    # printed a ResourceWarning into the analyst's cell (the store writer's error log did).
+    import gc
+    import warnings
+
+    from kg.build import build
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        built = build(FACTS, tmp_path / "build", [SHARED_SOURCES])
+        gc.collect()
+    assert built.warnings == [], built.warnings
+    leaks = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert leaks == [], leaks
+
+
 @pytest.mark.slow
 def test_build_is_byte_for_byte_reproducible(tmp_path: Path) -> None:
     first = _build(tmp_path / "a", seed="1")
