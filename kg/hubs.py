@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from pyoxigraph import NamedNode
 
 from kg.eventkinds import meeting_kinds
-from kg.indexes import Meeting, Parts, Tenure, texts
+from kg.indexes import Meeting, Parts, Tenure, named
 from kg.query import id_space, load_query, run, run_each
 from kg.store import Row, Store, value
 
@@ -188,11 +188,6 @@ def _v(row: Row, name: str) -> str:
     return value(row.get(name))
 
 
-def _texts(store: Store, name: str, names: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-    """The rows of a named query without parameters, as the values of `names`."""
-    return texts(store, load_query(name).text, names)
-
-
 def hub_index(
     store: Store,
     meetings: list[Meeting],
@@ -207,15 +202,15 @@ def hub_index(
     list is asked of events-involving, for the entities in more than HUB meetings only.
     """
     wholes: dict[str, set[str]] = {}  # organization -> every organization it is part of
-    for org, whole in _texts(store, "suborganizations", ("org", "whole")):
+    for org, whole in named(store, "suborganizations", ("org", "whole")):
         wholes.setdefault(org, set()).add(whole)
     orgs: dict[str, set[str]] = {}  # post -> its organizations and what they are part of
-    for post, org in _texts(store, "post-organizations", ("post", "org")):
+    for post, org in named(store, "post-organizations", ("post", "org")):
         orgs.setdefault(post, set()).update({org, *wholes.get(org, ())})
     held: dict[str, list[tuple[str, str, str]]] = {}  # post -> (holder, earliest, latest)
     tenure_of: dict[str, set[str]] = {}  # tenure -> whose roles list it is in (tenures-of)
     held_fields = ("tenure", "holder", "post", "earliest", "latest")
-    for t, holder, post, earliest, latest in _texts(store, "tenure-posts", held_fields):
+    for t, holder, post, earliest, latest in named(store, "tenure-posts", held_fields):
         held.setdefault(post, []).append((holder, earliest, latest))
         tenure_of.setdefault(t, set()).update({holder, post, *orgs.get(post, ())})
 
@@ -264,7 +259,7 @@ def hub_index(
     dated: dict[str, list[tuple[tuple[str, ...], HubEvent]]] = {}
     known = {m.event: m for m in meetings}
     others: set[str] = set()
-    for event, type_ in _texts(store, "event-types", ("event", "type")):
+    for event, type_ in named(store, "event-types", ("event", "type")):
         if (meeting := known.get(event)) is not None:
             key = (meeting.earliest, meeting.latest, meeting.label, event, type_)
             dated.setdefault(event, []).append((key, HubEvent(event, type_, *meeting[1:3])))

@@ -89,14 +89,21 @@ def texts(store: Store, query: str, names: Sequence[str]) -> Iterator[tuple[str,
         yield tuple("" if (t := terms[i]) is None else t.value for i in at)
 
 
-def _of(
-    store: Store, name: str, events: Sequence[Term] | None, names: Sequence[str]
+def named(
+    store: Store,
+    name: str,
+    names: Sequence[str],
+    events: Sequence[Term] | None = None,
+    table: Sequence[Sequence[Term]] | None = None,
 ) -> Iterator[tuple[str, ...]]:
-    """The rows of a named query about ?event, of these events only (None: every one), as
-    the values of `names`."""
-    text = load_query(name).text
+    """The rows of a named query as the values of `names`: about ?event, of these events
+    only (None: every one), or with `table` bound to its `# values` variables."""
+    query = load_query(name)
+    text = query.text
     if events is not None:
         text = with_values(text, ["event"], [[e] for e in events])
+    elif table is not None:
+        text = with_values(text, query.values, table)
     return texts(store, text, names)
 
 
@@ -105,9 +112,9 @@ def participations(store: Store, events: Sequence[Term] | None = None) -> Parts:
     events: of these events only (an incremental build's changed ones)."""
     parts: Parts = {}
     names = ("event", "actor", "side")
-    for event, actor, side in _of(store, "meeting-sides", events, names):
+    for event, actor, side in named(store, "meeting-sides", names, events):
         parts.setdefault(event, set()).add((actor, side, False))
-    for event, actor, side in _of(store, "meeting-inferred-sides", events, names):
+    for event, actor, side in named(store, "meeting-inferred-sides", names, events):
         parts.setdefault(event, set()).add((actor, side, True))
     return parts
 
@@ -127,11 +134,11 @@ def meeting_index(
     if parts is None:
         parts = participations(store, events)
     topics: dict[str, set[str]] = {}
-    for event, topic in _of(store, "meeting-topics", events, ("event", "topic")):
+    for event, topic in named(store, "meeting-topics", ("event", "topic"), events):
         topics.setdefault(event, set()).add(topic)
     index = []
     fields = ("event", "earliest", "latest", "eventLabel", "kind")
-    for event, earliest, latest, label, kind in _of(store, "meeting-events", events, fields):
+    for event, earliest, latest, label, kind in named(store, "meeting-events", fields, events):
         actors = parts.get(event, set())
         pairs = {
             (a, sa, b, sb, ia or ib)
@@ -211,13 +218,10 @@ def actor_graph(
     from kg.kinds import actor_kinds
 
     kinds = [(ox.NamedNode(cls), ox.Literal(name)) for cls, name in actor_kinds(store)]
-    query = load_query("actors")
     fields = ("actor", "label", "kind", "typeLabel")
     found = {
         actor: (label, kind, type_label)
-        for actor, label, kind, type_label in texts(
-            store, with_values(query.text, query.values, kinds), fields
-        )
+        for actor, label, kind, type_label in named(store, "actors", fields, table=kinds)
     }
     nodes = sorted((iri, *rest) for iri, rest in found.items())
     number = {n[0]: i for i, n in enumerate(nodes)}
@@ -234,7 +238,7 @@ def actor_graph(
         stated = {(a, side) for a, side, inferred in parts.get(m.event, ()) if not inferred}
         for a, b in {(a, b) for a, sa in stated for b, sb in stated if sa < sb}:
             tie(a, b)
-    for a, b in texts(store, load_query("actor-ties").text, ("a", "b")):
+    for a, b in named(store, "actor-ties", ("a", "b")):
         if a != b:
             tie(a, b)
     return ActorGraph(nodes, [(i, j, n) for (i, j), n in sorted(ties.items())])
