@@ -28,9 +28,9 @@ from typing import Any, NamedTuple, Protocol, runtime_checkable
 from pyoxigraph import NamedNode
 
 from kg.eventkinds import meeting_kinds
-from kg.indexes import Meeting, Parts, Tenure
+from kg.indexes import Meeting, Parts, Tenure, named
 from kg.query import id_space, load_query, run, run_each
-from kg.store import Row, Store, Term, value
+from kg.store import Row, Store, value
 
 # An entity with more than this many meetings, events or tenures gets that list kept; with
 # fewer, a lookup asks for each of its keys (about 1-2 ms each), as fast as reading a list.
@@ -202,17 +202,16 @@ def hub_index(
     list is asked of events-involving, for the entities in more than HUB meetings only.
     """
     wholes: dict[str, set[str]] = {}  # organization -> every organization it is part of
-    for r in run(store, "suborganizations"):
-        wholes.setdefault(_v(r, "org"), set()).add(_v(r, "whole"))
+    for org, whole in named(store, "suborganizations", ("org", "whole")):
+        wholes.setdefault(org, set()).add(whole)
     orgs: dict[str, set[str]] = {}  # post -> its organizations and what they are part of
-    for r in run(store, "post-organizations"):
-        org = _v(r, "org")
-        orgs.setdefault(_v(r, "post"), set()).update({org, *wholes.get(org, ())})
+    for post, org in named(store, "post-organizations", ("post", "org")):
+        orgs.setdefault(post, set()).update({org, *wholes.get(org, ())})
     held: dict[str, list[tuple[str, str, str]]] = {}  # post -> (holder, earliest, latest)
     tenure_of: dict[str, set[str]] = {}  # tenure -> whose roles list it is in (tenures-of)
-    for r in run(store, "tenure-posts"):
-        t, holder, post = _v(r, "tenure"), _v(r, "holder"), _v(r, "post")
-        held.setdefault(post, []).append((holder, _v(r, "earliest"), _v(r, "latest")))
+    held_fields = ("tenure", "holder", "post", "earliest", "latest")
+    for t, holder, post, earliest, latest in named(store, "tenure-posts", held_fields):
+        held.setdefault(post, []).append((holder, earliest, latest))
         tenure_of.setdefault(t, set()).update({holder, post, *orgs.get(post, ())})
 
     def whom(m: Meeting, a: str, side: str) -> set[str]:
@@ -259,16 +258,16 @@ def hub_index(
     # meeting's dates and name are the meeting index's, the other events' are asked.
     dated: dict[str, list[tuple[tuple[str, ...], HubEvent]]] = {}
     known = {m.event: m for m in meetings}
-    others: list[Term] = []
-    for r in run(store, "event-types"):
-        event, type_ = _v(r, "event"), _v(r, "type")
+    others: set[str] = set()
+    for event, type_ in named(store, "event-types", ("event", "type")):
         if (meeting := known.get(event)) is not None:
             key = (meeting.earliest, meeting.latest, meeting.label, event, type_)
             dated.setdefault(event, []).append((key, HubEvent(event, type_, *meeting[1:3])))
-        elif (term := r.get("event")) is not None:
-            others.append(term)
+        elif event:
+            others.add(event)
     fields = ("event", "type", "earliest", "latest")
-    for r in run_each(store, "event-order", "event", sorted(set(others), key=value)):
+    # (The graph has no blank nodes: every event is an IRI.)
+    for r in run_each(store, "event-order", "event", [NamedNode(e) for e in sorted(others)]):
         row = HubEvent._make(_v(r, f) for f in fields)
         dated.setdefault(row.event, []).append((timeline_key(r), row))
     # The whole graph's lists go under "": who-met (its first part: past it, or with a
@@ -337,15 +336,17 @@ def _encode(
     dump = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
     # An event is in many lists (every entity's it involves): each is written out once.
+    # A meeting's entries all come from its one row of the meeting index, so its IRI is
+    # key enough to the text they share.
     seen: dict[Any, str] = {}
+    heads: dict[str, str] = {}
 
     def entry(which: str, x: Any) -> str:
         if which in meets:  # its own numbers of rows end it: the rest is the event's
-            key = (x.event, x.earliest, x.latest, x.kind, tuple(x.topics))
-            if (head := seen.get(key)) is None:
+            if (head := heads.get(x.event)) is None:
                 topics_no = [topic_no[t] for t in x.topics]
                 head = dump([rel(x.event), x.earliest, x.latest, kind_no[x.kind], topics_no])
-                head = seen[key] = head[:-1]
+                head = heads[x.event] = head[:-1]
             return f"{head},{x.rows},{x.inferred}]"
         if (text := seen.get(x)) is None:
             if which == "timeline":

@@ -598,7 +598,13 @@ def test_the_indexes_read_the_queries_the_build_says(
         asked.append(name)
         return real(store, name, **params)  # type: ignore[arg-type]
 
+    def named(store: object, name: str, *args: object, **kwargs: object) -> object:
+        asked.append(name)
+        return real_named(store, name, *args, **kwargs)  # type: ignore[arg-type]
+
+    real_named = kg.indexes.named
     monkeypatch.setattr(kg.indexes, "run", run)
+    monkeypatch.setattr(kg.indexes, "named", named)
     for index, make in (
         ("meetings", kg.indexes.meeting_index),
         ("tenures", kg.indexes.tenure_index),
