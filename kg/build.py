@@ -420,7 +420,7 @@ def _to_store(
     Each facts file is converted on its own (digests: of the bytes its records were read
     from), in runs of records (RUN_BYTES of the memory setting each; `workers` processes
     convert runs at once); the cache gives the RDF of a file whose bytes, and the kinds and
-    labels of the records it names, are those of an earlier build (kg.convert.deps_hold),
+    labels of the records it names, are those of an earlier build (kg.convert.deps_check),
     and keeps the rest; it returns which entry holds each file's RDF and, against the live
     generation's (state), what changed. The RDF goes to a spool file as it is made, then
     into the store: in memory if it fits the memory setting (kg.streaming.fits_in_memory),
@@ -430,7 +430,7 @@ def _to_store(
     """
     import pyoxigraph as ox
 
-    from kg.convert import FileRDF, Run, convert_runs, deps_hold, merge
+    from kg.convert import FileRDF, Run, convert_runs, deps_check, merge
     from kg.incremental import Delta
     from kg.namespaces import RDF
     from kg.prefixes import PREFIXES
@@ -456,10 +456,11 @@ def _to_store(
     cached: dict[str, FileRDF | None] = {}
     runs: list[Run] = []
     per_run = min(max(RUN_LEAST, memory // RUN_BYTES), RUN_MOST)
+    holds = deps_check(onto.schema, facts, space)
     for rel, records in by_file.items():
         names[rel] = cache.name(rel, digests[rel])
         rdf = cached[rel] = cache.converted(rel, digests[rel])
-        if rdf is not None and deps_hold(onto.schema, facts, rdf.deps, space):
+        if rdf is not None and holds(rdf.deps):
             cache.hits["converted"] += 1
             continue
         ids = sorted(rec.id for rec in records)

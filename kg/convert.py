@@ -12,7 +12,7 @@ of a million-triple build's conversion (16 s).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -270,21 +270,30 @@ def convert_file(schema: Schema, facts: Facts, records: Iterable[Record], space:
     return FileRDF("".join(conv.lines).encode("utf-8"), conv.origins, conv.deps)
 
 
-def deps_hold(schema: Schema, facts: Facts, deps: dict[str, Dep], space: str) -> bool:
-    """Whether the records and topics a file's RDF was made from have the same kinds and
-    labels among these facts (so converting the file again would make the same RDF)."""
+def deps_check(schema: Schema, facts: Facts, space: str) -> Callable[[dict[str, Dep]], bool]:
+    """A test of whether the records and topics a file's RDF was made from have the same
+    kinds and labels among these facts (so converting the file again would make the same
+    RDF). One converter and its labels serve every file asked about."""
     conv = Converter(schema, facts, space)
-    for ref, (kind, label) in deps.items():
-        if ref in facts.topics:
-            if kind != TOPICS:
+    labels: dict[str, str] = {}
+
+    def holds(deps: dict[str, Dep]) -> bool:
+        for ref, (kind, label) in deps.items():
+            if ref in facts.topics:
+                if kind != TOPICS:
+                    return False
+                continue
+            rec = facts.records.get(ref)
+            if rec is None or rec.kind != kind:
                 return False
-            continue
-        rec = facts.records.get(ref)
-        if rec is None or rec.kind != kind:
-            return False
-        if label is not None and conv.label(ref) != label:
-            return False
-    return True
+            if label is not None:
+                if ref not in labels:
+                    labels[ref] = conv.label(ref)
+                if labels[ref] != label:
+                    return False
+        return True
+
+    return holds
 
 
 def merge(parts: list[FileRDF]) -> FileRDF:

@@ -149,7 +149,7 @@ def patch(
 
     import pyoxigraph as ox
 
-    from kg.convert import Run, convert_runs, merge, schema_terms
+    from kg.convert import Run, convert_runs, deps_check, merge, schema_terms
     from kg.incremental import Delta
 
     space = base + "id/"
@@ -170,7 +170,7 @@ def patch(
     unchanged: dict[str, dict[str, Any]] = {}  # file -> its RDF's deps
     new: dict[str, FileRDF] = {}
     runs: list[Run] = []
-    holds = _deps_hold(schema, facts, space)
+    holds = deps_check(schema, facts, space)
     for rel, records in by_file.items():
         if before.get(rel) == names[rel]:
             deps = cache.deps(names[rel])
@@ -355,32 +355,6 @@ def _aggregates_touched(
         if bgps is None or touches(bgps, changed, has):
             return True
     return False
-
-
-def _deps_hold(schema: Schema, facts: Facts, space: str) -> Any:
-    """kg.convert.deps_hold for many files: one converter (its terms and labels) for all."""
-    from kg.convert import TOPICS, Converter
-
-    conv = Converter(schema, facts, space)
-    labels: dict[str, str] = {}
-
-    def holds(deps: dict[str, Any]) -> bool:
-        for ref, (kind, label) in deps.items():
-            if ref in facts.topics:
-                if kind != TOPICS:
-                    return False
-                continue
-            rec = facts.records.get(ref)
-            if rec is None or rec.kind != kind:
-                return False
-            if label is not None:
-                if ref not in labels:
-                    labels[ref] = conv.label(ref)
-                if labels[ref] != label:
-                    return False
-        return True
-
-    return holds
 
 
 def _rules_hold(
