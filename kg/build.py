@@ -864,6 +864,10 @@ def _build_all(
             sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
             # What a later build with the same inputs reports instead of building again.
             known_counts = patched.counts if patched is not None else None
+            if known_counts is None and "stats-classes" in keep:
+                from kg.deltas import class_counts as counted
+
+                known_counts = counted(keep["stats-classes"])
             counts = known_counts if known_counts is not None else class_counts(graph)
             del graph
             sidecars[SUMMARY] = summary(inputs, probes, triples, counts, warnings)
@@ -1169,6 +1173,13 @@ def _reusable(
     # sidecar's query but as an object of events-involving's `?event ?p ?entity`, whose
     # literal objects the hub index never reads: they are left out of what is asked again.
     unplaced = [t for t in changed if t[1] not in POSITION]
+    # The others' rows patched by the changed nodes where that is exact (kg.deltas).
+    from kg.deltas import patch_aggregates
+
+    touched = [n for n in PRECOMPUTED if n not in keep]
+    rows, said = patch_aggregates(before, touched, unplaced, patterns, has, live_store, graph)
+    keep.update(rows)
+    notes += said
     patched, said = patch_sidecars(live, live_store, graph, unplaced, patterns, has, keep, schema)
     keep.update(patched)
     notes += said

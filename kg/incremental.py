@@ -971,9 +971,21 @@ def patch_sidecars(
     ties = Counter(p for e in events if e in rows_old for p in pairs(parts_old, e)) == Counter(
         p for e in events if e in new_by for p in pairs(parts_new, e)
     )
-    if ties and all(map(untouched, ACTOR_QUERIES)) and _same(asked("actors", "actor", kinds)):
-        with contextlib.suppress(OSError):
-            out["actors"] = (live / "actors.json").read_bytes()
+    if all(map(untouched, ACTOR_QUERIES)) and _same(asked("actors", "actor", kinds)):
+        with contextlib.suppress(OSError, ValueError):
+            kept_actors = (live / "actors.json").read_bytes()
+            if ties:
+                out["actors"] = kept_actors
+            else:
+                # The same nodes: the changed meetings' ties taken out and put in.
+                from kg.deltas import patch_actors, ties_of
+
+                gone = ties_of(parts_old, sorted(e for e in events if e in rows_old))
+                made = ties_of(parts_new, sorted(e for e in events if e in new_by))
+                actors = patch_actors(json.loads(kept_actors), gone, made)
+                if actors is not None:
+                    out["actors"] = actors
+                    notes.append("patched the actor network's ties")
 
     # The hub index: the same tenures, organizations and topics; the changed events' rows
     # of its event queries, participations and meeting rows the same but for a meeting's

@@ -329,9 +329,10 @@ def _aggregates_touched(
 ) -> bool:
     """Whether a changed triple (quads: removed or added) may take part in a match of one of
     the queries (kg.incremental.touches), in the live graph or the live one with the added
-    triples (which hold all that the patched graph does)."""
+    triples (which hold all that the patched graph does), and kg.deltas cannot patch it."""
     import pyoxigraph as ox
 
+    from kg.deltas import patchable
     from kg.incremental import changed_triples, touches
 
     changed = changed_triples({_line(t) for t in quads})
@@ -351,8 +352,10 @@ def _aggregates_touched(
         )
         return next(iter(store.quads_for_pattern(*pattern)), None) is not None
 
-    for bgps in cache.query_patterns(queries).values():
-        if bgps is None or touches(bgps, changed, has):
+    for name, bgps in cache.query_patterns(queries).items():
+        if bgps is None:
+            return True
+        if touches(bgps, changed, has) and not patchable(name, bgps, changed, has):
             return True
     return False
 

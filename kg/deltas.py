@@ -1,0 +1,367 @@
+"""The aggregates and the actor network of an incremental build, patched by what changed.
+
+Each aggregate counted here (a PRECOMPUTED query of kg.query: stats-*, topics) counts the
+distinct values of one variable (its key: ?event, ?x, ?fact) in groups. When every
+changed triple that may take part in a match of the query either is about a key's own
+node (a predicate of the spec's `local`: a triple of the key value itself, or of one of
+its participations) or takes part in none, the groups of the keys that changed nothing
+are what they were: the query is asked again of the changed keys only (bound as VALUES
+where the key is matched), on the live store and on the new graph, and each group's
+count is the live one, less what the changed keys gave it before, plus what they give it
+now. A group that falls to zero goes (unless the query keeps zero rows), and the rows are
+put in the query's ORDER BY order, which must be total; whatever cannot be done so
+exactly is left to the whole-graph path (the caller asks the query of the whole graph).
+
+Which predicates are local to a query's key is said by hand below, for the query text of
+the digest beside it: an edited query is not patched (tests/test_deltas.py says which to
+look at again) until its spec is checked and its digest updated.
+
+The actor network (actors.json): its nodes kept when the actors query answers the same for
+every changed node, its edges' ties counted again for the changed meetings alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+_KG = "https://w3id.org/kg/ont#"
+_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+_SKOS = "http://www.w3.org/2004/02/skos/core#"
+_SCHEMA = "https://schema.org/"
+# A participation's triples are its event's: they make the event's rows.
+OWNED_BY = (_KG + "participation", _KG + "inferredParticipation")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How an aggregate is patched: its key variable, the predicates whose changed triples
+    alter the rows of the key value they are about only (their subject, or the event whose
+    participation the subject is), where in the query the key is bound (text each VALUES
+    block goes before, found once each), its count columns, its ORDER BY (variable,
+    descending), whether a group of count zero stays, and the digest of the query text
+    (kg.query.load_query(name).text) this was worked out for."""
+
+    key: str
+    local: frozenset[str]
+    anchors: tuple[str, ...]
+    counts: tuple[str, ...]  # none: a row per key value (its rows replaced)
+    order: tuple[tuple[str, bool], ...]
+    keep_zero: bool
+    digest: str
+    owners: tuple[str, ...] = OWNED_BY  # links from a key to the nodes whose triples are its
+
+
+_SIDES = frozenset({_TYPE, _KG + "participation", _KG + "side"})
+_SUBQUERY = "?event kg:participation/kg:side ?side }"
+SPECS: dict[str, Spec] = {
+    # ?x a ?class: each node counts under its classes (their labels: the ontology's).
+    "stats-classes": Spec(
+        "x", frozenset({_TYPE}), ("?x a ?class .",), ("count",),
+        (("count", True), ("classLabel", False)), False,
+        "384d221fa04f94fc4939b1032576aee2fdee67856471e64d760a0ce8afded4b3",
+    ),
+    # Two sides (its participations), its date, a kind that counts as a meeting (its type).
+    "stats-months": Spec(
+        "event", _SIDES | {_KG + "date"}, (_SUBQUERY, "?event kg:date ?date ."), ("count",),
+        (("month", False),), False,
+        "1b10161025d6dcb0bd0df3b7178c9d673fe34ea3d0ccea77c15f2df8640e2e43",
+    ),
+    # ... and its topics (their broader ones and labels: the topic scheme's).
+    "stats-topics": Spec(
+        "event", _SIDES | {_KG + "topic"}, (_SUBQUERY, "?event kg:topic/skos:broader*"),
+        ("count",), (("count", True), ("label", False)), False,
+        "7c8cf7dd1bd6b68827e2593663df85c8cf003f6ffe71b98b70fa94384802a5ca",
+    ),
+    # Its pairs of sides (their labels: the sides' own triples, not local).
+    "stats-pairs": Spec(
+        "event", _SIDES, ("?event kg:participation/kg:side ?a, ?b .",), ("count",),
+        (("count", True), ("aLabel", False), ("bLabel", False)), False,
+        "e0d23847a9c8ce013311943789460bd355075344bfa376aa03c64de457efbdd6",
+    ),
+    # Each kind's events and two-sided events (a row for every kind of the scheme).
+    "stats-kinds": Spec(
+        "event", _SIDES, ("?event a ?class }", _SUBQUERY), ("events", "twoSided"),
+        (("meeting", True), ("kind", False)), True,
+        "7dcf9b84d038a7dfe1992c99e6af8a29fc66b5519b84bd67d5e59ec515851550",
+    ),
+    # A row per statistic: its own triples, its citations' (but their sources' files) and
+    # the labels of what it trails.
+    "reported": Spec(
+        "stat",
+        frozenset({_TYPE, _SKOS + "prefLabel", _KG + "measure", _SCHEMA + "value",
+                   _SCHEMA + "unitText", _KG + "rank", _KG + "outOf", _KG + "periodStart",
+                   _KG + "periodEnd", _KG + "trails", _KG + "evidence", _KG + "line",
+                   _KG + "citedSource", _KG + "citationOrder"}),
+        ("?stat a kg:ReportedStatistic",), (), (("label", False),), False,
+        "fb8d975176ae13590b4ed75cdb0a433b25a413756e87a7d275dd362f82c13498",
+        (_KG + "evidence", _KG + "trails"),
+    ),
+    # Each topic's facts tagged with it or a narrower one (a row for every topic).
+    "topics": Spec(
+        "fact", frozenset({_KG + "topic"}), ("?fact kg:topic ?t }",), ("tagged",),
+        (("label", False),), True,
+        "b07a892eb338705aa20bf55a2517aefa4167d51a9d17a79fc3b4b313cdc37359",
+    ),
+}  # fmt: skip
+
+# Aggregates of the ontology's few dozen classes, asked again of the whole graph (on disk
+# too, in milliseconds) when a changed triple may match: event-kinds' `?class ?mapping
+# ?cameo` may match any triple whose object has a notation (an event's type).
+ASKED_AGAIN = frozenset({"event-kinds"})
+
+Changed = tuple[str, str, "str | None"]
+Has = Callable[["str | None", str, "str | None"], bool]
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def patchable(name: str, bgps: list[Any] | None, changed: list[Changed], has: Has) -> bool:
+    """Whether aggregate `name` can be patched for these changed triples: it has a spec for
+    its query as it is, and no changed triple of another predicate than its local ones may
+    take part in a match of it (kg.incremental.touches)."""
+    from kg.incremental import touches
+    from kg.query import load_query
+
+    if name in ASKED_AGAIN:
+        return True
+    spec = SPECS.get(name)
+    if spec is None or bgps is None or text_digest(load_query(name).text) != spec.digest:
+        return False
+    return not touches(bgps, [t for t in changed if t[1] not in spec.local], has)
+
+
+def keys_of(changed: list[Changed], stores: list[Any], owners: tuple[str, ...]) -> list[Any]:
+    """The nodes whose rows the changed triples may alter: their subjects, and the nodes
+    linking to one of those by one of the owners' links (in any of the stores: an event
+    of a participation among them), as sorted NamedNodes."""
+    import pyoxigraph as ox
+
+    nodes = {s for s, _, _ in changed}
+    for s in list(nodes):
+        for store in stores:
+            for link in owners:
+                pattern = (None, ox.NamedNode(link), ox.NamedNode(s), ox.DefaultGraph())
+                nodes |= {q.subject.value for q in store.quads_for_pattern(*pattern)}
+    return [ox.NamedNode(n) for n in sorted(nodes)]
+
+
+def rows_of(store: Any, text: str) -> list[dict[str, list[str]]]:
+    """A query's rows encoded as precompute keeps them (kg.build.precompute)."""
+    from kg.build import CONCATENATED
+    from kg.store import encode_rows
+
+    result = store.query(text)
+    names = [v.value for v in result.variables]
+    rows = encode_rows([{n: sol[n] for n in names} for sol in result])
+    for row in rows:
+        for var in CONCATENATED & set(row):
+            row[var][1] = "|".join(sorted(row[var][1].split("|")))
+    return rows
+
+
+def restricted(name: str, keys: list[Any]) -> str | None:
+    """The query `name` with its key bound to keys (None: an anchor is not found once)."""
+    from kg.query import load_query, values_block
+
+    spec = SPECS[name]
+    text = load_query(name).text
+    block = values_block([spec.key], [[k] for k in keys])
+    for anchor in spec.anchors:
+        if text.count(anchor) != 1:
+            return None
+        text = text.replace(anchor, block + anchor)
+    return text
+
+
+def patch_rows(
+    name: str,
+    live: list[dict[str, list[str]]],
+    old: list[Any],
+    new: list[Any],
+    keys: set[str] | None = None,
+) -> list[dict[str, list[str]]] | None:
+    """The live rows of aggregate `name` with the changed keys' rows (old: on the live
+    graph, new: on this one) taken out and put in, in ORDER BY order; None if that cannot
+    be told exactly (a row the live ones lack, a count below zero, a tie in the order, an
+    order the live rows do not follow). keys: the changed keys' IRIs (a query of a row per
+    key: its rows of these are replaced)."""
+    spec = SPECS[name]
+    if _canonical(old) == _canonical(new):
+        return list(live)  # the changed keys give what they gave
+    if not spec.counts:
+        if keys is None:
+            return None
+        mine = [r for r in live if r.get(spec.key, ["", ""])[1] in keys]
+        if _canonical(mine) != _canonical(old):
+            return None  # not what the live rows say of them
+        rows = [r for r in live if r.get(spec.key, ["", ""])[1] not in keys] + list(new)
+        ordered = _ordered(rows, spec.order)
+        if ordered is None or _ordered(list(live), spec.order) != list(live):
+            return None
+        return ordered
+
+    def split(row: dict[str, list[str]]) -> tuple[str, list[int]] | None:
+        try:
+            cells = [row[c] for c in spec.counts]
+            if any(c[0] != "lit" or c[2] != _INTEGER for c in cells):
+                return None
+            key = json.dumps(sorted((k, v) for k, v in row.items() if k not in spec.counts))
+            return key, [int(c[1]) for c in cells]
+        except (KeyError, ValueError, IndexError):
+            return None
+
+    table: dict[str, tuple[dict[str, list[str]], list[int]]] = {}
+    for row in live:
+        got = split(row)
+        if got is None or got[0] in table:
+            return None
+        table[got[0]] = (row, got[1])
+    for sign, rows in ((-1, old), (1, new)):
+        for row in rows:
+            got = split(row)
+            if got is None:
+                return None
+            key, counts = got
+            if key not in table:
+                if sign < 0:
+                    return None  # the live graph gave a group the live rows lack
+                table[key] = (row, [0] * len(counts))
+            base, now = table[key]
+            table[key] = (base, [a + sign * b for a, b in zip(now, counts, strict=True)])
+    out = []
+    for row, counts in table.values():
+        if min(counts) < 0:
+            return None
+        if not spec.keep_zero and not any(counts):
+            continue
+        made = dict(row)
+        for col, n in zip(spec.counts, counts, strict=True):
+            made[col] = ["lit", str(n), _INTEGER]
+        out.append(made)
+    ordered = _ordered(out, spec.order)
+    if ordered is None or _ordered(list(live), spec.order) != list(live):
+        return None
+    return ordered
+
+
+def _canonical(rows: list[dict[str, list[str]]]) -> list[str]:
+    return sorted(json.dumps(sorted(r.items())) for r in rows)
+
+
+def _ordered(
+    rows: list[dict[str, list[str]]], order: tuple[tuple[str, bool], ...]
+) -> list[dict[str, list[str]]] | None:
+    """Rows sorted as SPARQL's ORDER BY sorts these (unbound first, IRIs before literals,
+    integers by value, other literals by their text when all of a column's are of one
+    datatype or language); None if two rows tie or a column mixes kinds of literal."""
+
+    def cell(row: dict[str, list[str]], col: str) -> tuple[Any, ...]:
+        kind, text, extra = row.get(col, ["none", "", ""])
+        if kind == "none":
+            return (0,)
+        if kind == "iri":
+            return (1, text)
+        return (2, int(text)) if extra == _INTEGER else (2, text)
+
+    for col, _ in order:
+        kinds = {r[col][2] for r in rows if col in r and r[col][0] == "lit"}
+        if len(kinds) > 1:
+            return None
+    keys = [tuple(cell(r, c) for c, _ in order) for r in rows]
+    if len(set(keys)) != len(keys):
+        return None
+    out = list(range(len(rows)))
+    for i in reversed(range(len(order))):
+        out.sort(key=lambda j: keys[j][i], reverse=order[i][1])
+    return [rows[j] for j in out]
+
+
+def patch_aggregates(
+    live: dict[str, Any],
+    names: list[str],
+    changed: list[Changed],
+    patterns: dict[str, Any],
+    has: Has,
+    before: Any,
+    after: Any,
+) -> tuple[dict[str, Any], list[str]]:
+    """The rows of the aggregates `names` (touched by the changed triples) patched where
+    that is exact (see the module's docstring): live, the live generation's aggregates;
+    before, its store; after, the new graph. Returns the rows by name, and a note."""
+    names = [n for n in names if n in live and patchable(n, patterns.get(n), changed, has)]
+    if not names:
+        return {}, []
+    out: dict[str, Any] = {}
+    asked: set[str] = set()
+    for name in names:
+        if name in ASKED_AGAIN:
+            from kg.query import load_query
+
+            out[name] = rows_of(after, load_query(name).text)
+            continue
+        keys = keys_of(changed, [before, after], SPECS[name].owners)
+        asked |= {k.value for k in keys}
+        text = restricted(name, keys)
+        if text is None:
+            continue
+        old, new = rows_of(before, text), rows_of(after, text)
+        rows = patch_rows(name, live[name], old, new, {k.value for k in keys})
+        if rows is not None:
+            out[name] = rows
+    note = f"patched {len(out)} aggregates by the {len(asked)} changed nodes: {sorted(out)}"
+    return out, [note]
+
+
+def class_counts(rows: list[dict[str, list[str]]]) -> dict[str, int] | None:
+    """kg.build.class_counts made from stats-classes' rows (the same counts, one row per
+    class and label), or None when two classes have the same local name."""
+    counts: dict[str, int] = {}
+    classes: dict[str, str] = {}
+    for row in rows:
+        iri = row["class"][1]
+        name = iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        if classes.setdefault(name, iri) != iri:
+            return None
+        counts[name] = int(row["count"][1])
+    return dict(sorted(counts.items()))
+
+
+def ties_of(parts: dict[str, Any], events: list[str]) -> Counter[tuple[str, str]]:
+    """The actor network's ties the meetings `events` make (kg.indexes.actor_graph): each
+    pair of actors on two of a meeting's stated sides, once a meeting."""
+    ties: Counter[tuple[str, str]] = Counter()
+    for event in events:
+        stated = {(a, side) for a, side, inferred in parts.get(event, ()) if not inferred}
+        ties.update({(a, b) for a, sa in stated for b, sb in stated if sa < sb})
+    return ties
+
+
+def patch_actors(
+    kept: dict[str, Any], gone: Counter[tuple[str, str]], made: Counter[tuple[str, str]]
+) -> bytes | None:
+    """actors.json with the ties of the changed meetings (gone: before, made: now) taken
+    out and put in; the nodes are the live ones (the caller checked they hold). None if a
+    tie's weight would fall below zero (not the live network)."""
+    from kg.indexes import ActorGraph
+
+    nodes = [tuple(n) for n in kept["nodes"]]
+    number = {n[0]: i for i, n in enumerate(nodes)}
+    weights = {(int(i), int(j)): int(n) for i, j, n in kept["edges"]}
+    for sign, ties in ((-1, gone), (1, made)):
+        for (a, b), n in ties.items():
+            if a in number and b in number:
+                key = (min(number[a], number[b]), max(number[a], number[b]))
+                weights[key] = weights.get(key, 0) + sign * n
+    if min(weights.values(), default=0) < 0:
+        return None
+    edges = [(i, j, n) for (i, j), n in sorted(weights.items()) if n]
+    graph = ActorGraph(nodes, edges)  # type: ignore[arg-type]
+    return json.dumps(graph._asdict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
