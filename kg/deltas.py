@@ -98,7 +98,8 @@ SPECS: dict[str, Spec] = {
                    _SCHEMA + "unitText", _KG + "rank", _KG + "outOf", _KG + "periodStart",
                    _KG + "periodEnd", _KG + "trails", _KG + "evidence", _KG + "line",
                    _KG + "citedSource", _KG + "citationOrder"}),
-        ("?stat a kg:ReportedStatistic",), (), (("label", False),), False,
+        ("?stat a kg:ReportedStatistic", "?stat kg:trails/", "?stat kg:evidence ?c"),
+        (), (("label", False),), False,
         "fb8d975176ae13590b4ed75cdb0a433b25a413756e87a7d275dd362f82c13498",
         (_KG + "evidence", _KG + "trails"),
     ),
@@ -365,3 +366,360 @@ def patch_actors(
     edges = [(i, j, n) for (i, j), n in sorted(weights.items()) if n]
     graph = ActorGraph(nodes, edges)  # type: ignore[arg-type]
     return json.dumps(graph._asdict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# ---------------------------------------------------------------------------- hub index
+# The meetings an entity may count in (kg.hubs.hub_index): those of a participation whose
+# actor is it, one of its sub-organizations or a post it held, or whose side it is; the
+# build then counts them as hub_index does. (Asked in steps: joined in one query, the
+# sub-organizations were asked of every participation, 0.6 s at 1M triples on disk.)
+_RELATED = """PREFIX kg: <https://w3id.org/kg/ont#>
+PREFIX org: <http://www.w3.org/ns/org#>
+SELECT DISTINCT ?x ?who WHERE {
+  { ?x org:subOrganizationOf+ ?who } UNION { ?t org:member ?who ; kg:post ?x }
+}"""
+_ACTING = """PREFIX kg: <https://w3id.org/kg/ont#>
+SELECT DISTINCT ?event WHERE {
+  ?p kg:actor ?a . ?event kg:participation|kg:inferredParticipation ?p .
+}"""
+_SIDING = """PREFIX kg: <https://w3id.org/kg/ont#>
+SELECT DISTINCT ?event WHERE {
+  ?p kg:side ?a . ?event kg:participation|kg:inferredParticipation ?p .
+}"""
+
+
+class _Hubs:
+    """What patch_hubs reads of a graph about a few events and entities, as hub_index."""
+
+    def __init__(self, store: Any, meetings: dict[str, Any]) -> None:
+        self.store = store
+        self.meetings = meetings  # event -> its Meeting of the graph's meeting index
+        self.wholes: dict[str, set[str]] = {}
+        self.held: dict[str, list[tuple[str, str, str]]] = {}
+        self.asked: set[str] = set()  # actors whose wholes and holders are known
+
+    def learn(self, actors: set[str]) -> None:
+        """Ask what the actors are part of and who held them (suborganizations and
+        tenure-posts of them only)."""
+        from pyoxigraph import NamedNode
+
+        from kg.indexes import texts
+        from kg.query import load_query, with_values
+
+        new = sorted(actors - self.asked)
+        if not new:
+            return
+        self.asked |= set(new)
+        for a in new:
+            self.wholes.setdefault(a, set())
+        table = [[NamedNode(a)] for a in new]
+        text = with_values(load_query("suborganizations").text, ["org"], table)
+        for org, whole in texts(self.store, text, ("org", "whole")):
+            self.wholes.setdefault(org, set()).add(whole)
+        text = with_values(load_query("tenure-posts").text, ["post"], table)
+        fields = ("holder", "post", "earliest", "latest")
+        for holder, post, earliest, latest in texts(self.store, text, fields):
+            self.held.setdefault(post, []).append((holder, earliest, latest))
+
+    def whom(self, m: Any, a: str, side: str) -> set[str]:
+        """hub_index's whom: whom actor a, on side, counts as at meeting m."""
+        whos = {a, side, *self.wholes.get(a, ())}
+        return whos | {
+            h for h, te, tl in self.held.get(a, ()) if te <= m.latest and tl >= m.earliest
+        }
+
+    def meeting(
+        self, m: Any, actors: set[tuple[str, str, bool]]
+    ) -> tuple[set[str], dict[str, Any]]:
+        """Whom a meeting involves (hub_index's `here`) and each one's who-met entry of it."""
+        from kg.hubs import HubMeeting
+
+        self.learn({a for a, _, _ in actors})
+        here = set(m.topics)
+        for a, side, _ in actors:
+            here |= self.whom(m, a, side)
+        rows: dict[str, dict[tuple[str, str], bool]] = {}
+        for a, side, a_inferred in actors:
+            whos = self.whom(m, a, side)
+            for b, b_side, b_inferred in actors:
+                if b_side == side:
+                    continue
+                inferred = a_inferred or b_inferred
+                for who in whos:
+                    pairs = rows.setdefault(who, {})
+                    pairs[(a, b)] = pairs.get((a, b), True) and inferred
+        met = {
+            who: HubMeeting(*m[:3], m.kind, m.topics, len(pairs), sum(pairs.values()))
+            for who, pairs in rows.items()
+        }
+        return here, met
+
+    def entity(self, who: str) -> tuple[int, list[Any]]:
+        """How many meetings an entity is in (hub_index's `involved`) and its who-met
+        entries (in meeting order), counted from the meetings it may be in."""
+        from pyoxigraph import NamedNode
+
+        from kg.indexes import participations, texts
+        from kg.query import with_values
+
+        node = NamedNode(who)
+        related = [[r["x"]] for r in self.store.raw(_RELATED, bindings={"who": node})]
+        by_actor = with_values(_ACTING, ["a"], [[node], *related])
+        by_side = with_values(_SIDING, ["a"], [[node]])
+        events = {e for q in (by_actor, by_side) for (e,) in texts(self.store, q, ("event",))}
+        events &= self.meetings.keys()
+        parts = participations(self.store, [NamedNode(e) for e in sorted(events)])
+        self.learn({a for e in events for a, _, _ in parts.get(e, ())})
+        involved = {e for e, m in self.meetings.items() if who in m.topics}
+        met = []
+        for e in events:
+            here, entries = self.meeting(self.meetings[e], parts.get(e, set()))
+            if who in here:
+                involved.add(e)
+            if who in entries:
+                met.append(entries[who])
+        order = {e: (m.earliest, m.label, m.event) for e, m in self.meetings.items()}
+        return len(involved), sorted(met, key=lambda x: order[x.event])
+
+
+def patch_hubs(
+    live: Any,
+    old_store: Any,
+    new_store: Any,
+    index: list[list[Any]],
+    events: set[str],
+    parts_old: dict[str, Any],
+    parts_new: dict[str, Any],
+    rows_old: dict[str, list[Any]],
+) -> dict[str, bytes] | None:
+    """The hub index (kg.hubs: hubs.json, hub-lists.json) of the new graph made from the
+    live generation's (live: its folder) and what changed at the events `events`, as
+    hub_index makes it of the whole graph; None when that cannot be told here.
+
+    The caller has checked that the hub index's other queries (suborganizations,
+    post-organizations, tenure-posts, broader) and the tenure index answer as before and
+    that the event queries' rows of the other events are the same (kg.incremental
+    .local_to): so only the changed events' entries change, and whether an entity they
+    involve is a hub (counted again for it alone when its lists do not tell). old_store,
+    new_store: the live and the new graph (EmbeddedStore); index: the new meeting index;
+    parts_old, parts_new: the changed events' participations; rows_old: their live rows.
+    """
+    from bisect import bisect_left
+
+    from pyoxigraph import NamedNode
+
+    from kg.eventkinds import meeting_kinds
+    from kg.hubs import (
+        DATA,
+        HEADER,
+        HUB,
+        VERSION,
+        HubEvent,
+        HubMeeting,
+        Hubs,
+        _encode,
+        timeline_key,
+    )
+    from kg.indexes import Meeting, named, texts
+    from kg.query import id_space, load_query, run, with_values
+    from kg.store import value
+
+    try:
+        header = json.loads((live / f"{HEADER}.json").read_bytes())
+        data = (live / f"{DATA}.json").read_bytes()
+    except (OSError, ValueError):
+        return None
+    if not isinstance(header, dict) or header.get("version") != VERSION:
+        return None
+    hubs = Hubs(header, lambda at, n: data[at : at + n])
+    meetings = [Meeting(*m) for m in index]
+    new_known = {m.event: m for m in meetings}
+    old_known = {e: Meeting(*r) for e, r in rows_old.items()}
+    old, new = _Hubs(old_store, old_known), _Hubs(new_store, new_known)
+    changed = sorted(events)
+    terms = [NamedNode(e) for e in changed]
+
+    # The live lists, whole (those kept only in part are made again below).
+    lists: dict[str, dict[str, list[Any]]] = {}
+    for who, have in header["lists"].items():
+        for which in have:
+            if which == "topic-meetings" or (who, which) == ("", "who-met"):
+                continue
+            read = {"who-met": hubs.who_met, "timeline": hubs.timeline, "roles": hubs.roles}
+            got = read[which](who)
+            if got is None or not got.whole:
+                return None
+            lists.setdefault(who, {})[which] = list(got)
+
+    def put(who: str, which: str, items: list[Any]) -> None:
+        if len(items) > HUB:
+            lists.setdefault(who, {})[which] = items
+        elif which in lists.get(who, {}):
+            del lists[who][which]
+            if not lists[who]:
+                del lists[who]
+
+    # Each changed meeting's entries, before and now.
+    here: set[str] = set()
+    met_old: dict[str, dict[str, Any]] = {}
+    met_new: dict[str, dict[str, Any]] = {}
+    for e in changed:
+        for graph, known, parts, into in (
+            (old, old_known, parts_old, met_old),
+            (new, new_known, parts_new, met_new),
+        ):
+            if e in known:
+                whom, into[e] = graph.meeting(known[e], parts.get(e, set()))
+                here |= whom
+            else:
+                into[e] = {}
+
+    # Who-met lists: the changed meetings' entries out and in, in meeting order.
+    place = {m.event: i for i, m in enumerate(meetings)}
+    counted: dict[str, int] = {}  # entity -> its meetings (involved), where counted
+    for who in sorted({w for e in changed for w in (*met_old[e], *met_new[e])}):
+        kept = lists.get(who, {}).get("who-met")
+        before = {e: met_old[e][who] for e in changed if who in met_old[e]}
+        now = [met_new[e][who] for e in changed if who in met_new[e]]
+        if kept is not None:
+            if {x.event: x for x in kept if x.event in events} != before:
+                return None  # not the list the live graph makes
+            items = [x for x in kept if x.event not in events] + now
+            if any(x.event not in place for x in items):
+                return None
+            put(who, "who-met", sorted(items, key=lambda x: place[x.event]))
+        elif len(now) > len(before):  # may have grown past HUB: counted again
+            counted[who], items = new.entity(who)
+            put(who, "who-met", items)
+
+    # Which of the entities the changed events involve are hubs now (involved > HUB).
+    def hub(who: str) -> bool:
+        if len(lists.get(who, {}).get("who-met", ())) > HUB:
+            return True  # (a meeting of its who-met list involves it)
+        if who not in counted:
+            counted[who] = new.entity(who)[0]
+        return counted[who] > HUB
+
+    # Timelines: every dated event's rows (one per class), by timeline_key.
+    def dated(store: Any, known: dict[str, Any], asked: list[Any]) -> dict[str, list[Any]]:
+        rows: dict[str, list[Any]] = {}
+        others = set()
+        for event, type_ in named(store, "event-types", ("event", "type"), asked):
+            if (m := known.get(event)) is not None:
+                key = (m.earliest, m.latest, m.label, event, type_)
+                rows.setdefault(event, []).append((key, HubEvent(event, type_, *m[1:3])))
+            elif event:
+                others.add(event)
+        fields = ("event", "type", "earliest", "latest")
+        if others:
+            ask = [NamedNode(e) for e in sorted(others)]
+            for r in store.select(with_values(load_query("event-order").text, ["event"],
+                                              [[t] for t in ask])):  # fmt: skip
+                row = HubEvent._make(value(r.get(f)) for f in fields)
+                rows.setdefault(row.event, []).append((timeline_key(r), row))
+        return rows
+
+    dated_old = dated(old_store, old_known, terms)
+    dated_new = dated(new_store, new_known, terms)
+
+    def involving(store: Any, parts: dict[str, Any]) -> dict[str, set[str]]:
+        """entity -> the changed events in its timeline (events-involving, and the
+        events of its side's stated participations)."""
+        found: dict[str, set[str]] = {}
+        text = with_values(load_query("events-involving").text, ["event"], [[t] for t in terms])
+        for r in store.raw(text):
+            if isinstance(r["entity"], NamedNode):
+                found.setdefault(r["entity"].value, set()).add(r["event"].value)
+        for e in changed:
+            for _, side, inferred in parts.get(e, ()):
+                if not inferred:
+                    found.setdefault(side, set()).add(e)
+        return found
+
+    in_old, in_new = involving(old_store, parts_old), involving(new_store, parts_new)
+    labels: dict[str, str] = {}  # other events than meetings: their label (event-order)
+
+    def key(row: Any) -> tuple[str, ...]:
+        m = new_known.get(row.event)
+        label = m.label if m is not None else labels[row.event]
+        return (row.earliest, row.latest, label, row.event, row.type)
+
+    def patched(kept: list[Any], rows: list[tuple[tuple[str, ...], Any]]) -> list[Any] | None:
+        """A timeline's rows but the changed events', with these rows put in their place."""
+        items = [x for x in kept if x.event not in events]
+        unknown = sorted({x.event for x in items if x.event not in new_known} - labels.keys())
+        if unknown:
+            got: dict[tuple[str, str], set[str]] = {}
+            text = with_values(load_query("event-order").text, ["event"],
+                               [[NamedNode(e)] for e in unknown])  # fmt: skip
+            for r in new_store.select(text):
+                got.setdefault((value(r.get("event")), value(r.get("type"))), set()).add(
+                    value(r.get("eventLabel"))
+                )
+            for (event, _), said in got.items():
+                if len(said) != 1 or labels.setdefault(event, next(iter(said))) not in said:
+                    return None  # an event of two labels: its rows are not told apart here
+            if set(unknown) - labels.keys():
+                return None
+        keys = [key(x) for x in items]
+        for k, row in sorted(rows):
+            at = bisect_left(keys, k)
+            if at < len(keys) and keys[at] == k:
+                return None
+            keys.insert(at, k)
+            items.insert(at, row)
+        return items
+
+    everyone_rows = [x for e in changed for x in dated_new.get(e, ())]
+    kept_all = lists.get("", {}).get("timeline")
+    if kept_all is None:
+        return None
+    timeline = patched(kept_all, everyone_rows)
+    if timeline is None:
+        return None
+    lists[""]["timeline"] = timeline
+    for who in sorted((here | in_old.keys() | in_new.keys()) - {""}):
+        kept = lists.get(who, {}).get("timeline")
+        if not hub(who):
+            put(who, "timeline", [])
+        elif kept is not None:
+            was = {(x.event, x.type) for x in kept if x.event in events}
+            if was != {
+                (x.event, x.type) for e in in_old.get(who, ()) for _, x in dated_old.get(e, ())
+            }:
+                return None  # not the list the live graph makes
+            rows = [r for e in sorted(in_new.get(who, ())) for r in dated_new.get(e, ())]
+            items = patched(kept, rows)
+            if items is None:
+                return None
+            put(who, "timeline", items)
+        else:  # a hub now without a kept timeline: made as hub_index makes it
+            from kg.hubs import timeline_order
+
+            text = with_values(load_query("meeting-sides").text, ["side"], [[NamedNode(who)]])
+            sided = {e for e, side in texts(new_store, text, ("event", "side")) if side == who}
+            found = new_store.raw(load_query("events-involving").text,
+                                  bindings={"entity": NamedNode(who)})  # fmt: skip
+            asked = sorted(sided | {value(s["event"]) for s in found})
+            rows_of_events = dated(new_store, new_known, [NamedNode(e) for e in asked])
+            put(who, "timeline", timeline_order(new_store, who, rows_of_events, sided))
+
+    # The whole graph's who-met and each topic's meetings (of which the first part is
+    # kept), made again from the meeting index as hub_index makes them.
+    everyone = [HubMeeting(*m[:3], m.kind, m.topics, m.rows, m.inferred) for m in meetings]
+    lists.setdefault("", {})["who-met"] = everyone
+    for who in list(lists):
+        if "topic-meetings" in lists[who]:
+            del lists[who]["topic-meetings"]
+    above = {t: {value(r.get("broader")) for r in run(new_store, "broader", topic=t)}
+             for t in sorted({t for m in meetings for t in m.topics})}  # fmt: skip
+    on_topic: dict[str, list[Any]] = {}
+    for one in everyone:
+        for topic in sorted({up for t in one.topics for up in above[t]}):
+            on_topic.setdefault(topic, []).append(one)
+    for topic, meetings_on in on_topic.items():
+        if len(meetings_on) > HUB:
+            lists.setdefault(topic, {})["topic-meetings"] = meetings_on
+    partial = {("", "who-met")} | {(topic, "topic-meetings") for topic in on_topic}
+    lists = {who: have for who, have in lists.items() if have}
+    return _encode(id_space(new_store), lists, set(meeting_kinds(new_store)), partial)

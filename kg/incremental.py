@@ -711,15 +711,22 @@ def changed_triples(lines: set[bytes]) -> list[Changed]:
     return out
 
 
-def touches(bgps: list[list[Pattern]], changed: list[Changed], has: Has) -> bool:
+def touches(
+    bgps: list[list[Pattern]], changed: list[Changed], has: Has, about: str | None = None
+) -> bool:
     """Whether some changed triple may take part in a match of one of the patterns: it fits
     a triple pattern, and every other pattern of that group that says something of the
     nodes it binds (with an IRI as predicate) holds of them in the graph before or after
     (has). If none may, every group matches as before, and so the query answers the same.
+    about: a variable whose own patterns (of a predicate, not a path) are left out: if
+    none other may, the rows for each value of it change only through triples about that
+    value (its subject).
     """
     for bgp in bgps:
         for s, p, o in changed:
             for k, (ps, pp, po) in enumerate(bgp):
+                if about is not None and ps == ["v", about] and pp[0] != "p":
+                    continue
                 if pp[0] == "p":
                     others = bgp[:k] + bgp[k + 1 :]
                     if p in pp[1] and _on_path(others, ps, pp, po, (s, p, o), has):
@@ -968,6 +975,7 @@ def patch_sidecars(
     # as many times, are the same weights, e.g. a meeting whose id was renamed.)
     from collections import Counter
 
+    patched: set[str] = set()  # the sidecars made here of the live ones and the changes
     ties = Counter(p for e in events if e in rows_old for p in pairs(parts_old, e)) == Counter(
         p for e in events if e in new_by for p in pairs(parts_new, e)
     )
@@ -985,6 +993,7 @@ def patch_sidecars(
                 actors = patch_actors(json.loads(kept_actors), gone, made)
                 if actors is not None:
                     out["actors"] = actors
+                    patched.add("actors")
                     notes.append("patched the actor network's ties")
 
     # The hub index: the same tenures, organizations and topics; the changed events' rows
@@ -1012,7 +1021,28 @@ def patch_sidecars(
             with contextlib.suppress(OSError):
                 for name in (HEADER, DATA):
                     out[name] = (live / f"{name}.json").read_bytes()
-    kept = sorted(k for k in out if k != "meetings")
+
+    # Else the hub lists patched by the changed events (kg.deltas.patch_hubs), when the
+    # rest of what they are made of is the same and the event queries' rows of the other
+    # events are (no changed triple may match them but as a triple of the event itself).
+    def local(name: str) -> bool:
+        bgps = patterns.get(name)
+        return bgps is not None and not touches(bgps, changed, has, about="event")
+
+    if (
+        HEADER not in out
+        and "tenures" in keep
+        and all(map(untouched, HUB_QUERIES))
+        and all(map(local, EVENT_QUERIES))
+    ):
+        from kg.deltas import patch_hubs
+
+        made = patch_hubs(live, old_store, new_store, index, events, parts_old, parts_new, rows_old)
+        if made is not None:
+            out.update(made)
+            patched |= set(made)
+            notes.append(f"patched the hub lists by {len(events)} changed nodes")
+    kept = sorted(k for k in out if k != "meetings" and k not in patched)
     notes.append(f"kept {', '.join(kept) if kept else 'no'} sidecars of the hub and actor index")
     return out, notes
 
