@@ -313,18 +313,20 @@ def _encode(
     lists: dict[str, dict[str, list[Any]]],
     counted: set[str],
     partial: set[tuple[str, str]],
+    kept: dict[tuple[str, str], tuple[bytes, list[int]]] | None = None,
 ) -> dict[str, bytes]:
     """The two sidecars, the same bytes for the same lists. counted: the kinds whose who-met
     rows a list's total counts (those that count as meetings); partial: the lists only the
-    first part of which is kept."""
+    first part of which is kept. kept: lists written as they are (an incremental build's,
+    kg.deltas, unchanged and numbered by the same tables): (who, which) -> their bytes and
+    their header entry."""
+    kept = kept or {}
     meets = ("who-met", "topic-meetings")
     kinds = sorted({m.kind for w in lists.values() for k in meets for m in w.get(k, ())})
     topics = sorted({t for w in lists.values() for k in meets for m in w.get(k, ())
                      for t in m.topics})  # fmt: skip
     types = sorted({e.type for w in lists.values() for e in w.get("timeline", ())})
-    kind_no, topic_no, type_no = (
-        {x: i for i, x in enumerate(xs)} for xs in (kinds, topics, types)
-    )
+    kind_no, topic_no, type_no = ({x: i for i, x in enumerate(xs)} for xs in (kinds, topics, types))
 
     def rel(iri: str) -> str:
         # Relative to the id space (such a rest never starts with a scheme, so it reads back).
@@ -364,9 +366,15 @@ def _encode(
     chunks: list[bytes] = []
     where: dict[str, dict[str, list[int]]] = {}
     at = 2  # after "[\n"
-    for who in sorted(lists):
+    for who in sorted(lists.keys() | {w for w, _ in kept}):
         for which in LISTS:
-            if which not in lists[who]:
+            if (who, which) in kept:
+                raw, spot = kept[(who, which)]
+                where.setdefault(who, {})[which] = [at, *spot[1:]]
+                chunks.append(raw)
+                at += len(raw) + 2
+                continue
+            if which not in lists.get(who, {}):
                 continue
             items = lists[who][which]
             weights = [weight(which, x) for x in items]
