@@ -415,7 +415,7 @@ def _rules_hold(
                     if ok and "rule" not in bound:
                         names = tuple(sorted(bound))
                         tables.setdefault(names, set()).add(tuple(bound[n] for n in names))
-        for names, rows in tables.items():
+        for names, rows in _coarser(tables).items():
             try:
                 text = with_values(
                     rule.text,
@@ -431,3 +431,28 @@ def _rules_hold(
             if found[0] != found[1]:
                 return False
     return True
+
+
+def _coarser(
+    tables: dict[tuple[str, ...], set[tuple[Any, ...]]],
+) -> dict[tuple[str, ...], set[tuple[Any, ...]]]:
+    """The bindings of _rules_hold with one variable of each set bound (the one most sets
+    have, an IRI's before a literal's), the sets of the same variable asked at once: a
+    rule asked so matches all it matched with more bound (so if it infers the same on both
+    stores, so does every match a changed triple takes part in), in fewer queries (each
+    cost 35 ms at 1M triples on disk: the rule's unions are asked whole)."""
+    import pyoxigraph as ox
+
+    often: dict[str, int] = {}
+    for names in tables:
+        for name in names:
+            often[name] = often.get(name, 0) + 1
+    out: dict[tuple[str, ...], set[tuple[Any, ...]]] = {}
+    for names, rows in tables.items():
+        ranks = [
+            (all(isinstance(row[i], ox.NamedNode) for row in rows), often[name], name)
+            for i, name in enumerate(names)
+        ]
+        best = ranks.index(max(ranks))
+        out.setdefault((names[best],), set()).update((row[best],) for row in rows)
+    return out
