@@ -423,6 +423,16 @@ class _Hubs:
         self.wholes: dict[str, set[str]] = {}
         self.held: dict[str, list[tuple[str, str, str]]] = {}
         self.asked: set[str] = set()  # actors whose wholes and holders are known
+        self._tagged: dict[str, set[str]] | None = None  # topic -> the meetings tagged so
+
+    def tagged(self, topic: str) -> set[str]:
+        """The meetings whose own topics are this one."""
+        if self._tagged is None:
+            self._tagged = {}
+            for e, m in self.meetings.items():
+                for t in m.topics:
+                    self._tagged.setdefault(t, set()).add(e)
+        return self._tagged.get(topic, set())
 
     def learn(self, actors: set[str]) -> None:
         """Ask what the actors are part of and who held them (suborganizations and
@@ -496,7 +506,7 @@ class _Hubs:
         events &= self.meetings.keys()
         parts = participations(self.store, [NamedNode(e) for e in sorted(events)])
         self.learn({a for e in events for a, _, _ in parts.get(e, ())})
-        involved = {e for e, m in self.meetings.items() if who in m.topics}
+        involved = set(self.tagged(who))
         met = []
         for e in events:
             here, entries = self.meeting(self.meetings[e], parts.get(e, set()))
@@ -504,8 +514,10 @@ class _Hubs:
                 involved.add(e)
             if who in entries:
                 met.append(entries[who])
-        order = {e: (m.earliest, m.label, m.event) for e, m in self.meetings.items()}
-        return len(involved), sorted(met, key=lambda x: order[x.event])
+        met.sort(
+            key=lambda x: (self.meetings[x.event].earliest, self.meetings[x.event].label, x.event)
+        )
+        return len(involved), met
 
 
 def patch_hubs(
@@ -756,17 +768,28 @@ def _patch_hubs(
     # kept), made again from the meeting index as hub_index makes them.
     everyone = [HubMeeting(*m[:3], m.kind, m.topics, m.rows, m.inferred) for m in meetings]
     put("", "who-met", everyone)
-    for who, which in list(kept_raw):
-        if which == "topic-meetings":
-            del kept_raw[(who, which)]
+    mine = {t for m in meetings for t in m.topics}
+    mine |= {t for e in changed if e in old_known for t in old_known[e].topics}
     above = {t: {value(r.get("broader")) for r in run(new_store, "broader", topic=t)}
-             for t in sorted({t for m in meetings for t in m.topics})}  # fmt: skip
+             for t in sorted(mine)}  # fmt: skip
+    # A topic's list is the same but where a changed meeting is (or was) on the topic.
+    touched = {
+        up
+        for e in changed
+        for m in (old_known.get(e), new_known.get(e))
+        if m is not None
+        for t in m.topics
+        for up in above[t]
+    }
+    for who, which in list(kept_raw):
+        if which == "topic-meetings" and who in touched:
+            del kept_raw[(who, which)]
     on_topic: dict[str, list[Any]] = {}
     for one in everyone:
         for topic in sorted({up for t in one.topics for up in above[t]}):
             on_topic.setdefault(topic, []).append(one)
     for topic, meetings_on in on_topic.items():
-        if len(meetings_on) > HUB:
+        if len(meetings_on) > HUB and topic in touched:
             lists.setdefault(topic, {})["topic-meetings"] = meetings_on
     partial = {("", "who-met")} | {(topic, "topic-meetings") for topic in on_topic}
     lists = {who: have for who, have in lists.items() if have}
