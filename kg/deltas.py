@@ -364,7 +364,7 @@ def patch_actors(
     if min(weights.values(), default=0) < 0:
         return None
     edges = [(i, j, n) for (i, j), n in sorted(weights.items()) if n]
-    graph = ActorGraph(nodes, edges)  # type: ignore[arg-type]
+    graph = ActorGraph(nodes, edges)
     return json.dumps(graph._asdict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
@@ -485,7 +485,9 @@ class _Hubs:
                     pairs = rows.setdefault(who, {})
                     pairs[(a, b)] = pairs.get((a, b), True) and inferred
         met = {
-            who: HubMeeting(*m[:3], m.kind, m.topics, len(pairs), sum(pairs.values()))
+            who: HubMeeting(
+                m.event, m.earliest, m.latest, m.kind, m.topics, len(pairs), sum(pairs.values())
+            )
             for who, pairs in rows.items()
         }
         return here, met
@@ -600,8 +602,13 @@ def _patch_hubs(
     for who, have in header["lists"].items():
         for which, entry in have.items():
             kept_raw[(who, which)] = (data[entry[0] : entry[0] + entry[1]], entry)
-    read = {"who-met": hubs.who_met, "timeline": hubs.timeline, "roles": hubs.roles}
+    read: dict[str, Callable[[str], Any]] = {
+        "who-met": hubs.who_met,
+        "timeline": hubs.timeline,
+        "roles": hubs.roles,
+    }
     lists: dict[str, dict[str, list[Any]]] = {}  # those made again
+    seeds: list[tuple[str, Any, str]] = []  # the texts of entries of the live lists
 
     def live_list(who: str, which: str) -> list[Any] | None:
         """A live list, whole (None: none; raises _NotWhole if only its first part is)."""
@@ -610,6 +617,19 @@ def _patch_hubs(
         got = read[which](who)
         if got is None or not got.whole:
             raise _NotWhole
+        # Its entries' texts, known for those of the unchanged events (their entries are
+        # the same: kg.hubs._encode writes them as they were, rather than anew). A list
+        # is "[" + its entries joined by "," + "]", each entry a JSON array of strings and
+        # numbers (and a meeting's array of topic numbers): split where one ends and the
+        # next starts, unless that is not as many texts as entries.
+        raw = kept_raw[(who, which)][0]
+        texts = raw[2:-2].decode("utf-8").split("],[") if len(raw) > 2 else []
+        if len(texts) == len(got):
+            seeds.extend(
+                (which, x, f"[{text}]")
+                for x, text in zip(got, texts, strict=True)
+                if getattr(x, "event", None) not in events
+            )
         return list(got)
 
     def put(who: str, which: str, items: list[Any]) -> None:
@@ -749,10 +769,10 @@ def _patch_hubs(
             }:
                 return None  # not the list the live graph makes
             rows = [r for e in sorted(in_new.get(who, ())) for r in dated_new.get(e, ())]
-            items = patched(kept, rows)
-            if items is None:
+            timeline_of = patched(kept, rows)
+            if timeline_of is None:
                 return None
-            put(who, "timeline", items)
+            put(who, "timeline", timeline_of)
         else:  # a hub now without a kept timeline: made as hub_index makes it
             from kg.hubs import timeline_order
 
@@ -785,8 +805,11 @@ def _patch_hubs(
         if which == "topic-meetings" and who in touched:
             del kept_raw[(who, which)]
     on_topic: dict[str, list[Any]] = {}
+    ups: dict[tuple[str, ...], list[str]] = {}  # a meeting's topics -> what they fall under
     for one in everyone:
-        for topic in sorted({up for t in one.topics for up in above[t]}):
+        if (under := ups.get(tuple(one.topics))) is None:
+            under = ups[tuple(one.topics)] = sorted({up for t in one.topics for up in above[t]})
+        for topic in under:
             on_topic.setdefault(topic, []).append(one)
     for topic, meetings_on in on_topic.items():
         if len(meetings_on) > HUB and topic in touched:
@@ -796,17 +819,14 @@ def _patch_hubs(
     # The tables numbering kinds, topics and classes are those of every meeting and dated
     # event (the whole graph's lists, made again): if they are the live ones, the other
     # lists' bytes are the same.
-    meets = ("who-met", "topic-meetings")
     tables = {
-        "kinds": sorted({m.kind for w in lists.values() for k in meets for m in w.get(k, ())}),
-        "topics": sorted(
-            {t for w in lists.values() for k in meets for m in w.get(k, ()) for t in m.topics}
-        ),
-        "types": sorted({e.type for w in lists.values() for e in w.get("timeline", ())}),
+        "kinds": sorted({m.kind for m in everyone}),
+        "topics": sorted({t for m in everyone for t in m.topics}),
+        "types": sorted({e.type for e in timeline}),
     }
     if any(header[k] != v for k, v in tables.items()):
         for who, which in list(kept_raw):
             lists.setdefault(who, {})[which] = live_list(who, which) or []
-        kept_raw = {}
+        kept_raw, seeds = {}, []  # (their texts numbered by the live tables)
     space = id_space(new_store)
-    return _encode(space, lists, set(meeting_kinds(new_store)), partial, kept_raw)
+    return _encode(space, lists, set(meeting_kinds(new_store)), partial, kept_raw, seeds)

@@ -314,12 +314,14 @@ def _encode(
     counted: set[str],
     partial: set[tuple[str, str]],
     kept: dict[tuple[str, str], tuple[bytes, list[int]]] | None = None,
+    seeds: list[tuple[str, Any, str]] | None = None,
 ) -> dict[str, bytes]:
     """The two sidecars, the same bytes for the same lists. counted: the kinds whose who-met
     rows a list's total counts (those that count as meetings); partial: the lists only the
     first part of which is kept. kept: lists written as they are (an incremental build's,
     kg.deltas, unchanged and numbered by the same tables): (who, which) -> their bytes and
-    their header entry."""
+    their header entry. seeds: entries whose text is known (which list, entry, its text
+    as written before), not written out again."""
     kept = kept or {}
     meets = ("who-met", "topic-meetings")
     kinds = sorted({m.kind for w in lists.values() for k in meets for m in w.get(k, ())})
@@ -342,6 +344,11 @@ def _encode(
     # key enough to the text they share.
     seen: dict[Any, str] = {}
     heads: dict[str, str] = {}
+    for which, x, text in seeds or ():
+        if which in meets:  # (the text but its own numbers of rows: see entry)
+            heads[x.event] = text[: text.rfind(",", 0, text.rfind(","))]
+        else:
+            seen[x] = text
 
     def entry(which: str, x: Any) -> str:
         if which in meets:  # its own numbers of rows end it: the rest is the event's

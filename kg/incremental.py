@@ -1037,10 +1037,12 @@ def patch_sidecars(
     ):
         from kg.deltas import patch_hubs
 
-        made = patch_hubs(live, old_store, new_store, index, events, parts_old, parts_new, rows_old)
-        if made is not None:
-            out.update(made)
-            patched |= set(made)
+        hub_lists = patch_hubs(
+            live, old_store, new_store, index, events, parts_old, parts_new, rows_old
+        )
+        if hub_lists is not None:
+            out.update(hub_lists)
+            patched |= set(hub_lists)
             notes.append(f"patched the hub lists by {len(events)} changed nodes")
     kept = sorted(k for k in out if k != "meetings" and k not in patched)
     notes.append(f"kept {', '.join(kept) if kept else 'no'} sidecars of the hub and actor index")
