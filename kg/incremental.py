@@ -329,6 +329,24 @@ class BuildCache:
         self._write(path, json.dumps(data, sort_keys=True).encode("utf-8"))
         return found
 
+    def rule_required(self, rule: str, text: str) -> list[list[Pattern]] | None:
+        """required_patterns of a rule's query (kept in the cache beside rule_patterns')."""
+        path = self.root / "rules.json"
+        data: Any = self._load(path) if self.read else None
+        try:
+            if data["env"] == self.env and data["required"][rule][0] == text:
+                kept = data["required"][rule][1]
+                if kept is None or _patterns(kept):
+                    return kept  # type: ignore[no-any-return]
+        except (KeyError, TypeError, IndexError):
+            pass
+        found = required_patterns(text)
+        if not isinstance(data, dict) or data.get("env") != self.env:
+            data = {"env": self.env, "patterns": {}}
+        data.setdefault("required", {})[rule] = [text, found]
+        self._write(path, json.dumps(data, sort_keys=True).encode("utf-8"))
+        return found
+
     def converted(self, rel: str, digest: str) -> FileRDF | None:
         """The RDF made of a file with these bytes, or None. Still to check: its deps (the
         caller counts it in hits["converted"] if it holds)."""
@@ -693,6 +711,61 @@ def query_patterns(text: str) -> list[list[Pattern]] | None:
     except ValueError:
         return None
     return bgps
+
+
+def required_patterns(text: str) -> list[list[Pattern]] | None:
+    """The groups of triple patterns of a query (as query_patterns gives them) that every
+    solution of its WHERE clause matches, with the same variables: those joined from the
+    top, through joins, filters, binds and the left side of OPTIONALs, not into a UNION, an
+    OPTIONAL's right side, a MINUS, a filter's EXISTS or a subquery. None if rdflib cannot
+    parse it (a rule of kg.patch then asks as before)."""
+    from rdflib.paths import Path
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.term import BNode, Literal, URIRef, Variable
+
+    try:
+        algebra = prepareQuery(text).algebra
+    except Exception:  # rdflib raises many kinds; any means "cannot tell"
+        return None
+
+    def term(t: Any) -> list[Any]:
+        if isinstance(t, (Variable, BNode)):
+            return ["v", str(t)]
+        if isinstance(t, URIRef):
+            return ["i", str(t)]
+        if isinstance(t, Literal):
+            return ["l"]
+        if isinstance(t, Path):
+            return ["p", [], None, None, True, None]  # (a path: left out where asked)
+        raise ValueError(f"a term kg cannot reason about: {t!r}")
+
+    out: list[list[Pattern]] = []
+    through = {
+        "Join": ("p1", "p2"),
+        "Filter": ("p",),
+        "Extend": ("p",),
+        "LeftJoin": ("p1",),
+        "Distinct": ("p",),
+        "Reduced": ("p",),
+        "OrderBy": ("p",),
+        "Slice": ("p",),
+    }
+    top = getattr(algebra, "name", None)
+    node = algebra.get("p") if top in ("ConstructQuery", "SelectQuery", "AskQuery") else None
+    if node is not None and getattr(node, "name", None) == "Project":
+        node = node.get("p")  # (the query's own projection: its variables are the same)
+    walk = [node] if node is not None else []
+    try:
+        while walk:
+            n = walk.pop()
+            name = getattr(n, "name", None)
+            if name == "BGP":
+                out.append([[term(x) for x in t] for t in n.get("triples", ())])
+            elif name in through:
+                walk += [n[k] for k in through[name] if n.get(k) is not None]
+    except ValueError:
+        return None
+    return out
 
 
 Changed = tuple[str, str, str | None]  # a changed triple: subject, predicate, object IRI or None

@@ -191,3 +191,46 @@ def test_add_delete_and_rename_patch_the_aggregates_and_hub_lists_and_equal_full
     _edit(_facts(data, home), "name: State 1\n", "name: State One\n")
     inc = builds.both()
     assert "stats-pairs" not in _patched_aggregates(inc), inc.stdout
+
+
+def test_the_groups_every_match_of_a_rule_matches() -> None:
+    """kg.incremental.required_patterns: the groups joined from the top (not a UNION's,
+    an OPTIONAL's right side's, a MINUS's or an EXISTS's), which a changed triple's binding
+    must match for it to take part in a match of the rule (kg.patch._may_match)."""
+    import pyoxigraph as ox
+
+    from kg.incremental import required_patterns
+    from kg.patch import _may_match
+
+    text = """PREFIX : <https://example.org/>
+    CONSTRUCT { ?e :via ?x } WHERE {
+      ?e :part ?p . ?p :actor ?x . ?x a :Post .
+      OPTIONAL { ?e :label ?l }
+      { ?e :cites ?c } UNION { ?x :cites ?c }
+      FILTER NOT EXISTS { ?e :gone ?g }
+    }"""
+    groups = required_patterns(text)
+    assert groups is not None and len(groups) == 1
+    predicates = sorted(p[1][1] for p in groups[0])
+    assert predicates == [
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#type",
+        "https://example.org/actor",
+        "https://example.org/part",
+    ]
+
+    store = ox.Store()
+    ex = "https://example.org/"
+    store.add(ox.Quad(ox.NamedNode(ex + "m"), ox.NamedNode(ex + "part"), ox.NamedNode(ex + "p")))
+    store.add(ox.Quad(ox.NamedNode(ex + "p"), ox.NamedNode(ex + "actor"), ox.NamedNode(ex + "bob")))
+    # m's one actor is no post: a triple of m (its citation, say) takes part in no match.
+    assert not _may_match(groups[0], {"e": ox.NamedNode(ex + "m")}, (store,))
+    store.add(
+        ox.Quad(
+            ox.NamedNode(ex + "bob"),
+            ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"),
+            ox.NamedNode(ex + "Post"),
+        )
+    )
+    assert _may_match(groups[0], {"e": ox.NamedNode(ex + "m")}, (store,))
+    # A variable the group does not have says nothing of it.
+    assert _may_match(groups[0], {"c": ox.NamedNode(ex + "m")}, (ox.Store(),))
