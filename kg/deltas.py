@@ -16,8 +16,15 @@ Which predicates are local to a query's key is said by hand below, for the query
 the digest beside it: an edited query is not patched (tests/test_deltas.py says which to
 look at again) until its spec is checked and its digest updated.
 
+reported (a row per statistic) has the changed statistics' rows replaced; event-kinds (the
+ontology's few dozen classes) is asked again whole.
+
 The actor network (actors.json): its nodes kept when the actors query answers the same for
 every changed node, its edges' ties counted again for the changed meetings alone.
+
+The hub lists (patch_hubs): the changed meetings' entries taken out of and put into the
+lists of whom they involve, and the timelines' rows of the changed events; an entity whose
+lists do not tell whether it is a hub now is counted again alone.
 """
 
 from __future__ import annotations
@@ -556,8 +563,9 @@ def _patch_hubs(
 
     The caller has checked that the hub index's other queries (suborganizations,
     post-organizations, tenure-posts, broader) and the tenure index answer as before and
-    that the event queries' rows of the other events are the same (kg.incremental
-    .local_to): so only the changed events' entries change, and whether an entity they
+    that the event queries' rows of the other events are the same (no changed triple may
+    match them but as the event's own: kg.incremental.touches with about="event"): so only
+    the changed events' entries change, and whether an entity they
     involve is a hub (counted again for it alone when its lists do not tell). old_store,
     new_store: the live and the new graph (EmbeddedStore); index: the new meeting index;
     parts_old, parts_new: the changed events' participations; rows_old: their live rows.
