@@ -8,23 +8,26 @@ for the embedded store.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import io
+import json
 import re
+import sys
 import tempfile
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
-from kg.query import query_form, values_block
-from kg.store import Row, StoreError, Term
+from kg.query import query_form, values_block, with_values
+from kg.store import Row, StoreError, Term, decode_rows
 
 DEFAULT_TIMEOUT = 30.0
 # The most kg reads from a server's answer: beyond, an error rather than all the memory.
@@ -136,11 +139,20 @@ class RemoteStore:
     endpoint: str
     graph: str | None = None
     timeout: float = DEFAULT_TIMEOUT
+    # The build files `kg push` sent beside the graph (see BuildFiles), once asked for
+    # (_asked); None when there are none to trust (none pushed, or another graph's).
+    _files: BuildFiles | None = field(default=None, init=False, repr=False)
+    _asked: bool = field(default=False, init=False, repr=False)
+    _sidecars: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
+    _noted: bool = field(default=False, init=False, repr=False)
 
-    def _post(self, query: str, accept: str) -> tuple[bytes, str]:
+    def _post(self, query: str, accept: str, dataset: bool = True) -> tuple[bytes, str]:
         # A form POST (SPARQL 1.1 Protocol 2.1.2), which every server takes: Virtuoso 7
         # never answers a POST of application/sparql-query, and GET would limit the length.
-        form = {"query": query, **({"default-graph-uri": self.graph} if self.graph else {})}
+        # dataset=False: no default-graph-uri, so that GRAPH reaches every graph (Oxigraph
+        # makes no other graph visible to a query given a default-graph-uri).
+        named = {"default-graph-uri": self.graph} if self.graph and dataset else {}
+        form = {"query": query, **named}
         req = urllib.request.Request(
             self.endpoint,
             data=urllib.parse.urlencode(form).encode("ascii"),
@@ -190,12 +202,102 @@ class RemoteStore:
         raise StoreError(f"{self.endpoint} answered in an unexpected format: {ctype or '?'}")
 
     def sidecar(self, name: str) -> Any:
-        """None: an endpoint has no files beside it (the indexes are asked for instead)."""
-        return None
+        """The build file NAME.json `kg push` sent beside this graph, or None (none pushed,
+        those of another graph, or unreadable: the lookups then ask the graph)."""
+        if name not in self._sidecars:
+            files = self._build_files()
+            data = files.read(self, name) if files else None
+            value = None
+            if data is not None:
+                try:
+                    value = json.loads(data)
+                except ValueError:
+                    value = None
+                if value is not None and not _shaped(name, value):
+                    value = None
+                if value is None:
+                    self._note(f"its {name}.json is not what kg writes")
+            self._sidecars[name] = value
+        return self._sidecars[name]
+
+    def sidecar_part(self, name: str, offset: int, length: int) -> bytes | None:
+        """Bytes offset..offset+length of the pushed NAME.json, or None (kg.hubs reads one
+        list of hub-lists.json at a time, as from the embedded store's file)."""
+        files = self._build_files()
+        return files.read(self, name, offset, length) if files else None
 
     def precomputed(self, name: str) -> list[Row] | None:
-        """None: an endpoint has no stored aggregates (they are asked for instead)."""
-        return None
+        """Rows of an aggregate query `kg build` stored (aggregates.json, as pushed), or
+        None (asked of the graph instead)."""
+        aggregates = self.sidecar("aggregates")
+        rows = aggregates.get(name) if isinstance(aggregates, dict) else None
+        return None if rows is None else decode_rows(rows)
+
+    def _build_files(self) -> BuildFiles | None:
+        """What `kg push` sent beside this graph, if it belongs to the graph there now.
+
+        One query reads the digest of kg.ttl that the push added to the data graph and the
+        list of files it sent to their own graph; the files are trusted only when both
+        digests are the same (the graph was not replaced since by another push or loader).
+        """
+        if not self._asked:
+            self._asked = True
+            try:
+                found = self._ask_files()
+            except StoreError as exc:
+                self._note(f"reading them failed ({exc})")
+                return None
+            if found is not None:
+                marks, manifests = found
+                if len(manifests) == 1:
+                    files = BuildFiles.parse(manifests[0])
+                    if files is None:
+                        self._note("their list is not what kg push writes")
+                    elif marks != [files.digest]:
+                        self._note(
+                            "they belong to another graph than the one there now (it was "
+                            "replaced since the push)"
+                        )
+                    else:
+                        self._files = files
+                elif manifests:
+                    self._note("there are several lists of them")
+        return self._files
+
+    def _ask_files(self) -> tuple[list[str], list[str]] | None:
+        """The push digests in the data graph and the file lists in the files graph."""
+        side = ox.NamedNode(files_graph(self.graph))
+        if self.graph:
+            where = "{ GRAPH ?data { ?push ?pushed ?digest } }"
+            data: dict[str, Term] = {"data": ox.NamedNode(self.graph)}
+        else:
+            where, data = "{ ?push ?pushed ?digest }", {}
+        query = bind_values(
+            f"SELECT ?digest ?files WHERE {{ {where} UNION "
+            "{ GRAPH ?side { ?side ?holds ?files } } }",
+            {"push": PUSH, "pushed": PUSHED, "side": side, "holds": HOLDS, **data},
+        )
+        body, ctype = self._post(query, "application/sparql-results+json", dataset=False)
+        rows = _solutions(body, ctype, self.endpoint)
+        marks, lists = set(), []
+        for row in rows:
+            digest, files = row.get("digest"), row.get("files")
+            if isinstance(digest, ox.Literal):
+                marks.add(digest.value)
+            if isinstance(files, ox.Literal):
+                lists.append(files.value)
+        return sorted(marks), lists
+
+    def _note(self, why: str) -> None:
+        """Say once, on stderr, that the pushed build files go unused, and why."""
+        if self._noted:
+            return
+        self._noted = True
+        where = f"graph <{self.graph}>" if self.graph else "the default graph"
+        sys.stderr.write(
+            f"note: not using the build files kg push sent beside {where} at "
+            f"{self.endpoint}: {why}; asking the graph instead (slower; push again to fix)\n"
+        )
 
     def select(self, query: str, bindings: Mapping[str, Term] | None = None) -> list[Row]:
         """Run a SELECT with variables bound by a VALUES block."""
@@ -204,6 +306,204 @@ class RemoteStore:
             raise StoreError("expected SELECT results")
         names = [v.value for v in result.variables]
         return [{n: sol[n] for n in names} for sol in result]
+
+
+# ---------------------------------------------------------------------------- build files
+# `kg push` sends the files `kg build` wrote beside the store (aggregates, indexes, the hub
+# index: the "sidecars") into a graph of their own beside the data graph, so that a server
+# answers stats, rank, a state's card… by reading them, as the embedded store does,
+# instead of computing them by SPARQL on every lookup (past a minute at 5M triples).
+#
+# The files graph holds one node listing the files (a JSON literal: each file's size,
+# SHA-256 and parts) and one node per part, whose text is a slice of the file. A part's
+# line of N-Triples stays under PART_BYTES: Virtuoso 7's Graph Store endpoint refuses a
+# line of 65,500 bytes or more ("unsupported type text/plain"). The data graph gets one
+# triple more, PUSH kg:pushedBuild "SHA-256 of kg.ttl", and the files graph's list names
+# the same digest: a reader trusts the files only when the two agree.
+ONT = "https://w3id.org/kg/ont#"
+PUSH = ox.NamedNode("https://w3id.org/kg/push")  # kg's node in the data graph
+PUSHED = ox.NamedNode(ONT + "pushedBuild")  # PUSH kg:pushedBuild "digest of kg.ttl"
+HOLDS = ox.NamedNode(ONT + "buildFiles")  # <files graph> kg:buildFiles "the list (JSON)"
+TEXT = ox.NamedNode(ONT + "buildFilePart")  # <part> kg:buildFilePart "a slice of a file"
+FORMAT = "kg-build-files-1"
+# The files a lookup reads, sent when present; build.json goes without its local paths.
+PUSHED_FILES = (
+    "aggregates", "schema", "build", "actors", "meetings", "tenures", "party-acts", "hubs",
+    "hub-lists",
+)  # fmt: skip
+PART_BYTES = 60_000  # the most bytes a part's literal takes in N-Triples (see above)
+REQUEST_BYTES = 8 << 20  # the files graph goes in requests of about this many bytes
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def files_graph(graph: str | None) -> str:
+    """The graph that holds the build files pushed beside `graph` (None: the default)."""
+    base = "https://w3id.org/kg/build-files"
+    return base if graph is None else base + "?graph=" + urllib.parse.quote(graph, safe="")
+
+
+def part_iri(digest: str, name: str, number: int) -> ox.NamedNode:
+    return ox.NamedNode(f"https://w3id.org/kg/build-files/{digest}/{name}/{number}")
+
+
+@dataclass(frozen=True)
+class BuildFiles:
+    """The list of build files pushed beside a graph: their digest, and each file's parts
+    as (offset, length, SHA-256 of the bytes)."""
+
+    digest: str  # SHA-256 of the kg.ttl they were built with
+    files: dict[str, list[tuple[int, int, str]]]
+
+    @classmethod
+    def parse(cls, text: str) -> BuildFiles | None:
+        """The list read from a server, or None when it is not what kg push writes."""
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return None
+        digest, files = data.get("digest"), data.get("files")
+        if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+            return None
+        if not isinstance(files, dict):
+            return None
+        parsed: dict[str, list[tuple[int, int, str]]] = {}
+        for name, parts in files.items():
+            if name not in PUSHED_FILES or not isinstance(parts, list):
+                return None
+            at = 0
+            for part in parts:
+                if not (
+                    isinstance(part, list)
+                    and len(part) == 3
+                    and part[0] == at
+                    and type(part[1]) is int
+                    and 0 < part[1] <= PART_BYTES
+                    and isinstance(part[2], str)
+                    and _DIGEST.fullmatch(part[2])
+                ):
+                    return None
+                at += part[1]
+            parsed[name] = [(p[0], p[1], p[2]) for p in parts]
+        return cls(digest, parsed)
+
+    def read(
+        self, store: RemoteStore, name: str, offset: int = 0, length: int | None = None
+    ) -> bytes | None:
+        """Bytes offset..offset+length of file `name` (length None: to its end), each part
+        read checked against its digest; None when there is no such file or a part is
+        missing or damaged."""
+        parts = self.files.get(name)
+        if parts is None:
+            return None
+        end = sum(p[1] for p in parts) if length is None else offset + length
+        wanted = [(n, p) for n, p in enumerate(parts) if p[0] < end and p[0] + p[1] > offset]
+        if not wanted:
+            return b""
+        iris = {part_iri(self.digest, name, n): p for n, p in wanted}
+        query = with_values(
+            "SELECT ?part ?text WHERE { GRAPH ?side { ?part ?holds ?text } }",
+            ["side", "holds", "part"],
+            [[ox.NamedNode(files_graph(store.graph)), TEXT, iri] for iri in iris],
+        )
+        body, ctype = store._post(query, "application/sparql-results+json", dataset=False)
+        got: dict[int, bytes] = {}
+        for row in _solutions(body, ctype, store.endpoint):
+            iri, text = row.get("part"), row.get("text")
+            if not isinstance(iri, ox.NamedNode) or not isinstance(text, ox.Literal):
+                continue
+            part = iris.get(iri)
+            data = text.value.encode("utf-8")
+            if part is None or len(data) != part[1]:
+                continue
+            if hashlib.sha256(data).hexdigest() == part[2]:
+                got[part[0]] = data
+        if len(got) != len(wanted):
+            store._note(f"part of its {name}.json is missing or damaged")
+            return None
+        whole = b"".join(got[p[0]] for _, p in wanted)
+        start = offset - wanted[0][1][0]
+        return whole[start : start + (end - offset)]
+
+
+def _solutions(body: bytes, ctype: str, endpoint: str) -> list[Row]:
+    """The rows of a SPARQL JSON answer (a StoreError when it is none)."""
+    if "sparql-results+json" not in ctype and not ctype.startswith("application/json"):
+        raise StoreError(f"{endpoint} answered in an unexpected format: {ctype or '?'}")
+    try:
+        result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        if not isinstance(result, ox.QuerySolutions):
+            raise StoreError(f"{endpoint} sent no rows where rows were asked for")
+        names = [v.value for v in result.variables]
+        return [{n: sol[n] for n in names} for sol in result]
+    except (SyntaxError, ValueError) as exc:
+        raise StoreError(f"{endpoint} sent an unreadable answer: {exc}") from None
+
+
+# What each pushed file must look like for its readers (kg.indexes, kg.acts, kg.kinds,
+# kg.chains, kg.hubs) to take it without failing: a server's answer is untrusted input.
+# A spec: a type; a list [spec] (a list of such items); a tuple (specs…) (a list of that
+# many items); a dict {key: spec} (those keys at least); {str: spec} (any keys).
+_TEXT = (str,)
+_ROW = {str: (list,)}  # an encoded row (kg.store.encode_rows): checked further below
+_SHAPES: dict[str, Any] = {
+    "aggregates": {str: [_ROW]},
+    "schema": {"categories": (list,), "actors": [((str,), (str,))]},
+    "build": (dict,),
+    "actors": {"nodes": [(_TEXT,) * 4], "edges": [((int,),) * 3]},
+    "meetings": [(_TEXT, _TEXT, _TEXT, _TEXT, (int,), [_TEXT], _TEXT, (int,))],
+    "tenures": [(_TEXT,) * 8],
+    "party-acts": {
+        "version": (int,),
+        "space": _TEXT,
+        "parties": {str: [_TEXT]},
+        "acts": {str: (_TEXT, [(_TEXT, _TEXT, (int,), _TEXT)])},
+    },
+    "hubs": {
+        "version": (int,),
+        "space": _TEXT,
+        "first": (int,),
+        "meeting kinds": [_TEXT],
+        "lists": {str: {str: ((int,),) * 5}},
+        "kinds": [_TEXT],
+        "topics": [_TEXT],
+        "types": [_TEXT],
+    },
+}
+
+
+def _fits(value: Any, spec: Any) -> bool:
+    if isinstance(spec, list):
+        return isinstance(value, list) and all(_fits(v, spec[0]) for v in value)
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            return False
+        if str in spec:
+            return all(isinstance(k, str) and _fits(v, spec[str]) for k, v in value.items())
+        return all(k in value and _fits(value[k], s) for k, s in spec.items())
+    if isinstance(spec, tuple) and spec and not isinstance(spec[0], type):
+        return (
+            isinstance(value, list)
+            and len(value) == len(spec)
+            and all(_fits(v, s) for v, s in zip(value, spec, strict=True))
+        )
+    return isinstance(value, spec) and not (isinstance(value, bool) and bool not in spec)
+
+
+def _shaped(name: str, value: Any) -> bool:
+    """Whether a pushed file read back has the shape its readers expect."""
+    spec = _SHAPES.get(name)
+    if spec is None or not _fits(value, spec):
+        return False
+    if name == "aggregates":  # every cell of every row: (kind, value, datatype or language)
+        return all(
+            len(cell) == 3 and all(isinstance(c, str) for c in cell)
+            for rows in value.values()
+            for row in rows
+            for cell in row.values()
+        )
+    return True
 
 
 def _unreadable(body: bytes) -> str | None:
@@ -232,6 +532,69 @@ def gsp_url(endpoint: str) -> str:
     return endpoint.rstrip("/") + "/store"
 
 
+def build_files(folder: Path) -> dict[str, bytes]:
+    """The build files `kg push` sends, read from the build folder that holds kg.ttl (each
+    of PUSHED_FILES that is there; build.json without its local paths of sources)."""
+    found = {}
+    for name in PUSHED_FILES:
+        path = folder / f"{name}.json"
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if name == "build":  # only what lookups read (the graph's size), no file paths
+            try:
+                summary = json.loads(data)
+            except ValueError:
+                raise StoreError(f"{path} is not JSON: rebuild with `kg build`") from None
+            kept = {k: summary[k] for k in ("counts", "triples") if k in summary}
+            data = json.dumps(kept, sort_keys=True).encode()
+        found[name] = data
+    return found
+
+
+def files_lines(digest: str, files: Mapping[str, bytes], side: str) -> list[bytes]:
+    """The files graph `side` as lines of N-Triples: each file's parts, then their list."""
+    lines, listed = [], {}
+    for name, data in sorted(files.items()):
+        parts, at = [], 0
+        for number, chunk in enumerate(_split(data, name)):
+            literal = ox.Literal(chunk.decode("utf-8"))
+            iri = part_iri(digest, name, number)
+            lines.append(f"{iri} {TEXT} {literal} .\n".encode())
+            parts.append([at, len(chunk), hashlib.sha256(chunk).hexdigest()])
+            at += len(chunk)
+        listed[name] = parts
+    text = json.dumps({"format": FORMAT, "digest": digest, "files": listed}, sort_keys=True)
+    lines.append(f"{ox.NamedNode(side)} {HOLDS} {ox.Literal(text)} .\n".encode())
+    return lines
+
+
+def _split(data: bytes, name: str) -> Iterator[bytes]:
+    """data in slices whose N-Triples line stays under PART_BYTES, cut between characters."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise StoreError(f"{name}.json is not UTF-8: rebuild with `kg build`") from None
+    room = PART_BYTES - 300  # the line's IRIs and punctuation
+    at = 0
+    while at < len(data):
+        size = room
+        while True:
+            end = min(at + size, len(data))
+            while end < len(data) and data[end] & 0xC0 == 0x80:  # inside a character
+                end -= 1
+            chunk = data[at:end]
+            written = len(str(ox.Literal(chunk.decode("utf-8"))).encode())
+            if written <= room:
+                break
+            size -= max(1, written - room)
+        yield chunk
+        at = end
+
+
 def push(
     turtle: Path,
     store_url: str,
@@ -239,6 +602,7 @@ def push(
     timeout: float = 300.0,
     progress: Callable[[int, int], None] | None = None,
     batch: int = 0,
+    files: Mapping[str, bytes] | None = None,
 ) -> int:
     """Replace a graph on a server with kg.ttl by one Graph Store Protocol PUT.
 
@@ -255,9 +619,15 @@ def push(
     graph. Virtuoso 7 deadlocks in one request of a million triples (it holds its locks and
     never answers); in requests of 200,000 it took 1.1M triples in 22 s. Every triple with a
     blank node goes in the first request, as a blank node is one node only within one.
+
+    files (see build_files): the build files to send beside the graph, into the graph
+    files_graph(graph), after it; the data graph then gets one triple more, the digest of
+    kg.ttl they belong to, in its last request. An empty mapping removes files pushed
+    before; None leaves the files graph alone.
     """
     query = {"graph": graph} if graph else {"default": ""}
     url = store_url + "?" + urllib.parse.urlencode(query)
+    digest = _file_digest(turtle) if files else None
     with tempfile.TemporaryFile() as data:
         try:
             ox.serialize(
@@ -268,10 +638,13 @@ def push(
         except (SyntaxError, ValueError) as exc:
             problem = " ".join(str(exc).split())
             raise StoreError(f"{turtle} is not valid Turtle: {problem}") from None
+        if digest is not None:  # last, so a push cut short leaves no digest to trust
+            data.write(f"{PUSH} {PUSHED} {ox.Literal(digest)} .\n".encode())
         size = data.tell()
         data.seek(0)
         if batch <= 0:
             _send(url, "PUT", data, size, 0, size, store_url, graph, timeout, progress)
+            _push_files(store_url, graph, digest, files, timeout)
             return size
         # N-Triples is one triple a line. A line holding "_:" outside a blank node (in a
         # literal) only goes in the first request too.
@@ -292,7 +665,57 @@ def push(
                   timeout, progress)  # fmt: skip
             sent += len(body)
             pending, method = [], "POST"
+    _push_files(store_url, graph, digest, files, timeout)
     return size
+
+
+def _file_digest(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks."""
+    sha = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                sha.update(block)
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return sha.hexdigest()
+
+
+def _push_files(
+    store_url: str,
+    graph: str | None,
+    digest: str | None,
+    files: Mapping[str, bytes] | None,
+    timeout: float,
+) -> None:
+    """Replace the files graph beside `graph` (see push); remove it when files is empty."""
+    if files is None:
+        return
+    side = files_graph(graph)
+    url = store_url + "?" + urllib.parse.urlencode({"graph": side})
+    if not files or digest is None:
+        req = urllib.request.Request(url, method="DELETE")
+        try:
+            fetch(req, timeout, limit=1 << 20)
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:  # none there: nothing to remove
+                detail = " ".join(re.sub(r"<[^>]*>", " ", _error_text(exc)).split())[:300]
+                raise StoreError(
+                    f"{store_url} refused to remove graph <{side}> ({exc.code}): {detail}"
+                ) from None
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise StoreError(f"cannot reach {store_url}: {getattr(exc, 'reason', exc)}") from None
+        return
+    lines = files_lines(digest, files, side)
+    method, pending, size = "PUT", [], 0
+    for number, line in enumerate(lines):
+        pending.append(line)
+        size += len(line)
+        if size >= REQUEST_BYTES or number == len(lines) - 1:
+            body = b"".join(pending)
+            _send(url, method, io.BytesIO(body), len(body), 0, len(body), store_url, side,
+                  timeout, None)  # fmt: skip
+            method, pending, size = "POST", [], 0
 
 
 def _send(
