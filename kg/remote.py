@@ -8,6 +8,7 @@ for the embedded store.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import http.client
 import io
@@ -307,24 +308,29 @@ class RemoteStore:
 # answers stats, rank, a state's card… by reading them, as the embedded store does,
 # instead of computing them by SPARQL on every lookup (past a minute at 5M triples).
 #
-# The files graph holds one node listing the files (a JSON literal: each file's size,
-# SHA-256 and parts) and one node per part, whose text is a slice of the file. A part's
-# line of N-Triples stays under PART_BYTES: Virtuoso 7's Graph Store endpoint refuses a
-# line of 65,500 bytes or more ("unsupported type text/plain"). The data graph gets one
+# The files graph holds one node listing the files (a JSON literal: each file's size and
+# SHA-256) and each file in parts of PART bytes, part N of a file at byte N * PART: a part
+# is read alone (kg.hubs reads one hub list of a 53 MB file). A part is a node with its
+# bytes in base64 and their SHA-256, as two literals: base64 is ASCII, so a part can end
+# anywhere and no server can re-encode it. Virtuoso 7's Graph Store endpoint refuses a
+# line of 65,500 bytes or more, and a request whose first 64 KiB hold fewer than two whole
+# lines ("unsupported type text/plain"): a part's line of N-Triples stays under 60,000
+# bytes, and each request opens with its parts' short digest lines. The data graph gets one
 # triple more, PUSH kg:pushedBuild "SHA-256 of kg.ttl", and the files graph's list names
 # the same digest: a reader trusts the files only when the two agree.
 ONT = "https://w3id.org/kg/ont#"
 PUSH = ox.NamedNode("https://w3id.org/kg/push")  # kg's node in the data graph
 PUSHED = ox.NamedNode(ONT + "pushedBuild")  # PUSH kg:pushedBuild "digest of kg.ttl"
 HOLDS = ox.NamedNode(ONT + "buildFiles")  # <files graph> kg:buildFiles "the list (JSON)"
-TEXT = ox.NamedNode(ONT + "buildFilePart")  # <part> kg:buildFilePart "a slice of a file"
+TEXT = ox.NamedNode(ONT + "buildFilePart")  # <part> kg:buildFilePart "its bytes, base64"
+HASH = ox.NamedNode(ONT + "buildFilePartDigest")  # <part> kg:…Digest "their SHA-256"
 FORMAT = "kg-build-files-1"
 # The files a lookup reads, sent when present; build.json goes without its local paths.
 PUSHED_FILES = (
     "aggregates", "schema", "build", "actors", "meetings", "tenures", "party-acts", "hubs",
     "hub-lists",
 )  # fmt: skip
-PART_BYTES = 60_000  # the most bytes a part's literal takes in N-Triples (see above)
+PART = 43_500  # bytes a part: 58,000 in base64, under Virtuoso's line limit (see above)
 REQUEST_BYTES = 8 << 20  # the files graph goes in requests of about this many bytes
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 
@@ -341,11 +347,12 @@ def part_iri(digest: str, name: str, number: int) -> ox.NamedNode:
 
 @dataclass(frozen=True)
 class BuildFiles:
-    """The list of build files pushed beside a graph: their digest, and each file's parts
-    as (offset, length, SHA-256 of the bytes)."""
+    """The list of build files pushed beside a graph: the digest of their kg.ttl, their
+    part size, and each file's size and SHA-256."""
 
-    digest: str  # SHA-256 of the kg.ttl they were built with
-    files: dict[str, list[tuple[int, int, str]]]
+    digest: str
+    part: int
+    files: dict[str, tuple[int, str]]
 
     @classmethod
     def parse(cls, text: str) -> BuildFiles | None:
@@ -356,68 +363,69 @@ class BuildFiles:
             return None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             return None
-        digest, files = data.get("digest"), data.get("files")
+        digest, part, files = data.get("digest"), data.get("part"), data.get("files")
         if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
             return None
-        if not isinstance(files, dict):
+        if type(part) is not int or not 0 < part <= 1 << 20 or not isinstance(files, dict):
             return None
-        parsed: dict[str, list[tuple[int, int, str]]] = {}
-        for name, parts in files.items():
-            if name not in PUSHED_FILES or not isinstance(parts, list):
+        parsed = {}
+        for name, entry in files.items():
+            if not (
+                name in PUSHED_FILES
+                and isinstance(entry, list)
+                and len(entry) == 2
+                and type(entry[0]) is int
+                and entry[0] >= 0
+                and isinstance(entry[1], str)
+                and _DIGEST.fullmatch(entry[1])
+            ):
                 return None
-            at = 0
-            for part in parts:
-                if not (
-                    isinstance(part, list)
-                    and len(part) == 3
-                    and part[0] == at
-                    and type(part[1]) is int
-                    and 0 < part[1] <= PART_BYTES
-                    and isinstance(part[2], str)
-                    and _DIGEST.fullmatch(part[2])
-                ):
-                    return None
-                at += part[1]
-            parsed[name] = [(p[0], p[1], p[2]) for p in parts]
-        return cls(digest, parsed)
+            parsed[name] = (entry[0], entry[1])
+        return cls(digest, part, parsed)
 
     def read(
         self, store: RemoteStore, name: str, offset: int = 0, length: int | None = None
     ) -> bytes | None:
-        """Bytes offset..offset+length of file `name` (length None: to its end), each part
-        read checked against its digest; None when there is no such file or a part is
-        missing or damaged."""
-        parts = self.files.get(name)
-        if parts is None:
+        """Bytes offset..offset+length of file `name` (length None: all of it, checked
+        against its SHA-256), each part checked against its own; None when there is no such
+        file or a part is missing or damaged."""
+        if name not in self.files:
             return None
-        end = sum(p[1] for p in parts) if length is None else offset + length
-        wanted = [(n, p) for n, p in enumerate(parts) if p[0] < end and p[0] + p[1] > offset]
-        if not wanted:
+        size, whole = self.files[name]
+        end = size if length is None else min(size, offset + max(0, length))
+        if offset < 0 or offset >= end:
             return b""
-        iris = {part_iri(self.digest, name, n): p for n, p in wanted}
+        numbers = range(offset // self.part, (end - 1) // self.part + 1)
+        iris = {part_iri(self.digest, name, n): n for n in numbers}
         query = with_values(
-            "SELECT ?part ?text WHERE { GRAPH ?side { ?part ?holds ?text } }",
-            ["side", "holds", "part"],
-            [[ox.NamedNode(files_graph(store.graph)), TEXT, iri] for iri in iris],
+            "SELECT ?part ?text ?sha WHERE { GRAPH ?side { ?part ?holds ?text ; ?hashed ?sha } }",
+            ["side", "holds", "hashed", "part"],
+            [[ox.NamedNode(files_graph(store.graph)), TEXT, HASH, iri] for iri in iris],
         )
         body, ctype = store._post(query, "application/sparql-results+json", dataset=False)
         got: dict[int, bytes] = {}
         for row in _solutions(body, ctype, store.endpoint):
-            iri, text = row.get("part"), row.get("text")
-            if not isinstance(iri, ox.NamedNode) or not isinstance(text, ox.Literal):
+            iri, text, sha = row.get("part"), row.get("text"), row.get("sha")
+            if not (isinstance(text, ox.Literal) and isinstance(sha, ox.Literal)):
                 continue
-            part = iris.get(iri)
-            data = text.value.encode("utf-8")
-            if part is None or len(data) != part[1]:
+            number = iris.get(iri) if isinstance(iri, ox.NamedNode) else None
+            if number is None:
                 continue
-            if hashlib.sha256(data).hexdigest() == part[2]:
-                got[part[0]] = data
-        if len(got) != len(wanted):
+            try:
+                data = base64.b64decode(text.value, validate=True)
+            except ValueError:  # binascii.Error: not base64
+                continue
+            expected = min(self.part, size - number * self.part)
+            if len(data) == expected and hashlib.sha256(data).hexdigest() == sha.value:
+                got[number] = data
+        joined = b"".join(got.get(n, b"") for n in numbers)
+        if len(got) != len(numbers) or (
+            length is None and hashlib.sha256(joined).hexdigest() != whole
+        ):
             store._note(f"part of its {name}.json is missing or damaged")
             return None
-        whole = b"".join(got[p[0]] for _, p in wanted)
-        start = offset - wanted[0][1][0]
-        return whole[start : start + (end - offset)]
+        start = offset - numbers[0] * self.part
+        return joined[start : start + (end - offset)]
 
 
 def _solutions(body: bytes, ctype: str, endpoint: str) -> list[Row]:
@@ -548,44 +556,31 @@ def build_files(folder: Path) -> dict[str, bytes]:
     return found
 
 
-def files_lines(digest: str, files: Mapping[str, bytes], side: str) -> list[bytes]:
-    """The files graph `side` as lines of N-Triples: each file's parts, then their list."""
-    lines, listed = [], {}
+def files_request_lines(
+    digest: str, files: Mapping[str, bytes], side: str
+) -> Iterator[list[bytes]]:
+    """The files graph `side` as requests of N-Triples lines: the parts of every file,
+    each request opening with its parts' digests (see above), the list of files last."""
+    lines: list[bytes] = []
+    texts: list[bytes] = []
+    size = 0
     for name, data in sorted(files.items()):
-        parts, at = [], 0
-        for number, chunk in enumerate(_split(data, name)):
-            literal = ox.Literal(chunk.decode("utf-8"))
+        for number, at in enumerate(range(0, len(data), PART)):
+            chunk = data[at : at + PART]
             iri = part_iri(digest, name, number)
-            lines.append(f"{iri} {TEXT} {literal} .\n".encode())
-            parts.append([at, len(chunk), hashlib.sha256(chunk).hexdigest()])
-            at += len(chunk)
-        listed[name] = parts
-    text = json.dumps({"format": FORMAT, "digest": digest, "files": listed}, sort_keys=True)
-    lines.append(f"{ox.NamedNode(side)} {HOLDS} {ox.Literal(text)} .\n".encode())
-    return lines
-
-
-def _split(data: bytes, name: str) -> Iterator[bytes]:
-    """data in slices whose N-Triples line stays under PART_BYTES, cut between characters."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise StoreError(f"{name}.json is not UTF-8: rebuild with `kg build`") from None
-    room = PART_BYTES - 300  # the line's IRIs and punctuation
-    at = 0
-    while at < len(data):
-        size = room
-        while True:
-            end = min(at + size, len(data))
-            while end < len(data) and data[end] & 0xC0 == 0x80:  # inside a character
-                end -= 1
-            chunk = data[at:end]
-            written = len(str(ox.Literal(chunk.decode("utf-8"))).encode())
-            if written <= room:
-                break
-            size -= max(1, written - room)
-        yield chunk
-        at = end
+            sha = ox.Literal(hashlib.sha256(chunk).hexdigest())
+            lines.append(f"{iri} {HASH} {sha} .\n".encode())
+            encoded = ox.Literal(base64.b64encode(chunk).decode("ascii"))
+            texts.append(f"{iri} {TEXT} {encoded} .\n".encode())
+            size += len(texts[-1])
+            if size >= REQUEST_BYTES:
+                yield lines + texts
+                lines, texts, size = [], [], 0
+    listed = {name: [len(data), hashlib.sha256(data).hexdigest()] for name, data in files.items()}
+    text = json.dumps(
+        {"format": FORMAT, "digest": digest, "part": PART, "files": listed}, sort_keys=True
+    )
+    yield [*lines, f"{ox.NamedNode(side)} {HOLDS} {ox.Literal(text)} .\n".encode(), *texts]
 
 
 def push(
@@ -699,16 +694,12 @@ def _push_files(
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise StoreError(f"cannot reach {store_url}: {getattr(exc, 'reason', exc)}") from None
         return
-    lines = files_lines(digest, files, side)
-    method, pending, size = "PUT", [], 0
-    for number, line in enumerate(lines):
-        pending.append(line)
-        size += len(line)
-        if size >= REQUEST_BYTES or number == len(lines) - 1:
-            body = b"".join(pending)
-            _send(url, method, io.BytesIO(body), len(body), 0, len(body), store_url, side,
-                  timeout, None)  # fmt: skip
-            method, pending, size = "POST", [], 0
+    method = "PUT"  # the first request replaces the graph, the others add to it
+    for lines in files_request_lines(digest, files, side):
+        body = b"".join(lines)
+        _send(url, method, io.BytesIO(body), len(body), 0, len(body), store_url, side,
+              timeout, None)  # fmt: skip
+        method = "POST"
 
 
 def _send(

@@ -193,7 +193,9 @@ def test_a_wrong_name_fails_alike(pushed: str, shipped_build: Path) -> None:
 @pytest.mark.parametrize(
     ("query", "fmt"),
     [
-        ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "table"),
+        # Every triple but the one kg push adds (the digest of kg.ttl, on kg's push node).
+        ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o FILTER(?s != <https://w3id.org/kg/push>) }",
+         "table"),  # fmt: skip
         ("ASK { ?p a kg:Person }", "table"),
         ("ASK { ?p a kg:NoSuchClass }", "json"),
         # Virtuoso answers a CONSTRUCT with rows of ?s ?p ?o unless asked for triples.
