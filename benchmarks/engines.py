@@ -3,7 +3,7 @@
 Usage: python benchmarks/engines.py [--sizes 100k,1M] [--runs 3] [--out build/bench-engines]
                                     [--memory MB] [--timeout S] [--slow S] [--batch N]
                                     [--build LABEL=DIR ...] [--oxigraph-load] [--progress]
-                                    [--before] [--only TITLE,...]
+                                    [--before] [--only "TITLE;..."]
 
 For each size it generates synthetic facts (benchmarks/generate.py) and builds them (or
 takes the build given with --build LABEL=DIR, read only), starts
@@ -390,8 +390,8 @@ def main() -> None:
                     help="kg push --batch (triples a request)")
     ap.add_argument("--before", action="store_true",
                     help="also time each server pushed without the build files first")
-    ap.add_argument("--only", type=lambda t: [x.strip() for x in t.split(",")], default=[],
-                    metavar="TITLE,…", help="only these lookups (titles as in the table)")
+    ap.add_argument("--only", type=lambda t: [x.strip() for x in t.split(";")], default=[],
+                    metavar="TITLE;…", help="only these lookups (titles as in the table; by ;)")
     ap.add_argument("--progress", action="store_true", help="progress lines even when piped")
     args = ap.parse_args()
     global VERBOSE
