@@ -260,16 +260,21 @@ class RemoteStore:
 
     def _ask_files(self) -> tuple[list[str], list[str]]:
         """The push digests in the data graph and the file lists in the files graph."""
+        # Each branch of the UNION binds its own terms: a VALUES block outside it does not
+        # reach into it on Oxigraph's server, which then scanned every quad (1 s at 1M).
         side = ox.NamedNode(files_graph(self.graph))
         if self.graph:
-            where = "{ GRAPH ?data { ?push ?pushed ?digest } }"
-            data: dict[str, Term] = {"data": ox.NamedNode(self.graph)}
+            pattern = "GRAPH ?data { ?push ?pushed ?digest }"
+            mark = values_block(
+                ["data", "push", "pushed"], [[ox.NamedNode(self.graph), PUSH, PUSHED]]
+            )
         else:
-            where, data = "{ ?push ?pushed ?digest }", {}
-        query = bind_values(
-            f"SELECT ?digest ?files WHERE {{ {where} UNION "
-            "{ GRAPH ?side { ?side ?holds ?files } } }",
-            {"push": PUSH, "pushed": PUSHED, "side": side, "holds": HOLDS, **data},
+            pattern = "?push ?pushed ?digest"
+            mark = values_block(["push", "pushed"], [[PUSH, PUSHED]])
+        listed = values_block(["side", "holds"], [[side, HOLDS]])
+        query = (
+            f"SELECT ?digest ?files WHERE {{ {{ {mark} {pattern} }} UNION "
+            f"{{ {listed} GRAPH ?side {{ ?side ?holds ?files }} }} }}"
         )
         body, ctype = self._post(query, "application/sparql-results+json", dataset=False)
         rows = _solutions(body, ctype, self.endpoint)
