@@ -3,17 +3,22 @@
 Usage: python benchmarks/engines.py [--sizes 100k,1M] [--runs 3] [--out build/bench-engines]
                                     [--memory MB] [--timeout S] [--slow S] [--batch N]
                                     [--build LABEL=DIR ...] [--oxigraph-load] [--progress]
+                                    [--before] [--only "TITLE;..."]
 
 For each size it generates synthetic facts (benchmarks/generate.py) and builds them (or
 takes the build given with --build LABEL=DIR, read only), starts
 Oxigraph's server (`oxigraph serve`, on loopback) and a private Virtuoso
-(scripts/virtuoso.py, --memory MB of buffers), loads both with `kg push` (timed; Virtuoso's
-in batches of --batch triples; --oxigraph-load fills Oxigraph's with `oxigraph load`), then
+(scripts/virtuoso.py, --memory MB of buffers), loads both with `kg push --batch N` (timed;
+with the build files, which lookups then read as the embedded store reads its files;
+--oxigraph-load fills Oxigraph's with `oxigraph load` instead, without them), then
 times each lookup as a whole `kg` process through each, after one untimed round (the
 server has planned a query of each kind, the store's files are in the page cache): medians
-of --runs runs (min–max). It also compares each lookup's JSON answer with the embedded
-store's and says where one differs. The sizes are benchmarks/scale.py's (10k, 100k, 1M,
-5M: for 5M give Virtuoso more memory, e.g. --memory 4096). A lookup over --timeout seconds
+of --runs runs (min–max), and the kg process's CPU time. --before times each server
+twice: first pushed with --no-build-files (every answer computed by SPARQL), then pushed
+again with them. --only runs the lookups of those titles only. It also compares each
+lookup's JSON answer with the embedded store's and says where one differs. The sizes are
+benchmarks/scale.py's (10k, 100k, 1M, 5M: for 5M give Virtuoso more memory, e.g.
+--memory 4096). A lookup over --timeout seconds
 is cut and recorded as such ("> S"), a measured result: Oxigraph's server is started with
 the same timeout for each query; Virtuoso, which has no such setting that does not cut
 answers short silently, is restarted after a cut (a cut client leaves its query running,
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import signal
 import socket
@@ -83,25 +89,30 @@ def load() -> str:
         return f.read().split()[0]
 
 
-def timed(cmd: list[str], timeout: float) -> tuple[float | None, str]:
-    """Run a command; return its wall seconds (None: over timeout) and its stdout."""
+def timed(cmd: list[str], timeout: float) -> tuple[float | None, float, str]:
+    """Run a command; return its wall seconds (None: over timeout), its CPU seconds (user
+    and system) and its stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return None, ""
+        return None, 0.0, ""
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if proc.returncode != 0:
         err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise RuntimeError(err[-1] if err else f"exit {proc.returncode}")
-    return seconds, proc.stdout.decode("utf-8", "replace")
+    return seconds, cpu, proc.stdout.decode("utf-8", "replace")
 
 
-def med(xs: list[float | None], timeout: float) -> str:
+def med(xs: list[float | None], cpus: list[float], timeout: float) -> str:
     done = [x for x in xs if x is not None]
     if len(done) < len(xs):
         return f"> {timeout:g}"
-    return f"{statistics.median(done):.3f} ({min(done):.3f}–{max(done):.3f})"
+    cpu = statistics.median(cpus)
+    return f"{statistics.median(done):.3f} ({min(done):.3f}–{max(done):.3f}; cpu {cpu:.2f})"
 
 
 class Oxigraph:
@@ -193,7 +204,8 @@ class Virtuoso:
 
 def bench(
     label: str, args: argparse.Namespace, given: Path | None
-) -> list[tuple[str, ...]]:
+) -> tuple[list[str], list[tuple[str, ...]]]:
+    """Time the lookups on each store; return the table's columns and rows."""
     out, runs, timeout = args.out, args.runs, args.timeout
     triples = SIZES[label]
     data = out / f"data-{label}"
@@ -213,31 +225,28 @@ def bench(
         check=True,
     )
     n_triples = int(count.stdout.decode().split()[-1])
-    rows: list[tuple[str, ...]] = [("triples", f"{n_triples:,}", "", "", "", "")]
+    lookups = {t: LOOKUPS[t] for t in args.only} if args.only else LOOKUPS
+    # --before: each server twice, first pushed without the build files (every answer by
+    # SPARQL, as before kg push sent them), then with them.
+    phases = [("before", ["--no-build-files"]), ("", [])] if args.before else [("", [])]
+    columns = ["embedded"] + [
+        f"{srv}{' ' + ph if ph else ''}" for srv in ("oxigraph", "virtuoso") for ph, _ in phases
+    ]
+    if args.before:
+        columns = [c if c == "embedded" or c.endswith("before") else c + " files" for c in columns]
+    blank = [""] * len(columns)
+    rows: list[tuple[str, ...]] = [("triples", f"{n_triples:,}", *blank[1:], "", "")]
     answers_dir = out / f"answers-{label}"
     answers_dir.mkdir(parents=True, exist_ok=True)
     servers: dict[str, Oxigraph | Virtuoso] = {}
+    cells: dict[tuple[str, str], str] = {}
+    answers: dict[tuple[str, str], str] = {}
+    pushed: dict[str, str] = {}
     try:
         say(f"[{label}] starting Oxigraph's server and Virtuoso …")
         preload = build / "kg.ttl" if args.oxigraph_load else None
         servers["oxigraph"] = oxigraph = Oxigraph(out / f"oxigraph-{label}", timeout, preload)
         servers["virtuoso"] = Virtuoso(out / f"virtuoso-{label}", args.memory)
-        push = {}
-        if args.oxigraph_load:
-            push["oxigraph"] = f"oxigraph load {oxigraph.loaded:.1f}"
-        for name, srv in servers.items():
-            if name in push:
-                continue
-            say(f"[{label}] kg push to {name} …")
-            # Virtuoso never answers one request of a million triples: in batches.
-            batch = ["--batch", str(args.batch)] if name == "virtuoso" else []
-            seconds, _ = timed(
-                [*kg, "push", "--endpoint", srv.endpoint, "--store-url", srv.store,
-                 "--graph", GRAPH, "--turtle", str(build / "kg.ttl"), *batch],
-                timeout=3600,
-            )  # fmt: skip
-            push[name] = "" if seconds is None else f"{seconds:.1f}"
-        rows.append(("kg push (s)", "", push["oxigraph"], push["virtuoso"], "", load()))
 
         def where(name: str) -> list[str]:
             if name == "embedded":
@@ -245,84 +254,120 @@ def bench(
             srv = servers[name]  # asked each time: a restarted Virtuoso has new ports
             return ["--endpoint", srv.endpoint, "--graph", GRAPH, "--timeout", str(timeout)]
 
-        def ask(name: str, lookup: list[str]) -> tuple[float | None, str]:
+        def ask(name: str, lookup: list[str]) -> tuple[float | None, float, str]:
             """One whole kg process; a cut (or failed) one restarts a server that needs it."""
             try:
-                seconds, output = timed([*kg, *where(name), *lookup, "--format", "json"],
-                                        timeout)  # fmt: skip
+                seconds, cpu, output = timed([*kg, *where(name), *lookup, "--format", "json"],
+                                             timeout)  # fmt: skip
             except RuntimeError as exc:
-                seconds, output = None, f"error: {exc}"
+                seconds, cpu, output = None, 0.0, f"error: {exc}"
             if seconds is None and name in servers:
                 servers[name].after_cut()
-            return seconds, output
+            return seconds, cpu, output
 
-        stores = ["embedded", *servers]
-        # One untimed round first: a server samples a new graph's statistics when it plans
-        # its first queries (Virtuoso took 40 s over a state's who-met page right after the
-        # push, 2 s once warm), and the embedded store's files enter the page cache. A
-        # lookup cut (or failed) here is recorded so and not run again.
-        cut: dict[tuple[str, str], str] = {}
-        for title, lookup in LOOKUPS.items():
-            for name in stores:
-                say(f"[{label}] warming up: {title} on {name} …")
-                seconds, output = ask(name, lookup)
-                if seconds is None:
-                    failed = output.startswith("error") and "in time" not in output
-                    cut[title, name] = "error" if failed else f"> {timeout:g}"
-        for title, lookup in LOOKUPS.items():
-            cells, answers = [], {}
-            for name in stores:
-                if (title, name) in cut:
-                    cells.append(cut[title, name] + " (warm-up)")
-                    answers[name] = cut[title, name]
+        def measure(stores: list[str], column: dict[str, str]) -> None:
+            """Time every lookup on these stores into cells[title, column[store]]."""
+            # One untimed round first: a server samples a new graph's statistics when it
+            # plans its first queries (Virtuoso took 40 s over a state's who-met page right
+            # after the push, 2 s once warm), and the embedded store's files enter the page
+            # cache. A lookup cut (or failed) here is recorded so and not run again.
+            cut: dict[tuple[str, str], str] = {}
+            for title, lookup in lookups.items():
+                for name in stores:
+                    say(f"[{label}] warming up: {title} on {column[name]} …")
+                    seconds, _, output = ask(name, lookup)
+                    if seconds is None:
+                        failed = output.startswith("error") and "in time" not in output
+                        cut[title, name] = "error" if failed else f"> {timeout:g}"
+            for title, lookup in lookups.items():
+                for name in stores:
+                    key = (title, column[name])
+                    if (title, name) in cut:
+                        cells[key] = cut[title, name] + " (warm-up)"
+                        answers[key] = cut[title, name]
+                        continue
+                    say(f"[{label}] {title} on {column[name]} …")
+                    times: list[float | None] = []
+                    cpus: list[float] = []
+                    for _ in range(runs):
+                        seconds, cpu, output = ask(name, lookup)
+                        times.append(seconds)
+                        cpus.append(cpu)
+                        answers.setdefault(key, output)
+                        if seconds is None or seconds > args.slow:
+                            break  # one cut or slow run says enough
+                    cells[key] = med(times, cpus, timeout)
+                    loads[title] = load()
+
+        loads: dict[str, str] = {}
+        measure(["embedded"], {"embedded": "embedded"})
+        for phase, flags in phases:
+            for name, srv in servers.items():
+                col = columns[1 + list(servers).index(name) * len(phases)
+                              + [p for p, _ in phases].index(phase)]  # fmt: skip
+                if name == "oxigraph" and preload is not None:
+                    pushed[col] = f"oxigraph load {oxigraph.loaded:.1f}"
                     continue
-                say(f"[{label}] {title} on {name} …")
-                times: list[float | None] = []
-                for _ in range(runs):
-                    seconds, output = ask(name, lookup)
-                    times.append(seconds)
-                    answers.setdefault(name, output)
-                    if seconds is None or seconds > args.slow:
-                        break  # one cut or slow run says enough
-                cells.append(med(times, timeout))
-            slug = "".join(c if c.isalnum() else "-" for c in title).strip("-")
-            for name, answer in answers.items():
-                (answers_dir / f"{slug}.{name}.json").write_text(answer, encoding="utf-8")
-            missing = [n for n in stores if not answers[n].startswith("[") and
-                       not answers[n].startswith("{")]  # fmt: skip
-            differs = [n for n in servers if n not in missing and answers[n] != answers["embedded"]]
-            if "embedded" in missing:  # nothing to compare with
-                differs = []
-            verdict = "; ".join(
-                part
-                for part in (
-                    "differs: " + ", ".join(differs) if differs else "",
-                    "no answer: " + ", ".join(missing) if missing else "",
-                )
-                if part
-            ) or "same"
-            rows.append((f"{title} (s)", *cells, verdict, load()))
+                say(f"[{label}] kg push {' '.join(flags)} to {name} …")
+                # Virtuoso never answers one request of a million triples, and Oxigraph's
+                # one-request PUT holds the graph in memory (2 GB at 1M): in batches.
+                seconds, _, _ = timed(
+                    [*kg, "push", "--endpoint", srv.endpoint, "--store-url", srv.store,
+                     "--graph", GRAPH, "--turtle", str(build / "kg.ttl"),
+                     "--batch", str(args.batch), *flags],
+                    timeout=3600,
+                )  # fmt: skip
+                pushed[col] = "" if seconds is None else f"{seconds:.1f}"
+            phase_columns = {
+                name: columns[1 + i * len(phases) + [p for p, _ in phases].index(phase)]
+                for i, name in enumerate(servers)
+            }
+            measure(list(servers), phase_columns)
     finally:
         for srv in servers.values():
             srv.stop()
-    return rows
+    rows.append(("kg push (s)", *(pushed.get(c, "") for c in columns), "", load()))
+    for title in lookups:
+        slug = "".join(c if c.isalnum() else "-" for c in title).strip("-")
+        for col in columns:
+            name = col.replace(" ", "-")
+            (answers_dir / f"{slug}.{name}.json").write_text(answers[title, col], encoding="utf-8")
+        missing = [c for c in columns if not answers[title, c].startswith(("[", "{"))]
+        differs = [c for c in columns[1:] if c not in missing
+                   and answers[title, c] != answers[title, "embedded"]]  # fmt: skip
+        if "embedded" in missing:  # nothing to compare with
+            differs = []
+        verdict = "; ".join(
+            part
+            for part in (
+                "differs: " + ", ".join(differs) if differs else "",
+                "no answer: " + ", ".join(missing) if missing else "",
+            )
+            if part
+        ) or "same"
+        rows.append((f"{title} (s)", *(cells[title, c] for c in columns), verdict,
+                     loads.get(title, "")))  # fmt: skip
+    return columns, rows
 
 
-def write_table(results: dict[str, list[tuple[str, ...]]], runs: int, out: Path) -> str:
+def write_table(
+    results: dict[str, tuple[list[str], list[tuple[str, ...]]]], runs: int, out: Path
+) -> str:
     parts = []
-    for label, rows in results.items():
+    for label, (columns, rows) in results.items():
         lines = [
             f"### {label}",
             "",
-            "| lookup | embedded | Oxigraph server | Virtuoso | JSON as embedded | load |",
-            "| --- | --- | --- | --- | --- | --- |",
+            f"| lookup | {' | '.join(columns)} | JSON as embedded | load |",
+            "| --- " * (len(columns) + 3) + "|",
             *(f"| {' | '.join(r)} |" for r in rows),
         ]
         parts.append("\n".join(lines))
     text = (
-        f"Whole `kg` processes, after one untimed round; medians of {runs} runs (min–max) in "
-        f"seconds (one run when over --slow); load: the 1-minute load average after the row; "
-        f"2-core machine; python {sys.version.split()[0]}.\n\n" + "\n\n".join(parts) + "\n"
+        f"Whole `kg` processes, after one untimed round; medians of {runs} runs (min–max; the "
+        f"kg process's CPU, user+sys, median) in seconds (one run when over --slow); load: "
+        f"the 1-minute load average after the row; 2-core machine; python "
+        f"{sys.version.split()[0]}.\n\n" + "\n\n".join(parts) + "\n"
     )
     (out / "engines.md").write_text(text, encoding="utf-8")
     return text
@@ -342,7 +387,11 @@ def main() -> None:
                     help="fill Oxigraph's server by `oxigraph load` (bulk) instead of kg push, "
                     "whose one-transaction PUT holds the graph in memory (2 GB at 1M triples)")
     ap.add_argument("--batch", type=int, default=200_000,
-                    help="kg push --batch for Virtuoso (triples a request)")
+                    help="kg push --batch (triples a request)")
+    ap.add_argument("--before", action="store_true",
+                    help="also time each server pushed without the build files first")
+    ap.add_argument("--only", type=lambda t: [x.strip() for x in t.split(";")], default=[],
+                    metavar="TITLE;…", help="only these lookups (titles as in the table; by ;)")
     ap.add_argument("--progress", action="store_true", help="progress lines even when piped")
     args = ap.parse_args()
     global VERBOSE
@@ -357,7 +406,10 @@ def main() -> None:
     # Stopped by a signal, it still stops the servers it started (the finally of bench).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped"))
     args.out.mkdir(parents=True, exist_ok=True)
-    results: dict[str, list[tuple[str, ...]]] = {}
+    unknown = [t for t in args.only if t not in LOOKUPS]
+    if unknown:
+        ap.error(f"--only {', '.join(unknown)}: the lookups are {', '.join(LOOKUPS)}")
+    results: dict[str, tuple[list[str], list[tuple[str, ...]]]] = {}
     text = ""
     for label in (s.strip() for s in args.sizes.split(",")):
         results[label] = bench(label, args, builds.get(label))

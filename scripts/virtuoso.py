@@ -285,8 +285,30 @@ def stop(folder: Path, wait: float = 60) -> bool:
         while running_pid(folder) is not None:
             _reap(pid)
             time.sleep(0.1)
+    # Gone from /proc is not yet gone: a start right after a stop under load found the
+    # database still locked ("Virtuoso is already running"). Wait for the lock to be free.
+    while _locked(folder / "virtuoso.lck") and time.monotonic() < deadline + wait:
+        time.sleep(0.1)
     (folder / "virtuoso.pid").unlink(missing_ok=True)
     return True
+
+
+def _locked(path: Path) -> bool:
+    """Whether a process holds the lock on Virtuoso's lock file."""
+    import fcntl
+
+    if not path.exists():
+        return False
+    try:
+        with open(path, "a") as fh:
+            try:
+                fcntl.lockf(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.lockf(fh, fcntl.LOCK_UN)
+    except OSError:  # gone meanwhile: nothing holds it
+        return False
+    return False
 
 
 def _reap(pid: int) -> None:

@@ -7,6 +7,7 @@ Real servers only: `kg serve` over the shipped build, and a writable Oxigraph se
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import socket
@@ -23,6 +24,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kg.cli import main
+from kg.remote import gsp_url
+from tests.conftest import run_build
 
 PERSONS = (
     "PREFIX kg: <https://w3id.org/kg/ont#> PREFIX skos: <http://www.w3.org/2004/02/"
@@ -299,22 +302,29 @@ def test_hostile_parameters_through_values(pushed: str) -> None:
 
 
 def test_push_replaces_the_graph(pushed: str, shipped_build: Path) -> None:
-    again = CliRunner().invoke(
-        main,
-        ["push", "--endpoint", pushed, "--graph", GRAPH, "--turtle", str(shipped_build / "kg.ttl")],
-    )
-    assert again.exit_code == 0, again.output
-    count = CliRunner().invoke(
+    ttl = shipped_build / "kg.ttl"
+    count = ["query", "-", "--format", "csv"], "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    local = CliRunner().invoke(main, ["--store", str(shipped_build / "store"), *count[0]],
+                               input=count[1])  # fmt: skip
+    n = int(local.stdout.split()[-1])
+    # Without its build files the graph is kg.ttl's triples, no more; with them (the
+    # default, pushed last here so the module's other tests find them), one more: the
+    # digest of the kg.ttl they belong to, on kg's own node.
+    for flag, extra in (["--no-build-files"], 0), ([], 1):
+        again = CliRunner().invoke(
+            main, ["push", "--endpoint", pushed, "--graph", GRAPH, "--turtle", str(ttl), *flag]
+        )
+        assert again.exit_code == 0, again.output
+        assert ("build files" in again.stdout) == bool(extra), again.stdout
+        remote = CliRunner().invoke(main, ["--endpoint", pushed, "--graph", GRAPH, *count[0]],
+                                    input=count[1])  # fmt: skip
+        assert int(remote.stdout.split()[-1]) == n + extra
+    mark = CliRunner().invoke(
         main,
         ["--endpoint", pushed, "--graph", GRAPH, "query", "-", "--format", "csv"],
-        input="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+        input="SELECT ?d WHERE { <https://w3id.org/kg/push> kg:pushedBuild ?d }",
     )
-    local = CliRunner().invoke(
-        main,
-        ["--store", str(shipped_build / "store"), "query", "-", "--format", "csv"],
-        input="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
-    )
-    assert count.stdout.split()[-1] == local.stdout.split()[-1]
+    assert mark.stdout.split()[1:] == [hashlib.sha256(ttl.read_bytes()).hexdigest()]
 
 
 def test_push_in_batches(pushed: str, tmp_path: Path) -> None:
@@ -344,6 +354,175 @@ def test_push_in_batches(pushed: str, tmp_path: Path) -> None:
     assert ask(
         "PREFIX ex: <https://example.org/> SELECT ?v WHERE { ex:s0 ex:q ?b . ?b ex:r ?v } ORDER BY ?v"
     ) == ["1", "2"]
+
+
+# ---------------------------------------------------------------------------- build files
+# kg push sends the build's files (aggregates, indexes, hub index) beside the graph; a
+# lookup through the server reads them, as the embedded store reads its own, while the
+# graph there is the one they were built with. tests/test_virtuoso.py runs these on Virtuoso.
+FILE_LOOKUPS = [["stats"], ["engagement"], ["rank"], ["topics"]]
+
+
+def posted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every query a RemoteStore sends from now on, in order."""
+    from kg.remote import RemoteStore
+
+    sent: list[str] = []
+    real = RemoteStore._post
+
+    def record(self: RemoteStore, query: str, accept: str, dataset: bool = True) -> Any:
+        sent.append(query)
+        return real(self, query, accept, dataset)
+
+    monkeypatch.setattr(RemoteStore, "_post", record)
+    return sent
+
+
+def files_query(query: str) -> bool:
+    """Whether a query sent reads the build files (their list, or parts), not the graph."""
+    return "GRAPH ?side" in query
+
+
+def check_files_read_back(endpoint: str, graph: str, build: Path) -> None:
+    """Every pushed file reads back as the embedded store reads it; parts of the hub lists
+    as the bytes of the file."""
+    from kg.remote import PUSHED_FILES, RemoteStore
+    from kg.store import EmbeddedStore
+
+    remote, local = RemoteStore(endpoint, graph), EmbeddedStore.open(build / "store")
+    for name in PUSHED_FILES:
+        if name == "hub-lists":  # read in parts only
+            continue
+        expected = local.sidecar(name)
+        assert expected, name
+        if name == "build":  # sent without its local paths of sources
+            assert "sources" in expected
+            expected = {k: expected[k] for k in ("counts", "triples")}
+        assert remote.sidecar(name) == expected, name
+    data = (local.path.parent / "hub-lists.json").read_bytes()
+    assert len(data) > 1000
+    for offset, length in ((0, 10), (5, 1000), (700, 2100), (len(data) - 5, 50), (0, len(data))):
+        assert remote.sidecar_part("hub-lists", offset, length) == data[offset : offset + length]
+
+
+def push_files(store_url: str, graph: str, build: Path, **files: bytes) -> None:
+    """kg push's push() of the build's kg.ttl and files, some replaced by `files`."""
+    from kg.remote import build_files, push
+
+    kept = build_files((build / "kg.ttl").resolve().parent)
+    kept.update(files)
+    push(build / "kg.ttl", store_url, graph, files=kept)
+
+
+def lookup_both(
+    endpoint: str, graph: str, store: Path, args: list[str]
+) -> tuple[Result, Result]:
+    embedded = CliRunner().invoke(main, ["--store", str(store), *args, "--format", "json"])
+    remote = CliRunner().invoke(
+        main, ["--endpoint", endpoint, "--graph", graph, "--timeout", "120", *args,
+               "--format", "json"],
+    )  # fmt: skip
+    assert embedded.exit_code == 0, embedded.output
+    assert remote.exit_code == 0, remote.output
+    assert "Traceback" not in remote.output
+    return embedded, remote
+
+
+def check_answers_from_files(
+    endpoint: str, graph: str, build: Path, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lookup gives the embedded store's JSON through the server having asked only for
+    the build files (no query of the graph: its aggregates are read, not computed)."""
+    sent = posted(monkeypatch)
+    embedded, remote = lookup_both(endpoint, graph, build / "store", args)
+    assert json.loads(embedded.stdout)
+    assert json.loads(remote.stdout) == json.loads(embedded.stdout)
+    assert sent and all(files_query(q) for q in sent), sent
+    assert remote.stderr == ""
+
+
+def check_replaced_graph(
+    endpoint: str, store_url: str, build: Path, other: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A graph replaced after kg push (by a loader that leaves the files graph, here a
+    push without files) answers from the graph, as the other build's store, with one note."""
+    from kg.remote import push
+
+    graph = "https://example.org/graphs/replaced"
+    push_files(store_url, graph, build)
+    push(other / "kg.ttl", store_url, graph)  # files=None: the files graph stays, stale
+    shipped = CliRunner().invoke(main, ["--store", str(build / "store"), "stats", "--format", "json"])
+    sent = posted(monkeypatch)
+    embedded, remote = lookup_both(endpoint, graph, other / "store", ["stats"])
+    assert json.loads(remote.stdout) == json.loads(embedded.stdout) != json.loads(shipped.stdout)
+    assert any(not files_query(q) for q in sent)  # the graph was asked
+    notes = remote.stderr.strip().splitlines()
+    assert len(notes) == 1 and notes[0].startswith("note: not using the build files"), notes
+    assert "replaced since the push" in notes[0] and graph in notes[0]
+
+
+@pytest.mark.parametrize("args", FILE_LOOKUPS, ids=[" ".join(a) for a in FILE_LOOKUPS])
+def test_lookups_read_the_pushed_files(
+    pushed: str, shipped_build: Path, args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check_answers_from_files(pushed, GRAPH, shipped_build, args, monkeypatch)
+
+
+def test_pushed_files_read_back(
+    pushed: str, shipped_build: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check_files_read_back(pushed, GRAPH, shipped_build)
+    # In parts of 700 bytes and requests of 5,000: a range across parts, several requests.
+    monkeypatch.setattr("kg.remote.PART", 700)
+    monkeypatch.setattr("kg.remote.REQUEST_BYTES", 5000)
+    small = "https://example.org/graphs/small-parts"
+    push_files(gsp_url(pushed), small, shipped_build)
+    check_files_read_back(pushed, small, shipped_build)
+
+
+def test_a_replaced_graph_is_asked_instead(
+    pushed: str, shipped_build: Path, mini: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run_build(mini, mini / "build").exit_code == 0
+    check_replaced_graph(pushed, gsp_url(pushed), shipped_build, mini / "build", monkeypatch)
+
+
+UPDATE = "PREFIX kg: <https://w3id.org/kg/ont#> "
+DAMAGES = {
+    # Every part's bytes replaced (their digests no longer match).
+    "parts": UPDATE + "DELETE { GRAPH ?g { ?p kg:buildFilePart ?t } } "
+    'INSERT { GRAPH ?g { ?p kg:buildFilePart "bm90IGEgcGFydA==" } } '
+    "WHERE { GRAPH ?g { ?p kg:buildFilePart ?t } }",
+    # The list of files is no JSON.
+    "list": UPDATE + "DELETE { GRAPH ?g { ?g kg:buildFiles ?t } } "
+    'INSERT { GRAPH ?g { ?g kg:buildFiles "{" } } WHERE { GRAPH ?g { ?g kg:buildFiles ?t } }',
+}
+
+
+@pytest.mark.parametrize("damage", [*DAMAGES, "shape"])
+def test_damaged_files_are_not_used(
+    pushed: str, shipped_build: Path, damage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph = f"https://example.org/graphs/damaged-{damage}"
+    if damage == "shape":  # JSON, consistent digests, but not the shape kg writes
+        push_files(gsp_url(pushed), graph, shipped_build, aggregates=b'{"stats-kinds": [[1]]}')
+    else:
+        push_files(gsp_url(pushed), graph, shipped_build)
+        req = urllib.request.Request(
+            pushed.replace("/query", "/update"),
+            data=urllib.parse.urlencode({"update": DAMAGES[damage]}).encode(),
+            method="POST",
+        )
+        urllib.request.urlopen(req, timeout=30).close()
+    sent = posted(monkeypatch)
+    embedded, remote = lookup_both(pushed, graph, shipped_build / "store", ["stats"])
+    assert json.loads(remote.stdout) == json.loads(embedded.stdout)
+    assert any(not files_query(q) for q in sent)
+    notes = remote.stderr.strip().splitlines()
+    assert len(notes) == 1 and notes[0].startswith("note: not using the build files"), notes
+    why = {"parts": "missing or damaged", "list": "not what kg push writes",
+           "shape": "aggregates.json is not what kg writes"}[damage]  # fmt: skip
+    assert why in notes[0]
 
 
 # ---------------------------------------------------------------------------- failures

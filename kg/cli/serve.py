@@ -156,20 +156,37 @@ def serve_cmd(
     help="Send at most N triples a request (a PUT, then POSTs: not atomic; 0: one PUT). "
     "Virtuoso 7 needs it for graphs of a million triples or more (200000 works).",
 )
+@click.option(
+    "--build-files/--no-build-files",
+    default=True,
+    show_default=True,
+    help="Also send the files kg build wrote beside kg.ttl (aggregates, indexes), which "
+    "lookups through the server then read instead of computing them by SPARQL.",
+)
 def push_cmd(
-    endpoint: str, store_url: str | None, graph: str | None, turtle: Path, batch: int
+    endpoint: str,
+    store_url: str | None,
+    graph: str | None,
+    turtle: Path,
+    batch: int,
+    build_files: bool,
 ) -> None:
     """Load the built graph into a SPARQL 1.1 server, replacing the target graph.
 
     Sends build/kg.ttl (as N-Triples) with one Graph Store Protocol PUT, which replaces
     the graph in one step (atomically where the server's store is transactional, as
-    Oxigraph's is). Then query it with `kg --endpoint URL [--graph IRI] …`. Virtuoso has
-    no writable default graph: give --graph, and --store-url …/sparql-graph-crud; from a
-    million triples on, --batch 200000 (one request that large never returns).
+    Oxigraph's is). With it go the build files beside kg.ttl (stats' aggregates, the
+    meeting, tenure and hub indexes, the actor network), into a graph of their own, with
+    the digest of kg.ttl they belong to: lookups through the server read them while the
+    graph there is still that one. Then query it with `kg --endpoint URL [--graph IRI] …`.
+    Virtuoso has no writable default graph: give --graph, and --store-url
+    …/sparql-graph-crud; from a million triples on, --batch 200000 (one request that large
+    never returns).
 
     Example: kg push --endpoint http://127.0.0.1:7878/query --graph https://example.org/kg
     """
-    from kg.remote import gsp_url, push
+    from kg.remote import build_files as read_build_files
+    from kg.remote import files_graph, gsp_url, push
     from kg.store import StoreError
 
     if not turtle.is_file():
@@ -178,6 +195,10 @@ def push_cmd(
             "(or cd into a built project), or pass --turtle FILE"
         )
     from kg.progress import Progress, size_text
+
+    # Read now, from the build that kg.ttl belongs to (build/kg.ttl leads to the current
+    # generation's; a build switching generations meanwhile changes neither).
+    files = read_build_files(turtle.resolve().parent) if build_files else {}
 
     target = store_url or gsp_url(endpoint)
     # Progress on a terminal only (stderr); quiet when piped. The server loads the graph
@@ -190,7 +211,12 @@ def push_cmd(
 
     try:
         sent = push(
-            turtle, target, graph, progress=sent_so_far if bar.enabled else None, batch=batch
+            turtle,
+            target,
+            graph,
+            progress=sent_so_far if bar.enabled else None,
+            batch=batch,
+            files=files,
         )
     finally:
         bar.close()
@@ -198,3 +224,6 @@ def push_cmd(
         f"pushed {sent} bytes of N-Triples to {target}"
         + (f" (graph {graph})" if graph else " (default graph)")
     )
+    if files:
+        size = sum(len(data) for data in files.values())
+        click.echo(f"and {len(files)} build files ({size} bytes) to graph {files_graph(graph)}")
