@@ -20,6 +20,7 @@ imports only the store, the named queries and the other indexes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable
@@ -103,13 +104,22 @@ class Hubs:
 
     def has(self, iri: str, which: str) -> bool:
         """Whether the entity has that list (is a hub for that lookup)."""
-        return which in self.header["lists"].get(iri, {})
+        with _misshapen():
+            return which in self.header["lists"].get(iri, {})
+        return False
 
     def _list(self, iri: str, which: str, first: bool) -> tuple[list[Any], int, bool] | None:
-        where = self.header["lists"].get(iri, {}).get(which)
-        if where is None:
-            return None
-        offset, length, first_length, total, whole = where
+        with _misshapen():
+            where = self.header["lists"].get(iri, {}).get(which)
+            if where is None:
+                return None
+            offset, length, first_length, total, whole = where
+            return self._entries(offset, length, first_length, total, whole, first)
+        return None
+
+    def _entries(
+        self, offset: int, length: int, first_length: int, total: int, whole: Any, first: bool
+    ) -> tuple[list[Any], int, bool] | None:
         if not (first or whole):
             return None  # only the first part is kept: ask the graph
         size = first_length if first else length
@@ -132,14 +142,16 @@ class Hubs:
             return None
         entries, total, whole = found
         kinds, topics = self.header["kinds"], self.header["topics"]
-        return HubList(
-            [
-                HubMeeting(self._iri(e), a, b, kinds[k], [topics[i] for i in ts], n, inf)
-                for e, a, b, k, ts, n, inf in entries
-            ],
-            total,
-            whole,
-        )
+        with _misshapen():
+            return HubList(
+                [
+                    HubMeeting(self._iri(e), a, b, kinds[k], [topics[i] for i in ts], n, inf)
+                    for e, a, b, k, ts, n, inf in entries
+                ],
+                total,
+                whole,
+            )
+        return None
 
     def timeline(self, iri: str, first: bool = False) -> HubList | None:
         """The entity's timeline rows in timeline's order, or None (not a hub); "": every
@@ -149,8 +161,10 @@ class Hubs:
             return None
         entries, total, whole = found
         types = self.header["types"]
-        return HubList([HubEvent(self._iri(e), types[t], a, b) for e, t, a, b in entries],
-                       total, whole)  # fmt: skip
+        with _misshapen():
+            return HubList([HubEvent(self._iri(e), types[t], a, b) for e, t, a, b in entries],
+                           total, whole)  # fmt: skip
+        return None
 
     def roles(self, iri: str) -> HubList | None:
         """The entity's tenures in roles' order, or None (not a hub)."""
@@ -158,14 +172,26 @@ class Hubs:
         if found is None:
             return None
         entries, total, whole = found
-        return HubList(
-            [
-                Tenure(self._iri(t), a, b, holder, self._iri(p), post, oa, ob)
-                for t, a, b, holder, p, post, oa, ob in entries
-            ],
-            total,
-            whole,
-        )
+        with _misshapen():
+            return HubList(
+                [
+                    Tenure(self._iri(t), a, b, holder, self._iri(p), post, oa, ob)
+                    for t, a, b, holder, p, post, oa, ob in entries
+                ],
+                total,
+                whole,
+            )
+        return None
+
+
+# Entries not of the shape this kg writes (a damaged file, or one a server sent: the lists
+# may come from an endpoint, kg.remote) are not used: the lookup asks the graph, as for an
+# entity with no list, rather than failing with a traceback.
+_MISSHAPEN = (ValueError, TypeError, IndexError, KeyError, AttributeError)
+
+
+def _misshapen() -> contextlib.suppress:
+    return contextlib.suppress(*_MISSHAPEN)
 
 
 def hubs(store: Store) -> Hubs | None:
@@ -180,7 +206,9 @@ def hubs(store: Store) -> Hubs | None:
     def read(offset: int, length: int) -> bytes | None:
         return store.sidecar_part(DATA, offset, length)
 
-    return Hubs(header, read)
+    with _misshapen():  # a header without the parts this kg writes: no hub index
+        return Hubs(header, read)
+    return None
 
 
 # ---------------------------------------------------------------------------- building

@@ -294,6 +294,17 @@ def test_a_damaged_or_missing_index_is_asked_of_the_graph(every_hub: Path) -> No
     for broken in (damaged, short):
         assert broken.who_met(iran) is None and broken.timeline(iran) is None
     assert index.who_met("https://example.org/not-a-hub") is None
+    # Well-formed JSON of the wrong shape (as a server holding other files might send,
+    # kg.remote) is not used either: the lookup asks the graph, with no traceback.
+    where = index.header["lists"][iran]["who-met"]
+    for wrong in (b'[["a"]]', b'[[1, 2, 3, 4, 5, 6, 7]]', b'{"a": 1}', b"[[null]]"):
+        misshapen = Hubs(index.header, lambda offset, length, w=wrong: w.ljust(length))
+        assert misshapen.who_met(iran) is None and misshapen.timeline(iran) is None
+        assert misshapen.roles(iran) is None
+    odd = {**index.header, "lists": {iran: {"who-met": where[:2], "timeline": "x"}}}
+    assert Hubs(odd, index._read).who_met(iran) is None
+    assert Hubs(odd, index._read).timeline(iran) is None
+    assert Hubs({**index.header, "lists": []}, index._read).has(iran, "who-met") is False
     # A store being built has no files beside it.
     assert store.sidecar_part("hub-lists", 0, 10) is not None
     assert EmbeddedStore.in_memory(store._store).sidecar_part("hub-lists", 0, 10) is None
