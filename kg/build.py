@@ -720,7 +720,7 @@ def _build_all(
             digests[rel] = digest = hashlib.sha256(data).hexdigest()
             doc = cache.parsed(rel, digest)
             if doc is None:
-                doc = load_yaml_bytes(data, rel)
+                doc = load_yaml_bytes(data, rel, pack=True)
                 cache.keep_parsed(rel, digest, doc)
             return doc
 

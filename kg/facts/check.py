@@ -13,7 +13,7 @@ from kg.facts.dates import FuzzyDate
 from kg.facts.records import Citation, Facts, Quantity, Record
 from kg.facts.schema import COMMON_FIELDS, EVIDENCE, KindSpec, Schema
 from kg.facts.types import CITATIONS, text_problem
-from kg.facts.yamlload import LDict, LList, load_yaml
+from kg.facts.yamlload import LDict, LList, Packed, load_facts, shell
 from kg.fuzzy import did_you_mean
 
 __all__ = ["Citation", "Facts", "Quantity", "Record", "check_facts", "fact_files"]
@@ -53,7 +53,7 @@ class _Checker:
         schema: Schema,
         topics: set[str],
         source_dirs: list[Path],
-        load: Loader = load_yaml,
+        load: Loader = load_facts,
         memo: Memo | None = None,
     ) -> None:
         self.load = load
@@ -320,6 +320,16 @@ class _Checker:
                 )
 
     def check_record(self, rec: Record, kind: KindSpec) -> None:
+        packed = rec.raw
+        if isinstance(packed, Packed):
+            rec.raw = packed.unpack()
+        self._check_record(rec, kind)
+        if isinstance(packed, Packed):
+            # Checked: its values are all that is read of it now, and its lines (what
+            # _slim in kg.build keeps too), so the whole mapping is let go (see Packed).
+            rec.raw = shell(rec.raw)
+
+    def _check_record(self, rec: Record, kind: KindSpec) -> None:
         allowed = [*COMMON_FIELDS, *kind.fields]
         for name in rec.raw:
             if name not in allowed:
@@ -500,7 +510,7 @@ def check_facts(
     schema: Schema,
     topics: set[str],
     source_dirs: list[Path],
-    load: Loader = load_yaml,
+    load: Loader = load_facts,
     memo: Memo | None = None,
 ) -> Facts:
     """Load every facts file and check it; raise FactsError listing every problem found.
