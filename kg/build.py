@@ -520,6 +520,12 @@ def _to_store(
                 done(rel, merge(parts) if parts else None)
     for rel in before.keys() - names.keys():  # files gone, or that no longer hold records
         delta.add(cache.ntriples(before[rel]), b"")
+    # All converted: the checked records (and the checker, which unstub keeps) are read no
+    # more, and loading the store is this stage's peak: let them go first (the caller
+    # keeps only the warnings and probes).
+    facts.records.clear()
+    facts.unstub = lambda files: None
+    del by_file, holds
     if fits_in_memory(spool.stat().st_size, memory):
         store = ox.Store()
         # load, not bulk_load: the in-memory store bulk_load makes answered the validation

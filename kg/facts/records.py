@@ -43,7 +43,7 @@ class StatusChange:
     line: int = 0  # where the change is written
 
 
-@dataclass
+@dataclass(slots=True)  # (no instance dict: a build holds one a record)
 class Record:
     """One curated record, with where it was written and its checked field values."""
 
