@@ -734,7 +734,7 @@ def _build_all(
         # others, are those of an earlier build is not read nor checked again.
         memo = CheckMemo(cache, digests)
         slugs = topic_slugs(onto.topics)
-        facts = check_facts(facts_dir, onto.schema, slugs, sources, load, memo)
+        facts = check_facts(facts_dir, onto.schema, slugs, sources, load, memo, freeze=True)
         # (A file whose check was kept is not even read: it counts as read before.)
         cache.reused |= facts.stubs
 

@@ -93,17 +93,18 @@ def test_the_cache_form_streamed_is_json_dumps_of_it() -> None:
     assert to_plain(from_plain(json.loads(text))) == to_plain(parse_yaml(MINI_TEXT, "mini.yaml"))
 
 
-def _checked(facts: Path, load: Any) -> Any:
+def _checked(facts: Path, load: Any, freeze: bool = False) -> Any:
     try:
-        got = check_facts(facts, load_schema(), TOPICS, [MINI / "sources"], load)
+        got = check_facts(facts, load_schema(), TOPICS, [MINI / "sources"], load, freeze=freeze)
     except FactsError as exc:
         return ("error", [(d.file, d.line, d.message, d.severity) for d in exc.diagnostics])
+    whole = {rid: r.whole() for rid, r in got.records.items()}
     return (
         "checked",
         [(d.file, d.line, d.message) for d in got.warnings],
         {
             rid: (r.kind, r.file, r.line, repr(r.values), r.evidence, r.note, r.raw.lines)
-            for rid, r in got.records.items()
+            for rid, r in whole.items()
         },
     )
 
@@ -117,11 +118,24 @@ def test_checking_packed_records_is_checking_them_whole(text: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         facts = Path(tmp)
         (facts / "mini.yaml").write_text(text, encoding="utf-8")
-        assert _checked(facts, load_facts) == _checked(facts, load_yaml)
+        whole = _checked(facts, load_yaml)
+        assert _checked(facts, load_facts) == whole
+        # Frozen as a build freezes them, thawed as its conversion does: the same.
+        assert _checked(facts, load_facts, freeze=True) == whole
 
 
 def test_checking_the_mini_facts_packed_is_checking_them_whole(tmp_path: Path) -> None:
     (tmp_path / "mini.yaml").write_text(MINI_TEXT, encoding="utf-8")
     got = _checked(tmp_path, load_facts)
     assert got[0] == "checked" and len(got[2]) > 5
-    assert got == _checked(tmp_path, load_yaml)
+    assert got == _checked(tmp_path, load_yaml) == _checked(tmp_path, load_facts, freeze=True)
+
+
+def test_a_frozen_record_keeps_what_other_checks_read(tmp_path: Path) -> None:
+    (tmp_path / "mini.yaml").write_text(MINI_TEXT, encoding="utf-8")
+    facts = check_facts(tmp_path, load_schema(), TOPICS, [MINI / "sources"], freeze=True)
+    person = next(r for r in facts.records.values() if r.kind == "people")
+    assert person.frozen is not None and set(person.values) <= {"name", "post"}
+    assert person.evidence == [] and person.whole().evidence != []
+    source = next(r for r in facts.records.values() if r.kind == "sources")
+    assert source.raw["file"] == "mini.txt" and "file" in source.raw.lines
