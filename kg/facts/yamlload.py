@@ -43,7 +43,7 @@ class Packed(LDict):
         """The whole mapping, as it was parsed."""
         import marshal
 
-        doc = from_plain(marshal.loads(self.packed))
+        doc = _untree(marshal.loads(self.packed))
         assert isinstance(doc, LDict)
         return doc
 
@@ -60,8 +60,40 @@ def pack(item: LDict) -> Packed:
     for key in SHELL_KEYS:
         if key in item:
             out[key], out.lines[key] = item[key], item.lines[key]
-    out.packed = marshal.dumps(to_plain(item))
+    out.packed = marshal.dumps(_tree(item))
     return out
+
+
+# A packed record is _tree's form, marshalled: a mapping (line, keys, their lines, values),
+# a sequence (line, lines, items), a scalar itself (YAML gives no tuples). Made and read by
+# this process only, it is not checked as from_plain checks the cache's (that took twice
+# the time).
+def _tree(doc: Any) -> Any:
+    if isinstance(doc, LDict):
+        lines = doc.lines
+        return (
+            doc.line,
+            tuple(doc),
+            tuple([lines[k] for k in doc]),
+            tuple(map(_tree, doc.values())),
+        )
+    if isinstance(doc, LList):
+        return (doc.line, tuple(doc.lines), tuple(map(_tree, doc)))
+    return doc
+
+
+def _untree(data: Any) -> Any:
+    if type(data) is not tuple:
+        return data
+    if len(data) == 4:
+        line, keys, lines, values = data
+        out = LDict(zip(keys, map(_untree, values), strict=True))
+        out.line, out.lines = line, dict(zip(keys, lines, strict=True))
+        return out
+    line, lines, items = data
+    seq = LList(map(_untree, items))
+    seq.line, seq.lines = line, list(lines)
+    return seq
 
 
 def shell(item: LDict) -> LDict:
@@ -194,9 +226,7 @@ def to_plain(doc: Any) -> Any:
     themselves (JSON keeps floats exactly, infinities and NaN too).
     """
     if isinstance(doc, Packed):
-        import marshal
-
-        return marshal.loads(doc.packed)
+        return to_plain(doc.unpack())
     if isinstance(doc, LDict):
         return {"m": [[k, doc.lines[k], to_plain(v)] for k, v in doc.items()], "l": doc.line}
     if isinstance(doc, LList):
