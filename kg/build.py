@@ -520,6 +520,12 @@ def _to_store(
                 done(rel, merge(parts) if parts else None)
     for rel in before.keys() - names.keys():  # files gone, or that no longer hold records
         delta.add(cache.ntriples(before[rel]), b"")
+    # All converted: the checked records (and the checker, which unstub keeps) are read no
+    # more, and loading the store is this stage's peak: let them go first (the caller
+    # keeps only the warnings and probes).
+    facts.records.clear()
+    facts.unstub = lambda files: None
+    del by_file, holds
     if fits_in_memory(spool.stat().st_size, memory):
         store = ox.Store()
         # load, not bulk_load: the in-memory store bulk_load makes answered the validation
@@ -720,7 +726,7 @@ def _build_all(
             digests[rel] = digest = hashlib.sha256(data).hexdigest()
             doc = cache.parsed(rel, digest)
             if doc is None:
-                doc = load_yaml_bytes(data, rel)
+                doc = load_yaml_bytes(data, rel, pack=True)
                 cache.keep_parsed(rel, digest, doc)
             return doc
 
@@ -728,7 +734,7 @@ def _build_all(
         # others, are those of an earlier build is not read nor checked again.
         memo = CheckMemo(cache, digests)
         slugs = topic_slugs(onto.topics)
-        facts = check_facts(facts_dir, onto.schema, slugs, sources, load, memo)
+        facts = check_facts(facts_dir, onto.schema, slugs, sources, load, memo, freeze=True)
         # (A file whose check was kept is not even read: it counts as read before.)
         cache.reused |= facts.stubs
 

@@ -266,7 +266,7 @@ def convert_file(schema: Schema, facts: Facts, records: Iterable[Record], space:
     """Convert the records of one facts file (checked, among all of facts)."""
     conv = Converter(schema, facts, space)
     for rec in sorted(records, key=lambda r: r.id):
-        conv.convert_record(rec)
+        conv.convert_record(rec.whole())  # (a frozen record thawed: kg.facts.records)
     return FileRDF("".join(conv.lines).encode("utf-8"), conv.origins, conv.deps)
 
 

@@ -18,7 +18,7 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -221,14 +221,19 @@ class BuildCache:
         except (OSError, ValueError):
             return None
 
-    def _write(self, path: Path, data: bytes) -> None:
-        """Write a cache file whole or not at all (a failure only loses the entry)."""
+    def _write(self, path: Path, data: bytes | Iterable[bytes]) -> None:
+        """Write a cache file (its bytes, or them in pieces) whole or not at all (a
+        failure only loses the entry)."""
         import os
 
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_bytes(data)
+            with open(tmp, "wb") as fh:
+                if isinstance(data, bytes):
+                    fh.write(data)
+                else:
+                    fh.writelines(data)
             os.replace(tmp, path)
         except OSError:
             tmp.unlink(missing_ok=True)
@@ -251,11 +256,14 @@ class BuildCache:
         return doc
 
     def keep_parsed(self, rel: str, digest: str, doc: Any) -> None:
-        from kg.facts.yamlload import to_plain
+        from kg.facts.yamlload import plain_json
 
         name = self._name(rel, digest)
-        data = {"rel": rel, "digest": digest, "env": self.env, "doc": to_plain(doc)}
-        self._write(self.root / "parsed" / f"{name}.json", json.dumps(data).encode("utf-8"))
+        head = json.dumps({"rel": rel, "digest": digest, "env": self.env})[:-1]
+        # Written a record at a time (plain_json): as one JSON value it took the memory
+        # of the whole parsed file again.
+        parts = (s.encode("utf-8") for s in [head, ', "doc": ', *plain_json(doc), "}"])
+        self._write(self.root / "parsed" / f"{name}.json", parts)
 
     def checked(self, rel: str, digest: str) -> Any:
         """The check (kg.facts.check's Memo) of a file with these bytes, or None."""

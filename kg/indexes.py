@@ -84,9 +84,15 @@ def texts(store: Store, query: str, names: Sequence[str]) -> Iterator[tuple[str,
     result = store.raw(query)
     have = [v.value for v in result.variables]
     at = [have.index(n) for n in names]
+    # Each value once (the same actor, side, topic or event recurs row after row): the
+    # indexes built from the rows were the peak of a 5M build on disk, and a string a
+    # value half of them.
+    seen: dict[str, str] = {}
     for sol in result:
         terms = tuple(sol)
-        yield tuple("" if (t := terms[i]) is None else t.value for i in at)
+        yield tuple(
+            "" if (t := terms[i]) is None else seen.setdefault(v := t.value, v) for i in at
+        )
 
 
 def named(

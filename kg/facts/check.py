@@ -13,7 +13,7 @@ from kg.facts.dates import FuzzyDate
 from kg.facts.records import Citation, Facts, Quantity, Record
 from kg.facts.schema import COMMON_FIELDS, EVIDENCE, KindSpec, Schema
 from kg.facts.types import CITATIONS, text_problem
-from kg.facts.yamlload import LDict, LList, load_yaml
+from kg.facts.yamlload import LDict, LList, Packed, load_facts, shell
 from kg.fuzzy import did_you_mean
 
 __all__ = ["Citation", "Facts", "Quantity", "Record", "check_facts", "fact_files"]
@@ -53,7 +53,7 @@ class _Checker:
         schema: Schema,
         topics: set[str],
         source_dirs: list[Path],
-        load: Loader = load_yaml,
+        load: Loader = load_facts,
         memo: Memo | None = None,
     ) -> None:
         self.load = load
@@ -67,6 +67,16 @@ class _Checker:
         self.stubs: dict[str, Any] = {}  # file -> its kept check, whose records are stubs
         self.paths: dict[str, Path] = {}
         self.exported = _exported(schema)
+        # freeze (check_facts): what of a checked record the checks of the others and of
+        # `same:` read (Record.freeze), by kind: values, and the lines of fields.
+        self.freeze = False
+        self.kept_of = {
+            name: (
+                self.exported[name] | {f.name for f in k.fields.values() if f.same},
+                {"id", "file"} | {f.name for f in k.fields.values() if f.same},
+            )
+            for name, k in schema.kinds.items()
+        }
         self.schema = schema
         self.topics = topics
         self.source_dirs = source_dirs
@@ -320,6 +330,18 @@ class _Checker:
                 )
 
     def check_record(self, rec: Record, kind: KindSpec) -> None:
+        packed = rec.raw
+        if isinstance(packed, Packed):
+            rec.raw = packed.unpack()
+        self._check_record(rec, kind)
+        if self.freeze:
+            rec.freeze(*self.kept_of[rec.kind])
+        elif isinstance(packed, Packed):
+            # Checked: its values are all that is read of it now, and its lines (what
+            # _slim in kg.build keeps too), so the whole mapping is let go (see Packed).
+            rec.raw = shell(rec.raw)
+
+    def _check_record(self, rec: Record, kind: KindSpec) -> None:
         allowed = [*COMMON_FIELDS, *kind.fields]
         for name in rec.raw:
             if name not in allowed:
@@ -500,8 +522,9 @@ def check_facts(
     schema: Schema,
     topics: set[str],
     source_dirs: list[Path],
-    load: Loader = load_yaml,
+    load: Loader = load_facts,
     memo: Memo | None = None,
+    freeze: bool = False,
 ) -> Facts:
     """Load every facts file and check it; raise FactsError listing every problem found.
 
@@ -509,8 +532,11 @@ def check_facts(
     memo: keeps each file's check for the next build (see Memo); the records of a file
     whose kept check holds are stubs (facts.stubs: their files), with their kind, id, line
     and the values other records read of them; facts.unstub(files) reads them whole.
+    freeze: each record, once checked, is frozen (Record.freeze): Record.whole() gives
+    all its values (what a build's conversion does).
     """
     checker = _Checker(schema, topics, source_dirs, load, memo)
+    checker.freeze = freeze
     files = fact_files(facts_dir)
     if not files:
         raise FactsError([Diagnostic(str(facts_dir), 0, "no .yaml files in the facts folder")])
