@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -250,6 +251,93 @@ def precompute(
             actor_graph(graph, parts, meetings)._asdict(), ensure_ascii=False, separators=(",", ":")
         ).encode("utf-8")
     return made
+
+
+def _aggregates(store: Any, schema: dict[str, Any]) -> tuple[dict[str, bytes], dict[str, int]]:
+    """A full build's aggregates and indexes (precompute) and its counts per class."""
+    return precompute(store, {}, schema), class_counts(store)
+
+
+class _Forked:
+    """A computation run in a forked child while this process goes on, its result handed
+    back pickled through a file; run here instead where there is no fork, or where the
+    child fails (so its error, if any, is raised here, as it would have been).
+
+    The child shares the parent's memory copy-on-write: it must only read what it is given
+    (the in-memory store; never a store on disk, whose RocksDB has threads of its own).
+    """
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        import tempfile
+        import threading
+
+        self._work = work
+        self._pid: int | None = None
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by result or stop)
+        # Forking a process with other threads may copy a lock one of them holds.
+        if not hasattr(os, "fork") or threading.active_count() > 1:
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            return
+        if pid == 0:  # the child: never back into the caller's code (os._exit)
+            code = 1
+            try:
+                import pickle
+
+                _die_with_parent()
+                pickle.dump(work(), self._out, protocol=pickle.HIGHEST_PROTOCOL)
+                self._out.flush()
+                code = 0
+            finally:
+                os._exit(code)
+        self._pid = pid
+
+    def result(self) -> Any:
+        """Wait for the child and return what it computed (or compute it here)."""
+        import pickle
+
+        try:
+            if self._pid is not None:
+                _, status = os.waitpid(self._pid, 0)
+                self._pid = None
+                if os.waitstatus_to_exitcode(status) == 0:
+                    self._out.seek(0)
+                    return pickle.load(self._out)
+            return self._work()
+        finally:
+            self._out.close()
+
+    def stop(self) -> None:
+        """Stop the child, if it runs still (the build stops), and reap it."""
+        if self._pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, 9)
+                os.waitpid(self._pid, 0)
+            self._pid = None
+        self._out.close()
+
+
+@contextlib.contextmanager
+def _forked(work: Callable[[], Any]) -> Iterator[_Forked]:
+    """_Forked(work), stopped when the block is left."""
+    job = _Forked(work)
+    try:
+        yield job
+    finally:
+        job.stop()
+
+
+def _die_with_parent() -> None:
+    """Linux: have this process killed when its parent dies (a killed build leaves no
+    child at work); elsewhere the end of the build stops it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except Exception:
+        pass
 
 
 def _party_index(store: Any, keep: dict[str, Any]) -> dict[str, bytes]:
@@ -796,7 +884,8 @@ def _build_all(
     )
 
     on_disk = (work / "work").is_dir()  # else the store is in memory (see _to_store)
-    with staged(build_dir, locked=True, folder=work) as staging:
+    with contextlib.ExitStack() as stack:
+        staging = stack.enter_context(staged(build_dir, locked=True, folder=work))
         nt = b""
         dumped = staging.folder / "graph.nt"
         if not patch:
@@ -807,6 +896,14 @@ def _build_all(
             # kg.ttl and, unless the store is on disk already, the published store are
             # written by a child process on the other core while the stages below run.
             staging.write_store(dumped, memory, store=not on_disk, turtle=base + "id/")
+
+        # A full build's aggregates are asked of the graph in memory by a forked child
+        # (it shares the store's pages) while this process validates: pyoxigraph holds
+        # the GIL while it answers, so a thread would only take turns with validation.
+        kept = onto.schema.summary(onto.extra)
+        aside = None
+        if patched is None and not (state is not None and delta.known) and not on_disk:
+            aside = stack.enter_context(_forked(functools.partial(_aggregates, store, kept)))
 
         say("validating against the shapes")
         with _timed(timings, "validate (SHACL)"):
@@ -849,23 +946,25 @@ def _build_all(
             elif not patch:
                 turtle, index = staging.turtle()  # written beside validation
         with _timed(timings, "aggregates"):
-            # The schema's view categories and the schema files added to kg's, so the
-            # lookups and views of this build draw and name its kinds as the build did.
-            kept = onto.schema.summary(onto.extra)
-            known = state is not None and delta.known
-            # The patched store is on disk, where whole-graph queries, and asking about
-            # many nodes, take many times the CPU they take in memory: then they are
-            # asked of a copy of it in memory (as the graph of a full build is).
-            graph = store
-            keep = _reusable(build_dir, delta, cache, graph, kept, notes) if known else {}
-            if patched is not None and not _all_kept(keep):
-                graph = patched.in_memory(_head(onto, base))
-            sidecars = precompute(graph, keep, kept)
+            # (kept: the schema's view categories and the schema files added to kg's, so
+            # the lookups and views of this build draw and name its kinds as the build did.)
+            if aside is not None:
+                sidecars, counts = aside.result()
+            else:
+                known = state is not None and delta.known
+                # The patched store is on disk, where whole-graph queries, and asking about
+                # many nodes, take many times the CPU they take in memory: then they are
+                # asked of a copy of it in memory (as the graph of a full build is).
+                graph = store
+                keep = _reusable(build_dir, delta, cache, graph, kept, notes) if known else {}
+                if patched is not None and not _all_kept(keep):
+                    graph = patched.in_memory(_head(onto, base))
+                sidecars = precompute(graph, keep, kept)
+                # What a later build with the same inputs reports instead of building again.
+                known_counts = patched.counts if patched is not None else None
+                counts = known_counts if known_counts is not None else class_counts(graph)
+                del graph
             sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
-            # What a later build with the same inputs reports instead of building again.
-            known_counts = patched.counts if patched is not None else None
-            counts = known_counts if known_counts is not None else class_counts(graph)
-            del graph
             sidecars[SUMMARY] = summary(inputs, probes, triples, counts, warnings)
 
         say("writing the store")
