@@ -500,6 +500,7 @@ def _to_store(
     memory: int,
     workers: int = 1,
     tick: Callable[[float], None] | None = None,
+    spooled: Callable[[Path], None] | None = None,
 ) -> tuple[Any, dict[str, Origin], dict[str, str], Delta]:
     """Convert checked facts to RDF in a store, beside the ontology and topics, with the
     entities' IRIs under <base>id/ and that id space said in VoID (void:uriSpace), where
@@ -515,6 +516,9 @@ def _to_store(
     else on disk (folder/work), loaded in bulk a piece at a time, so the graph is never
     held in memory. Rules, search keys, validation and sorting all run on this store.
     tick: told the share of the runs converted, as they are.
+    spooled: given the spool file (all but the rules' triples and the search keys) before
+    it is loaded in memory, which then leaves it for the caller to remove (not called
+    when the store is made on disk).
     """
     import pyoxigraph as ox
 
@@ -557,7 +561,7 @@ def _to_store(
     facts.unstub({rel for rel, _ in runs} & facts.stubs)
     converted: dict[str, list[FileRDF]] = {}
     sizes: dict[str, int] = {}
-    spool = folder / "graph.nt"
+    spool = folder / "spool.nt"  # (graph.nt: the store's dump, made next to it)
 
     def done(rel: str, rdf: FileRDF | None) -> None:
         """What is known once all of a file's RDF is made (rdf None: too big to hold)."""
@@ -609,16 +613,20 @@ def _to_store(
     for rel in before.keys() - names.keys():  # files gone, or that no longer hold records
         delta.add(cache.ntriples(before[rel]), b"")
     if fits_in_memory(spool.stat().st_size, memory):
+        if spooled is not None:
+            spooled(spool)
         store = ox.Store()
         # load, not bulk_load: the in-memory store bulk_load makes answered the validation
         # queries in 1.4x the CPU and took 1.4x the memory (1M: 4.9 vs 3.6 s, 623 vs 442 MB).
         # Lenient: the converter checked each IRI as the parser would (kg.convert.nt_iri),
         # and the rest is the ontology's, read by rdflib (1M: 2.3 s to load, not 2.9).
         store.load(path=str(spool), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        if spooled is None:
+            spool.unlink()
     else:
         store = ox.Store(str(folder / "work"))
         load_bulk(store, spool, memory)
-    spool.unlink()
+        spool.unlink()
     return store, origins, names, delta
 
 
@@ -789,7 +797,7 @@ def _build_all(
     from kg.facts.check import check_facts
     from kg.facts.yamlload import load_yaml_bytes
     from kg.incremental import SUMMARY, CheckMemo, State, keep_state, summary
-    from kg.publish import STORE_LINK, live_generation, new_staging, staged
+    from kg.publish import STORE_LINK, Staging, live_generation, new_staging, staged
 
     def say(stage: str, within: float = 0.0) -> None:
         if progress is not None:
@@ -851,22 +859,48 @@ def _build_all(
         notes += patched.notes
         del facts
     else:
-        with _timed(timings, "convert to RDF"):
-            # The store is made on disk in the staging folder (see _to_store).
-            work = new_staging(build_dir)
-            store, origins, names, delta = _to_store(
-                onto, facts, base, digests, cache, state, work, memory, workers,
-                lambda done: say("converting to RDF", done),
-            )  # fmt: skip
-            fact_warnings, probes = facts.warnings, facts.probes
-            del facts  # the store has them now (see _to_store)
-        with _timed(timings, "rules"):
-            rules = _lines(apply_rules(store, onto.folder / "rules", base + "id/"))
-            if state is not None:
-                delta.add(state.rules, rules)
-        with _timed(timings, "search keys"):
-            keys = _search_keys(store, state, delta)
-            triples = len(store)
+        work = new_staging(build_dir)
+        # Unless the live store may be patched instead (below), the published store is
+        # loaded, on the other core, from the converted facts as soon as they are written,
+        # while this process loads them in memory and applies the rules (the triples those
+        # and the search keys add go to it later: write_store).
+        maybe_patch = (
+            state is not None
+            and state.validator == "sparql"
+            and state.index is not None
+            and _size(live / "kg.ttl") == state.index.size
+        )
+        early = None if maybe_patch else Staging(build_dir, work)
+        spooled: list[Path] = []
+
+        def spool_ready(spool: Path) -> None:
+            assert early is not None
+            early.load_store(spool, memory, turtle=base + "id/")
+            spooled.append(spool)
+
+        try:
+            with _timed(timings, "convert to RDF"):
+                # The store is made on disk in the staging folder (see _to_store).
+                store, origins, names, delta = _to_store(
+                    onto, facts, base, digests, cache, state, work, memory, workers,
+                    lambda done: say("converting to RDF", done),
+                    spool_ready if early is not None else None,
+                )  # fmt: skip
+                fact_warnings, probes = facts.warnings, facts.probes
+                del facts  # the store has them now (see _to_store)
+            with _timed(timings, "rules"):
+                rules = _lines(apply_rules(store, onto.folder / "rules", base + "id/"))
+                if state is not None:
+                    delta.add(state.rules, rules)
+            with _timed(timings, "search keys"):
+                keys = _search_keys(store, state, delta)
+                triples = len(store)
+        except BaseException:
+            if early is not None:
+                early.close()
+            raise
+        if not spooled:
+            early = None  # (the store is on disk: it is published as it is)
     if state is None:
         notes.append("no record of the live build to compare with: every stage in full")
     elif not delta.known:
@@ -884,8 +918,10 @@ def _build_all(
     )
 
     on_disk = (work / "work").is_dir()  # else the store is in memory (see _to_store)
+    if patched is not None:
+        early = None
     with contextlib.ExitStack() as stack:
-        staging = stack.enter_context(staged(build_dir, locked=True, folder=work))
+        staging = stack.enter_context(staged(build_dir, locked=True, folder=work, staging=early))
         nt = b""
         dumped = staging.folder / "graph.nt"
         if not patch:
@@ -895,7 +931,13 @@ def _build_all(
                 nt = dumped.read_bytes()
             # kg.ttl and, unless the store is on disk already, the published store are
             # written by a child process on the other core while the stages below run.
-            staging.write_store(dumped, memory, store=not on_disk, turtle=base + "id/")
+            extra = None
+            if early is not None:  # the writer has the converted facts: the rest
+                extra = staging.folder / "extra.nt"
+                extra.write_bytes(rules + keys)
+            staging.write_store(
+                dumped, memory, store=not on_disk, turtle=base + "id/", extra=extra
+            )
 
         # A full build's aggregates are asked of the graph in memory by a forked child
         # (it shares the store's pages) while this process validates: pyoxigraph holds
@@ -988,7 +1030,8 @@ def _build_all(
 
                 gc.collect()
             shutil.rmtree(work / "work", ignore_errors=True)
-            dumped.unlink(missing_ok=True)
+            for used in (dumped, *spooled, staging.folder / "extra.nt"):
+                used.unlink(missing_ok=True)
             published = staging.publish(turtle, sidecars)
             gen = live_generation(build_dir)
             if gen is not None:
