@@ -269,13 +269,13 @@ class _Forked:
 
     def __init__(self, work: Callable[[], Any]) -> None:
         import tempfile
-        import threading
 
         self._work = work
         self._pid: int | None = None
         self._out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by result or stop)
-        # Forking a process with other threads may copy a lock one of them holds.
-        if not hasattr(os, "fork") or threading.active_count() > 1:
+        # (The child takes no lock another thread of a kernel or server may hold: it asks
+        # the store it alone reads, and writes to a file it alone has.)
+        if not hasattr(os, "fork"):
             return
         try:
             pid = os.fork()
