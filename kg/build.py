@@ -258,6 +258,39 @@ def _aggregates(store: Any, schema: dict[str, Any]) -> tuple[dict[str, bytes], d
     return precompute(store, {}, schema), class_counts(store)
 
 
+class _EarlyStore:
+    """The published store loaded by the store writer (Staging.load_store) from the spool
+    of converted facts while the conversion writes it, then the in-memory store is loaded
+    from it: on the other core, in pieces of the memory setting's size as they are
+    written. None of it when the graph is too big to work on in memory: then the store
+    worked on, on disk, is the one published (see _to_store)."""
+
+    def __init__(self, staging: Any, memory: int, space: str) -> None:
+        self.staging, self.memory, self.space = staging, memory, space
+        self.started = self.dropped = False
+
+    @property
+    def taken(self) -> bool:
+        """Whether the writer has the spool (to remove once it has loaded it)."""
+        return self.started and not self.dropped
+
+    def grew(self, spool: Path, size: int, done: bool) -> None:
+        """The spool holds `size` bytes of whole lines (done: all it will)."""
+        from kg.streaming import fits_in_memory
+
+        if self.dropped:
+            return
+        if not fits_in_memory(size, self.memory):
+            if self.started:
+                self.staging.stop_writer()
+            self.dropped = True
+            return
+        if not self.started:
+            self.staging.load_store(spool, self.memory, self.space)
+            self.started = True
+        self.staging.spool_grew(size, done)
+
+
 class _Forked:
     """A computation run in a forked child while this process goes on, its result handed
     back pickled through a file; run here instead where there is no fork, or where the
@@ -500,7 +533,7 @@ def _to_store(
     memory: int,
     workers: int = 1,
     tick: Callable[[float], None] | None = None,
-    spooled: Callable[[Path], None] | None = None,
+    feed: _EarlyStore | None = None,
 ) -> tuple[Any, dict[str, Origin], dict[str, str], Delta]:
     """Convert checked facts to RDF in a store, beside the ontology and topics, with the
     entities' IRIs under <base>id/ and that id space said in VoID (void:uriSpace), where
@@ -516,9 +549,9 @@ def _to_store(
     else on disk (folder/work), loaded in bulk a piece at a time, so the graph is never
     held in memory. Rules, search keys, validation and sorting all run on this store.
     tick: told the share of the runs converted, as they are.
-    spooled: given the spool file (all but the rules' triples and the search keys) before
-    it is loaded in memory, which then leaves it for the caller to remove (not called
-    when the store is made on disk).
+    feed: told of the spool as it grows (all but the rules' triples and the search keys
+    are in it), to load the published store from it meanwhile; a spool it took is left
+    for the caller to remove.
     """
     import pyoxigraph as ox
 
@@ -586,6 +619,12 @@ def _to_store(
     for rel, _ in runs:
         left[rel] += 1
     with open(spool, "wb") as out:
+
+        def grew() -> None:
+            if feed is not None:
+                out.flush()
+                feed.grew(spool, out.tell(), False)
+
         out.write(_lines(head))
         out.write(onto.ontology.serialize(format="nt", encoding="utf-8"))
         out.write(onto.topics.serialize(format="nt", encoding="utf-8"))
@@ -596,10 +635,12 @@ def _to_store(
                 out.write(rdf.ntriples)
                 origins.update(rdf.origins)
                 done(rel, rdf)
+        grew()
         for n, (rel, part) in enumerate(convert_runs(onto.schema, facts, runs, space, workers)):
             if tick is not None:
                 tick((n + 1) / len(runs))
             out.write(part.ntriples)
+            grew()
             origins.update(part.origins)
             sizes[rel] = sizes.get(rel, 0) + len(part.ntriples)
             if sizes[rel] <= whole:
@@ -612,16 +653,16 @@ def _to_store(
                 done(rel, merge(parts) if parts else None)
     for rel in before.keys() - names.keys():  # files gone, or that no longer hold records
         delta.add(cache.ntriples(before[rel]), b"")
+    if feed is not None:
+        feed.grew(spool, spool.stat().st_size, True)
     if fits_in_memory(spool.stat().st_size, memory):
-        if spooled is not None:
-            spooled(spool)
         store = ox.Store()
         # load, not bulk_load: the in-memory store bulk_load makes answered the validation
         # queries in 1.4x the CPU and took 1.4x the memory (1M: 4.9 vs 3.6 s, 623 vs 442 MB).
         # Lenient: the converter checked each IRI as the parser would (kg.convert.nt_iri),
         # and the rest is the ontology's, read by rdflib (1M: 2.3 s to load, not 2.9).
         store.load(path=str(spool), format=ox.RdfFormat.N_TRIPLES, lenient=True)
-        if spooled is None:
+        if feed is None or not feed.taken:
             spool.unlink()
     else:
         store = ox.Store(str(folder / "work"))
@@ -871,20 +912,14 @@ def _build_all(
             and _size(live / "kg.ttl") == state.index.size
         )
         early = None if maybe_patch else Staging(build_dir, work)
-        spooled: list[Path] = []
-
-        def spool_ready(spool: Path) -> None:
-            assert early is not None
-            early.load_store(spool, memory, turtle=base + "id/")
-            spooled.append(spool)
-
+        feed = None if early is None else _EarlyStore(early, memory, base + "id/")
         try:
             with _timed(timings, "convert to RDF"):
                 # The store is made on disk in the staging folder (see _to_store).
                 store, origins, names, delta = _to_store(
                     onto, facts, base, digests, cache, state, work, memory, workers,
                     lambda done: say("converting to RDF", done),
-                    spool_ready if early is not None else None,
+                    feed,
                 )  # fmt: skip
                 fact_warnings, probes = facts.warnings, facts.probes
                 del facts  # the store has them now (see _to_store)
@@ -899,7 +934,7 @@ def _build_all(
             if early is not None:
                 early.close()
             raise
-        if not spooled:
+        if feed is None or not feed.taken:
             early = None  # (the store is on disk: it is published as it is)
     if state is None:
         notes.append("no record of the live build to compare with: every stage in full")
@@ -1030,7 +1065,7 @@ def _build_all(
 
                 gc.collect()
             shutil.rmtree(work / "work", ignore_errors=True)
-            for used in (dumped, *spooled, staging.folder / "extra.nt"):
+            for used in (dumped, staging.folder / "spool.nt", staging.folder / "extra.nt"):
                 used.unlink(missing_ok=True)
             published = staging.publish(turtle, sidecars)
             gen = live_generation(build_dir)

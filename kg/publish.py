@@ -199,6 +199,16 @@ class _StoreWriter:
             stderr=self._log,
         )
 
+    def grew(self, size: int, done: bool) -> None:
+        """Tell a writer started early that its first file holds `size` bytes of whole
+        lines now (done: all it will hold)."""
+        import json
+
+        assert self._proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            self._proc.stdin.write(json.dumps({"upto": size, "done": done}).encode() + b"\n")
+            self._proc.stdin.flush()
+
     def go(self, ntriples: Path, extra: Path | None) -> None:
         """Tell a writer started early (on `first`) the whole graph's N-Triples, for kg.ttl,
         and the triples the store lacks still (extra: added to it after `first`)."""
@@ -275,15 +285,12 @@ def _write_child(argv: str) -> None:
         sys.exit("the build is gone")
     store = extra = None
     if args["first"] is not None:
-        # Started early: load what there is (the converted facts) while the build goes
-        # on, then hear of the whole graph (for kg.ttl) and of what the store lacks.
+        # Started early: load the converted facts as they are written while the build
+        # goes on, then hear of the whole graph (for kg.ttl) and of what the store lacks.
         import pyoxigraph
 
-        from kg.streaming import load_bulk
-
-        if args["store"] is not None:
-            store = pyoxigraph.Store(args["store"])
-            load_bulk(store, Path(args["first"]), args["memory"])
+        store = pyoxigraph.Store(args["store"])
+        _follow(store, Path(args["first"]), args["memory"])
         line = sys.stdin.readline()
         if not line:
             sys.exit("the build stopped")
@@ -319,6 +326,56 @@ def _write_child(argv: str) -> None:
         store.flush()
 
 
+def _follow(store: object, path: Path, memory: int) -> None:
+    """Bulk-load a file into the store as it is written, told on stdin how far it holds
+    whole lines ({"upto": bytes, "done": whether it is whole}): in pieces of the size
+    kg.streaming.load_bulk loads, each ending at a line end, the last as soon as it is
+    done."""
+    import json
+    import sys
+
+    import pyoxigraph as ox
+
+    from kg.streaming import LOADER_FACTOR, PIECE_MOST
+
+    assert isinstance(store, ox.Store)
+    size = min(max(memory // LOADER_FACTOR, 1 << 20), PIECE_MOST)
+    loaded = 0
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        while True:
+            line = sys.stdin.readline()
+            if not line:
+                sys.exit("the build stopped")
+            told = json.loads(line)
+            upto, done = int(told["upto"]), bool(told["done"])
+            while upto - loaded >= size or (done and upto > loaded):
+                piece = _pread(fd, min(size, upto - loaded), loaded)
+                if loaded + len(piece) < upto:
+                    end = piece.rfind(b"\n") + 1
+                    # (a line longer than a piece: to the end of what is written)
+                    piece = piece[:end] if end else _pread(fd, upto - loaded, loaded)
+                store.bulk_load(piece, ox.RdfFormat.N_TRIPLES)
+                loaded += len(piece)
+            if done:
+                return
+    finally:
+        os.close(fd)
+
+
+def _pread(fd: int, n: int, offset: int) -> bytes:
+    """n bytes of the file from offset (fewer at its end)."""
+    parts = []
+    while n > 0:
+        part = os.pread(fd, n, offset)
+        if not part:
+            break
+        parts.append(part)
+        n -= len(part)
+        offset += len(part)
+    return b"".join(parts)
+
+
 class Staging:
     """The outputs of one build while it runs: made in a staging folder, then published.
 
@@ -336,6 +393,20 @@ class Staging:
         says where the whole graph is (for kg.ttl: turtle, the id space) and what the
         store lacks. The files must stay until wait_store."""
         self._writer = _StoreWriter(self.folder / STORE_LINK, None, memory, turtle, first)
+
+    def spool_grew(self, size: int, done: bool) -> None:
+        """Tell load_store's writer that its file holds `size` bytes of whole lines now,
+        to load (done: all it will hold)."""
+        assert self._writer is not None
+        self._writer.grew(size, done)
+
+    def stop_writer(self) -> None:
+        """Stop load_store's writer and remove what it loaded (the store is made
+        otherwise)."""
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
+        shutil.rmtree(self.folder / STORE_LINK, ignore_errors=True)
 
     def write_store(
         self,
