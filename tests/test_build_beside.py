@@ -11,7 +11,7 @@ from pathlib import Path
 import pyoxigraph
 import pytest
 
-from kg.build import _Forked, build
+from kg.build import _aggregates, _Forked, build, class_counts
 from kg.diagnostics import Diagnostic, FactsError
 from tests.conftest import FACTS, SHARED_SOURCES
 
@@ -103,3 +103,14 @@ def test_a_forked_computation_whose_child_fails_is_made_here() -> None:
 
     assert _Forked(work).result() == "made here"
     assert _children() == []
+
+
+def test_the_counts_taken_from_the_stats_are_those_asked(shipped_build: Path) -> None:
+    from kg.build import _load_ontology
+
+    onto = _load_ontology([])
+    store = pyoxigraph.Store()
+    store.load(path=str(shipped_build / "kg.ttl"), format=pyoxigraph.RdfFormat.TURTLE)
+    counts = _aggregates(store, onto.schema.summary(onto.extra))[1]
+    assert counts == class_counts(store)
+    assert counts["Person"] == 14 and counts["Meeting"] >= 6
