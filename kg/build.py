@@ -312,6 +312,7 @@ class _Forked:
         import tempfile
 
         self._work = work
+        self.seconds = 0.0  # how long the work took (wall), where it ran
         self._pid: int | None = None
         self._out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by result or stop)
         # (The child takes no lock another thread of a kernel or server may hold: it asks
@@ -328,7 +329,10 @@ class _Forked:
                 import pickle
 
                 _die_with_parent()
-                pickle.dump(work(), self._out, protocol=pickle.HIGHEST_PROTOCOL)
+                t = time.perf_counter()
+                made = work()
+                made = (made, time.perf_counter() - t)
+                pickle.dump(made, self._out, protocol=pickle.HIGHEST_PROTOCOL)
                 self._out.flush()
                 code = 0
             finally:
@@ -345,8 +349,12 @@ class _Forked:
                 self._pid = None
                 if os.waitstatus_to_exitcode(status) == 0:
                     self._out.seek(0)
-                    return pickle.load(self._out)
-            return self._work()
+                    made, self.seconds = pickle.load(self._out)
+                    return made
+            t = time.perf_counter()
+            made = self._work()
+            self.seconds = time.perf_counter() - t
+            return made
         finally:
             self._out.close()
 
@@ -1051,6 +1059,8 @@ def _build_all(
                 del graph
             sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
             sidecars[SUMMARY] = summary(inputs, probes, triples, counts, warnings)
+        if aside is not None:  # the stage is the wait for them; this, how long they took
+            timings["aggregates' own time"] = aside.seconds
 
         say("writing the store")
         # Only the part of loading the store that validation and the rest did not hide (or
