@@ -267,11 +267,11 @@ def _aggregates(store: Any, schema: dict[str, Any]) -> tuple[dict[str, bytes], d
 
 
 class _EarlyStore:
-    """The published store loaded by the store writer (Staging.load_store) from the spool
-    of converted facts while the conversion writes it, then the in-memory store is loaded
-    from it: on the other core, in pieces of the memory setting's size as they are
-    written. None of it when the graph is too big to work on in memory: then the store
-    worked on, on disk, is the one published (see _to_store)."""
+    """Has the store writer (Staging.load_store) load the published store from the spool
+    of converted facts as the conversion writes it, on the other core, while this process
+    converts and then loads the spool in memory. Dropped when the graph turns out too big
+    to work on in memory: then the store worked on, on disk, is the one published (see
+    _to_store)."""
 
     def __init__(self, staging: Any, memory: int, space: str) -> None:
         self.staging, self.memory, self.space = staging, memory, space
@@ -345,9 +345,12 @@ class _Forked:
 
         try:
             if self._pid is not None:
-                _, status = os.waitpid(self._pid, 0)
+                try:
+                    _, status = os.waitpid(self._pid, 0)
+                except ChildProcessError:  # reaped by someone else (SIGCHLD ignored)
+                    status = -1
                 self._pid = None
-                if os.waitstatus_to_exitcode(status) == 0:
+                if status != -1 and os.waitstatus_to_exitcode(status) == 0:
                     self._out.seek(0)
                     made, self.seconds = pickle.load(self._out)
                     return made
@@ -361,8 +364,10 @@ class _Forked:
     def stop(self) -> None:
         """Stop the child, if it runs still (the build stops), and reap it."""
         if self._pid is not None:
+            import signal
+
             with contextlib.suppress(OSError):
-                os.kill(self._pid, 9)
+                os.kill(self._pid, signal.SIGKILL)
                 os.waitpid(self._pid, 0)
             self._pid = None
         self._out.close()

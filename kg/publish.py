@@ -159,6 +159,11 @@ class _StoreWriter:
     loading 5.8 s alone). A process works on the other core: it sorts the lines and writes
     the Turtle first (the build waits for them after validation), then loads the store a
     piece at a time (kg.streaming.load_bulk), so its memory is the setting's.
+
+    Started early (Staging.load_store, given `first`), it loads the store from the spool of
+    converted facts while the conversion writes it, told how far it holds whole lines
+    (grew); then it is told the whole graph's N-Triples, for kg.ttl, and the triples the
+    spool did not hold (go).
     """
 
     def __init__(
