@@ -978,6 +978,13 @@ def _build_all(
         early = None
     with contextlib.ExitStack() as stack:
         staging = stack.enter_context(staged(build_dir, locked=True, folder=work, staging=early))
+        # A full build's aggregates are asked of the graph in memory by a forked child (it
+        # shares the store's pages) while this process dumps it and validates: pyoxigraph
+        # holds the GIL while it answers, so a thread would only take turns with them.
+        kept = onto.schema.summary(onto.extra)
+        aside = None
+        if patched is None and not (state is not None and delta.known) and not on_disk:
+            aside = stack.enter_context(_forked(functools.partial(_aggregates, store, kept)))
         nt = b""
         dumped = staging.folder / "graph.nt"
         if not patch:
@@ -994,14 +1001,6 @@ def _build_all(
             staging.write_store(
                 dumped, memory, store=not on_disk, turtle=base + "id/", extra=extra
             )
-
-        # A full build's aggregates are asked of the graph in memory by a forked child
-        # (it shares the store's pages) while this process validates: pyoxigraph holds
-        # the GIL while it answers, so a thread would only take turns with validation.
-        kept = onto.schema.summary(onto.extra)
-        aside = None
-        if patched is None and not (state is not None and delta.known) and not on_disk:
-            aside = stack.enter_context(_forked(functools.partial(_aggregates, store, kept)))
 
         say("validating against the shapes")
         with _timed(timings, "validate (SHACL)"):
