@@ -222,9 +222,13 @@ class _StoreWriter:
         assert self._proc.stdin is not None
         line = {"ntriples": str(ntriples), "extra": None if extra is None else str(extra)}
         # A writer that stopped already says why when it is waited for.
-        with contextlib.suppress(BrokenPipeError):
-            self._proc.stdin.write(json.dumps(line).encode("utf-8") + b"\n")
-            self._proc.stdin.close()
+        try:
+            with contextlib.suppress(BrokenPipeError):
+                self._proc.stdin.write(json.dumps(line).encode("utf-8") + b"\n")
+                self._proc.stdin.flush()
+        finally:
+            with contextlib.suppress(OSError):
+                self._proc.stdin.close()
 
     def turtle(self) -> tuple[Path, TurtleIndex | None]:
         """Wait for kg.ttl (folder/kg.ttl) and return it with its index."""
