@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -252,6 +253,159 @@ def precompute(
     return made
 
 
+def _aggregates(store: Any, schema: dict[str, Any]) -> tuple[dict[str, bytes], dict[str, int]]:
+    """A full build's aggregates and indexes (precompute) and its counts per class: those
+    of stats-classes, which counts the same (asking again took 0.2 s at 1M triples)."""
+    import json
+
+    made = precompute(store, {}, schema)
+    rows = json.loads(made["aggregates"])["stats-classes"]
+    # One row per class and label: a class with two labels has two rows, of one count.
+    by_class = {row["class"][1]: int(row["count"][1]) for row in rows}
+    counts = {iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]: n for iri, n in by_class.items()}
+    return made, dict(sorted(counts.items()))
+
+
+class _EarlyStore:
+    """Has the store writer (Staging.load_store) load the published store from the spool
+    of converted facts as the conversion writes it, on the other core, while this process
+    converts and then loads the spool in memory. Dropped when the graph turns out too big
+    to work on in memory: then the store worked on, on disk, is the one published (see
+    _to_store)."""
+
+    def __init__(self, staging: Any, memory: int, space: str) -> None:
+        self.staging, self.memory, self.space = staging, memory, space
+        self.started = self.dropped = False
+
+    @property
+    def taken(self) -> bool:
+        """Whether the writer has the spool (to remove once it has loaded it)."""
+        return self.started and not self.dropped
+
+    def grew(self, spool: Path, size: int, done: bool) -> None:
+        """The spool holds `size` bytes of whole lines (done: all it will)."""
+        from kg.streaming import fits_in_memory
+
+        if self.dropped:
+            return
+        if not fits_in_memory(size, self.memory):
+            if self.started:
+                self.staging.stop_writer()
+            self.dropped = True
+            return
+        if not self.started:
+            self.staging.load_store(spool, self.memory, self.space)
+            self.started = True
+        self.staging.spool_grew(size, done)
+
+
+class _Forked:
+    """A computation run in a forked child while this process goes on, its result handed
+    back pickled through a file; run here instead where there is no fork, or where the
+    child fails (so its error, if any, is raised here, as it would have been).
+
+    The child shares the parent's memory copy-on-write: it must only read what it is given
+    (the in-memory store; never a store on disk, whose RocksDB has threads of its own).
+    """
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        import tempfile
+
+        self._work = work
+        self.seconds = 0.0  # how long the work took (wall), where it ran
+        self._pid: int | None = None
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by result or stop)
+        # (The child takes no lock another thread of a kernel or server may hold: it asks
+        # the store it alone reads, and writes to a file it alone has.)
+        if not hasattr(os, "fork"):
+            return
+        try:
+            pid = os.fork()
+        except OSError:
+            return
+        if pid == 0:  # the child: never back into the caller's code (os._exit)
+            code = 1
+            try:
+                import pickle
+
+                _die_with_parent()
+                t = time.perf_counter()
+                made = work()
+                made = (made, time.perf_counter() - t)
+                pickle.dump(made, self._out, protocol=pickle.HIGHEST_PROTOCOL)
+                self._out.flush()
+                code = 0
+            finally:
+                os._exit(code)
+        self._pid = pid
+
+    def result(self) -> Any:
+        """Wait for the child and return what it computed (or compute it here)."""
+        import pickle
+
+        try:
+            if self._pid is not None:
+                try:
+                    _, status = os.waitpid(self._pid, 0)
+                except ChildProcessError:  # reaped by someone else (SIGCHLD ignored)
+                    status = -1
+                self._pid = None
+                if status != -1 and os.waitstatus_to_exitcode(status) == 0:
+                    self._out.seek(0)
+                    made, self.seconds = pickle.load(self._out)
+                    return made
+            t = time.perf_counter()
+            made = self._work()
+            self.seconds = time.perf_counter() - t
+            return made
+        finally:
+            self._out.close()
+
+    def stop(self) -> None:
+        """Stop the child, if it runs still (the build stops), and reap it."""
+        if self._pid is not None:
+            import signal
+
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+                os.waitpid(self._pid, 0)
+            self._pid = None
+        self._out.close()
+
+
+@contextlib.contextmanager
+def _forked(work: Callable[[], Any]) -> Iterator[_Forked]:
+    """_Forked(work), stopped when the block is left."""
+    job = _Forked(work)
+    try:
+        yield job
+    finally:
+        job.stop()
+
+
+def _room_for_a_copy(memory: int) -> bool:
+    """Whether a forked child may come to hold as much as this process has (the pages it
+    touches are copied: at 5M triples the tree held 1.7 GiB more) within the memory
+    setting, beside this process. Not measurable (no resource module): no."""
+    try:
+        import resource
+    except ImportError:
+        return False
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    return 2 * peak <= memory
+
+
+def _die_with_parent() -> None:
+    """Linux: have this process killed when its parent dies (a killed build leaves no
+    child at work); elsewhere the end of the build stops it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except Exception:
+        pass
+
+
 def _party_index(store: Any, keep: dict[str, Any]) -> dict[str, bytes]:
     """The party index `kg agreements --party` reads (kg.acts), kept when an incremental
     build found its query untouched (INDEX_QUERIES), else made (0.5 s at 1M triples)."""
@@ -275,15 +429,16 @@ PYSHACL_LIMIT = 50_000
 
 
 # The stages a build says it starts, each with its share of a full build's time (measured at
-# a million triples, the build process's CPU: reading 15%, converting with the rules, keys
-# and dump 37%, validating 17%, serialising (a child's, waited for) with the aggregates
-# 28%), for an estimate of the time left.
+# a million triples, wall, 7 builds: reading 12-16%, converting with the rules, keys and
+# dump 43-51% (the store writer loading beside it), validating 24-31% (beside the writer
+# and the aggregates' child), serialising with the wait for the aggregates 5-10%), for an
+# estimate of the time left.
 STAGES = {
     "reading and checking facts": 0.15,
-    "converting to RDF": 0.37,
-    "validating against the shapes": 0.17,
-    "serialising": 0.28,
-    "writing the store": 0.03,
+    "converting to RDF": 0.48,
+    "validating against the shapes": 0.27,
+    "serialising": 0.08,
+    "writing the store": 0.02,
 }
 
 
@@ -412,6 +567,7 @@ def _to_store(
     memory: int,
     workers: int = 1,
     tick: Callable[[float], None] | None = None,
+    feed: _EarlyStore | None = None,
 ) -> tuple[Any, dict[str, Origin], dict[str, str], Delta]:
     """Convert checked facts to RDF in a store, beside the ontology and topics, with the
     entities' IRIs under <base>id/ and that id space said in VoID (void:uriSpace), where
@@ -427,6 +583,9 @@ def _to_store(
     else on disk (folder/work), loaded in bulk a piece at a time, so the graph is never
     held in memory. Rules, search keys, validation and sorting all run on this store.
     tick: told the share of the runs converted, as they are.
+    feed: told of the spool as it grows (all but the rules' triples and the search keys
+    are in it), to load the published store from it meanwhile; a spool it took is left
+    for the caller to remove.
     """
     import pyoxigraph as ox
 
@@ -469,7 +628,7 @@ def _to_store(
     facts.unstub({rel for rel, _ in runs} & facts.stubs)
     converted: dict[str, list[FileRDF]] = {}
     sizes: dict[str, int] = {}
-    spool = folder / "graph.nt"
+    spool = folder / "spool.nt"  # (graph.nt: the store's dump, made next to it)
 
     def done(rel: str, rdf: FileRDF | None) -> None:
         """What is known once all of a file's RDF is made (rdf None: too big to hold)."""
@@ -494,6 +653,12 @@ def _to_store(
     for rel, _ in runs:
         left[rel] += 1
     with open(spool, "wb") as out:
+
+        def grew() -> None:
+            if feed is not None:
+                out.flush()
+                feed.grew(spool, out.tell(), False)
+
         out.write(_lines(head))
         out.write(onto.ontology.serialize(format="nt", encoding="utf-8"))
         out.write(onto.topics.serialize(format="nt", encoding="utf-8"))
@@ -504,10 +669,12 @@ def _to_store(
                 out.write(rdf.ntriples)
                 origins.update(rdf.origins)
                 done(rel, rdf)
+        grew()
         for n, (rel, part) in enumerate(convert_runs(onto.schema, facts, runs, space, workers)):
             if tick is not None:
                 tick((n + 1) / len(runs))
             out.write(part.ntriples)
+            grew()
             origins.update(part.origins)
             sizes[rel] = sizes.get(rel, 0) + len(part.ntriples)
             if sizes[rel] <= whole:
@@ -526,6 +693,8 @@ def _to_store(
     facts.records.clear()
     facts.unstub = lambda files: None
     del by_file, holds
+    if feed is not None:
+        feed.grew(spool, spool.stat().st_size, True)
     if fits_in_memory(spool.stat().st_size, memory):
         store = ox.Store()
         # load, not bulk_load: the in-memory store bulk_load makes answered the validation
@@ -533,10 +702,12 @@ def _to_store(
         # Lenient: the converter checked each IRI as the parser would (kg.convert.nt_iri),
         # and the rest is the ontology's, read by rdflib (1M: 2.3 s to load, not 2.9).
         store.load(path=str(spool), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        if feed is None or not feed.taken:
+            spool.unlink()
     else:
         store = ox.Store(str(folder / "work"))
         load_bulk(store, spool, memory)
-    spool.unlink()
+        spool.unlink()
     return store, origins, names, delta
 
 
@@ -707,7 +878,7 @@ def _build_all(
     from kg.facts.check import check_facts
     from kg.facts.yamlload import load_yaml_bytes
     from kg.incremental import SUMMARY, CheckMemo, State, keep_state, summary
-    from kg.publish import STORE_LINK, live_generation, new_staging, staged
+    from kg.publish import STORE_LINK, Staging, live_generation, new_staging, staged
 
     def say(stage: str, within: float = 0.0) -> None:
         if progress is not None:
@@ -769,22 +940,42 @@ def _build_all(
         notes += patched.notes
         del facts
     else:
-        with _timed(timings, "convert to RDF"):
-            # The store is made on disk in the staging folder (see _to_store).
-            work = new_staging(build_dir)
-            store, origins, names, delta = _to_store(
-                onto, facts, base, digests, cache, state, work, memory, workers,
-                lambda done: say("converting to RDF", done),
-            )  # fmt: skip
-            fact_warnings, probes = facts.warnings, facts.probes
-            del facts  # the store has them now (see _to_store)
-        with _timed(timings, "rules"):
-            rules = _lines(apply_rules(store, onto.folder / "rules", base + "id/"))
-            if state is not None:
-                delta.add(state.rules, rules)
-        with _timed(timings, "search keys"):
-            keys = _search_keys(store, state, delta)
-            triples = len(store)
+        work = new_staging(build_dir)
+        # Unless the live store may be patched instead (below), the published store is
+        # loaded, on the other core, from the converted facts as soon as they are written,
+        # while this process loads them in memory and applies the rules (the triples those
+        # and the search keys add go to it later: write_store).
+        maybe_patch = (
+            state is not None
+            and state.validator == "sparql"
+            and state.index is not None
+            and _size(live / "kg.ttl") == state.index.size
+        )
+        early = None if maybe_patch else Staging(build_dir, work)
+        feed = None if early is None else _EarlyStore(early, memory, base + "id/")
+        try:
+            with _timed(timings, "convert to RDF"):
+                # The store is made on disk in the staging folder (see _to_store).
+                store, origins, names, delta = _to_store(
+                    onto, facts, base, digests, cache, state, work, memory, workers,
+                    lambda done: say("converting to RDF", done),
+                    feed,
+                )  # fmt: skip
+                fact_warnings, probes = facts.warnings, facts.probes
+                del facts  # the store has them now (see _to_store)
+            with _timed(timings, "rules"):
+                rules = _lines(apply_rules(store, onto.folder / "rules", base + "id/"))
+                if state is not None:
+                    delta.add(state.rules, rules)
+            with _timed(timings, "search keys"):
+                keys = _search_keys(store, state, delta)
+                triples = len(store)
+        except BaseException:
+            if early is not None:
+                early.close()
+            raise
+        if feed is None or not feed.taken:
+            early = None  # (the store is on disk: it is published as it is)
     if state is None:
         notes.append("no record of the live build to compare with: every stage in full")
     elif not delta.known:
@@ -802,7 +993,20 @@ def _build_all(
     )
 
     on_disk = (work / "work").is_dir()  # else the store is in memory (see _to_store)
-    with staged(build_dir, locked=True, folder=work) as staging:
+    if patched is not None:
+        early = None
+    with contextlib.ExitStack() as stack:
+        staging = stack.enter_context(staged(build_dir, locked=True, folder=work, staging=early))
+        # A full build's aggregates are asked of the graph in memory by a forked child (it
+        # shares the store's pages) while this process dumps it and validates: pyoxigraph
+        # holds the GIL while it answers, so a thread would only take turns with them.
+        kept = onto.schema.summary(onto.extra)
+        aside = None
+        full = patched is None and not (state is not None and delta.known) and not on_disk
+        if full and _room_for_a_copy(memory):
+            aside = stack.enter_context(_forked(functools.partial(_aggregates, store, kept)))
+        elif full:
+            notes.append("the aggregates made in turn: a forked copy would pass --memory")
         nt = b""
         dumped = staging.folder / "graph.nt"
         if not patch:
@@ -812,7 +1016,13 @@ def _build_all(
                 nt = dumped.read_bytes()
             # kg.ttl and, unless the store is on disk already, the published store are
             # written by a child process on the other core while the stages below run.
-            staging.write_store(dumped, memory, store=not on_disk, turtle=base + "id/")
+            extra = None
+            if early is not None:  # the writer has the converted facts: the rest
+                extra = staging.folder / "extra.nt"
+                extra.write_bytes(rules + keys)
+            staging.write_store(
+                dumped, memory, store=not on_disk, turtle=base + "id/", extra=extra
+            )
 
         say("validating against the shapes")
         with _timed(timings, "validate (SHACL)"):
@@ -855,28 +1065,32 @@ def _build_all(
             elif not patch:
                 turtle, index = staging.turtle()  # written beside validation
         with _timed(timings, "aggregates"):
-            # The schema's view categories and the schema files added to kg's, so the
-            # lookups and views of this build draw and name its kinds as the build did.
-            kept = onto.schema.summary(onto.extra)
-            known = state is not None and delta.known
-            # The patched store is on disk, where whole-graph queries, and asking about
-            # many nodes, take many times the CPU they take in memory: then they are
-            # asked of a copy of it in memory (as the graph of a full build is).
-            graph = store
-            keep = _reusable(build_dir, delta, cache, graph, kept, notes) if known else {}
-            if patched is not None and not _all_kept(keep):
-                graph = patched.in_memory(_head(onto, base))
-            sidecars = precompute(graph, keep, kept)
-            sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
-            # What a later build with the same inputs reports instead of building again.
-            known_counts = patched.counts if patched is not None else None
-            if known_counts is None and "stats-classes" in keep:
-                from kg.deltas import class_counts as counted
+            # (kept: the schema's view categories and the schema files added to kg's, so
+            # the lookups and views of this build draw and name its kinds as the build did.)
+            if aside is not None:
+                sidecars, counts = aside.result()
+            else:
+                known = state is not None and delta.known
+                # The patched store is on disk, where whole-graph queries, and asking about
+                # many nodes, take many times the CPU they take in memory: then they are
+                # asked of a copy of it in memory (as the graph of a full build is).
+                graph = store
+                keep = _reusable(build_dir, delta, cache, graph, kept, notes) if known else {}
+                if patched is not None and not _all_kept(keep):
+                    graph = patched.in_memory(_head(onto, base))
+                sidecars = precompute(graph, keep, kept)
+                # What a later build with the same inputs reports instead of building again.
+                known_counts = patched.counts if patched is not None else None
+                if known_counts is None and "stats-classes" in keep:
+                    from kg.deltas import class_counts as counted
 
-                known_counts = counted(keep["stats-classes"])
-            counts = known_counts if known_counts is not None else class_counts(graph)
-            del graph
+                    known_counts = counted(keep["stats-classes"])
+                counts = known_counts if known_counts is not None else class_counts(graph)
+                del graph
+            sidecars["schema"] = json.dumps(kept, ensure_ascii=False).encode("utf-8")
             sidecars[SUMMARY] = summary(inputs, probes, triples, counts, warnings)
+        if aside is not None:  # the stage is the wait for them; this, how long they took
+            timings["aggregates' own time"] = aside.seconds
 
         say("writing the store")
         # Only the part of loading the store that validation and the rest did not hide (or
@@ -899,7 +1113,8 @@ def _build_all(
 
                 gc.collect()
             shutil.rmtree(work / "work", ignore_errors=True)
-            dumped.unlink(missing_ok=True)
+            for used in (dumped, staging.folder / "spool.nt", staging.folder / "extra.nt"):
+                used.unlink(missing_ok=True)
             published = staging.publish(turtle, sidecars)
             gen = live_generation(build_dir)
             if gen is not None:

@@ -159,24 +159,37 @@ class _StoreWriter:
     loading 5.8 s alone). A process works on the other core: it sorts the lines and writes
     the Turtle first (the build waits for them after validation), then loads the store a
     piece at a time (kg.streaming.load_bulk), so its memory is the setting's.
+
+    Started early (Staging.load_store, given `first`), it loads the store from the spool of
+    converted facts while the conversion writes it, told how far it holds whole lines
+    (grew); then it is told the whole graph's N-Triples, for kg.ttl, and the triples the
+    spool did not hold (go).
     """
 
     def __init__(
-        self, store: Path | None, ntriples: Path, memory: int, turtle: str | None = None
+        self,
+        store: Path | None,
+        ntriples: Path | None,
+        memory: int,
+        turtle: str | None = None,
+        first: Path | None = None,
     ) -> None:
         import json
         import subprocess
         import sys
         import tempfile
 
-        self.folder = ntriples.parent
+        self.folder = (ntriples or first or Path(".")).parent
+        # Started on `first` (see Staging.load_store): told the rest by go().
+        self.early = first is not None
         # The child imports kg and pyoxigraph from where this process did.
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         # Its error, if any (a pipe could fill); closed by wait() or stop().
         self._log = tempfile.TemporaryFile()  # noqa: SIM115
         args = {
             "parent": os.getpid(),
-            "ntriples": str(ntriples),
+            "ntriples": None if ntriples is None else str(ntriples),
+            "first": None if first is None else str(first),
             "memory": memory,
             "store": None if store is None else str(store),
             "turtle": turtle,  # the id space, or None: no kg.ttl
@@ -186,10 +199,36 @@ class _StoreWriter:
         self._proc = subprocess.Popen(
             [sys.executable, "-c", code, json.dumps(args)],
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if self.early else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._log,
         )
+
+    def grew(self, size: int, done: bool) -> None:
+        """Tell a writer started early that its first file holds `size` bytes of whole
+        lines now (done: all it will hold)."""
+        import json
+
+        assert self._proc.stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            self._proc.stdin.write(json.dumps({"upto": size, "done": done}).encode() + b"\n")
+            self._proc.stdin.flush()
+
+    def go(self, ntriples: Path, extra: Path | None) -> None:
+        """Tell a writer started early (on `first`) the whole graph's N-Triples, for kg.ttl,
+        and the triples the store lacks still (extra: added to it after `first`)."""
+        import json
+
+        assert self._proc.stdin is not None
+        line = {"ntriples": str(ntriples), "extra": None if extra is None else str(extra)}
+        # A writer that stopped already says why when it is waited for.
+        try:
+            with contextlib.suppress(BrokenPipeError):
+                self._proc.stdin.write(json.dumps(line).encode("utf-8") + b"\n")
+                self._proc.stdin.flush()
+        finally:
+            with contextlib.suppress(OSError):
+                self._proc.stdin.close()
 
     def turtle(self) -> tuple[Path, TurtleIndex | None]:
         """Wait for kg.ttl (folder/kg.ttl) and return it with its index."""
@@ -229,8 +268,10 @@ class _StoreWriter:
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
-        if self._proc.stdout is not None:
-            self._proc.stdout.close()
+        for pipe in (self._proc.stdin, self._proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
         self._log.close()
 
 
@@ -251,6 +292,20 @@ def _write_child(argv: str) -> None:
     args = json.loads(argv)
     if os.getppid() != args["parent"]:
         sys.exit("the build is gone")
+    store = extra = None
+    if args["first"] is not None:
+        # Started early: load the converted facts as they are written while the build
+        # goes on, then hear of the whole graph (for kg.ttl) and of what the store lacks.
+        import pyoxigraph
+
+        store = pyoxigraph.Store(args["store"])
+        _follow(store, Path(args["first"]), args["memory"])
+        line = sys.stdin.readline()
+        if not line:
+            sys.exit("the build stopped")
+        told = json.loads(line)
+        args["ntriples"] = told["ntriples"]
+        extra = None if told["extra"] is None else Path(told["extra"])
     ntriples = Path(args["ntriples"])
     if args["turtle"] is not None:
         from kg.build import serialize_file
@@ -272,9 +327,62 @@ def _write_child(argv: str) -> None:
 
         from kg.streaming import load_bulk
 
-        store = pyoxigraph.Store(args["store"])
-        load_bulk(store, ntriples, args["memory"])
+        if store is None:
+            store = pyoxigraph.Store(args["store"])
+            load_bulk(store, ntriples, args["memory"])
+        elif extra is not None:
+            load_bulk(store, extra, args["memory"])
         store.flush()
+
+
+def _follow(store: object, path: Path, memory: int) -> None:
+    """Bulk-load a file into the store as it is written, told on stdin how far it holds
+    whole lines ({"upto": bytes, "done": whether it is whole}): in pieces of the size
+    kg.streaming.load_bulk loads, each ending at a line end, the last as soon as it is
+    done."""
+    import json
+    import sys
+
+    import pyoxigraph as ox
+
+    from kg.streaming import LOADER_FACTOR, PIECE_MOST
+
+    assert isinstance(store, ox.Store)
+    size = min(max(memory // LOADER_FACTOR, 1 << 20), PIECE_MOST)
+    loaded = 0
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        while True:
+            line = sys.stdin.readline()
+            if not line:
+                sys.exit("the build stopped")
+            told = json.loads(line)
+            upto, done = int(told["upto"]), bool(told["done"])
+            while upto - loaded >= size or (done and upto > loaded):
+                piece = _pread(fd, min(size, upto - loaded), loaded)
+                if loaded + len(piece) < upto:
+                    end = piece.rfind(b"\n") + 1
+                    # (a line longer than a piece: to the end of what is written)
+                    piece = piece[:end] if end else _pread(fd, upto - loaded, loaded)
+                store.bulk_load(piece, ox.RdfFormat.N_TRIPLES)
+                loaded += len(piece)
+            if done:
+                return
+    finally:
+        os.close(fd)
+
+
+def _pread(fd: int, n: int, offset: int) -> bytes:
+    """n bytes of the file from offset (fewer at its end)."""
+    parts = []
+    while n > 0:
+        part = os.pread(fd, n, offset)
+        if not part:
+            break
+        parts.append(part)
+        n -= len(part)
+        offset += len(part)
+    return b"".join(parts)
 
 
 class Staging:
@@ -288,12 +396,43 @@ class Staging:
         self.folder = folder if folder is not None else new_staging(build_dir)
         self._writer: _StoreWriter | None = None
 
+    def load_store(self, first: Path, memory: int, turtle: str | None = None) -> None:
+        """Start loading the on-disk store from an N-Triples file in the staging folder
+        (`first`: a part of the graph), before the rest of it is known: write_store then
+        says where the whole graph is (for kg.ttl: turtle, the id space) and what the
+        store lacks. The files must stay until wait_store."""
+        self._writer = _StoreWriter(self.folder / STORE_LINK, None, memory, turtle, first)
+
+    def spool_grew(self, size: int, done: bool) -> None:
+        """Tell load_store's writer that its file holds `size` bytes of whole lines now,
+        to load (done: all it will hold)."""
+        assert self._writer is not None
+        self._writer.grew(size, done)
+
+    def stop_writer(self) -> None:
+        """Stop load_store's writer and remove what it loaded (the store is made
+        otherwise)."""
+        if self._writer is not None:
+            self._writer.stop()
+            self._writer = None
+        shutil.rmtree(self.folder / STORE_LINK, ignore_errors=True)
+
     def write_store(
-        self, ntriples: Path, memory: int, store: bool = True, turtle: str | None = None
+        self,
+        ntriples: Path,
+        memory: int,
+        store: bool = True,
+        turtle: str | None = None,
+        extra: Path | None = None,
     ) -> None:
         """Start loading the on-disk store (unless not store) from an N-Triples file in the
         staging folder, and, given the id space (turtle), writing kg.ttl from it first (in
-        a child process: see _StoreWriter; the file must stay until wait_store)."""
+        a child process: see _StoreWriter; the file must stay until wait_store). After
+        load_store, the writer it started is told instead: kg.ttl from ntriples, and
+        extra (the triples not in its first file) added to the store."""
+        if self._writer is not None and self._writer.early:
+            self._writer.go(ntriples, extra)
+            return
         where = self.folder / STORE_LINK if store else None
         self._writer = _StoreWriter(where, ntriples, memory, turtle)
 
@@ -323,13 +462,17 @@ class Staging:
 
 @contextlib.contextmanager
 def staged(
-    build_dir: Path, locked: bool = False, folder: Path | None = None
+    build_dir: Path,
+    locked: bool = False,
+    folder: Path | None = None,
+    staging: Staging | None = None,
 ) -> Iterator[Staging]:
     """Lock the build folder (unless the caller holds build_lock: locked) and stage a
-    build's outputs (in folder, one new_staging made, else a new one); whatever is not
-    published goes."""
+    build's outputs (in folder, one new_staging made, else a new one; or in staging, one
+    begun already); whatever is not published goes."""
     with contextlib.nullcontext() if locked else build_lock(build_dir):
-        staging = Staging(build_dir, folder)
+        if staging is None:
+            staging = Staging(build_dir, folder)
         try:
             yield staging
         finally:
