@@ -138,6 +138,14 @@ class EmbeddedStore:
     def __repr__(self) -> str:
         return f"EmbeddedStore({self._folder!r})"
 
+    def __del__(self) -> None:
+        # The seal's lock goes with the store: closed here, not left to the file's own
+        # finalizer, which warns (ResourceWarning) in a notebook or a test that drops a
+        # store without more ado.
+        guard = getattr(self, "_guard", None)
+        if guard is not None:
+            guard.close()
+
     @property
     def path(self) -> Path:
         """The store's folder (its generation's real path, for a store `open` found)."""
