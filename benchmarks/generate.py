@@ -170,5 +170,8 @@ def _spread(chunks: list[str], files: int, folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    counts = generate(int(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]) if sys.argv[3:] else 1)
+    args = sys.argv[1:]
+    if len(args) not in (2, 3) or not all(a.isdigit() for a in args[:1] + args[2:]):
+        sys.exit("usage: python benchmarks/generate.py TRIPLES OUT_DIR [FILES]")
+    counts = generate(int(args[0]), Path(args[1]), int(args[2]) if args[2:] else 1)
     print(counts)
