@@ -475,22 +475,13 @@ class _Hubs:
         self, m: Any, actors: set[tuple[str, str, bool]]
     ) -> tuple[set[str], dict[str, Any]]:
         """Whom a meeting involves (hub_index's `here`) and each one's who-met entry of it."""
-        from kg.hubs import HubMeeting
+        from kg.hubs import HubMeeting, pair_rows
 
         self.learn({a for a, _, _ in actors})
         here = set(m.topics)
         for a, side, _ in actors:
             here |= self.whom(m, a, side)
-        rows: dict[str, dict[tuple[str, str], bool]] = {}
-        for a, side, a_inferred in actors:
-            whos = self.whom(m, a, side)
-            for b, b_side, b_inferred in actors:
-                if b_side == side:
-                    continue
-                inferred = a_inferred or b_inferred
-                for who in whos:
-                    pairs = rows.setdefault(who, {})
-                    pairs[(a, b)] = pairs.get((a, b), True) and inferred
+        rows = pair_rows(actors, lambda a, side: self.whom(m, a, side))
         met = {
             who: HubMeeting(
                 m.event, m.earliest, m.latest, m.kind, m.topics, len(pairs), sum(pairs.values())

@@ -216,6 +216,27 @@ def _v(row: Row, name: str) -> str:
     return value(row.get(name))
 
 
+def pair_rows(
+    actors: set[tuple[str, str, bool]], whos: Callable[[str, str], set[str]]
+) -> dict[str, dict[tuple[str, str], bool]]:
+    """A meeting's who-met rows by entity: entity -> (a, b) -> inferred, for each pair of
+    actors on opposite sides, under each entity whos(a, side) says a counts as (kg.deltas
+    patches the lists with the same rows)."""
+    rows: dict[str, dict[tuple[str, str], bool]] = {}
+    for a, side, a_inferred in actors:
+        if not (counted := whos(a, side)):
+            continue
+        for b, b_side, b_inferred in actors:
+            if b_side == side:
+                continue
+            inferred = a_inferred or b_inferred
+            for who in counted:
+                pairs = rows.setdefault(who, {})
+                # One row per pair (kg.lookups keeps a stated one over an inferred one).
+                pairs[(a, b)] = pairs.get((a, b), True) and inferred
+    return rows
+
+
 def hub_index(
     store: Store,
     meetings: list[Meeting],
@@ -260,19 +281,11 @@ def hub_index(
     many = {w for w, n in involved.items() if n > HUB}
     met: dict[str, list[HubMeeting]] = {}
     for m in meetings:
-        actors = parts.get(m.event, set())
-        rows: dict[str, dict[tuple[str, str], bool]] = {}  # entity -> (a, b) -> inferred
-        for a, side, a_inferred in actors:
-            if not (whos := whom(m, a, side) & many):
-                continue
-            for b, b_side, b_inferred in actors:
-                if b_side == side:
-                    continue
-                inferred = a_inferred or b_inferred
-                for who in whos:
-                    pairs = rows.setdefault(who, {})
-                    # One row per pair (kg.lookups keeps a stated one over an inferred one).
-                    pairs[(a, b)] = pairs.get((a, b), True) and inferred
+
+        def counted(a: str, side: str, m: Meeting = m) -> set[str]:
+            return whom(m, a, side) & many
+
+        rows = pair_rows(parts.get(m.event, set()), counted)
         for who, pairs in rows.items():
             met.setdefault(who, []).append(
                 HubMeeting(*m[:3], m.kind, m.topics, len(pairs), sum(pairs.values()))

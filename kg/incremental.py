@@ -321,37 +321,29 @@ class BuildCache:
 
     def rule_patterns(self, rule: str, text: str) -> list[list[Pattern]] | None:
         """query_patterns of a rule's query (kept in the cache, as query_patterns')."""
-        path = self.root / "rules.json"
-        data: Any = self._load(path) if self.read else None
-        try:
-            if data["env"] == self.env and data["patterns"][rule][0] == text:
-                kept = data["patterns"][rule][1]
-                if kept is None or _patterns(kept):
-                    return kept  # type: ignore[no-any-return]
-        except (KeyError, TypeError, IndexError):
-            pass
-        found = query_patterns(text)
-        if not isinstance(data, dict) or data.get("env") != self.env:
-            data = {"env": self.env, "patterns": {}}
-        data["patterns"][rule] = [text, found]
-        self._write(path, json.dumps(data, sort_keys=True).encode("utf-8"))
-        return found
+        return self._rule_kept("patterns", rule, text, query_patterns)
 
     def rule_required(self, rule: str, text: str) -> list[list[Pattern]] | None:
         """required_patterns of a rule's query (kept in the cache beside rule_patterns')."""
+        return self._rule_kept("required", rule, text, required_patterns)
+
+    def _rule_kept(
+        self, what: str, rule: str, text: str, find: Callable[[str], list[list[Pattern]] | None]
+    ) -> list[list[Pattern]] | None:
+        """find(text), kept in rules.json under what and the rule, for this query text."""
         path = self.root / "rules.json"
         data: Any = self._load(path) if self.read else None
         try:
-            if data["env"] == self.env and data["required"][rule][0] == text:
-                kept = data["required"][rule][1]
+            if data["env"] == self.env and data[what][rule][0] == text:
+                kept = data[what][rule][1]
                 if kept is None or _patterns(kept):
                     return kept  # type: ignore[no-any-return]
         except (KeyError, TypeError, IndexError):
             pass
-        found = required_patterns(text)
+        found = find(text)
         if not isinstance(data, dict) or data.get("env") != self.env:
             data = {"env": self.env, "patterns": {}}
-        data.setdefault("required", {})[rule] = [text, found]
+        data.setdefault(what, {})[rule] = [text, found]
         self._write(path, json.dumps(data, sort_keys=True).encode("utf-8"))
         return found
 

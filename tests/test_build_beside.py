@@ -36,11 +36,9 @@ def _children() -> list[int]:
     return pids
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork: the aggregates are made in turn")
-def test_aggregates_made_beside_validation_are_those_made_in_turn(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    forks = []
+def _counting_forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The children os.fork makes from now on (their pids), as they are made."""
+    forks: list[int] = []
     fork = os.fork
 
     def counted() -> int:
@@ -50,6 +48,14 @@ def test_aggregates_made_beside_validation_are_those_made_in_turn(
         return pid
 
     monkeypatch.setattr(os, "fork", counted)
+    return forks
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork: the aggregates are made in turn")
+def test_aggregates_made_beside_validation_are_those_made_in_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forks = _counting_forks(monkeypatch)
     beside = build(FACTS, tmp_path / "beside", [SHARED_SOURCES], full=True)
     assert forks, "the aggregates were not made in a forked child"
     monkeypatch.delattr(os, "fork")  # as where there is none: made in turn
@@ -74,16 +80,7 @@ def test_aggregates_made_beside_validation_are_those_made_in_turn(
 def test_no_fork_when_a_copy_of_the_build_would_pass_the_memory_setting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    forks = []
-    fork = os.fork
-
-    def counted() -> int:
-        pid = fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted)
+    forks = _counting_forks(monkeypatch)
     # The shipped graph fits in 64M, but this process (pytest, kg, the graph) and a copy
     # of it do not: the aggregates are made in turn, and the build says so.
     small = build(FACTS, tmp_path / "small", [SHARED_SOURCES], full=True, memory=64 << 20)
