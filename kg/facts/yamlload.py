@@ -168,6 +168,11 @@ def _key(
     """The key of a mapping's entry, not yet in out (raise FactsError at its line)."""
     key = _scalar(key_node, constructor) if isinstance(key_node, yaml.ScalarNode) else None
     key_line = key_node.start_mark.line + 1
+    return _new_key(key, key_line, out, rel)
+
+
+def _new_key(key: Any, key_line: int, out: LDict, rel: str) -> str:
+    """key, a plain word not yet in out (else raise FactsError at its line)."""
     if not isinstance(key, str):
         raise FactsError([Diagnostic(rel, key_line, "mapping keys must be plain words")])
     if key in out:
@@ -432,13 +437,7 @@ def _key_of(ld: Any, event: Any, out: LDict, rel: str, constructor: Any) -> str:
     """_key of the key node that starts with event."""
     key = _value(ld, event, rel, constructor) if type(event) is yaml.ScalarEvent else None
     key_line = event.start_mark.line + 1
-    if not isinstance(key, str):
-        raise FactsError([Diagnostic(rel, key_line, "mapping keys must be plain words")])
-    if key in out:
-        raise FactsError(
-            [Diagnostic(rel, key_line, f"duplicate key '{key}' (first at line {out.lines[key]})")]
-        )
-    return key
+    return _new_key(key, key_line, out, rel)
 
 
 def _top(ld: Any, rel: str, constructor: Any) -> LDict:
