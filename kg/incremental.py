@@ -670,11 +670,10 @@ def _edge(parts: list[tuple[set[str] | None, bool]]) -> set[str] | None:
     return out
 
 
-def query_patterns(text: str) -> list[list[Pattern]] | None:
-    """The basic graph patterns of a SPARQL query (those of its OPTIONALs, EXISTS filters
-    and subqueries too), each a list of triple patterns; None if rdflib cannot parse it
-    or it has a negated path. A query whose patterns no changed triple can take part in a
-    match of answers the same on the changed graph (touches)."""
+def _parsed(text: str, paths: bool) -> tuple[Any, Callable[[Any], list[Any]]] | None:
+    """A query's algebra (None if rdflib cannot parse it) and the function giving a term of
+    it as a Pattern's part; paths: a property path as what it may match (_path), else as a
+    path only (left out where asked)."""
     from rdflib.paths import Path
     from rdflib.plugins.sparql import prepareQuery
     from rdflib.term import BNode, Literal, URIRef, Variable
@@ -691,11 +690,26 @@ def query_patterns(text: str) -> list[list[Pattern]] | None:
             return ["i", str(t)]
         if isinstance(t, Literal):
             return ["l"]
+        if isinstance(t, Path) and not paths:
+            return ["p", [], None, None, True, None]
         if isinstance(t, Path):
             iris, starts, ends, nullable, steps = _path(t)
             edges = [None if e is None else sorted(e) for e in (starts, ends)]
             return ["p", sorted(iris), *edges, nullable, steps]
         raise ValueError(f"a term kg cannot reason about: {t!r}")
+
+    return algebra, term
+
+
+def query_patterns(text: str) -> list[list[Pattern]] | None:
+    """The basic graph patterns of a SPARQL query (those of its OPTIONALs, EXISTS filters
+    and subqueries too), each a list of triple patterns; None if rdflib cannot parse it
+    or it has a negated path. A query whose patterns no changed triple can take part in a
+    match of answers the same on the changed graph (touches)."""
+    parsed = _parsed(text, paths=True)
+    if parsed is None:
+        return None
+    algebra, term = parsed
 
     bgps: list[list[Pattern]] = []
     walk: list[Any] = [algebra]
@@ -719,25 +733,10 @@ def required_patterns(text: str) -> list[list[Pattern]] | None:
     top, through joins, filters, binds and the left side of OPTIONALs, not into a UNION, an
     OPTIONAL's right side, a MINUS, a filter's EXISTS or a subquery. None if rdflib cannot
     parse it (a rule of kg.patch then asks as before)."""
-    from rdflib.paths import Path
-    from rdflib.plugins.sparql import prepareQuery
-    from rdflib.term import BNode, Literal, URIRef, Variable
-
-    try:
-        algebra = prepareQuery(text).algebra
-    except Exception:  # rdflib raises many kinds; any means "cannot tell"
+    parsed = _parsed(text, paths=False)
+    if parsed is None:
         return None
-
-    def term(t: Any) -> list[Any]:
-        if isinstance(t, (Variable, BNode)):
-            return ["v", str(t)]
-        if isinstance(t, URIRef):
-            return ["i", str(t)]
-        if isinstance(t, Literal):
-            return ["l"]
-        if isinstance(t, Path):
-            return ["p", [], None, None, True, None]  # (a path: left out where asked)
-        raise ValueError(f"a term kg cannot reason about: {t!r}")
+    algebra, term = parsed
 
     out: list[list[Pattern]] = []
     through = {
