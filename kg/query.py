@@ -404,6 +404,36 @@ def run_each(
     return rows
 
 
+VALUES_KEYS = 200  # run_together binds at most this many keys a query
+
+
+def run_together(
+    store: Store,
+    name: str,
+    var: str,
+    keys: Sequence[Term],
+    params: Mapping[str, object] | None = None,
+) -> list[Row]:
+    """Run the named query for all keys at once, bound to `var` (a parameter left free when
+    omitted, or the query's one `# values` variable) by a VALUES block, VALUES_KEYS a query;
+    return all rows.
+
+    What run_each asks per key, for a server: each query sent costs a server its planning
+    (Virtuoso took 0.8 s a who-met event at 1M triples), so a page's keys go in one query
+    whose patterns all hang from the bound key, which every engine joins from the VALUES.
+    """
+    query = load_query(name)
+    free = var in query.params and query.params[var].default == FREE
+    if not (free or query.values == (var,)):
+        raise TypeError(f"{name}: {var} is neither a free parameter nor its values")
+    bound = bindings(query, dict(params or {}))
+    rows: list[Row] = []
+    for at in range(0, len(keys), VALUES_KEYS):
+        table = [[key] for key in keys[at : at + VALUES_KEYS]]
+        rows += store.select(with_values(query.text, [var], table), bound)
+    return rows
+
+
 # ---------------------------------------------------------------------------- IRIs
 _SPACE = (
     f"SELECT ?space WHERE {{ ?dataset <{PREFIXES['void']}uriSpace> ?space }} "
