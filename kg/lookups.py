@@ -164,10 +164,9 @@ def who_met(
         else:
             mine, theirs = index.who_met(person.iri), index.who_met(with_.iri)
             both = {m.event for m in theirs or ()}
-            params = {"person": person.iri, "with": with_.iri, "topic": topic and topic.iri,
-                      "from": start, "to": end}  # fmt: skip
             keys = [NamedNode(m.event) for m in mine or () if m.event in both]
-            rows = _one_per_pair(run_each(store, "who-met", "event", keys, params, many=-1))
+            rows = _page_rows(store, keys, person.iri, with_.iri, topic and topic.iri, start, end)
+            rows = _one_per_pair(rows)
     elif person is not None or with_ is not None:
         who = person or with_
         assert who is not None
@@ -233,21 +232,15 @@ def _meetings_of(
     start: dt.date | None,
     end: dt.date | None,
 ) -> list[Row]:
-    """who-met rows (unsorted) of one person: its anchors' events, then its side's."""
-    common = {"with": with_ and with_.iri, "topic": topic and topic.iri, "from": start, "to": end}
-    found: list[Row] = []
-    # A post the person held is asked with the person as its holder: who-met-of then keeps
-    # the post's meetings while the person held it (the rule is the query's, held-during).
-    anchors = [(person.iri, None)] + [
-        (value(a["anchor"]), person.iri if truth(a["held"]) else None)
-        for a in run(store, "actor-anchors", person=person.iri)
-    ]
-    for actor, holder in anchors:
-        events = _keys(run(store, "meetings-of", actor=actor), "event")
-        params = {"actor": actor, "holder": holder, **common}
-        found += run_each(store, "who-met-of", "event", events, params)
-    events = _keys(run(store, "meetings-of-side", actor=person.iri), "event")
-    found += run_each(store, "who-met-side", "event", events, {"actor": person.iri, **common})
+    """who-met rows (unsorted) of one person: the events of its anchors (itself, its
+    sub-organizations, the posts it held) and of its side, each found by an index lookup,
+    then their rows for them all at once (see _page_rows)."""
+    anchors = [person.iri]
+    anchors += [value(a["anchor"]) for a in run(store, "actor-anchors", person=person.iri)]
+    events = {e for a in anchors for e in _keys(run(store, "meetings-of", actor=a), "event")}
+    events.update(_keys(run(store, "meetings-of-side", actor=person.iri), "event"))
+    found = _page_rows(store, sorted(events, key=value), person.iri, with_ and with_.iri,
+                       topic and topic.iri, start, end)  # fmt: skip
     return _one_per_pair(found)
 
 
@@ -375,52 +368,47 @@ _PAIR_COLUMNS = (
 )  # fmt: skip
 
 
-def _page_rows(store: Store, events: list[NamedNode], person: str | None) -> list[Row]:
-    """who-met.rq's rows of the given events (its topic and dates unbound, as the index has
-    weighed them; person: the actor they count as, else each pair once), asked for the
-    whole page in two queries (three with a person), not one who-met query an event.
+def _page_rows(
+    store: Store,
+    events: Sequence[Term],
+    person: str | None = None,
+    with_: str | None = None,
+    topic: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> list[Row]:
+    """who-met.rq's rows of the given events (person, with_: the IRIs of the actors they
+    count as; topic, start, end: its filters), asked for them all in two queries (one
+    more for each of person and with_), never one who-met query an event.
 
-    Each who-met query costs a server its plan, and their planners join its labels before
-    the bound event: 0.13 s an event on Oxigraph's server, 0.8 s on Virtuoso at 1M triples
-    (1-3 s at 5M), against 2-20 ms for the whole page's events and participations asked
-    apart, every pattern hanging from the bound events. The pairs are made here as
-    who-met.rq makes them: two participations of the event on different sides, each pair
-    once (by side) without a person, else those whose first actor counts as the person
-    (itself, its side, or, asked of the graph by who-met-counted, one of its
-    sub-organizations or a post it held at the time)."""
+    Each query costs a server its plan, and who-met.rq's planned badly with its event bound:
+    Oxigraph's server and Virtuoso join its labels before the event, 0.13 s and 0.8 s an
+    event at 1M triples (1-3 s on Virtuoso at 5M), where the page's events, then their
+    participations, asked apart with every pattern hanging from the bound events, take
+    2-20 ms each. The pairs are made here as who-met.rq makes them: two participations of
+    an event on different sides, each pair once (by side) with neither end fixed, else
+    those whose actors count as person and with_ (counts-as: the actor itself, its side,
+    or, asked of the graph by who-met-counted, one of its sub-organizations or a post it
+    held at the time)."""
     if not events:
         return []
+    filters = {"topic": topic, "from": start, "to": end}
     details: dict[Term | None, list[Row]] = {}
-    for r in query.run_together(store, "who-met-events", "event", events):
+    for r in query.run_together(store, "who-met-events", "event", events, filters):
         details.setdefault(r["event"], []).append(r)
     parts: dict[Term | None, list[Row]] = {}
-    for r in query.run_together(store, "who-met-parts", "event", events):
+    kept = [e for e in events if e in details]
+    for r in query.run_together(store, "who-met-parts", "event", kept):
         parts.setdefault(r["event"], []).append(r)
-    counted: set[tuple[Term | None, ...]] = set()
-    if person is not None:
-        # (Columns the queries require: never None.)
-        asked = sorted({(p["event"], p["actor"], p["side"]) for ps in parts.values() for p in ps
-                        if person not in (value(p["actor"]), value(p["side"]))},
-                       key=lambda t: tuple(map(value, t)))  # fmt: skip
-        for at in range(0, len(asked), query.VALUES_KEYS):
-            chunk = [[t for t in ts if t is not None] for ts in asked[at : at + query.VALUES_KEYS]]
-            for r in query.run_table(store, "who-met-counted", chunk, person=person):
-                counted.add((r["event"], r["actor"], r["side"]))
-
-    def counts(p: Row) -> bool:
-        return (
-            person is None
-            or person in (value(p["actor"]), value(p["side"]))
-            or (p["event"], p["actor"], p["side"]) in counted
-        )
-
+    everyone = [p for ps in parts.values() for p in ps]
+    is_person, is_with = _counts_as(store, person, everyone), _counts_as(store, with_, everyone)
     rows: dict[tuple[Term | None, ...], Row] = {}  # SELECT DISTINCT's
     for event, ps in parts.items():
-        for pa in filter(counts, ps):
-            for pb in ps:
+        for pa in filter(is_person, ps):
+            for pb in filter(is_with, ps):
                 if pa["side"] == pb["side"]:
                     continue
-                if person is None and not value(pa["side"]) < value(pb["side"]):
+                if person is None and with_ is None and not value(pa["side"]) < value(pb["side"]):
                     continue
                 pair = {
                     "a": pa["actor"], "aLabel": pa["actorLabel"], "aSide": pa["side"],
@@ -428,11 +416,37 @@ def _page_rows(store: Store, events: list[NamedNode], person: str | None) -> lis
                     "b": pb["actor"], "bLabel": pb["actorLabel"], "bSide": pb["side"],
                     "bSideLabel": pb["sideLabel"], "pb": pb["p"], "bRule": pb.get("rule"),
                 }  # fmt: skip
-                for d in details.get(event, ()):
+                for d in details[event]:
                     row = {**d, **pair}
                     rows[tuple(row.get(c) for c in _PAIR_COLUMNS)] = row
     # In one order whatever the engine: rows who-met's order ties keep it.
     return sorted(rows.values(), key=lambda r: tuple(_v(r, c) for c in _PAIR_COLUMNS))
+
+
+def _counts_as(store: Store, who: str | None, parts: list[Row]) -> Callable[[Row], bool]:
+    """Whether a participation (of who-met-parts) counts as `who` (None: anyone), as the
+    fragment counts-as says: its actor or side is who, or (asked of the graph, for all of
+    them in one query) the actor is one of who's sub-organizations or a post who held at
+    the time."""
+    if who is None:
+        return lambda p: True
+    # (Columns the queries require: never None.)
+    asked = sorted({(p["event"], p["actor"], p["side"]) for p in parts
+                    if who not in (value(p["actor"]), value(p["side"]))},
+                   key=lambda t: tuple(map(value, t)))  # fmt: skip
+    counted: set[tuple[Term | None, ...]] = set()
+    for at in range(0, len(asked), query.VALUES_KEYS):
+        chunk = [[t for t in ts if t is not None] for ts in asked[at : at + query.VALUES_KEYS]]
+        for r in query.run_table(store, "who-met-counted", chunk, person=who):
+            counted.add((r["event"], r["actor"], r["side"]))
+
+    def counts(p: Row) -> bool:
+        return (
+            who in (value(p["actor"]), value(p["side"]))
+            or (p["event"], p["actor"], p["side"]) in counted
+        )
+
+    return counts
 
 
 def roles(

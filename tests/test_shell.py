@@ -365,7 +365,10 @@ def test_completion_offers_names_and_topics_from_the_store(shipped_build: Path) 
     everything = offered(complete(f"kg --store {store} show "))
     assert len(everything) > 100 and "iran" in everything and "energy" not in everything
     # Named queries, without a store.
-    assert offered(complete("kg query who-m")) == ["who-met", "who-met-of", "who-met-side"]
+    assert offered(complete("kg query who-m")) == [
+        "who-met", "who-met-counted", "who-met-events", "who-met-of", "who-met-parts",
+        "who-met-side",
+    ]  # fmt: skip
     # zsh shows each label beside its slug.
     zsh = complete(f"kg --store {store} show amir", shell="zsh").stdout.splitlines()
     assert zsh[:3] == ["plain", "amir-khan-muttaqi", "Amir Khan Muttaqi"], zsh

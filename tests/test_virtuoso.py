@@ -26,9 +26,11 @@ from tests.conftest import ROOT, run_build, synthetic_facts
 from tests.test_endpoint import (
     FILE_LOOKUPS,
     GRAPH,
+    HUB_PAGES,
     LOOKUPS,
     check_answers_from_files,
     check_files_read_back,
+    check_page_in_few_queries,
     check_replaced_graph,
     push_files,
 )
@@ -189,6 +191,14 @@ def test_synthetic_lookups_agree(synthetic: tuple[str, Path], args: list[str]) -
     if args[0] == "who-met":  # rows whose event is cited more than once: the case once lost
         assert any(len(r["sources"]) > 1 for r in rows)
     assert json.loads(remote.stdout) == rows
+
+
+@pytest.mark.parametrize("args", HUB_PAGES, ids=[" ".join(a) for a in HUB_PAGES])
+def test_synthetic_pages_in_a_few_queries(
+    synthetic: tuple[str, Path], args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endpoint, build = synthetic
+    check_page_in_few_queries(endpoint, GRAPH, build, args, monkeypatch)
 
 
 # ---------------------------------------------------------------------------- build files
