@@ -53,3 +53,18 @@ def test_cli_speed_script(shipped_build: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "kg who-met --person muttaqi" in proc.stdout
     assert "heavy modules imported by `kg --help`: []" in proc.stdout
+
+
+@pytest.mark.slow
+def test_versus_script(shipped_build: Path, tmp_path: Path) -> None:
+    proc = _script(
+        "benchmarks/versus.py", "--tree", f"one={ROOT}", "--tree", f"two={ROOT}",
+        "--where", f"embedded=--store '{shipped_build / 'store'}'",
+        "--lookup", "topic=who-met --topic energy", "--runs", "1", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    rows = proc.stdout.splitlines()
+    assert rows[0] == "| lookup | where | one | two | JSON | load |", rows
+    assert rows[2].startswith("| topic | embedded | ") and "| same |" in rows[2], rows
+    answers = sorted(tmp_path.glob("*.json"))
+    assert len(answers) == 2 and "Afghan state oil and gas company" in answers[0].read_text()
