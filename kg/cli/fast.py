@@ -60,10 +60,12 @@ def answer(args: list[str]) -> bool:
         params, _ = _options(spec["commands"][rest[0]], rest[1:])
     except (_NotMine, OSError, ValueError, KeyError):
         return False
+    from kg import store
     from kg.cli import answers
     from kg.cli.base import UsageProblem, begin, echo, report
     from kg.errors import KgError
 
+    store.ONE_SHOT = True  # this process answers this lookup and exits
     begin()
     try:
         getattr(answers, FAST[rest[0]])(root, **params)
