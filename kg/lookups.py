@@ -417,7 +417,7 @@ def roles(
     if entity is not None and listed is None:
         tenures = _keys(run(store, "tenures-of", entity=entity.iri), "tenure")
         if len(tenures) <= query.MANY_KEYS:
-            rows = [r for r in run_each(store, "roles", "tenure", tenures, params) if shown(r)]
+            rows = [r for r in _each_bound(store, "roles", "tenure", tenures, params) if shown(r)]
             rows.sort(key=role_key)
             _cited(store, rows[offset : offset + limit] if limit else rows[offset:], "tenure")
             return _explain(store, _cut(rows, offset, limit, record))
@@ -437,7 +437,7 @@ def roles(
         order = [t for t in order if t.tenure in wanted]
     page = order[offset : offset + limit] if limit else order[offset:]
     keys = [NamedNode(t.tenure) for t in page]
-    rows = _cited(store, sorted(run_each(store, "roles", "tenure", keys, params), key=role_key))
+    rows = _cited(store, sorted(_each_bound(store, "roles", "tenure", keys, params), key=role_key))
     return _explain(store, Rows(list(map(record, rows)), len(order), offset))
 
 
@@ -446,7 +446,7 @@ def _cited(store: Store, rows: list[Row], key: str = "tenure") -> list[Row]:
     shown: joined into roles as an OPTIONAL, it made Oxigraph's server join every citation of
     the graph to a tenure bound by VALUES (0.44 s a tenure at 100k; 0.006 s without)."""
     cites: dict[str, set[str]] = {}
-    for r in run_each(store, "evidence-of", "fact", _keys(rows, key)):
+    for r in _each_bound(store, "evidence-of", "fact", _keys(rows, key)):
         packed = pack(_v(r, "file"), _v(r, "line"), _v(r, "order"))
         cites.setdefault(_v(r, "fact"), set()).add(packed)
     for r in rows:
@@ -524,7 +524,7 @@ def _role_on(low: str, high: str, presumed: dict[str, str]) -> Callable[[Row], R
 
 def roles_of_tenures(store: Store, tenures: list[Term]) -> list[Record]:
     """roles rows of the given tenures, in roles' order (each asked for by its IRI)."""
-    rows = _cited(store, sorted(run_each(store, "roles", "tenure", tenures, many=-1), key=role_key))
+    rows = _cited(store, sorted(_each_bound(store, "roles", "tenure", tenures), key=role_key))
     return list(_explain(store, Rows([_role(r) for r in rows])))
 
 
@@ -848,36 +848,39 @@ def agreements(
     )
 
 
-# Keys bound as one VALUES block: a page's acts, their changes and parties were asked one a
-# query (3 queries an act, 0.08 s of CPU for 50 acts at 20M triples, most of it parsing and
-# planning); bound together, pyoxigraph starts from the VALUES (agreement-parties of 50 acts
-# 0.011 s against 0.017; evidence-of grows linearly to 1,000 keys, 0.2 s). act-changes only
-# while the VALUES are few: 50 acts 0.011 s against 0.045, 80 acts 0.018 s, but from 100
-# acts on the planner joins every act's changes first (1.1 s at 1M triples, 19 s at 20M).
-BOUND_KEYS = 500
-BOUND_ACTS = 50
+# Keys bound as one VALUES block, BOUND_KEYS a query: the details of a page (50 tenures' roles,
+# 50 acts' changes and parties, their citations) were asked one key a query, most of the
+# time parsing and planning (roles of 50 tenures 0.062-0.079 s of CPU at 1M-20M triples;
+# bound 50 a query 0.014-0.020 s; agreements: 3 queries an act, 0.08 s for 50 acts at 20M,
+# bound 0.04 s). pyoxigraph starts from the VALUES while they are few: roles and
+# evidence-of grow linearly to 500-1,000 keys bound, but act-changes with 100 acts bound
+# joins every act's changes first (1.1 s at 1M triples, 19 s at 20M; 80 acts 0.018 s).
+BOUND_KEYS = 50
 
 
-def _each_bound(store: Store, name: str, var: str, keys: Sequence[Term]) -> list[Row]:
-    """The rows of the named query for each key bound to `var`, BOUND_KEYS keys a query,
-    bound as VALUES (never pasted: kg.query.values_block writes terms)."""
+def _each_bound(
+    store: Store, name: str, var: str, keys: Sequence[Term], params: Record | None = None
+) -> list[Row]:
+    """The rows of the named query for each key bound to `var` (other parameters: `params`),
+    BOUND_KEYS keys a query, bound as VALUES (kg.query.values_block writes the terms)."""
     named = query.load_query(name)
-    params = {k: t for k, t in query.bindings(named, {}).items() if k != var}
+    values = query.bindings(named, params or {})
+    values.pop(var, None)
     rows: list[Row] = []
     for i in range(0, len(keys), BOUND_KEYS):
         table = [[k] for k in keys[i : i + BOUND_KEYS]]
-        rows += store.select(query.with_values(named.text, [var], table), params)
+        if named.values:  # the query's own `# values` variable
+            rows += query.run_table(store, name, table, **(params or {}))
+        else:
+            rows += store.select(query.with_values(named.text, [var], table), values)
     return rows
 
 
 def _act_changes(store: Store, acts: list[NamedNode], on: dt.date | None) -> list[Row]:
     """The rows the agreements query gives for these acts: their changes on or before `on`
-    (act-changes, BOUND_ACTS acts a query), with each change's source lines (evidence-of,
+    (act-changes, BOUND_KEYS acts a query), with each change's source lines (evidence-of,
     packed as the query's ?sources is)."""
-    rows = []
-    for i in range(0, len(acts), BOUND_ACTS):
-        table = [[act] for act in acts[i : i + BOUND_ACTS]]
-        rows += query.run_table(store, "act-changes", table, to=on)
+    rows = _each_bound(store, "act-changes", "agreement", acts, {"to": on})
     cites: dict[str, list[str]] = {}
     for r in _each_bound(store, "evidence-of", "fact", _keys(rows, "change")):
         cites.setdefault(_v(r, "fact"), []).append(pack(_v(r, "file"), _v(r, "line"),
