@@ -22,6 +22,7 @@ from typing import Any
 # The commands the fast path answers: name -> the body in kg.cli.answers (the click
 # command calls the same body).
 FAST = {
+    "agreements": "agreements",
     "engagement": "engagement",
     "path": "path",
     "rank": "rank",
