@@ -21,7 +21,6 @@ follows and its source lines.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import pyoxigraph as ox
@@ -29,11 +28,12 @@ import pyoxigraph as ox
 from kg.errors import KgError
 from kg.lookups import AUTHOR, STATED, status_slug
 from kg.names import Entity
-from kg.query import bindings, load_query, run, run_each, with_values
+from kg.query import run, run_each, run_table
 from kg.store import Row, Store, value
 
 # How a hop links (hop-kind.rq), best first.
 KINDS = ("stated", "claim", "meta")
+SOURCE, CLAIM = "https://w3id.org/kg/ont#Source", "https://w3id.org/kg/ont#Claim"
 
 
 # A NamedTuple, not a dataclass, as kg.names.Entity: `kg path` starts faster.
@@ -109,51 +109,126 @@ def search_nodes(store: Store) -> int:
     return max(MIN_NODES, triples // TRIPLES_PER_NODE)
 
 
-Link = tuple[str, str, Statement]  # (neighbour, its label, the statement)
-Neighbours = Callable[[str], list[Link]]
+class _Link(NamedTuple):
+    """A statement from a node the search went on from, its far end not yet tested."""
+
+    other: str  # the far end
+    relation: str
+    out: bool  # the node is the statement's subject
+    kind: str  # "meta" (hop-kind), else "" until both ends' tests say; the projection's: known
 
 
-def _store_neighbours(store: Store, budget: int) -> Neighbours:
-    """Named nodes one statement away from a node, asked of the store (an index lookup);
-    _OverBudget past `budget` nodes."""
-    asked = [0]
-    queries = {d: load_query(f"neighbours-{d}") for d in ("out", "in")}
+class _Tests(NamedTuple):
+    """What decides whether the statements reaching or leaving a node link (node-tests.rq)."""
 
-    def neighbours(node: str) -> list[Link]:
-        asked[0] += 1
-        if asked[0] > budget:
+    label: str  # its label ("" without one)
+    linkable: bool  # a statement may reach it: labelled, no source, not negative
+    usable: bool  # its own statements link: not negative (a negative relation, or denied)
+    claim: bool  # a claim node: a hop through it is "claim"
+
+
+def _order(link: _Link) -> tuple[str, str, bool, str]:
+    """A node's statements by far end and relation, out before in."""
+    return (link.other, link.relation, not link.out, link.kind)
+
+
+# A node no statement of the projection reaches: its own statements (none) would link.
+_UNREACHED = _Tests("", False, True, False)
+# Nodes bound as VALUES in one query: a layer of a search can hold thousands; a server's
+# query text stays a few hundred KB.
+_CHUNK = 500
+
+
+class _StoreGraph:
+    """The graph as the search sees it, asked of the store a layer at a time: the statements
+    of the nodes it goes on from (neighbours-of), and the tests of the nodes whose tests it
+    needs (node-tests), each node once; _OverBudget past `budget` nodes gone on from."""
+
+    def __init__(self, store: Store, budget: int) -> None:
+        self.store, self.budget = store, budget
+        self.links: dict[str, list[_Link]] = {}
+        self.tests: dict[str, _Tests] = {}
+        self.relations: dict[str, list[tuple[str, str]]] = {}  # IRI -> (label, kind)
+
+    def expand(self, nodes: list[str]) -> None:
+        new = [n for n in nodes if n not in self.links]
+        if len(self.links) + len(new) > self.budget:
             raise _OverBudget
-        out = []
-        for direction, query in queries.items():
-            # The node bound as VALUES, which the planner sees (a substituted one it does
-            # not: 90-140 ms a node at 5M triples when not in the page cache, 1-3 ms as VALUES).
-            text = with_values(query.text, ["node"], [[ox.NamedNode(node)]])
-            params = {k: t for k, t in bindings(query, {}).items() if k != "node"}
-            for r in store.select(text, params):
-                other, label = value(r["other"]), value(r["otherLabel"])
-                kind = value(r["kind"]) or "stated"
-                # Sources are asked for only for the hops of the chain found.
-                if direction == "out":
-                    st = Statement(node, "", _relation(r), other, label, (), kind)
-                else:
-                    st = Statement(other, label, _relation(r), node, "", (), kind)
+        found: dict[str, list[tuple[str, str, bool]]] = {n: [] for n in new}
+        for i in range(0, len(new), _CHUNK):
+            table = [[ox.NamedNode(n)] for n in new[i : i + _CHUNK]]
+            for r in run_table(self.store, "neighbours-of", table):
+                node, other = value(r["node"]), value(r["other"])
                 if other != node:
-                    out.append((other, label, st))
-        return out
+                    found[node].append((other, value(r["p"]), value(r["out"]) == "true"))
+        # The relations' labels and kinds, once a predicate (a label and a test a
+        # statement, asked with the statements, cost a fifth of their time).
+        asked = sorted({p for links in found.values() for _, p, _ in links} - self.relations.keys())
+        for p in asked:
+            self.relations[p] = []
+        table = [[ox.NamedNode(p)] for p in asked]
+        for r in run_table(self.store, "relation-kinds", table) if table else ():
+            kind = "meta" if value(r["meta"]) == "true" else ""
+            self.relations[value(r["p"])].append((_relation(r), kind))
+        for n, links in found.items():
+            self.links[n] = sorted(
+                (
+                    _Link(other, relation, out, kind)
+                    for other, p, out in links
+                    for relation, kind in self.relations[p]
+                ),
+                key=_order,
+            )
 
-    return neighbours
+    def test(self, nodes: list[str]) -> None:
+        new = sorted({n for n in nodes if n not in self.tests})
+        for i in range(0, len(new), _CHUNK):
+            found: dict[str, list[Row]] = {n: [] for n in new[i : i + _CHUNK]}
+            table = [[ox.NamedNode(n)] for n in found]
+            for r in run_table(self.store, "node-tests", table):
+                found[value(r["node"])].append(r)
+            for n, rows in found.items():
+                labels = sorted(value(r["label"]) for r in rows if r["label"] is not None)
+                classes = {value(r["class"]) for r in rows}
+                negative = any(r["negative"] is not None or r["denied"] is not None for r in rows)
+                self.tests[n] = _Tests(
+                    labels[0] if labels else "",
+                    bool(labels) and SOURCE not in classes and not negative,
+                    not negative,
+                    CLAIM in classes,
+                )
 
 
-def _projected_neighbours(store: Store) -> tuple[Neighbours, dict[str, str]]:
-    """The same, from a projection of every statement between named nodes (one query)."""
-    adjacent: dict[str, list[Link]] = {}
-    labels: dict[str, str] = {}
-    for st in statements(store):
-        labels[st.subject], labels[st.object] = st.subject_label, st.object_label
-        if st.subject != st.object:
-            adjacent.setdefault(st.subject, []).append((st.object, st.object_label, st))
-            adjacent.setdefault(st.object, []).append((st.subject, st.subject_label, st))
-    return (lambda node: adjacent.get(node, [])), labels
+class _ProjectedGraph:
+    """The same, from a projection of every statement between named nodes (one query): its
+    statements are those that link, with their kinds."""
+
+    def __init__(self, store: Store) -> None:
+        self.links: dict[str, list[_Link]] = {}
+        self.tests: dict[str, _Tests] = {}
+        for st in statements(store):
+            for node, label in ((st.subject, st.subject_label), (st.object, st.object_label)):
+                self.tests[node] = _Tests(label, True, True, False)
+            if st.subject != st.object:
+                self.links.setdefault(st.subject, []).append(
+                    _Link(st.object, st.relation, True, st.kind)
+                )
+                self.links.setdefault(st.object, []).append(
+                    _Link(st.subject, st.relation, False, st.kind)
+                )
+        for links in self.links.values():
+            links.sort(key=_order)
+
+    def expand(self, nodes: list[str]) -> None:
+        for n in nodes:
+            self.links.setdefault(n, [])
+
+    def test(self, nodes: list[str]) -> None:
+        for n in nodes:
+            self.tests.setdefault(n, _UNREACHED)
+
+
+_Graph = _StoreGraph | _ProjectedGraph
 
 
 def _better(st: Statement, than: Statement | None) -> bool:
@@ -162,48 +237,95 @@ def _better(st: Statement, than: Statement | None) -> bool:
     return than is None or key < (KINDS.index(than.kind), than.relation, than.subject, than.object)
 
 
+def _explore(
+    graph: _Graph, a: str, b: str, max_hops: int, kinds: tuple[str, ...]
+) -> list[tuple[str, _Link]] | None:
+    """Breadth-first from both ends a whole layer at a time, always growing the smaller side,
+    until the two meet: the statements seen then hold every shortest chain (of statements
+    of these kinds) from a to b, returned as (node, statement from it); None when none.
+
+    A node reached is tested only when the search goes on from it or the two sides meet at
+    it: at 5M triples, most of the 3,000 far ends the last layers reach are neither. What
+    the search keeps of a node never tested (a statement from a node of the outer layer of
+    one side only) lies on no shortest chain (see _choose); it is left out.
+    """
+    dist: list[dict[str, int]] = [{a: 0}, {b: 0}]
+    frontier = [[a], [b]]
+    seen: list[tuple[str, _Link]] = []
+    graph.test([a, b])
+    met = False
+    for _ in range(max_hops):
+        if met:
+            break
+        side = 0 if len(frontier[0]) <= len(frontier[1]) else 1
+        start = (a, b)[side]
+        graph.test(frontier[side])
+        # A node is gone on from when a statement may reach it (the start, always); its
+        # statements link when it is not negative.
+        nodes = sorted(n for n in frontier[side] if n == start or graph.tests[n].linkable)
+        graph.expand(nodes)
+        grown: list[str] = []
+        for node in nodes:
+            if not graph.tests[node].usable:
+                continue
+            for link in graph.links[node]:
+                if link.kind == "meta" and "meta" not in kinds:
+                    continue
+                tests = graph.tests.get(link.other)
+                if tests is not None and not tests.linkable:
+                    continue
+                seen.append((node, link))
+                if link.other not in dist[side]:
+                    dist[side][link.other] = dist[side][node] + 1
+                    grown.append(link.other)
+        if not grown:
+            return None
+        frontier[side] = grown
+        # Where the two sides meet: the nodes this layer reached that the other side had.
+        both = [n for n in grown if n in dist[1 - side]]
+        graph.test(both)
+        met = any(graph.tests[n].linkable for n in both)
+    if not met:
+        return None
+    return seen
+
+
 def _choose(
-    neighbours: Neighbours, a: str, b: str, max_hops: int, kinds: tuple[str, ...]
+    graph: _Graph, a: str, b: str, max_hops: int, kinds: tuple[str, ...]
 ) -> tuple[list[tuple[str, str, Statement]], dict[str, str]] | None:
     """The best chain from a to b over statements of these kinds (see the module), as
     (from, to, statement) hops with the labels met; None when there is none.
 
-    Breadth-first from both ends a whole layer at a time, always growing the smaller side,
-    until the two meet: the links seen then hold every shortest chain, and the best is
-    picked among them.
+    Of the statements _explore saw, those whose both ends were tested and link: every node
+    of a shortest chain was tested (one closer to an end than the layer where the sides
+    met was gone on from; one in that layer of both sides was tested where they met), and
+    a node only one side reached in its outer layer lies on none (a chain through it would
+    step out of and back into that side's layer before). Over those statements, measure
+    both ends' distances, and pick, from b backwards, each node's best way on towards b.
     """
+    seen = _explore(graph, a, b, max_hops, kinds)
+    if seen is None:
+        return None
+    tests = graph.tests
     labels: dict[str, str] = {}
     link: dict[tuple[str, str], Statement] = {}  # (node, node) sorted -> best statement
     adjacent: dict[str, set[str]] = {}
-    dist: list[dict[str, int]] = [{a: 0}, {b: 0}]
-    frontier = [[a], [b]]
-    for _ in range(max_hops):
-        if any(n in dist[1] for n in dist[0]):
-            break
-        side = 0 if len(frontier[0]) <= len(frontier[1]) else 1
-        grown: list[str] = []
-        for node in sorted(frontier[side]):
-            for other, label, st in neighbours(node):
-                if st.kind not in kinds:
-                    continue
-                labels.setdefault(other, label)
-                pair = (node, other) if node < other else (other, node)
-                if _better(st, link.get(pair)):
-                    link[pair] = st
-                adjacent.setdefault(node, set()).add(other)
-                adjacent.setdefault(other, set()).add(node)
-                if other not in dist[side]:
-                    dist[side][other] = dist[side][node] + 1
-                    grown.append(other)
-        if not grown:
-            return None
-        frontier[side] = grown
-    else:
-        if not any(n in dist[1] for n in dist[0]):
-            return None
-    # Every shortest chain runs over the links seen (each side explored up to its radius,
-    # and the radii add up to at least the chain's length): measure both ends' distances
-    # over them, and pick, from b backwards, each node's best way on towards b.
+    for node, ln in seen:
+        other = ln.other
+        if other not in tests or not tests[other].linkable:
+            continue
+        kind = ln.kind or ("claim" if tests[node].claim or tests[other].claim else "stated")
+        label = tests[other].label
+        if ln.out:
+            st = Statement(node, "", ln.relation, other, label, (), kind)
+        else:
+            st = Statement(other, label, ln.relation, node, "", (), kind)
+        labels.setdefault(other, label)
+        pair = (node, other) if node < other else (other, node)
+        if _better(st, link.get(pair)):
+            link[pair] = st
+        adjacent.setdefault(node, set()).add(other)
+        adjacent.setdefault(other, set()).add(node)
     da, db = _distances(adjacent, a), _distances(adjacent, b)
     length = da[b]
     # node -> (hops of each kind on its best way to b, the labels and IRIs along it)
@@ -247,20 +369,13 @@ def _distances(adjacent: dict[str, set[str]], start: str) -> dict[str, int]:
 
 
 def _best_chain(
-    neighbours: Neighbours, a: Entity, b: Entity, max_hops: int
+    graph: _Graph, a: Entity, b: Entity, max_hops: int
 ) -> tuple[list[tuple[str, str, Statement]], dict[str, str]]:
     """The chain shortest_path returns, before its sources are fetched; NoPath when none."""
     if a.iri == b.iri:
         return [], {}
-    seen: dict[str, list[Link]] = {}
-
-    def cached(node: str) -> list[Link]:
-        if node not in seen:
-            seen[node] = sorted(neighbours(node), key=lambda x: (x[0], x[2].relation))
-        return seen[node]
-
     for kinds in (KINDS[:2], KINDS):
-        found = _choose(cached, a.iri, b.iri, max_hops, kinds)
+        found = _choose(graph, a.iri, b.iri, max_hops, kinds)
         if found is not None:
             hops, labels = found
             return hops, {**labels, a.iri: a.label, b.iri: b.label}
@@ -278,11 +393,9 @@ def shortest_path(store: Store, a: Entity, b: Entity, max_hops: int = 12) -> lis
     of the whole graph instead (the same choice). Raises NoPath when none links them.
     """
     try:
-        hops, labels = _best_chain(_store_neighbours(store, search_nodes(store)), a, b, max_hops)
+        hops, labels = _best_chain(_StoreGraph(store, search_nodes(store)), a, b, max_hops)
     except _OverBudget:
-        neighbours, labels = _projected_neighbours(store)
-        hops, found = _best_chain(neighbours, a, b, max_hops)
-        labels.update(found)
+        hops, labels = _best_chain(_ProjectedGraph(store), a, b, max_hops)
     facts = sorted({ox.NamedNode(st.subject) for _, _, st in hops}, key=str)
     cites: dict[str, set[tuple[str, int]]] = {}
     for r in run_each(store, "evidence-of", "fact", facts, many=-1):

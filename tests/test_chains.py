@@ -92,7 +92,7 @@ def _touched(hops: list[dict[str, Any]]) -> set[str]:
 
 
 def test_no_chain_runs_through_a_negative_claim(shipped_build: Path) -> None:
-    """"No listed meeting covered ISKP" (line 30) linked twelve meetings to ISKP and to
+    """ "No listed meeting covered ISKP" (line 30) linked twelve meetings to ISKP and to
     each other, and chains ran through it: Muttaqi and Mehrabian were 4 hops apart through
     it; 6 stated hops now."""
     store = shipped_build / "store"
@@ -123,9 +123,7 @@ def test_no_chain_between_any_two_actors_runs_through_a_negative_claim(
     found = 0
     for a, b in itertools.combinations(ends, 2):
         try:
-            hops = chains.shortest_path(
-                store, Entity(a, nodes[a].label), Entity(b, nodes[b].label)
-            )
+            hops = chains.shortest_path(store, Entity(a, nodes[a].label), Entity(b, nodes[b].label))
         except chains.NoPath:
             continue
         found += 1
@@ -143,9 +141,7 @@ def test_the_projection_picks_the_same_chains(
     store = shipped_build / "store"
     searched = [json.loads(_kg(store, "path", a, b, "--format", "json").stdout) for a, b in PAIRS]
     monkeypatch.setattr(chains, "search_nodes", lambda store: 0)  # no lookups: project
-    projected = [
-        json.loads(_kg(store, "path", a, b, "--format", "json").stdout) for a, b in PAIRS
-    ]
+    projected = [json.loads(_kg(store, "path", a, b, "--format", "json").stdout) for a, b in PAIRS]
     assert projected == searched
 
 
@@ -233,3 +229,69 @@ def test_the_search_budget_is_a_count_of_lookups_that_grows_with_the_graph(
     assert 0 < triples // chains.TRIPLES_PER_NODE < chains.MIN_NODES  # a small graph
     assert chains.search_nodes(store) == chains.MIN_NODES
     assert chains.search_nodes(EmbeddedStore.in_memory(store._store)) == chains.SEARCH_NODES
+
+
+def test_the_search_sees_each_node_s_statements_as_the_projection_does(
+    shipped_build: Path,
+) -> None:
+    """The search asks a layer's statements before it tests their far ends (neighbours-of,
+    node-tests, relation-kinds); of every node of the shipped graph, the statements that
+    pass those tests, with their kinds, are the projection's (graph-edges)."""
+    from kg import chains
+    from kg.store import EmbeddedStore
+
+    store = EmbeddedStore.open(shipped_build / "store")
+    projected = chains._ProjectedGraph(store)
+    searched = chains._StoreGraph(store, budget=10**6)
+    nodes = sorted(projected.links)
+    assert len(nodes) > 100
+    searched.expand(nodes)
+    searched.test([*nodes, *(link.other for n in nodes for link in searched.links[n])])
+    tests = searched.tests
+    kinds = set()
+    for node in nodes:
+        got = [
+            link._replace(
+                kind=link.kind or ("claim" if tests[node].claim or tests[o].claim else "stated")
+            )
+            for link in searched.links[node]
+            if tests[node].usable and tests[o := link.other].linkable
+        ]
+        assert got == projected.links[node], node
+        assert all(tests[link.other].label for link in got)
+        kinds |= {link.kind for link in got}
+    assert kinds == set(chains.KINDS)
+
+
+@pytest.mark.slow
+def test_search_and_projection_pick_the_same_chain_between_any_two_actors(
+    shipped_build: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search tests only the nodes it goes on from and those where its two sides meet;
+    its chains are the projection's, which tests every statement, hop for hop."""
+    from kg import chains
+    from kg.names import Entity
+    from kg.store import EmbeddedStore
+    from kg.views import build_view
+
+    store = EmbeddedStore.open(shipped_build / "store")
+    nodes = build_view(store).nodes
+    ends = sorted(n for n, x in nodes.items() if x.category in ("person", "government"))
+
+    def chains_found() -> list[Any]:
+        found = []
+        for a, b in itertools.combinations(ends, 2):
+            try:
+                found.append(
+                    chains.shortest_path(
+                        store, Entity(a, nodes[a].label), Entity(b, nodes[b].label)
+                    )
+                )
+            except chains.NoPath:
+                found.append(None)
+        return found
+
+    searched = chains_found()
+    monkeypatch.setattr(chains, "search_nodes", lambda store: 0)  # no lookups: project
+    assert chains_found() == searched
+    assert sum(hops is not None for hops in searched) > 150

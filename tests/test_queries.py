@@ -148,13 +148,3 @@ def test_a_post_counts_for_its_holder_only_while_held(shipped_build: Path) -> No
         )
         got = event_iris(*args)
         assert got and visa not in got, (command, got)
-
-
-def test_neighbours_in_and_out_differ_by_their_one_pattern() -> None:
-    def body(name: str) -> list[str]:
-        lines = (QUERY_DIR / f"{name}.rq").read_text().splitlines()
-        return [line for line in lines if not line.startswith("#")]
-
-    out, in_ = body("neighbours-out"), body("neighbours-in")
-    differ = [(a, b) for a, b in zip(out, in_, strict=True) if a != b]
-    assert differ == [("  ?node ?p ?other .", "  ?other ?p ?node .")], differ

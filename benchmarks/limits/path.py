@@ -3,8 +3,8 @@
 Usage: python benchmarks/limits/path.py BUILD A B
 
 kg.chains' rule (fewest hops, then fewest through claims, then labels), searched outward
-from both ends a layer at a time with one index lookup per node and direction (the node
-bound as VALUES).
+from both ends a layer at a time: one query for a layer's statements (the layer bound as
+VALUES), the far ends tested apart and only those gone on from or where the sides meet.
 """
 
 import itertools
@@ -24,28 +24,36 @@ from common import (
     v,
 )
 
-_HOP = """SELECT DISTINCT ?other ?otherLabel ?p ?pLabel ?kind ?node WHERE {
-  VALUES ?node { NODE }
+LINKS = (
+    P
+    + """SELECT ?node ?p ?other ?out WHERE {
+  VALUES ?node { NODES }
   OPTIONAL { ?kgDataset <http://rdfs.org/ns/void#uriSpace> ?kgSpace }
   BIND(COALESCE(?kgSpace, "https://w3id.org/kg/id/") AS ?space)
-  PATTERN
+  { ?node ?p ?other . BIND(true AS ?out) } UNION { ?other ?p ?node . BIND(false AS ?out) }
   FILTER(isIRI(?other) && ?p NOT IN (rdf:type, kg:topic, prov:wasDerivedFrom, kg:evidence,
     kg:relation, kg:participation, kg:quantity, org:holds, org:memberOf, kg:notCoveredBy))
   FILTER(STRSTARTS(STR(?other), ?space))
-  OPTIONAL { ?other skos:prefLabel ?otherLabel }
-  OPTIONAL { ?other a ?source . FILTER(?source = kg:Source) }
-  FILTER(BOUND(?otherLabel) && !BOUND(?source))
-  OPTIONAL { ?p rdfs:label ?pLabel }
-  FILTER NOT EXISTS { ?node kg:relation ?negativeA . FILTER(?negativeA IN (kg:notCoveredBy)) }
-  FILTER NOT EXISTS { ?other kg:relation ?negativeB . FILTER(?negativeB IN (kg:notCoveredBy)) }
-  FILTER NOT EXISTS { ?node kg:epistemicStatus kg:Denied }
-  FILTER NOT EXISTS { ?other kg:epistemicStatus kg:Denied }
-  BIND(IF(?p IN (kg:about, kg:assertedBy, kg:during), "meta",
-          IF(EXISTS { ?node a kg:Claim } || EXISTS { ?other a kg:Claim }, "claim", "stated"))
-       AS ?kind)
 }"""
-OUT = P + _HOP.replace("PATTERN", "?node ?p ?other .")
-IN = P + _HOP.replace("PATTERN", "?other ?p ?node .")
+)
+RELATIONS = (
+    P
+    + """SELECT ?p ?pLabel ?meta WHERE {
+  VALUES ?p { NODES }
+  OPTIONAL { ?p rdfs:label ?pLabel }
+  BIND(?p IN (kg:about, kg:assertedBy, kg:during) AS ?meta)
+}"""
+)
+TESTS = (
+    P
+    + """SELECT ?node ?label ?class ?negative ?denied WHERE {
+  VALUES ?node { NODES }
+  OPTIONAL { ?node skos:prefLabel ?label }
+  OPTIONAL { ?node a ?class . FILTER(?class IN (kg:Source, kg:Claim)) }
+  OPTIONAL { ?node kg:relation ?negative . FILTER(?negative IN (kg:notCoveredBy)) }
+  OPTIONAL { ?node kg:epistemicStatus ?denied . FILTER(?denied = kg:Denied) }
+}"""
+)
 CLAIM_STATUS = (
     P
     + """SELECT ?status ?asserterLabel ?claim WHERE {
@@ -56,28 +64,57 @@ CLAIM_STATUS = (
 }"""
 )
 KINDS = ("stated", "claim", "meta")
+KG = "https://w3id.org/kg/ont#"
 
 gen = generation(sys.argv[1])
 store = open_store(gen)
 (a, a_label), (b, b_label) = resolve(store, sys.argv[2]), resolve(store, sys.argv[3])
-seen: dict[str, list] = {}
+links: dict[str, list] = {}  # node -> (other, relation, out, "meta" or "")
+relations: dict[str, list] = {}  # predicate -> (label, "meta" or "")
+tests: dict[str, tuple] = {}  # node -> (label, linkable, usable, claim)
 
 
-def neighbours(node: str) -> list:
-    """(other, its label, (subject, relation, object, kind)) one statement from node."""
-    if node not in seen:
-        out = []
-        for query, outward in ((OUT, True), (IN, False)):
-            # The node as VALUES, so that the planner starts from it (as a substitution
-            # it does not see it); the IRI as an ox.NamedNode writes it (<…>).
-            for r in select(store, query.replace("NODE", str(ox.NamedNode(node)))):
-                other = v(r, "other")
-                rel = v(r, "pLabel") or local(v(r, "p"))
-                st = (node, rel, other) if outward else (other, rel, node)
-                if other != node:
-                    out.append((other, v(r, "otherLabel"), (*st, v(r, "kind") or "stated")))
-        seen[node] = sorted(out, key=lambda x: (x[0], x[2][1]))
-    return seen[node]
+def bound(query: str, nodes) -> list:
+    """The query with the nodes as its VALUES (each IRI written by ox.NamedNode: <…>)."""
+    rows = []
+    nodes = sorted(nodes)
+    for i in range(0, len(nodes), 500):
+        block = " ".join(str(ox.NamedNode(n)) for n in nodes[i : i + 500])
+        rows += select(store, query.replace("NODES", block))
+    return rows
+
+
+def expand(nodes) -> None:
+    """The statements of these nodes, one query a layer, their far ends untested."""
+    new = [n for n in nodes if n not in links]
+    found: dict[str, list] = {n: [] for n in new}
+    for r in bound(LINKS, new) if new else ():
+        if v(r, "other") != v(r, "node"):
+            found[v(r, "node")].append((v(r, "other"), v(r, "p"), v(r, "out") == "true"))
+    asked = {p for f in found.values() for _, p, _ in f} - relations.keys()
+    for p in asked:
+        relations[p] = []
+    for r in bound(RELATIONS, asked) if asked else ():
+        kind = "meta" if v(r, "meta") == "true" else ""
+        relations[v(r, "p")].append((v(r, "pLabel") or local(v(r, "p")), kind))
+    for n, f in found.items():
+        links[n] = [(o, rel, out, kind) for o, p, out in f for rel, kind in relations[p]]
+
+
+def test(nodes) -> None:
+    """Which of these nodes a statement may reach (a label, no source, not negative), whose
+    own statements link (not negative), which are claims."""
+    new = {n for n in nodes if n not in tests}
+    rows: dict[str, list] = {n: [] for n in new}
+    for r in bound(TESTS, new) if new else ():
+        rows[v(r, "node")].append(r)
+    for n, found in rows.items():
+        labels = sorted(v(r, "label") for r in found if v(r, "label"))
+        classes = {v(r, "class") for r in found}
+        negative = any(v(r, "negative") or v(r, "denied") for r in found)
+        source = KG + "Source" in classes
+        tests[n] = (labels[0] if labels else "", bool(labels) and not source and not negative,
+                    not negative, KG + "Claim" in classes)  # fmt: skip
 
 
 def better(st, than) -> bool:
@@ -99,34 +136,59 @@ def distances(adjacent, start):
     return dist
 
 
-def choose(kinds, max_hops=12):
-    labels, link, adjacent = {}, {}, {}
+def explore(kinds, max_hops=12):
+    """Both ends a layer at a time, the smaller side first, until they meet; a node is
+    tested when gone on from or where the sides meet (kg.chains._explore)."""
     dist = [{a: 0}, {b: 0}]
     frontier = [[a], [b]]
+    seen = []
+    test([a, b])
+    met = False
     for _ in range(max_hops):
-        if any(n in dist[1] for n in dist[0]):
+        if met:
             break
         side = 0 if len(frontier[0]) <= len(frontier[1]) else 1
+        test(frontier[side])
+        nodes = sorted(n for n in frontier[side] if n == (a, b)[side] or tests[n][1])
+        expand(nodes)
         grown = []
-        for node in sorted(frontier[side]):
-            for other, label, st in neighbours(node):
-                if st[3] not in kinds:
+        for node in nodes:
+            if not tests[node][2]:
+                continue
+            for link in links[node]:
+                if link[3] == "meta" and "meta" not in kinds:
                     continue
-                labels.setdefault(other, label)
-                pair = (node, other) if node < other else (other, node)
-                if better(st, link.get(pair)):
-                    link[pair] = st
-                adjacent.setdefault(node, set()).add(other)
-                adjacent.setdefault(other, set()).add(node)
-                if other not in dist[side]:
-                    dist[side][other] = dist[side][node] + 1
-                    grown.append(other)
+                if link[0] in tests and not tests[link[0]][1]:
+                    continue
+                seen.append((node, link))
+                if link[0] not in dist[side]:
+                    dist[side][link[0]] = dist[side][node] + 1
+                    grown.append(link[0])
         if not grown:
             return None
         frontier[side] = grown
-    else:
-        if not any(n in dist[1] for n in dist[0]):
-            return None
+        both = [n for n in grown if n in dist[1 - side]]
+        test(both)
+        met = any(tests[n][1] for n in both)
+    return seen if met else None
+
+
+def choose(kinds):
+    seen = explore(kinds)
+    if seen is None:
+        return None
+    labels, link, adjacent = {}, {}, {}
+    for node, (other, rel, out, kind) in seen:
+        if other not in tests or not tests[other][1]:
+            continue  # never tested: on no shortest chain
+        kind = kind or ("claim" if tests[node][3] or tests[other][3] else "stated")
+        st = (node, rel, other, kind) if out else (other, rel, node, kind)
+        labels.setdefault(other, tests[other][0])
+        pair = (node, other) if node < other else (other, node)
+        if better(st, link.get(pair)):
+            link[pair] = st
+        adjacent.setdefault(node, set()).add(other)
+        adjacent.setdefault(other, set()).add(node)
     da, db = distances(adjacent, a), distances(adjacent, b)
     length = da[b]
     best = {b: ((0,) * len(KINDS), (), ())}

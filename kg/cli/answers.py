@@ -137,6 +137,48 @@ def roles(
     emit(fmt, ROLE_COLUMNS, shown, "no roles match", mark=("person",))
 
 
+def agreements(
+    root: Root,
+    status: str | None,
+    party: str | None,
+    on: Any,
+    topic: str | None,
+    fmt: str,
+    limit: int | None,
+    offset: int,
+) -> None:
+    """kg agreements."""
+    from kg import lookups
+    from kg.names import resolve, resolve_topic
+
+    store = open_store(root)
+    found = lookups.agreements(
+        store,
+        status=status,
+        party=resolve(store, party) if party else None,
+        on=on.latest if on else None,
+        topic=resolve_topic(store, topic) if topic else None,
+        offset=offset,
+        limit=page_size(fmt, limit),
+    )
+    rows = page(found, fmt, limit, offset)
+    if fmt == "csv":  # one flat row per act: the parties as `roles` text, no nested history
+        rows = [{k: v for k, v in r.items() if k not in ("parties", "history")} for r in rows]
+    emit(
+        fmt,
+        [
+            ("date", "date"),
+            ("status", "status"),
+            ("agreement", "agreement"),
+            ("parties (roles)", "roles"),
+            ("by", "by"),
+            ("line", "source"),
+        ],
+        rows,
+        "no agreements match",
+    )
+
+
 def timeline(
     root: Root,
     name: str | None,

@@ -22,6 +22,7 @@ from typing import Any
 # The commands the fast path answers: name -> the body in kg.cli.answers (the click
 # command calls the same body).
 FAST = {
+    "agreements": "agreements",
     "engagement": "engagement",
     "path": "path",
     "rank": "rank",
@@ -60,10 +61,12 @@ def answer(args: list[str]) -> bool:
         params, _ = _options(spec["commands"][rest[0]], rest[1:])
     except (_NotMine, OSError, ValueError, KeyError):
         return False
+    from kg import store
     from kg.cli import answers
     from kg.cli.base import UsageProblem, begin, echo, report
     from kg.errors import KgError
 
+    store.ONE_SHOT = True  # this process answers this lookup and exits
     begin()
     try:
         getattr(answers, FAST[rest[0]])(root, **params)

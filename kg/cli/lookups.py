@@ -201,36 +201,8 @@ def agreements(
 
     Example: kg agreements --on 2022-08-10 --topic water
     """
-    from kg import lookups
-    from kg.cli.answers import page, page_size
-    from kg.names import resolve, resolve_topic
-
-    store = open_store(ctx)
-    found = lookups.agreements(
-        store,
-        status=status,
-        party=resolve(store, party) if party else None,
-        on=on.latest if on else None,
-        topic=resolve_topic(store, topic) if topic else None,
-        offset=offset,
-        limit=page_size(fmt, limit),
-    )
-    rows = page(found, fmt, limit, offset)
-    if fmt == "csv":  # one flat row per act: the parties as `roles` text, no nested history
-        rows = [{k: v for k, v in r.items() if k not in ("parties", "history")} for r in rows]
-    emit(
-        fmt,
-        [
-            ("date", "date"),
-            ("status", "status"),
-            ("agreement", "agreement"),
-            ("parties (roles)", "roles"),
-            ("by", "by"),
-            ("line", "source"),
-        ],
-        rows,
-        "no agreements match",
-    )
+    call(ctx, answers.agreements, status=status, party=party, on=on, topic=topic, fmt=fmt,
+         limit=limit, offset=offset)  # fmt: skip
 
 
 @click.command("show")
