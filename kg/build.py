@@ -196,14 +196,23 @@ INDEX_QUERIES = {
 
 
 def precompute(
-    store: Any, keep: dict[str, Any] | None = None, schema: dict[str, Any] | None = None
-) -> dict[str, bytes]:
-    """Run the whole-graph aggregate queries and the indexes once; return them as JSON.
+    store: Any,
+    keep: dict[str, Any] | None = None,
+    schema: dict[str, Any] | None = None,
+    into: Path | None = None,
+    memory: int | None = None,
+) -> dict[str, Any]:
+    """Run the whole-graph aggregate queries and the indexes once; return them as JSON
+    (bytes, or the path of a file written into `into`).
 
     keep: answers still true of this graph (an incremental build's: see _reusable), by
     query name (its rows) or sidecar name (its JSON: meetings, tenures, HUB_SIDECARS),
     used instead of asking again.
     schema: the summary schema.json will hold (the actor kinds of the build's schema).
+    into, memory: a folder and the memory setting: the indexes are then written there a
+    group at a time from sorted run files, holding about `memory` of their rows
+    (kg.indexfiles, the same bytes), rather than made whole in memory (the graph is on
+    disk: they would grow with it).
     """
     import json
 
@@ -237,6 +246,11 @@ def precompute(
     if schema:
         given["schema"] = schema
     graph = EmbeddedStore.in_memory(store, given)
+    if into is not None and memory is not None and not given.keys() - {"schema"}:
+        from kg.indexfiles import write_indexes
+
+        made.update({k: v for k, v in write_indexes(graph, into, memory).items() if k not in made})
+        return made
     parts = participations(graph)
     meetings, tenures = meeting_index(graph, parts), tenure_index(graph)
     # Both indexes come sorted (totally: their IRIs end the keys), so builds reproduce.
