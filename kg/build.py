@@ -235,7 +235,9 @@ def precompute(
             for var in CONCATENATED & set(row):
                 row[var][1] = "|".join(sorted(row[var][1].split("|")))
         out[name] = rows  # in the query's own ORDER BY, which is total for these queries
-    made = {"aggregates": json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8")}
+    made: dict[str, Any] = {
+        "aggregates": json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    }
     made.update(_party_index(store, keep))
     made.update({k: keep[k] for k in ("meetings", "tenures", *HUB_SIDECARS) if k in keep})
     if all(k in made for k in ("meetings", "tenures", *HUB_SIDECARS)):
@@ -1092,7 +1094,10 @@ def _build_all(
                 keep = _reusable(build_dir, delta, cache, graph, kept, notes) if known else {}
                 if patched is not None and not _all_kept(keep):
                     graph = patched.in_memory(_head(onto, base))
-                sidecars = precompute(graph, keep, kept)
+                # A full build on disk: its indexes are written a group at a time, as the
+                # graph is too big for memory (kg.indexfiles).
+                into = staging.folder if on_disk and patched is None and not known else None
+                sidecars = precompute(graph, keep, kept, into, memory)
                 # What a later build with the same inputs reports instead of building again.
                 known_counts = patched.counts if patched is not None else None
                 if known_counts is None and "stats-classes" in keep:

@@ -99,7 +99,9 @@ def texts(
     seen: dict[str, str] = {}
     for sol in result:
         terms = tuple(sol)
-        yield tuple("" if (t := terms[i]) is None else seen.setdefault(v := t.value, v) for i in at)
+        yield tuple(
+            "" if (t := terms[i]) is None else seen.setdefault(v := t.value, v) for i in at
+        )
 
 
 def named(
@@ -155,7 +157,10 @@ def meeting_index(
     for event, earliest, latest, label, kind in named(store, "meeting-events", fields, events):
         actors = parts.get(event, set())
         pairs = {
-            (a, sa, b, sb, ia or ib) for a, sa, ia in actors for b, sb, ib in actors if sa < sb
+            (a, sa, b, sb, ia or ib)
+            for a, sa, ia in actors
+            for b, sb, ib in actors
+            if sa < sb
         }
         index.append(
             Meeting(

@@ -27,7 +27,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import IO, Any
 
-from kg.hubs import DATA, FIRST, HEADER, HUB, LISTS, VERSION, pair_rows, posts
+from kg import hubs
+from kg.hubs import DATA, HEADER, LISTS, VERSION, pair_rows, posts
 from kg.indexes import Meeting, named, tenure_index
 from kg.query import id_space, load_query, run
 from kg.store import Store, value
@@ -54,7 +55,7 @@ class _Runs:
     def __init__(self, folder: Path, memory: int) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="indexes-", dir=folder))
         # The sort is a child process beside this one, which holds its own indexes.
-        self.memory = max(memory // 4, 16 << 20)
+        self.memory = max(memory // 4, 64 << 10)
 
     def open(self, name: str, mode: str = "w") -> IO[str]:
         return open(self.folder / name, mode, encoding="utf-8", newline="\n")
@@ -191,7 +192,7 @@ def _write(store: Store, into: Path, runs: _Runs) -> dict[str, bytes | Path]:
                 types.add(t)
                 key = f"{_h(a)} {_h(b)} {_h(label)} {hexed} {_h(t)}"
                 dated.write(f"{key}\t{_dumps([event, t, a, b])}\n")
-        many = {w for w, n in involved.items() if n > HUB}
+        many = {w for w, n in involved.items() if n > hubs.HUB}
         del involved
         # The events each entity at the hub is involved in but as a side (timeline_order).
         query = load_query("events-involving").text
@@ -290,8 +291,8 @@ def _write(store: Store, into: Path, runs: _Runs) -> dict[str, bytes | Path]:
     where = _write_lists(into / f"{DATA}.json", runs.sorted("lists"), counts)
     header = {
         "version": VERSION,
-        "hub": HUB,
-        "first": FIRST,
+        "hub": hubs.HUB,
+        "first": hubs.FIRST,
         "meeting kinds": sorted(counted),
         "space": space,
         "kinds": sorted(kinds),
@@ -316,7 +317,7 @@ def _write_lists(
     each list is (the header's "lists")."""
 
     def kept(who: str, which: int) -> bool:
-        return who == "" or counts.get((who, which), 0) > HUB
+        return who == "" or counts.get((who, which), 0) > hubs.HUB
 
     where: dict[str, dict[str, list[int]]] = {}
     with open(path, "wb") as out:
@@ -362,7 +363,7 @@ def _write_list(out: IO[bytes], lines: Iterator[str], whole: bool) -> tuple[int,
     for line in lines:
         _, weight_text, text = line.split("\t", 2)
         weight = int(weight_text)
-        if head < 0 and rows >= FIRST:
+        if head < 0 and rows >= hubs.FIRST:
             head = size  # the first part ends before this entry
         total += weight
         if head < 0:
