@@ -27,7 +27,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import IO, Any
 
-from kg import hubs
+import kg.hubs as hubs
 from kg.hubs import DATA, HEADER, LISTS, VERSION, pair_rows, posts
 from kg.indexes import Meeting, named, tenure_index
 from kg.query import id_space, load_query, run
