@@ -196,14 +196,23 @@ INDEX_QUERIES = {
 
 
 def precompute(
-    store: Any, keep: dict[str, Any] | None = None, schema: dict[str, Any] | None = None
-) -> dict[str, bytes]:
-    """Run the whole-graph aggregate queries and the indexes once; return them as JSON.
+    store: Any,
+    keep: dict[str, Any] | None = None,
+    schema: dict[str, Any] | None = None,
+    into: Path | None = None,
+    memory: int | None = None,
+) -> dict[str, Any]:
+    """Run the whole-graph aggregate queries and the indexes once; return them as JSON
+    (bytes, or the path of a file written into `into`).
 
     keep: answers still true of this graph (an incremental build's: see _reusable), by
     query name (its rows) or sidecar name (its JSON: meetings, tenures, HUB_SIDECARS),
     used instead of asking again.
     schema: the summary schema.json will hold (the actor kinds of the build's schema).
+    into, memory: a folder and the memory setting: the indexes are then written there a
+    group at a time from sorted run files, holding about `memory` of their rows
+    (kg.indexfiles, the same bytes), rather than made whole in memory (the graph is on
+    disk: they would grow with it).
     """
     import json
 
@@ -226,7 +235,9 @@ def precompute(
             for var in CONCATENATED & set(row):
                 row[var][1] = "|".join(sorted(row[var][1].split("|")))
         out[name] = rows  # in the query's own ORDER BY, which is total for these queries
-    made = {"aggregates": json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8")}
+    made: dict[str, Any] = {
+        "aggregates": json.dumps(out, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    }
     made.update(_party_index(store, keep))
     made.update({k: keep[k] for k in ("meetings", "tenures", *HUB_SIDECARS) if k in keep})
     if all(k in made for k in ("meetings", "tenures", *HUB_SIDECARS)):
@@ -237,6 +248,11 @@ def precompute(
     if schema:
         given["schema"] = schema
     graph = EmbeddedStore.in_memory(store, given)
+    if into is not None and memory is not None and not given.keys() - {"schema"}:
+        from kg.indexfiles import write_indexes
+
+        made.update({k: v for k, v in write_indexes(graph, into, memory).items() if k not in made})
+        return made
     parts = participations(graph)
     meetings, tenures = meeting_index(graph, parts), tenure_index(graph)
     # Both indexes come sorted (totally: their IRIs end the keys), so builds reproduce.
@@ -1078,7 +1094,10 @@ def _build_all(
                 keep = _reusable(build_dir, delta, cache, graph, kept, notes) if known else {}
                 if patched is not None and not _all_kept(keep):
                     graph = patched.in_memory(_head(onto, base))
-                sidecars = precompute(graph, keep, kept)
+                # A full build on disk: its indexes are written a group at a time, as the
+                # graph is too big for memory (kg.indexfiles).
+                into = staging.folder if on_disk and patched is None and not known else None
+                sidecars = precompute(graph, keep, kept, into, memory)
                 # What a later build with the same inputs reports instead of building again.
                 known_counts = patched.counts if patched is not None else None
                 if known_counts is None and "stats-classes" in keep:

@@ -237,19 +237,14 @@ def pair_rows(
     return rows
 
 
-def hub_index(
-    store: Store,
-    meetings: list[Meeting],
-    parts: Parts,
-    tenures: list[Tenure],
-) -> dict[str, bytes]:
-    """The hub index of a store being built, as the sidecars hubs.json and hub-lists.json.
+class Whom(Protocol):
+    def __call__(self, m: Meeting, a: str, side: str) -> set[str]: ...
 
-    meetings and tenures: the meeting and tenure indexes; parts: each meeting's
-    participations (kg.indexes.participations). Who-met and roles lists are counted here
-    from them (as the fragments counts-as and held-during, and tenures-of, say); a timeline
-    list is asked of events-involving, for the entities in more than HUB meetings only.
-    """
+
+def posts(store: Store) -> tuple[Whom, dict[str, set[str]]]:
+    """Whom an actor of a meeting counts as (whom(meeting, actor, side)), and whose roles
+    list each tenure is in (tenure -> entities: fragment tenures-of). Of the graph's posts,
+    organizations and tenures: a few per entity, held in memory at any size."""
     wholes: dict[str, set[str]] = {}  # organization -> every organization it is part of
     for org, whole in named(store, "suborganizations", ("org", "whole")):
         wholes.setdefault(org, set()).add(whole)
@@ -268,6 +263,24 @@ def hub_index(
         # of, and, a post, whoever held it at the time (fragment held-during).
         whos = {a, side, *wholes.get(a, ())}
         return whos | {h for h, te, tl in held.get(a, ()) if te <= m.latest and tl >= m.earliest}
+
+    return whom, tenure_of
+
+
+def hub_index(
+    store: Store,
+    meetings: list[Meeting],
+    parts: Parts,
+    tenures: list[Tenure],
+) -> dict[str, bytes]:
+    """The hub index of a store being built, as the sidecars hubs.json and hub-lists.json.
+
+    meetings and tenures: the meeting and tenure indexes; parts: each meeting's
+    participations (kg.indexes.participations). Who-met and roles lists are counted here
+    from them (as the fragments counts-as and held-during, and tenures-of, say); a timeline
+    list is asked of events-involving, for the entities in more than HUB meetings only.
+    """
+    whom, tenure_of = posts(store)
 
     # First count the meetings each entity is in (as participant, side, or by them as a
     # whole or a post's holder, or as a topic), then make the lists of those in many.

@@ -75,15 +75,24 @@ def role_key(r: Row) -> tuple[str, ...]:
 Parts = dict[str, set[tuple[str, str, bool]]]
 
 
-def texts(store: Store, query: str, names: Sequence[str]) -> Iterator[tuple[str, ...]]:
+def texts(
+    store: Store, query: str, names: Sequence[str], share: bool = True
+) -> Iterator[tuple[str, ...]]:
     """The rows of a SELECT as tuples of the lexical values of `names` ('' unbound).
 
     The indexes read a few hundred thousand rows at 1M triples: a dict of terms per row
     (Store.select) and a value() call per field took about 1 s of their 3.5 s CPU.
+    share: each value one string (for rows kept in memory); not for rows streamed to a
+    file (kg.indexfiles), where the strings seen would be the whole answer held again.
     """
     result = store.raw(query)
     have = [v.value for v in result.variables]
     at = [have.index(n) for n in names]
+    if not share:
+        for sol in result:
+            terms = tuple(sol)
+            yield tuple("" if (t := terms[i]) is None else t.value for i in at)
+        return
     # Each value once (the same actor, side, topic or event recurs row after row): the
     # indexes built from the rows were the peak of a 5M build on disk, and a string a
     # value half of them.
@@ -101,6 +110,7 @@ def named(
     names: Sequence[str],
     events: Sequence[Term] | None = None,
     table: Sequence[Sequence[Term]] | None = None,
+    share: bool = True,
 ) -> Iterator[tuple[str, ...]]:
     """The rows of a named query as the values of `names`: about ?event, of these events
     only (None: every one), or with `table` bound to its `# values` variables."""
@@ -110,7 +120,7 @@ def named(
         text = with_values(text, ["event"], [[e] for e in events])
     elif table is not None:
         text = with_values(text, query.values, table)
-    return texts(store, text, names)
+    return texts(store, text, names, share)
 
 
 def participations(store: Store, events: Sequence[Term] | None = None) -> Parts:

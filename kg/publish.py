@@ -17,9 +17,9 @@ import hashlib
 import itertools
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kg.errors import KgError
 
@@ -446,9 +446,10 @@ class Staging:
         if self._writer is not None:
             self._writer.wait()
 
-    def publish(self, turtle: bytes | Path, sidecars: dict[str, bytes]) -> Path:
+    def publish(self, turtle: bytes | Path, sidecars: Mapping[str, bytes | Path]) -> Path:
         """Wait for the store, then make kg.ttl (its bytes, or the file folder/kg.ttl
-        already written), the store and the sidecars the live ones."""
+        already written), the store and the sidecars (bytes, or files written already)
+        the live ones."""
         self.wait_store()
         return _write_outputs(self.build_dir, self.folder, turtle, sidecars)
 
@@ -480,7 +481,7 @@ def staged(
 
 
 def _write_outputs(
-    build_dir: Path, staging: Path, turtle: bytes | Path, sidecars: dict[str, bytes]
+    build_dir: Path, staging: Path, turtle: bytes | Path, sidecars: Mapping[str, bytes | Path]
 ) -> Path:
     """Publish kg.ttl and the store together, so readers see the old pair or the new one.
 
@@ -492,14 +493,10 @@ def _write_outputs(
     # categories, say), or with aggregates or indexes another kg computes differently (a
     # new field of the meeting index), are another generation, never stale files kept.
     digest = hashlib.sha256()
-    if isinstance(turtle, Path):
-        with open(turtle, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    else:
-        digest.update(turtle)
+    _digest(digest, turtle)
     for name, data in sorted(sidecars.items()):
-        digest.update(b"\0" + name.encode("utf-8") + b"\0" + data)
+        digest.update(b"\0" + name.encode("utf-8") + b"\0")
+        _digest(digest, data)
     gen = build_dir / f"gen-{digest.hexdigest()[:16]}"
     if not (is_complete(gen) and _holds(gen, sidecars)):
         if isinstance(turtle, Path):
@@ -508,7 +505,10 @@ def _write_outputs(
         else:
             (staging / "kg.ttl").write_bytes(turtle)
         for name, data in sorted(sidecars.items()):
-            (staging / f"{name}.json").write_bytes(data)
+            if not isinstance(data, Path):
+                (staging / f"{name}.json").write_bytes(data)
+            elif data != staging / f"{name}.json":
+                shutil.copyfile(data, staging / f"{name}.json")
         _seal(staging)
         if gen.exists():
             # Left half-made or half-deleted (a build killed while removing it): never
@@ -531,13 +531,36 @@ def _write_outputs(
     return build_dir / STORE_LINK
 
 
-def _holds(gen: Path, sidecars: dict[str, bytes]) -> bool:
-    """Whether a whole generation's sidecar files are these (a few small files: the name of
-    a generation says what it should hold, this reads what it does)."""
+def _holds(gen: Path, sidecars: Mapping[str, bytes | Path]) -> bool:
+    """Whether a whole generation's sidecar files are these (the name of a generation says
+    what it should hold, this reads what it does)."""
     try:
-        return all((gen / f"{n}.json").read_bytes() == data for n, data in sidecars.items())
+        return all(_same(gen / f"{n}.json", data) for n, data in sidecars.items())
     except OSError:
         return False
+
+
+def _digest(digest: Any, data: bytes | Path) -> None:
+    """Add bytes, or a file's bytes read a block at a time, to a hash."""
+    if isinstance(data, Path):
+        with open(data, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    else:
+        digest.update(data)
+
+
+def _same(path: Path, data: bytes | Path) -> bool:
+    """Whether a file holds these bytes (or the same bytes as that file)."""
+    if not isinstance(data, Path):
+        return path.read_bytes() == data
+    if path.stat().st_size != data.stat().st_size:
+        return False
+    with open(path, "rb") as one, open(data, "rb") as two:
+        while block := one.read(1 << 20):
+            if block != two.read(len(block)):
+                return False
+    return True
 
 
 COMPLETE = ".complete"  # written last into a generation: what it holds, file by file
