@@ -711,6 +711,37 @@ def _to_store(
     return store, origins, names, delta
 
 
+def _readers(facts_dir: Path, cache: BuildCache, digests: dict[str, str]) -> int:
+    """How many processes read and check the facts files: two (kg.facts.parallel) on a
+    machine with two cores or more when no file's parse or check is kept from an earlier
+    build (a kept check makes its file's records stubs, which only one process can
+    settle), else one. With two, the files' digests are taken here (the workers' reads
+    are theirs)."""
+    from kg.facts import fact_files
+    from kg.facts.parallel import PARALLEL_BYTES
+
+    files = fact_files(facts_dir)
+    try:
+        size = sum(path.stat().st_size for path in files)
+    except OSError:
+        return 1
+    if (os.cpu_count() or 1) < 2 or len(files) < 2 or size < PARALLEL_BYTES:
+        return 1
+    found: dict[str, str] = {}
+    for path in files:
+        rel = path.relative_to(facts_dir).as_posix()
+        try:
+            found[rel] = digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return 1  # (reading it in turn says what is wrong)
+        if cache.read:
+            name = cache.name(rel, digest)
+            if any((cache.root / sub / f"{name}.json").exists() for sub in ("parsed", "checked")):
+                return 1
+    digests.update(found)
+    return 2
+
+
 def _slim(facts: Facts) -> None:
     """Let go of the parsed YAML the checked records were read from, but for the lines of
     their fields (Record.line_of): converting reads only the checked values, and the YAML
@@ -905,7 +936,10 @@ def _build_all(
         # others, are those of an earlier build is not read nor checked again.
         memo = CheckMemo(cache, digests)
         slugs = topic_slugs(onto.topics)
-        facts = check_facts(facts_dir, onto.schema, slugs, sources, load, memo, freeze=True)
+        readers = _readers(facts_dir, cache, digests)
+        facts = check_facts(
+            facts_dir, onto.schema, slugs, sources, load, memo, freeze=True, workers=readers
+        )
         # (A file whose check was kept is not even read: it counts as read before.)
         cache.reused |= facts.stubs
 
