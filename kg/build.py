@@ -589,7 +589,7 @@ def _to_store(
     """
     import pyoxigraph as ox
 
-    from kg.convert import FileRDF, Run, convert_runs, deps_check, merge
+    from kg.convert import FileRDF, Run, SpooledOrigins, convert_runs, deps_check, merge
     from kg.incremental import Delta
     from kg.namespaces import RDF
     from kg.prefixes import PREFIXES
@@ -606,7 +606,8 @@ def _to_store(
     for rec in facts.records.values():
         by_file.setdefault(rec.file, []).append(rec)
     space = base + "id/"
-    origins: dict[str, Origin] = {}
+    # (validation's messages read them, if it finds anything: in a file till then)
+    origins = SpooledOrigins(folder)
     names: dict[str, str] = {}
     delta = Delta(known=state is not None)
     before = state.files if state is not None else {}
@@ -667,7 +668,7 @@ def _to_store(
                 rdf = cached[rel]
                 assert rdf is not None
                 out.write(rdf.ntriples)
-                origins.update(rdf.origins)
+                origins.add(rdf.origins)
                 done(rel, rdf)
         grew()
         for n, (rel, part) in enumerate(convert_runs(onto.schema, facts, runs, space, workers)):
@@ -675,7 +676,7 @@ def _to_store(
                 tick((n + 1) / len(runs))
             out.write(part.ntriples)
             grew()
-            origins.update(part.origins)
+            origins.add(part.origins)
             sizes[rel] = sizes.get(rel, 0) + len(part.ntriples)
             if sizes[rel] <= whole:
                 converted.setdefault(rel, []).append(part)
