@@ -907,6 +907,7 @@ def _build_all(
 
     import pyoxigraph as ox
 
+    from kg.convert import SpooledOrigins
     from kg.facts.check import check_facts
     from kg.facts.yamlload import load_yaml_bytes
     from kg.incremental import SUMMARY, CheckMemo, State, keep_state, summary
@@ -1077,6 +1078,8 @@ def _build_all(
                     f"{len(changed)} predicates that changed"
                 )
             warnings = _validate(store, nt, onto, origins, pyshacl, fact_warnings, changed, focus)
+            if isinstance(origins, SpooledOrigins):
+                origins.close()  # (read by validation's messages alone)
 
         say("serialising")
         with _timed(timings, "serialise"):

@@ -97,6 +97,15 @@ class SpooledOrigins(dict):  # type: ignore[type-arg]
             self._file,
         )
 
+    def close(self) -> None:
+        """Let the file go (the origins not read back are not asked for after this)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __del__(self) -> None:
+        self.close()
+
     def _read(self) -> None:
         import marshal
 
