@@ -605,7 +605,7 @@ def _to_store(
     """
     import pyoxigraph as ox
 
-    from kg.convert import FileRDF, Run, convert_runs, deps_check, merge
+    from kg.convert import FileRDF, Run, SpooledOrigins, convert_runs, deps_check, merge
     from kg.incremental import Delta
     from kg.namespaces import RDF
     from kg.prefixes import PREFIXES
@@ -622,7 +622,8 @@ def _to_store(
     for rec in facts.records.values():
         by_file.setdefault(rec.file, []).append(rec)
     space = base + "id/"
-    origins: dict[str, Origin] = {}
+    # (validation's messages read them, if it finds anything: in a file till then)
+    origins = SpooledOrigins(folder)
     names: dict[str, str] = {}
     delta = Delta(known=state is not None)
     before = state.files if state is not None else {}
@@ -683,7 +684,7 @@ def _to_store(
                 rdf = cached[rel]
                 assert rdf is not None
                 out.write(rdf.ntriples)
-                origins.update(rdf.origins)
+                origins.add(rdf.origins)
                 done(rel, rdf)
         grew()
         for n, (rel, part) in enumerate(convert_runs(onto.schema, facts, runs, space, workers)):
@@ -691,7 +692,7 @@ def _to_store(
                 tick((n + 1) / len(runs))
             out.write(part.ntriples)
             grew()
-            origins.update(part.origins)
+            origins.add(part.origins)
             sizes[rel] = sizes.get(rel, 0) + len(part.ntriples)
             if sizes[rel] <= whole:
                 converted.setdefault(rel, []).append(part)
@@ -725,6 +726,37 @@ def _to_store(
         load_bulk(store, spool, memory)
         spool.unlink()
     return store, origins, names, delta
+
+
+def _readers(facts_dir: Path, cache: BuildCache, digests: dict[str, str]) -> int:
+    """How many processes read and check the facts files: two (kg.facts.parallel) on a
+    machine with two cores or more when no file's parse or check is kept from an earlier
+    build (a kept check makes its file's records stubs, which only one process can
+    settle), else one. With two, the files' digests are taken here (the workers' reads
+    are theirs)."""
+    from kg.facts import fact_files
+    from kg.facts.parallel import PARALLEL_BYTES
+
+    files = fact_files(facts_dir)
+    try:
+        size = sum(path.stat().st_size for path in files)
+    except OSError:
+        return 1
+    if (os.cpu_count() or 1) < 2 or len(files) < 2 or size < PARALLEL_BYTES:
+        return 1
+    found: dict[str, str] = {}
+    for path in files:
+        rel = path.relative_to(facts_dir).as_posix()
+        try:
+            found[rel] = digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            return 1  # (reading it in turn says what is wrong)
+        if cache.read:
+            name = cache.name(rel, digest)
+            if any((cache.root / sub / f"{name}.json").exists() for sub in ("parsed", "checked")):
+                return 1
+    digests.update(found)
+    return 2
 
 
 def _slim(facts: Facts) -> None:
@@ -891,6 +923,7 @@ def _build_all(
 
     import pyoxigraph as ox
 
+    from kg.convert import SpooledOrigins
     from kg.facts.check import check_facts
     from kg.facts.yamlload import load_yaml_bytes
     from kg.incremental import SUMMARY, CheckMemo, State, keep_state, summary
@@ -921,7 +954,10 @@ def _build_all(
         # others, are those of an earlier build is not read nor checked again.
         memo = CheckMemo(cache, digests)
         slugs = topic_slugs(onto.topics)
-        facts = check_facts(facts_dir, onto.schema, slugs, sources, load, memo, freeze=True)
+        readers = _readers(facts_dir, cache, digests)
+        facts = check_facts(
+            facts_dir, onto.schema, slugs, sources, load, memo, freeze=True, workers=readers
+        )
         # (A file whose check was kept is not even read: it counts as read before.)
         cache.reused |= facts.stubs
 
@@ -1058,6 +1094,8 @@ def _build_all(
                     f"{len(changed)} predicates that changed"
                 )
             warnings = _validate(store, nt, onto, origins, pyshacl, fact_warnings, changed, focus)
+            if isinstance(origins, SpooledOrigins):
+                origins.close()  # (read by validation's messages alone)
 
         say("serialising")
         with _timed(timings, "serialise"):

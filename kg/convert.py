@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from kg.facts.dates import FuzzyDate
 from kg.facts.records import Facts, Record
@@ -63,6 +64,96 @@ class Origin:
     file: str
     line: int
     record: str
+
+
+class SpooledOrigins(dict):  # type: ignore[type-arg]
+    """Where each node was written (Origin), kept in a file while a build goes on, not in
+    its memory: only validation's messages ask, and only when it finds something; the
+    first question reads them all back (a file's later origins over its earlier ones, as
+    dict.update does). The file is unlinked as soon as it is made (its handle keeps it
+    until this goes), so none is left behind nor published. At 20M triples the origins
+    were a few hundred MiB of a build's memory held from conversion to validation."""
+
+    def __init__(self, folder: Path) -> None:
+        import tempfile
+
+        super().__init__()
+        # (closed by _read, or with this object: it lives from conversion to validation)
+        self._file: BinaryIO | None = tempfile.TemporaryFile(dir=folder)  # noqa: SIM115
+
+    def add(self, origins: dict[str, Origin]) -> None:
+        """Keep these origins (as update would)."""
+        import marshal
+
+        assert self._file is not None, "origins are added before they are read"
+        values = origins.values()
+        marshal.dump(
+            (
+                list(origins),
+                [o.file for o in values],
+                [o.line for o in values],
+                [o.record for o in values],
+            ),
+            self._file,
+        )
+
+    def close(self) -> None:
+        """Let the file go (the origins not read back are not asked for after this)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __del__(self) -> None:
+        self.close()
+
+    def _read(self) -> None:
+        import marshal
+
+        if self._file is None:
+            return
+        fh, self._file = self._file, None
+        size = fh.tell()
+        fh.seek(0)
+        with fh:
+            while fh.tell() < size:
+                nodes, files, lines, records = marshal.load(fh)
+                self.update(
+                    (n, Origin(f, line, r))
+                    for n, f, line, r in zip(nodes, files, lines, records, strict=True)
+                )
+
+    def __contains__(self, node: object) -> bool:
+        self._read()
+        return super().__contains__(node)
+
+    def __getitem__(self, node: str) -> Origin:
+        self._read()
+        found: Origin = super().__getitem__(node)
+        return found
+
+    def get(self, node: str, default: Any = None) -> Any:
+        self._read()
+        return super().get(node, default)
+
+    def __len__(self) -> int:
+        self._read()
+        return super().__len__()
+
+    def __iter__(self) -> Iterator[str]:
+        self._read()
+        return super().__iter__()
+
+    def items(self) -> Any:
+        self._read()
+        return super().items()
+
+    def values(self) -> Any:
+        self._read()
+        return super().values()
+
+    def keys(self) -> Any:
+        self._read()
+        return super().keys()
 
 
 # Characters rdflib refused in an IRI it wrote (URIRef.n3): never written into a line.

@@ -4,6 +4,7 @@ rdflib (IRIs) wrote it when the conversion made rdflib terms, so the graph is th
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -79,3 +80,20 @@ def test_an_iri_is_refused_where_rdflib_refused_it() -> None:
     for bad in (*bad_ones, "https://e/%zz", "no-scheme"):
         with pytest.raises(ValueError, match="cannot be written as an IRI"):
             nt_iri(bad)
+
+
+def test_spooled_origins_are_read_back_when_asked(tmp_path: Path) -> None:
+    from kg.convert import Origin, SpooledOrigins
+
+    origins = SpooledOrigins(tmp_path)
+    origins.add({"a": Origin("f.yaml", 3, "a"), "a/x": Origin("f.yaml", 5, "a")})
+    origins.add({"b": Origin("g.yaml", 1, "b"), "a": Origin("g.yaml", 9, "a2")})
+    assert list(tmp_path.iterdir()) == []  # (nothing left in the folder, nor published)
+    # The later origin of a node wins, as dict.update's would.
+    assert origins["a"] == Origin("g.yaml", 9, "a2")
+    assert "a/x" in origins and "c" not in origins and origins.get("b") == Origin("g.yaml", 1, "b")
+    assert dict(origins.items()) == {
+        "a": Origin("g.yaml", 9, "a2"),
+        "a/x": Origin("f.yaml", 5, "a"),
+        "b": Origin("g.yaml", 1, "b"),
+    }

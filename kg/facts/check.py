@@ -507,6 +507,17 @@ class _Checker:
         return str(fname), lines
 
 
+def _parallel(checker: _Checker, files: list[Path], rels: list[str], workers: int) -> bool:
+    """Read and check with forked workers where that pays (see check_facts)."""
+    from kg.facts.parallel import PARALLEL_BYTES, check_parallel
+
+    try:
+        size = sum(p.stat().st_size for p in files)
+    except OSError:
+        return False  # (reading them in turn says what is wrong)
+    return size >= PARALLEL_BYTES and check_parallel(checker, files, rels, workers)
+
+
 def _plain_relative(name: str) -> bool:
     """Whether a source's `file:` is a relative path that stays below its folder."""
     from pathlib import PurePosixPath, PureWindowsPath
@@ -525,6 +536,7 @@ def check_facts(
     load: Loader = load_facts,
     memo: Memo | None = None,
     freeze: bool = False,
+    workers: int = 1,
 ) -> Facts:
     """Load every facts file and check it; raise FactsError listing every problem found.
 
@@ -534,17 +546,25 @@ def check_facts(
     and the values other records read of them; facts.unstub(files) reads them whole.
     freeze: each record, once checked, is frozen (Record.freeze): Record.whole() gives
     all its values (what a build's conversion does).
+    workers: read and check the files with this many forked processes (kg.facts.parallel)
+    when there is more than one file and they hold PARALLEL_BYTES or more; the problems
+    are the same. Only without kept checks: the memo is given the files' checks but not
+    asked for them.
     """
     checker = _Checker(schema, topics, source_dirs, load, memo)
     checker.freeze = freeze
     files = fact_files(facts_dir)
     if not files:
         raise FactsError([Diagnostic(str(facts_dir), 0, "no .yaml files in the facts folder")])
-    for path in files:
-        rel = path.relative_to(facts_dir).as_posix()
-        checker.paths[rel] = path
-        checker.read_file(path, rel)
-    checker.check_all()
+    rels = [path.relative_to(facts_dir).as_posix() for path in files]
+    checker.paths = dict(zip(rels, files, strict=True))
+    if not (workers > 1 and len(files) > 1 and _parallel(checker, files, rels, workers)):
+        checker = _Checker(schema, topics, source_dirs, load, memo)
+        checker.freeze = freeze
+        checker.paths = dict(zip(rels, files, strict=True))
+        for path, rel in zip(files, rels, strict=True):
+            checker.read_file(path, rel)
+        checker.check_all()
     if memo is not None:
         fresh = checker.by_file(set(checker.paths) - set(checker.stubs))
         for rel, recs in fresh.items():
