@@ -107,7 +107,7 @@ SPECS: dict[str, Spec] = {
                    _KG + "citedSource", _KG + "citationOrder"}),
         ("?stat a kg:ReportedStatistic", "?stat kg:trails/", "?stat kg:evidence ?c"),
         (), (("label", False),), False,
-        "fb8d975176ae13590b4ed75cdb0a433b25a413756e87a7d275dd362f82c13498",
+        "4486b5a96f6dc5e6fcdd35f705ccec7ec22928f36436531d81646a2ceb41d558",
         (_KG + "evidence", _KG + "trails"),
     ),
     # Each topic's facts tagged with it or a narrower one (a row for every topic).
