@@ -87,9 +87,11 @@ SPECS: dict[str, Spec] = {
     ),
     # Its pairs of sides (their labels: the sides' own triples, not local).
     "stats-pairs": Spec(
-        "event", _SIDES, ("?event kg:participation/kg:side ?a, ?b .",), ("count",),
+        "event", _SIDES,
+        ("?event kg:participation/kg:side ?a .", "?event kg:participation/kg:side ?b ."),
+        ("count",),
         (("count", True), ("aLabel", False), ("bLabel", False)), False,
-        "e0d23847a9c8ce013311943789460bd355075344bfa376aa03c64de457efbdd6",
+        "8706fe50bba05720cba4b4cc32b1dccba5ff6885c5026526d5d5384902917293",
     ),
     # Each kind's events and two-sided events (a row for every kind of the scheme).
     "stats-kinds": Spec(
