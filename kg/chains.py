@@ -29,7 +29,7 @@ from kg.errors import KgError
 from kg.lookups import AUTHOR, STATED, status_slug
 from kg.names import Entity
 from kg.query import run, run_each, run_table
-from kg.store import Row, Store, value
+from kg.store import Row, Store, truth, value
 
 # How a hop links (hop-kind.rq), best first.
 KINDS = ("stated", "claim", "meta")
@@ -160,7 +160,7 @@ class _StoreGraph:
             for r in run_table(self.store, "neighbours-of", table):
                 node, other = value(r["node"]), value(r["other"])
                 if other != node:
-                    found[node].append((other, value(r["p"]), value(r["out"]) == "true"))
+                    found[node].append((other, value(r["p"]), truth(r["out"])))
         # The relations' labels and kinds, once a predicate (a label and a test a
         # statement, asked with the statements, cost a fifth of their time).
         asked = sorted({p for links in found.values() for _, p, _ in links} - self.relations.keys())
@@ -168,7 +168,7 @@ class _StoreGraph:
             self.relations[p] = []
         table = [[ox.NamedNode(p)] for p in asked]
         for r in run_table(self.store, "relation-kinds", table) if table else ():
-            kind = "meta" if value(r["meta"]) == "true" else ""
+            kind = "meta" if truth(r["meta"]) else ""  # (Virtuoso: 1/0)
             self.relations[value(r["p"])].append((_relation(r), kind))
         for n, links in found.items():
             self.links[n] = sorted(
