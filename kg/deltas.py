@@ -29,12 +29,13 @@ lists do not tell whether it is a hub now is counted again alone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec
 
 _KG = "https://w3id.org/kg/ont#"
 _TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -522,25 +523,26 @@ class _Hubs:
         return len(involved), met
 
 
+_P = ParamSpec("_P")
+
+
+def _none_when_partial(
+    patch: Callable[_P, dict[str, bytes] | None],
+) -> Callable[_P, dict[str, bytes] | None]:
+    """The patcher, or None when a list it would patch is kept only in part."""
+
+    @functools.wraps(patch)
+    def patched(*args: _P.args, **kwargs: _P.kwargs) -> dict[str, bytes] | None:
+        try:
+            return patch(*args, **kwargs)
+        except _NotWhole:
+            return None
+
+    return patched
+
+
+@_none_when_partial
 def patch_hubs(
-    live: Any,
-    old_store: Any,
-    new_store: Any,
-    index: list[list[Any]],
-    events: set[str],
-    parts_old: dict[str, Any],
-    parts_new: dict[str, Any],
-    rows_old: dict[str, list[Any]],
-) -> dict[str, bytes] | None:
-    """_patch_hubs, or None when a list it would patch is kept only in part."""
-    try:
-        return _patch_hubs(live, old_store, new_store, index, events, parts_old, parts_new,
-                           rows_old)  # fmt: skip
-    except _NotWhole:
-        return None
-
-
-def _patch_hubs(
     live: Any,
     old_store: Any,
     new_store: Any,

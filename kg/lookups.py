@@ -939,18 +939,8 @@ def _each_bound(
     store: Store, name: str, var: str, keys: Sequence[Term], params: Record | None = None
 ) -> list[Row]:
     """The rows of the named query for each key bound to `var` (other parameters: `params`),
-    BOUND_KEYS keys a query, bound as VALUES (kg.query.values_block writes the terms)."""
-    named = query.load_query(name)
-    values = query.bindings(named, params or {})
-    values.pop(var, None)
-    rows: list[Row] = []
-    for i in range(0, len(keys), BOUND_KEYS):
-        table = [[k] for k in keys[i : i + BOUND_KEYS]]
-        if named.values:  # the query's own `# values` variable
-            rows += query.run_table(store, name, table, **(params or {}))
-        else:
-            rows += store.select(query.with_values(named.text, [var], table), values)
-    return rows
+    BOUND_KEYS keys a query, bound as VALUES (kg.query.run_together)."""
+    return query.run_together(store, name, var, keys, params, per=BOUND_KEYS)
 
 
 def _act_changes(store: Store, acts: list[NamedNode], on: dt.date | None) -> list[Row]:

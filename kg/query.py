@@ -413,9 +413,10 @@ def run_together(
     var: str,
     keys: Sequence[Term],
     params: Mapping[str, object] | None = None,
+    per: int = VALUES_KEYS,
 ) -> list[Row]:
     """Run the named query for all keys at once, bound to `var` (a parameter left free when
-    omitted, or the query's one `# values` variable) by a VALUES block, VALUES_KEYS a query;
+    omitted, or the query's one `# values` variable) by a VALUES block, `per` keys a query;
     return all rows.
 
     What run_each asks per key, for a server: each query sent costs a server its planning
@@ -428,8 +429,8 @@ def run_together(
         raise TypeError(f"{name}: {var} is neither a free parameter nor its values")
     bound = bindings(query, dict(params or {}))
     rows: list[Row] = []
-    for at in range(0, len(keys), VALUES_KEYS):
-        table = [[key] for key in keys[at : at + VALUES_KEYS]]
+    for at in range(0, len(keys), per):
+        table = [[key] for key in keys[at : at + per]]
         rows += store.select(with_values(query.text, [var], table), bound)
     return rows
 
